@@ -1,0 +1,297 @@
+package graph
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Info describes a named graph without its contents.
+type Info struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Type    Type      `json:"type"`
+	Created time.Time `json:"created"`
+	Seq     uint64    `json:"seq"` // sequence number of the last event applied
+}
+
+// Graph is a named graph held in memory. It is not safe for concurrent use:
+// one goroutine owns it. Values it returns share metadata maps with it, which
+// is safe because the graph never modifies a map in place.
+type Graph struct {
+	Info
+	nodes    map[string]*Node
+	byWire   map[uint32]*Node // by wire index: unique across graph types
+	edges    map[string]*edgeEntry
+	incident map[string][]string // node id → ids of the edges that touch it
+
+	nextIndex uint32 // next wire index to hand out; never reused
+	nextEdge  uint64 // hint for generated edge ids
+	edgeOrd   uint64 // creation order of edges, for stable listings
+}
+
+type edgeEntry struct {
+	Edge
+	ord uint64
+}
+
+// New returns an empty graph.
+func New(info Info) *Graph {
+	return &Graph{
+		Info:      info,
+		nodes:     make(map[string]*Node),
+		byWire:    make(map[uint32]*Node),
+		edges:     make(map[string]*edgeEntry),
+		incident:  make(map[string][]string),
+		nextIndex: 1,
+	}
+}
+
+// NodeCount returns the number of nodes.
+func (g *Graph) NodeCount() int { return len(g.nodes) }
+
+// EdgeCount returns the number of edges.
+func (g *Graph) EdgeCount() int { return len(g.edges) }
+
+// NextWireIndex returns the index the next added node will get.
+func (g *Graph) NextWireIndex() uint32 { return g.nextIndex }
+
+// SetNextWireIndex raises the next wire index (used when loading a graph
+// whose highest nodes were deleted, so their ids are not handed out again).
+func (g *Graph) SetNextWireIndex(i uint32) {
+	if i > g.nextIndex {
+		g.nextIndex = i
+	}
+}
+
+// Node returns the node with the given id.
+func (g *Graph) Node(id string) (Node, bool) {
+	n, ok := g.nodes[id]
+	if !ok {
+		return Node{}, false
+	}
+	return *n, true
+}
+
+// NodeByWire returns the node with the given wire id.
+func (g *Graph) NodeByWire(w WireID) (Node, bool) {
+	n, ok := g.byWire[w.Index()]
+	if !ok || n.WireID != w {
+		return Node{}, false
+	}
+	return *n, true
+}
+
+// Edge returns the edge with the given id.
+func (g *Graph) Edge(id string) (Edge, bool) {
+	e, ok := g.edges[id]
+	if !ok {
+		return Edge{}, false
+	}
+	return e.Edge, true
+}
+
+// Incident returns the ids of the edges that touch node id.
+func (g *Graph) Incident(id string) []string { return slices.Clone(g.incident[id]) }
+
+// Degree returns the number of edges that touch node id.
+func (g *Graph) Degree(id string) int { return len(g.incident[id]) }
+
+// Nodes returns every node, ordered by wire id (which is creation order).
+func (g *Graph) Nodes() []Node {
+	out := make([]Node, 0, len(g.nodes))
+	for _, n := range g.nodes {
+		out = append(out, *n)
+	}
+	slices.SortFunc(out, func(a, b Node) int { return cmp.Compare(a.WireID.Index(), b.WireID.Index()) })
+	return out
+}
+
+// Edges returns every edge in creation order.
+func (g *Graph) Edges() []Edge {
+	entries := slices.Collect(maps.Values(g.edges))
+	slices.SortFunc(entries, func(a, b *edgeEntry) int { return cmp.Compare(a.ord, b.ord) })
+	out := make([]Edge, len(entries))
+	for i, e := range entries {
+		out[i] = e.Edge
+	}
+	return out
+}
+
+// SetLayout moves a node without recording an event. The physics engine
+// uses it: layout motion is persisted in bulk, not logged.
+func (g *Graph) SetLayout(id string, pos, vel Vec3) bool {
+	n, ok := g.nodes[id]
+	if !ok {
+		return false
+	}
+	n.Position, n.Velocity = pos, vel
+	return true
+}
+
+// Clone returns a deep copy of g.
+func (g *Graph) Clone() *Graph {
+	c := New(g.Info)
+	c.nextIndex, c.nextEdge, c.edgeOrd = g.nextIndex, g.nextEdge, g.edgeOrd
+	for id, n := range g.nodes {
+		cp := *n
+		c.nodes[id] = &cp
+		c.byWire[cp.WireID.Index()] = &cp
+	}
+	for id, e := range g.edges {
+		cp := *e
+		c.edges[id] = &cp
+	}
+	for id, inc := range g.incident {
+		c.incident[id] = slices.Clone(inc)
+	}
+	return c
+}
+
+// Apply applies one event from the log. Events must come in sequence order
+// and must fit the graph's state; a mismatch means the log and the graph
+// disagree and is reported as ErrCorruptEvent.
+func (g *Graph) Apply(ev Event) error {
+	if ev.Seq != g.Seq+1 {
+		return fmt.Errorf("apply event %d to graph %q at seq %d: %w", ev.Seq, g.ID, g.Seq, ErrCorruptEvent)
+	}
+	if err := g.apply(&ev); err != nil {
+		return fmt.Errorf("apply event %d (%s) to graph %q: %w", ev.Seq, ev.Type, g.ID, err)
+	}
+	g.Seq = ev.Seq
+	return nil
+}
+
+// Replay applies events in order.
+func (g *Graph) Replay(events []Event) error {
+	for _, ev := range events {
+		if err := g.Apply(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrCorruptEvent)
+}
+
+// apply changes state for one event. It checks only what it must to keep
+// the graph consistent; validation of user input happens in Tx.
+func (g *Graph) apply(ev *Event) error {
+	switch ev.Type {
+	case NodeAdded:
+		if ev.Node == nil {
+			return corrupt("NodeAdded without a node")
+		}
+		if _, dup := g.nodes[ev.Node.ID]; dup {
+			return corrupt("node %q already exists", ev.Node.ID)
+		}
+		if _, dup := g.byWire[ev.Node.WireID.Index()]; dup {
+			return corrupt("wire index %d already in use", ev.Node.WireID.Index())
+		}
+		n := ev.Node.Clone()
+		g.nodes[n.ID] = &n
+		g.byWire[n.WireID.Index()] = &n
+		if i := n.WireID.Index(); i >= g.nextIndex {
+			g.nextIndex = i + 1
+		}
+	case NodeRemoved:
+		id := ev.Subject()
+		n, ok := g.nodes[id]
+		if !ok {
+			return corrupt("node %q does not exist", id)
+		}
+		if len(g.incident[id]) > 0 {
+			return corrupt("node %q still has %d edges", id, len(g.incident[id]))
+		}
+		delete(g.nodes, id)
+		delete(g.byWire, n.WireID.Index())
+		delete(g.incident, id)
+	case NodeMoved:
+		n, ok := g.nodes[ev.ID]
+		if !ok {
+			return corrupt("node %q does not exist", ev.ID)
+		}
+		if ev.Position != nil {
+			n.Position = *ev.Position
+			n.Velocity = Vec3{}
+		}
+		if ev.Pinned != nil {
+			n.Pinned = *ev.Pinned
+		}
+	case NodeUpdated:
+		n, ok := g.nodes[ev.ID]
+		if !ok {
+			return corrupt("node %q does not exist", ev.ID)
+		}
+		if ev.Label != nil {
+			n.Label = *ev.Label
+		}
+		n.Metadata = applyMetadata(n.Metadata, ev.Metadata)
+	case EdgeCreated:
+		if ev.Edge == nil {
+			return corrupt("EdgeCreated without an edge")
+		}
+		e := ev.Edge.Clone()
+		if _, dup := g.edges[e.ID]; dup {
+			return corrupt("edge %q already exists", e.ID)
+		}
+		if g.nodes[e.Source] == nil || g.nodes[e.Target] == nil {
+			return corrupt("edge %q joins missing nodes %q → %q", e.ID, e.Source, e.Target)
+		}
+		ord := ev.edgeOrd
+		if ord == 0 {
+			g.edgeOrd++
+			ord = g.edgeOrd
+		}
+		g.edges[e.ID] = &edgeEntry{Edge: e, ord: ord}
+		g.incident[e.Source] = append(g.incident[e.Source], e.ID)
+		if e.Target != e.Source {
+			g.incident[e.Target] = append(g.incident[e.Target], e.ID)
+		}
+	case EdgeDeleted:
+		id := ev.Subject()
+		e, ok := g.edges[id]
+		if !ok {
+			return corrupt("edge %q does not exist", id)
+		}
+		ev.edgeOrd = e.ord
+		delete(g.edges, id)
+		g.unlink(e.Source, id)
+		g.unlink(e.Target, id)
+	case EdgeWeightChanged:
+		e, ok := g.edges[ev.ID]
+		if !ok || ev.Weight == nil {
+			return corrupt("edge %q does not exist or no weight given", ev.ID)
+		}
+		e.Weight = *ev.Weight
+	case EdgeUpdated:
+		e, ok := g.edges[ev.ID]
+		if !ok {
+			return corrupt("edge %q does not exist", ev.ID)
+		}
+		if ev.Label != nil {
+			e.Label = *ev.Label
+		}
+		e.Metadata = applyMetadata(e.Metadata, ev.Metadata)
+	default:
+		return corrupt("unknown event type %q", ev.Type)
+	}
+	return nil
+}
+
+func (g *Graph) unlink(node, edge string) {
+	inc := g.incident[node]
+	if i := slices.Index(inc, edge); i >= 0 {
+		inc[i] = inc[len(inc)-1]
+		inc = inc[:len(inc)-1]
+	}
+	if len(inc) == 0 {
+		delete(g.incident, node)
+	} else {
+		g.incident[node] = inc
+	}
+}
