@@ -1,0 +1,131 @@
+package settings
+
+// Kind is the type of a setting's value.
+type Kind string
+
+const (
+	Float Kind = "float"
+	Int   Kind = "int"
+	Bool  Kind = "bool"
+	Enum  Kind = "enum"  // one of Options
+	Color Kind = "color" // "#rrggbb" or "#rrggbbaa"
+	Range Kind = "range" // [min, max] with min < max, both within Min..Max
+)
+
+// Field describes one setting.
+type Field struct {
+	Path    string   `json:"path"`
+	Kind    Kind     `json:"kind"`
+	Default any      `json:"default"`
+	Min     *float64 `json:"min,omitempty"`
+	Max     *float64 `json:"max,omitempty"`
+	Options []string `json:"options,omitempty"`
+	Doc     string   `json:"doc"`
+}
+
+func floatField(path string, def, lo, hi float64, doc string) Field {
+	return Field{Path: path, Kind: Float, Default: def, Min: &lo, Max: &hi, Doc: doc}
+}
+
+func intField(path string, def, lo, hi int64, doc string) Field {
+	flo, fhi := float64(lo), float64(hi)
+	return Field{Path: path, Kind: Int, Default: def, Min: &flo, Max: &fhi, Doc: doc}
+}
+
+func boolField(path string, def bool, doc string) Field {
+	return Field{Path: path, Kind: Bool, Default: def, Doc: doc}
+}
+
+func colorField(path, def, doc string) Field {
+	return Field{Path: path, Kind: Color, Default: def, Doc: doc}
+}
+
+func enumField(path, def string, options []string, doc string) Field {
+	return Field{Path: path, Kind: Enum, Default: def, Options: options, Doc: doc}
+}
+
+func rangeField(path string, def [2]float64, lo, hi float64, doc string) Field {
+	return Field{Path: path, Kind: Range, Default: def, Min: &lo, Max: &hi, Doc: doc}
+}
+
+var quality = []string{"low", "medium", "high"}
+
+// Schema is every setting VisionFlow knows, in display order. Names follow
+// the original VisionFlow's settings where it had them.
+var Schema = []Field{
+	colorField("nodes.baseColor", "#00e5ff", "colour of knowledge-graph nodes"),
+	colorField("nodes.agentColor", "#40ff00", "colour of agent nodes"),
+	floatField("nodes.metalness", 0.85, 0, 1, "PBR metalness of node material"),
+	floatField("nodes.roughness", 0.15, 0, 1, "PBR roughness of node material"),
+	floatField("nodes.opacity", 0.95, 0, 1, "node opacity"),
+	floatField("nodes.nodeSize", 1.2, 0.01, 100, "node radius in layout units"),
+	enumField("nodes.quality", "high", quality, "mesh detail of nodes"),
+	boolField("nodes.enableInstancing", true, "draw nodes with GPU instancing"),
+	boolField("nodes.enableHologram", true, "animated hologram shell around nodes"),
+	boolField("nodes.enableMetadataShape", false, "choose each node's shape from its metadata"),
+	boolField("nodes.enableMetadataVisualisation", true, "show metadata in labels and the inspector"),
+
+	colorField("edges.color", "#56b6c2", "edge colour"),
+	floatField("edges.opacity", 0.5, 0, 1, "edge opacity"),
+	floatField("edges.baseWidth", 0.5, 0.01, 5, "edge width in layout units"),
+	rangeField("edges.widthRange", [2]float64{0.3, 1.5}, 0.01, 10, "edge width range that weights map to"),
+	boolField("edges.enableArrows", false, "draw arrow heads at edge targets"),
+	floatField("edges.arrowSize", 0.02, 0.01, 5, "arrow head size"),
+	enumField("edges.quality", "high", quality, "edge geometry detail"),
+
+	boolField("physics.enabled", true, "run the layout simulation"),
+	floatField("physics.springK", 0.05, 0, 10, "spring stiffness along edges (scaled by edge weight)"),
+	floatField("physics.repelK", 50, 0, 10000, "repulsion strength between every pair of nodes"),
+	floatField("physics.attractionK", 0.001, 0, 10, "extra linear attraction along edges"),
+	floatField("physics.gravity", 0.01, -5, 5, "pull of every node towards the centre"),
+	floatField("physics.dt", 0.016, 0.001, 1, "integration time step"),
+	floatField("physics.maxVelocity", 50, 0.1, 10000, "speed limit per node"),
+	floatField("physics.damping", 0.9, 0, 1, "velocity kept per step (1 = no friction)"),
+	floatField("physics.temperature", 1, 0, 100, "initial simulated-annealing temperature"),
+	floatField("physics.coolingRate", 0.001, 0, 0.5, "fraction of temperature lost per step"),
+	boolField("physics.enableBounds", true, "keep nodes inside a cube"),
+	floatField("physics.boundsSize", 1000, 1, 100000, "half-width of the bounding cube"),
+	floatField("physics.boundaryDamping", 0.95, 0, 1, "velocity kept when a node hits the bounds"),
+	floatField("physics.restLength", 30, 0.1, 1000, "spring rest length"),
+	floatField("physics.repulsionCutoff", 0, 0, 100000, "ignore repulsion beyond this distance (0 keeps the far field)"),
+	floatField("physics.gridCellSize", 50, 1, 10000, "cell size of the spatial grid"),
+	boolField("physics.featureFlags.repulsion", true, "repulsion force on"),
+	boolField("physics.featureFlags.springs", true, "spring force on"),
+	boolField("physics.featureFlags.attraction", true, "linear attraction on"),
+	boolField("physics.featureFlags.gravity", true, "centre gravity on"),
+	boolField("physics.featureFlags.annealing", true, "temperature cooling on"),
+
+	colorField("rendering.backgroundColor", "#0a0e1a", "window background"),
+	floatField("rendering.ambientLightIntensity", 0.6, 0, 10, "ambient light"),
+	floatField("rendering.directionalLightIntensity", 1.0, 0, 10, "key light"),
+	floatField("rendering.environmentIntensity", 0.5, 0, 10, "environment reflection strength"),
+	boolField("rendering.enableAntialiasing", true, "multisample antialiasing"),
+	boolField("rendering.enableShadows", false, "shadow mapping"),
+	boolField("rendering.enableAmbientOcclusion", false, "screen-space ambient occlusion"),
+
+	intField("system.websocket.updateRate", 60, 1, 120, "position frames per second"),
+	intField("system.websocket.heartbeatInterval", 10000, 1000, 600000, "ping interval in ms"),
+	intField("system.websocket.heartbeatTimeout", 30000, 1000, 3600000, "drop a client silent this long, in ms"),
+	intField("system.websocket.maxConnections", 100, 1, 10000, "most WebSocket clients at once"),
+	intField("system.websocket.maxMessageSize", 1<<20, 1024, 64<<20, "largest client message in bytes"),
+	floatField("system.persistence.positionSaveInterval", 5, 1, 3600, "seconds between saves of moved positions"),
+	boolField("system.debug.enabled", false, "extra diagnostics"),
+	enumField("system.debug.logLevel", "info", []string{"debug", "info", "warn", "error"}, "log verbosity"),
+}
+
+// Sections are the top-level groups of the tree.
+var Sections = []string{"nodes", "edges", "physics", "rendering", "system"}
+
+var byPath = func() map[string]*Field {
+	m := make(map[string]*Field, len(Schema))
+	for k := range Schema {
+		m[Schema[k].Path] = &Schema[k]
+	}
+	return m
+}()
+
+// Lookup returns the field at path.
+func Lookup(path string) (*Field, bool) {
+	fld, ok := byPath[path]
+	return fld, ok
+}

@@ -1,0 +1,430 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"visionflow/graph"
+)
+
+// Summary describes a stored graph.
+type Summary struct {
+	graph.Info
+	Nodes int `json:"nodes"`
+	Edges int `json:"edges"`
+}
+
+func notFound(id string) error {
+	return &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: fmt.Sprintf("%q does not exist", id)}
+}
+
+// CreateGraph stores a new graph together with the events that built it (none
+// for an empty graph), all in one transaction.
+func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.Event) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var exists int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM graphs WHERE id = ?", g.ID).Scan(&exists)
+		if err == nil {
+			return &graph.Error{Kind: graph.ErrDuplicateID, Field: "graph", Detail: fmt.Sprintf("%q already exists", g.ID)}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO graphs (id, name, type, created_ms) VALUES (?, ?, ?, ?)",
+			g.ID, g.Name, string(g.Type), g.Created.UnixMilli()); err != nil {
+			return err
+		}
+		return s.writeChanges(ctx, tx, g, events)
+	})
+	if err != nil {
+		return fmt.Errorf("create graph %q: %w", g.ID, err)
+	}
+	return nil
+}
+
+// Commit durably appends events to a graph's log and writes the state they
+// led to, which g already holds, in one transaction. When it returns nil the
+// change survives a crash.
+func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var seq uint64
+		if err := tx.QueryRowContext(ctx, "SELECT seq FROM graphs WHERE id = ?", g.ID).Scan(&seq); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound(g.ID)
+			}
+			return err
+		}
+		if events[0].Seq != seq+1 {
+			return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
+		}
+		return s.writeChanges(ctx, tx, g, events)
+	})
+	if err != nil {
+		return fmt.Errorf("commit %d events to graph %q: %w", len(events), g.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event) error {
+	insEvent, err := tx.PrepareContext(ctx, "INSERT INTO events (graph_id, seq, hlc, type, body) VALUES (?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer insEvent.Close()
+	nodes := map[string]bool{}
+	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
+	var nodeOrder, edgeOrder []string
+	for _, ev := range events {
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("encode event %d: %w", ev.Seq, err)
+		}
+		if _, err := insEvent.ExecContext(ctx, g.ID, ev.Seq, int64(ev.Time), string(ev.Type), string(body)); err != nil {
+			return fmt.Errorf("append event %d: %w", ev.Seq, err)
+		}
+		id := ev.Subject()
+		if ev.IsEdgeEvent() {
+			if _, seen := edges[id]; !seen {
+				edgeOrder = append(edgeOrder, id)
+			}
+			if ev.Type == graph.EdgeCreated {
+				edges[id] = ev.Seq
+			} else if _, seen := edges[id]; !seen {
+				edges[id] = 0
+			}
+		} else if !nodes[id] {
+			nodes[id] = true
+			nodeOrder = append(nodeOrder, id)
+		}
+	}
+	if err := writeNodes(ctx, tx, g, nodeOrder); err != nil {
+		return err
+	}
+	if err := writeEdges(ctx, tx, g, edgeOrder, edges); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE graphs SET seq = ?, next_wire = ?, node_count = ?, edge_count = ? WHERE id = ?",
+		g.Seq, g.NextWireIndex(), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
+		return err
+	}
+	return s.maybeSnapshot(ctx, tx, g)
+}
+
+func writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	up, err := tx.PrepareContext(ctx, `INSERT INTO nodes (graph_id, id, wire_id, label, type, x, y, z, vx, vy, vz, pinned, metadata)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (graph_id, id) DO UPDATE SET wire_id = excluded.wire_id, label = excluded.label, type = excluded.type,
+			x = excluded.x, y = excluded.y, z = excluded.z, vx = excluded.vx, vy = excluded.vy, vz = excluded.vz,
+			pinned = excluded.pinned, metadata = excluded.metadata`)
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	del, err := tx.PrepareContext(ctx, "DELETE FROM nodes WHERE graph_id = ? AND id = ?")
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	for _, id := range ids {
+		n, ok := g.Node(id)
+		if !ok {
+			if _, err := del.ExecContext(ctx, g.ID, id); err != nil {
+				return fmt.Errorf("delete node %q: %w", id, err)
+			}
+			continue
+		}
+		md, err := encodeMetadata(n.Metadata)
+		if err != nil {
+			return err
+		}
+		if _, err := up.ExecContext(ctx, g.ID, n.ID, int64(n.WireID), n.Label, string(n.Type),
+			n.Position.X, n.Position.Y, n.Position.Z, n.Velocity.X, n.Velocity.Y, n.Velocity.Z, n.Pinned, md); err != nil {
+			return fmt.Errorf("write node %q: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string, created map[string]uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO edges (graph_id, id, source, target, label, weight, metadata, ord)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (graph_id, id) DO UPDATE SET source = excluded.source, target = excluded.target, label = excluded.label,
+			weight = excluded.weight, metadata = excluded.metadata, ord = excluded.ord`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	upd, err := tx.PrepareContext(ctx, "UPDATE edges SET label = ?, weight = ?, metadata = ? WHERE graph_id = ? AND id = ?")
+	if err != nil {
+		return err
+	}
+	defer upd.Close()
+	del, err := tx.PrepareContext(ctx, "DELETE FROM edges WHERE graph_id = ? AND id = ?")
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	for _, id := range ids {
+		e, ok := g.Edge(id)
+		if !ok {
+			if _, err := del.ExecContext(ctx, g.ID, id); err != nil {
+				return fmt.Errorf("delete edge %q: %w", id, err)
+			}
+			continue
+		}
+		md, err := encodeMetadata(e.Metadata)
+		if err != nil {
+			return err
+		}
+		if ord := created[id]; ord != 0 {
+			_, err = ins.ExecContext(ctx, g.ID, e.ID, e.Source, e.Target, e.Label, e.Weight, md, ord)
+		} else {
+			_, err = upd.ExecContext(ctx, e.Label, e.Weight, md, g.ID, e.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("write edge %q: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func encodeMetadata(md map[string]string) (any, error) {
+	if len(md) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func decodeMetadata(raw sql.RawBytes) (map[string]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var md map[string]string
+	if err := json.Unmarshal(raw, &md); err != nil {
+		return nil, fmt.Errorf("decode metadata: %w", err)
+	}
+	return md, nil
+}
+
+// maybeSnapshot writes a snapshot when enough events have passed since the
+// last one: at least SnapshotEvery and at least the graph's size, so the
+// cost of snapshots stays proportional to the number of events.
+func (s *Store) maybeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
+	var last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT max(seq) FROM snapshots WHERE graph_id = ?", g.ID).Scan(&last); err != nil {
+		return err
+	}
+	gap := max(s.snapshotEvery, g.NodeCount()+g.EdgeCount())
+	if g.Seq < uint64(last.Int64)+uint64(gap) {
+		return nil
+	}
+	return writeSnapshot(ctx, tx, g)
+}
+
+func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
+	data, err := g.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("encode snapshot: %w", err)
+	}
+	var hlc int64
+	err = tx.QueryRowContext(ctx, "SELECT hlc FROM events WHERE graph_id = ? AND seq = ?", g.ID, g.Seq).Scan(&hlc)
+	if err != nil {
+		return fmt.Errorf("snapshot at seq %d: %w", g.Seq, err)
+	}
+	_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO snapshots (graph_id, seq, hlc, data) VALUES (?, ?, ?, ?)", g.ID, g.Seq, hlc, data)
+	return err
+}
+
+// ListGraphs returns every stored graph, ordered by id.
+func (s *Store) ListGraphs(ctx context.Context) ([]Summary, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT id, name, type, created_ms, seq, node_count, edge_count FROM graphs ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list graphs: %w", err)
+	}
+	defer rows.Close()
+	var out []Summary
+	for rows.Next() {
+		var sm Summary
+		var created int64
+		if err := rows.Scan(&sm.ID, &sm.Name, &sm.Type, &created, &sm.Seq, &sm.Nodes, &sm.Edges); err != nil {
+			return nil, fmt.Errorf("list graphs: %w", err)
+		}
+		sm.Created = time.UnixMilli(created).UTC()
+		out = append(out, sm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list graphs: %w", err)
+	}
+	return out, nil
+}
+
+// GraphInfo returns the stored description of one graph.
+func (s *Store) GraphInfo(ctx context.Context, id string) (Summary, uint32, error) {
+	var sm Summary
+	var created int64
+	var next uint32
+	err := s.r.QueryRowContext(ctx, "SELECT id, name, type, created_ms, seq, next_wire, node_count, edge_count FROM graphs WHERE id = ?", id).
+		Scan(&sm.ID, &sm.Name, &sm.Type, &created, &sm.Seq, &next, &sm.Nodes, &sm.Edges)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Summary{}, 0, notFound(id)
+	}
+	if err != nil {
+		return Summary{}, 0, fmt.Errorf("read graph %q: %w", id, err)
+	}
+	sm.Created = time.UnixMilli(created).UTC()
+	return sm, next, nil
+}
+
+// LoadGraph reads a graph's current state. Nodes and edges are read on two
+// reader connections at once; that is consistent because only the caller's
+// own Commit writes to this graph, and it is not writing while it waits here.
+func (s *Store) LoadGraph(ctx context.Context, id string) (*graph.Graph, error) {
+	sm, next, err := s.GraphInfo(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		wg               sync.WaitGroup
+		nodes            []graph.Node
+		edges            []graph.Edge
+		nodeErr, edgeErr error
+	)
+	wg.Go(func() { nodes, nodeErr = s.loadNodes(ctx, id, sm.Nodes) })
+	wg.Go(func() { edges, edgeErr = s.loadEdges(ctx, id, sm.Edges) })
+	wg.Wait()
+	if err := errors.Join(nodeErr, edgeErr); err != nil {
+		return nil, fmt.Errorf("load graph %q: %w", id, err)
+	}
+	g, err := graph.Restore(sm.Info, next, nodes, edges)
+	if err != nil {
+		return nil, fmt.Errorf("load graph %q: %w", id, err)
+	}
+	return g, nil
+}
+
+func (s *Store) loadNodes(ctx context.Context, graphID string, hint int) ([]graph.Node, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT id, wire_id, label, type, x, y, z, vx, vy, vz, pinned, metadata FROM nodes WHERE graph_id = ?", graphID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	nodes := make([]graph.Node, 0, hint)
+	var md sql.RawBytes
+	for rows.Next() {
+		var n graph.Node
+		var wire int64
+		if err := rows.Scan(&n.ID, &wire, &n.Label, &n.Type, &n.Position.X, &n.Position.Y, &n.Position.Z,
+			&n.Velocity.X, &n.Velocity.Y, &n.Velocity.Z, &n.Pinned, &md); err != nil {
+			return nil, err
+		}
+		n.WireID = graph.WireID(wire)
+		if n.Metadata, err = decodeMetadata(md); err != nil {
+			return nil, fmt.Errorf("node %q: %w", n.ID, err)
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, rows.Err()
+}
+
+func (s *Store) loadEdges(ctx context.Context, graphID string, hint int) ([]graph.Edge, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT id, source, target, label, weight, metadata, ord FROM edges WHERE graph_id = ?", graphID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type ordered struct {
+		graph.Edge
+		ord int64
+	}
+	list := make([]ordered, 0, hint)
+	var md sql.RawBytes
+	for rows.Next() {
+		var e ordered
+		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.Label, &e.Weight, &md, &e.ord); err != nil {
+			return nil, err
+		}
+		if e.Metadata, err = decodeMetadata(md); err != nil {
+			return nil, fmt.Errorf("edge %q: %w", e.ID, err)
+		}
+		list = append(list, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(list, func(a, b ordered) int { return cmp.Compare(a.ord, b.ord) })
+	edges := make([]graph.Edge, len(list))
+	for k := range list {
+		edges[k] = list[k].Edge
+	}
+	return edges, nil
+}
+
+// DeleteGraph removes a graph with its history.
+func (s *Store) DeleteGraph(ctx context.Context, id string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM graphs WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound(id)
+		}
+		for _, table := range []string{"nodes", "edges", "events", "snapshots"} {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE graph_id = ?", id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete graph %q: %w", id, err)
+	}
+	return nil
+}
+
+// SavePositions writes the layout of the given nodes (position and
+// velocity) without touching the event log: layout motion is saved in bulk,
+// periodically and at shutdown. Nodes that no longer exist are skipped.
+func (s *Store) SavePositions(ctx context.Context, graphID string, nodes []graph.Node) error {
+	if len(nodes) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, "UPDATE nodes SET x = ?, y = ?, z = ?, vx = ?, vy = ?, vz = ? WHERE graph_id = ? AND id = ?")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, n := range nodes {
+			if _, err := st.ExecContext(ctx, n.Position.X, n.Position.Y, n.Position.Z, n.Velocity.X, n.Velocity.Y, n.Velocity.Z, graphID, n.ID); err != nil {
+				return fmt.Errorf("node %q: %w", n.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save %d positions of graph %q: %w", len(nodes), graphID, err)
+	}
+	return nil
+}
+

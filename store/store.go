@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options tune a Store. The zero value is sensible.
+type Options struct {
+	// SnapshotEvery is the least number of events between two snapshots
+	// of a graph (default 1000). The real spacing is the larger of this and
+	// the graph's size, so writing snapshots costs O(1) per event.
+	SnapshotEvery int
+	// Readers is the size of the reader pool (default: number of CPUs, at
+	// least 2).
+	Readers int
+	Log     *slog.Logger
+}
+
+// Store is an open VisionFlow database.
+type Store struct {
+	path          string
+	w             *sql.DB // exactly one connection: the only writer
+	r             *sql.DB // readers; WAL lets them run beside the writer
+	snapshotEvery int
+	log           *slog.Logger
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	if opt.SnapshotEvery <= 0 {
+		opt.SnapshotEvery = 1000
+	}
+	if opt.Readers <= 0 {
+		opt.Readers = max(2, runtime.NumCPU())
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("open database %s: create its folder: %w", abs, err)
+	}
+	// busy_timeout comes first so that even switching to WAL waits for a
+	// lock instead of failing. synchronous=FULL makes a commit durable
+	// before it returns: a 2xx means the change survives power loss.
+	w, err := sql.Open("sqlite", dsn(abs, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{path: abs, w: w, snapshotEvery: opt.SnapshotEvery, log: opt.Log}
+	if err := s.checkWAL(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(abs, "_pragma=busy_timeout(10000)&_query_only=1"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s for reading: %w", abs, err)
+	}
+	r.SetMaxOpenConns(opt.Readers)
+	r.SetMaxIdleConns(opt.Readers)
+	s.r = r
+	return s, nil
+}
+
+// dsn builds a SQLite URI for path; escaping keeps '?', '#' and '%' in file
+// names from being read as URI syntax.
+func dsn(path, params string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows: C:/x → /C:/x
+	}
+	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + params
+}
+
+func (s *Store) checkWAL(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("open database %s: %w", s.path, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("open database %s: journal mode is %q, not WAL (is the file on a network share?)", s.path, mode)
+	}
+	return nil
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database. It checkpoints the WAL so the file stands on
+// its own.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close database %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// write runs fn in one write transaction.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
