@@ -427,4 +427,3 @@ func (s *Store) SavePositions(ctx context.Context, graphID string, nodes []graph
 	}
 	return nil
 }
-
