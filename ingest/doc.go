@@ -1,0 +1,21 @@
+// Package ingest turns outside graph formats into graph operations: a Logseq
+// notebook folder (pages, journals, links, tags, aliases, namespaces) and
+// node-link JSON as written by d3 and networkx. The result is a list of ops
+// that the app applies as one transaction, through the same validation as
+// every other change.
+package ingest
+
+import "visionflow/graph"
+
+// Import is a parsed graph, ready to apply.
+type Import struct {
+	Name     string     // suggested graph name
+	Type     graph.Type // graph type of its nodes
+	Nodes    int
+	Edges    int
+	Ops      []graph.Op // addNode ops first, then addEdge ops
+	Warnings []string   // things skipped, for the user to see
+}
+
+// Progress is told how much of an import is done; total may be an estimate.
+type Progress func(done, total int)
