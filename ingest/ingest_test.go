@@ -135,9 +135,9 @@ func TestLogseqDocs(t *testing.T) {
 // A small notebook that exercises every rule on its own.
 func TestLogseqRules(t *testing.T) {
 	fsys := fstest.MapFS{
-		"logseq/config.edn": {Data: []byte(`{:file/name-format :triple-lowbar}`)},
-		"pages/Alpha.md": {Data: []byte("alias:: A1, [[A2]]\ntags:: Topic, [[Big Topic]]\nstatus:: [[Draft]]\n\n- links [[Beta]] and [[beta]] and #Gamma, #[[Delta Force]].\n- code `[[NotALink]]` and\n  ```\n  [[AlsoNot]] #nope\n  ```\n- {{query (and [[Queried]])}}\n- self [[Alpha]] and [[A1]]\n- url [[https://x.org]] and mail#not-a-tag\n")},
-		"pages/Beta.md":  {Data: []byte("- back to [[A2]] twice [[a2]]\n- #Gamma\n")},
+		"logseq/config.edn":          {Data: []byte(`{:file/name-format :triple-lowbar}`)},
+		"pages/Alpha.md":             {Data: []byte("alias:: A1, [[A2]]\ntags:: Topic, [[Big Topic]]\nstatus:: [[Draft]]\n\n- links [[Beta]] and [[beta]] and #Gamma, #[[Delta Force]].\n- code `[[NotALink]]` and\n  ```\n  [[AlsoNot]] #nope\n  ```\n- {{query (and [[Queried]])}}\n- self [[Alpha]] and [[A1]]\n- url [[https://x.org]] and mail#not-a-tag\n")},
+		"pages/Beta.md":              {Data: []byte("- back to [[A2]] twice [[a2]]\n- #Gamma\n")},
 		"pages/ns___child___leaf.md": {Data: []byte("- in a namespace\n")},
 		"pages/A1.md":                {Data: []byte("- A1 is also a page of its own\n")},
 		"pages/Org.org":              {Data: []byte("#+TITLE: Org Page\n#+ALIAS: OrgAlias\n* see [[Beta][the beta page]] and [[https://a.b][a site]]\n:PROPERTIES:\n:x: [[InDrawer]]\n:END:\n* verbatim ~[[NotThis]]~\n")},
@@ -169,7 +169,7 @@ func TestLogseqRules(t *testing.T) {
 	im.edge(t, "alpha", "topic", "tag")
 	im.edge(t, "alpha", "big topic", "tag")
 	im.edge(t, "alpha", "draft", "link")
-	im.edge(t, "alpha", "a1", "alias") // A1 has a file, so the alias is an edge
+	im.edge(t, "alpha", "a1", "alias")  // A1 has a file, so the alias is an edge
 	im.edge(t, "beta", "alpha", "link") // [[A2]] resolves to Alpha
 	if w := *im.edges[[2]string{"beta", "alpha"}].Weight; w != 2 {
 		t.Errorf("beta → alpha weight %v, want 2", w)

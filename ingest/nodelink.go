@@ -241,7 +241,6 @@ func metadata(obj map[string]json.RawMessage, where string) (map[string]*string,
 	return md, nil
 }
 
-
 func short(raw []byte) string {
 	s := string(bytes.TrimSpace(raw))
 	if len(s) > 40 {
