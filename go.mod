@@ -2,7 +2,10 @@ module visionflow
 
 go 1.26.0
 
-require modernc.org/sqlite v1.62.0
+require (
+	go.uber.org/goleak v1.3.0
+	modernc.org/sqlite v1.62.0
+)
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect

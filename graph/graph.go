@@ -17,6 +17,18 @@ type Info struct {
 	Seq     uint64    `json:"seq"` // sequence number of the last event applied
 }
 
+// Summary describes a graph with its size.
+type Summary struct {
+	Info
+	Nodes int `json:"nodes"`
+	Edges int `json:"edges"`
+}
+
+// Summary returns g's description and size.
+func (g *Graph) Summary() Summary {
+	return Summary{Info: g.Info, Nodes: len(g.nodes), Edges: len(g.edges)}
+}
+
 // Graph is a named graph held in memory. It is not safe for concurrent use:
 // one goroutine owns it. Values it returns share metadata maps with it, which
 // is safe because the graph never modifies a map in place.
@@ -317,4 +329,16 @@ func Restore(info Info, nextIndex uint32, nodes []Node, edges []Edge) (*Graph, e
 		}
 	}
 	return g, nil
+}
+
+// Contents is a copy of a graph's whole state, ready to encode.
+type Contents struct {
+	Info
+	Nodes []Node `json:"nodes"`
+	Edges []Edge `json:"edges"`
+}
+
+// Contents copies g's state.
+func (g *Graph) Contents() Contents {
+	return Contents{Info: g.Info, Nodes: g.Nodes(), Edges: g.Edges()}
 }

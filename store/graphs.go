@@ -14,20 +14,16 @@ import (
 	"visionflow/graph"
 )
 
-// Summary describes a stored graph.
-type Summary struct {
-	graph.Info
-	Nodes int `json:"nodes"`
-	Edges int `json:"edges"`
-}
-
 func notFound(id string) error {
 	return &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: fmt.Sprintf("%q does not exist", id)}
 }
 
+// Progress is told how many of the events of a long write are stored.
+type Progress func(done, total int)
+
 // CreateGraph stores a new graph together with the events that built it (none
-// for an empty graph), all in one transaction.
-func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.Event) error {
+// for an empty graph), all in one transaction. progress may be nil.
+func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.Event, progress Progress) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var exists int
 		err := tx.QueryRowContext(ctx, "SELECT 1 FROM graphs WHERE id = ?", g.ID).Scan(&exists)
@@ -41,7 +37,7 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 			g.ID, g.Name, string(g.Type), g.Created.UnixMilli()); err != nil {
 			return err
 		}
-		return s.writeChanges(ctx, tx, g, events)
+		return s.writeChanges(ctx, tx, g, events, progress)
 	})
 	if err != nil {
 		return fmt.Errorf("create graph %q: %w", g.ID, err)
@@ -67,7 +63,7 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 		if events[0].Seq != seq+1 {
 			return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
 		}
-		return s.writeChanges(ctx, tx, g, events)
+		return s.writeChanges(ctx, tx, g, events, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("commit %d events to graph %q: %w", len(events), g.ID, err)
@@ -75,7 +71,7 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 	return nil
 }
 
-func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event) error {
+func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, progress Progress) error {
 	insEvent, err := tx.PrepareContext(ctx, "INSERT INTO events (graph_id, seq, hlc, type, body) VALUES (?, ?, ?, ?, ?)")
 	if err != nil {
 		return err
@@ -84,7 +80,10 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	nodes := map[string]bool{}
 	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
 	var nodeOrder, edgeOrder []string
-	for _, ev := range events {
+	for k, ev := range events {
+		if progress != nil && k%4096 == 0 {
+			progress(k, len(events))
+		}
 		body, err := json.Marshal(ev)
 		if err != nil {
 			return fmt.Errorf("encode event %d: %w", ev.Seq, err)
@@ -117,7 +116,13 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 		g.Seq, g.NextWireIndex(), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
 		return err
 	}
-	return s.maybeSnapshot(ctx, tx, g)
+	if err := s.maybeSnapshot(ctx, tx, g); err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(len(events), len(events))
+	}
+	return nil
 }
 
 func writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string) error {
@@ -256,15 +261,15 @@ func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
 }
 
 // ListGraphs returns every stored graph, ordered by id.
-func (s *Store) ListGraphs(ctx context.Context) ([]Summary, error) {
+func (s *Store) ListGraphs(ctx context.Context) ([]graph.Summary, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT id, name, type, created_ms, seq, node_count, edge_count FROM graphs ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("list graphs: %w", err)
 	}
 	defer rows.Close()
-	var out []Summary
+	var out []graph.Summary
 	for rows.Next() {
-		var sm Summary
+		var sm graph.Summary
 		var created int64
 		if err := rows.Scan(&sm.ID, &sm.Name, &sm.Type, &created, &sm.Seq, &sm.Nodes, &sm.Edges); err != nil {
 			return nil, fmt.Errorf("list graphs: %w", err)
@@ -279,17 +284,17 @@ func (s *Store) ListGraphs(ctx context.Context) ([]Summary, error) {
 }
 
 // GraphInfo returns the stored description of one graph.
-func (s *Store) GraphInfo(ctx context.Context, id string) (Summary, uint32, error) {
-	var sm Summary
+func (s *Store) GraphInfo(ctx context.Context, id string) (graph.Summary, uint32, error) {
+	var sm graph.Summary
 	var created int64
 	var next uint32
 	err := s.r.QueryRowContext(ctx, "SELECT id, name, type, created_ms, seq, next_wire, node_count, edge_count FROM graphs WHERE id = ?", id).
 		Scan(&sm.ID, &sm.Name, &sm.Type, &created, &sm.Seq, &next, &sm.Nodes, &sm.Edges)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Summary{}, 0, notFound(id)
+		return graph.Summary{}, 0, notFound(id)
 	}
 	if err != nil {
-		return Summary{}, 0, fmt.Errorf("read graph %q: %w", id, err)
+		return graph.Summary{}, 0, fmt.Errorf("read graph %q: %w", id, err)
 	}
 	sm.Created = time.UnixMilli(created).UTC()
 	return sm, next, nil

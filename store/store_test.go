@@ -83,7 +83,7 @@ func TestCommitLoadAndReopen(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 
 	g := newGraph("g1", now.t)
-	if err := s.CreateGraph(ctx, g, build(g, clock, r, 200, 500)); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, clock, r, 200, 500), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Edits of every kind, including a node removal that cascades.
@@ -139,10 +139,10 @@ func TestCreateGraphTwiceFails(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
 	defer s.Close()
 	g := newGraph("dup", time.Now())
-	if err := s.CreateGraph(ctx, g, nil); err != nil {
+	if err := s.CreateGraph(ctx, g, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateGraph(ctx, newGraph("dup", time.Now()), nil); !errors.Is(err, graph.ErrDuplicateID) {
+	if err := s.CreateGraph(ctx, newGraph("dup", time.Now()), nil, nil); !errors.Is(err, graph.ErrDuplicateID) {
 		t.Errorf("second create: %v, want ErrDuplicateID", err)
 	}
 }
@@ -153,7 +153,7 @@ func TestCommitRejectsAGapAndWritesNothing(t *testing.T) {
 	defer s.Close()
 	clock := graph.NewClock(nil)
 	g := newGraph("g", time.Now())
-	if err := s.CreateGraph(ctx, g, build(g, clock, rand.New(rand.NewPCG(1, 1)), 5, 5)); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, clock, rand.New(rand.NewPCG(1, 1)), 5, 5), nil); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := s.LoadGraph(ctx, "g")
@@ -177,7 +177,7 @@ func TestGraphAtReplaysHistory(t *testing.T) {
 	clock := graph.NewClock(now.now)
 	r := rand.New(rand.NewPCG(3, 4))
 	g := newGraph("h", now.t)
-	if err := s.CreateGraph(ctx, g, build(g, clock, r, 20, 30)); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, clock, r, 20, 30), nil); err != nil {
 		t.Fatal(err)
 	}
 	type point struct {
@@ -242,7 +242,7 @@ func TestEventsPaging(t *testing.T) {
 	defer s.Close()
 	g := newGraph("p", time.Now())
 	all := build(g, graph.NewClock(nil), rand.New(rand.NewPCG(5, 6)), 30, 20)
-	if err := s.CreateGraph(ctx, g, all); err != nil {
+	if err := s.CreateGraph(ctx, g, all, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got []graph.Event
@@ -279,7 +279,7 @@ func TestSavePositionsAndDelete(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
 	defer s.Close()
 	g := newGraph("pos", time.Now())
-	if err := s.CreateGraph(ctx, g, build(g, graph.NewClock(nil), rand.New(rand.NewPCG(7, 8)), 50, 60)); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, graph.NewClock(nil), rand.New(rand.NewPCG(7, 8)), 50, 60), nil); err != nil {
 		t.Fatal(err)
 	}
 	var moved []graph.Node

@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"visionflow/graph"
+	"visionflow/ingest"
+)
+
+// Main runs the visionflow command with the given arguments (without the
+// program name) and returns its exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "version":
+		fmt.Fprintf(stdout, "visionflow %s\n", Version)
+		return 0
+	case len(args) > 0 && args[0] == "import":
+		err = runImport(ctx, args[1:], stdout, stderr)
+	default:
+		err = runServer(ctx, args, stdout, stderr)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "visionflow: %v\n", err)
+	return 1
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseRun(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w (see visionflow --help)", err)
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	if !cfg.Headless {
+		if reason := noDisplay(); reason != "" {
+			log.Info(reason + "; running headless")
+		} else {
+			log.Info("this build has no desktop window yet (see README, feature status); running headless")
+		}
+	}
+	srv, err := Start(ctx, cfg, nil, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "VisionFlow %s serving http://%s (database %s); Ctrl+C stops it\n", Version, srv.Addr, srv.Store.Path())
+	<-ctx.Done()
+	log.Info("shutting down")
+	return srv.Close()
+}
+
+// runImport is `visionflow import`: it reads a Logseq notebook or a
+// node-link JSON file into a new graph of the database.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("visionflow import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	logseq := fs.String("logseq", "", "folder of a Logseq notebook (holding pages/ and journals/)")
+	jsonFile := fs.String("json", "", "node-link JSON file ({\"nodes\": [...], \"links\": [...]})")
+	id := fs.String("graph", "", "id of the new graph (default: from the folder or file name)")
+	name := fs.String("name", "", "display name of the new graph")
+	db := fs.String("db", "", "database file (default: visionflow.db in the user's data folder)")
+	replace := fs.Bool("replace", false, "replace a graph that already has this id")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: visionflow import (--logseq DIR | --json FILE) [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if (*logseq == "") == (*jsonFile == "") {
+		fs.Usage()
+		return fmt.Errorf("%w: give exactly one of --logseq DIR or --json FILE", errUsage)
+	}
+	dbFile, err := dbPath(*db)
+	if err != nil {
+		return err
+	}
+	progress := newProgress(stderr)
+	var imp *ingest.Import
+	source := *logseq
+	start := time.Now()
+	if *logseq != "" {
+		st, err := os.Stat(*logseq)
+		if err != nil || !st.IsDir() {
+			return fmt.Errorf("--logseq %q: not a folder", *logseq)
+		}
+		imp, err = ingest.Logseq(os.DirFS(*logseq), progress.step("reading pages"))
+		if err != nil {
+			return err
+		}
+	} else {
+		source = *jsonFile
+		f, err := os.Open(*jsonFile)
+		if err != nil {
+			return fmt.Errorf("--json: %w", err)
+		}
+		defer f.Close()
+		fmt.Fprintf(stderr, "reading %s…\n", *jsonFile)
+		if imp, err = ingest.NodeLink(f); err != nil {
+			return fmt.Errorf("%s: %w", *jsonFile, err)
+		}
+	}
+	progress.done()
+	for _, w := range imp.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	base := strings.TrimSuffix(filepath.Base(filepath.Clean(source)), filepath.Ext(source))
+	if *id == "" {
+		*id = slug(base)
+	}
+	if *name == "" {
+		*name = imp.Name
+		if *name == "" {
+			*name = base
+		}
+	}
+	info := graph.Info{ID: *id, Name: *name, Type: imp.Type}
+	if err := graph.ValidateGraphID(info.ID); err != nil {
+		return fmt.Errorf("--graph: %w", err)
+	}
+
+	log := newLogger(stderr, slog.LevelWarn)
+	srv, err := openSession(ctx, dbFile, log)
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	if *replace {
+		if err := srv.session.DeleteGraph(ctx, info.ID); err != nil && !errors.Is(err, graph.ErrNotFound) {
+			return err
+		}
+	}
+	sum, err := srv.session.ImportWithProgress(ctx, "cli", info, imp, progress.step("storing events"))
+	progress.done()
+	if errors.Is(err, graph.ErrDuplicateID) {
+		return fmt.Errorf("a graph %q already exists in %s; choose another --graph or add --replace", info.ID, dbFile)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %s into graph %q of %s: %d nodes, %d edges in %v\n",
+		source, sum.ID, dbFile, sum.Nodes, sum.Edges, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// slug turns a file name into a graph id.
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-.")
+	if len(out) > graph.MaxGraphIDBytes {
+		out = out[:graph.MaxGraphIDBytes]
+	}
+	if out == "" {
+		out = "imported"
+	}
+	return out
+}

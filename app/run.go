@@ -1,0 +1,152 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+
+	"visionflow/assets"
+	"visionflow/graph"
+	"visionflow/ingest"
+	"visionflow/net/api"
+	"visionflow/settings"
+	"visionflow/store"
+)
+
+// Server is a running headless VisionFlow: store, settings, session and API.
+type Server struct {
+	Store    *store.Store
+	Settings *settings.Manager
+	Session  *Session
+	Addr     net.Addr // where the API listens
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errs   []error
+	mu     sync.Mutex
+}
+
+// Start opens the database, starts the session and serves the API on ln
+// (listening on cfg.Addr when ln is nil). On an empty database it first
+// loads the embedded sample graph. Stop it with Close.
+func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (*Server, error) {
+	st, err := store.Open(ctx, cfg.DB, store.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	set, err := settings.Open(ctx, st, nil, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if ln == nil {
+		if ln, err = listen(cfg.Addr); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log}), Addr: ln.Addr(), cancel: cancel}
+
+	sessionCtx, stopSession := context.WithCancel(context.Background())
+	s.wg.Go(func() { s.record(s.Session.Run(sessionCtx)) })
+	srv := api.New(s.Session, api.Options{Log: log})
+	s.wg.Go(func() {
+		s.record(srv.Serve(runCtx, ln))
+		// The API is down: no more commands will come, so the session can
+		// save positions and stop.
+		stopSession()
+	})
+
+	if err := s.loadSample(ctx, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: the address is in use (is another VisionFlow running?); choose another with --addr", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func (s *Server) record(err error) {
+	if err != nil {
+		s.mu.Lock()
+		s.errs = append(s.errs, err)
+		s.mu.Unlock()
+	}
+}
+
+// loadSample fills an empty database with the embedded sample graph, so the
+// first start shows something meaningful rather than nothing.
+func (s *Server) loadSample(ctx context.Context, log *slog.Logger) error {
+	list, err := s.Session.ListGraphs(ctx)
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	imp, err := ingest.NodeLink(bytes.NewReader(assets.SampleGraph))
+	if err != nil {
+		return fmt.Errorf("embedded sample graph: %w", err)
+	}
+	info := graph.Info{ID: assets.SampleGraphID, Name: imp.Name, Type: imp.Type}
+	if _, err := s.Session.ImportGraph(ctx, "visionflow", info, imp); err != nil {
+		return fmt.Errorf("load the sample graph: %w", err)
+	}
+	log.Info("empty database: loaded the sample graph", "graph", info.ID, "nodes", imp.Nodes, "edges", imp.Edges)
+	return nil
+}
+
+// Close stops serving, lets the session save positions, and closes the
+// database. It returns the first errors any part reported.
+func (s *Server) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	s.record(s.Store.Close())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.errs...)
+}
+
+var _ io.Closer = (*Server)(nil)
+
+// oneShot is a session for a command-line job: no API, just the store.
+type oneShot struct {
+	store   *store.Store
+	session *Session
+	stop    context.CancelFunc
+	done    chan error
+}
+
+func openSession(ctx context.Context, dbFile string, log *slog.Logger) (*oneShot, error) {
+	st, err := store.Open(ctx, dbFile, store.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	set, err := settings.Open(ctx, st, nil, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	o := &oneShot{store: st, session: NewSession(st, set, SessionOptions{Log: log}), stop: stop, done: make(chan error, 1)}
+	go func() { o.done <- o.session.Run(runCtx) }()
+	return o, nil
+}
+
+func (o *oneShot) close() error {
+	o.stop()
+	return errors.Join(<-o.done, o.store.Close())
+}

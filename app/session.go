@@ -1,0 +1,469 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"visionflow/graph"
+	"visionflow/ingest"
+	"visionflow/net/api"
+	"visionflow/settings"
+	"visionflow/store"
+)
+
+// Version is the application version, set at build time with
+// -ldflags "-X visionflow/app.Version=…".
+var Version = "0.1.0-dev"
+
+// ErrClosed is returned for commands sent after the session stopped.
+var ErrClosed = errors.New("session closed")
+
+// Session owns the live graphs. Every change from any source (REST,
+// WebSocket, the UI, agents) runs as a command on the one goroutine of Run,
+// in arrival order: it is validated, written durably to the store, applied
+// in memory, and only then acknowledged and told to listeners. No other
+// goroutine touches graph state.
+type Session struct {
+	store    *store.Store
+	settings *settings.Manager
+	clock    *graph.Clock
+	now      func() time.Time
+	log      *slog.Logger
+	started  time.Time
+
+	cmds    chan func()
+	stopped chan struct{}
+	running sync.Once
+
+	// Owned by the Run goroutine.
+	graphs    map[string]*graph.Graph
+	unsaved   map[string]map[string]bool // graph → nodes whose layout moved since the last save
+	listeners map[int]func(graphID string, events []graph.Event)
+	nextID    int
+}
+
+var _ api.Backend = (*Session)(nil)
+
+// SessionOptions configure a Session.
+type SessionOptions struct {
+	Now func() time.Time // wall clock; time.Now if nil
+	Log *slog.Logger
+}
+
+// NewSession returns a session over an open store and settings. Call Run to
+// start it.
+func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Session {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Session{
+		store:     st,
+		settings:  set,
+		clock:     graph.NewClock(opt.Now),
+		now:       opt.Now,
+		log:       opt.Log,
+		started:   opt.Now(),
+		cmds:      make(chan func()),
+		stopped:   make(chan struct{}),
+		graphs:    map[string]*graph.Graph{},
+		unsaved:   map[string]map[string]bool{},
+		listeners: map[int]func(string, []graph.Event){},
+	}
+}
+
+// Run executes commands until ctx ends, saving moved positions every
+// system.persistence.positionSaveInterval seconds and once more on the way
+// out. It returns after that last save.
+func (s *Session) Run(ctx context.Context) error {
+	first := false
+	s.running.Do(func() { first = true })
+	if !first {
+		return errors.New("session: Run called twice")
+	}
+	defer close(s.stopped)
+	interval := func() time.Duration {
+		return time.Duration(s.settings.Float("system.persistence.positionSaveInterval") * float64(time.Second))
+	}
+	ticker := time.NewTicker(interval())
+	defer ticker.Stop()
+	changed := make(chan struct{}, 1)
+	cancel := s.settings.Subscribe(func(ds []settings.Delta) {
+		for _, d := range ds {
+			if d.Path == "system.persistence.positionSaveInterval" {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	defer cancel()
+	for {
+		select {
+		case cmd := <-s.cmds:
+			cmd()
+		case <-ticker.C:
+			s.savePositions(ctx)
+		case <-changed:
+			ticker.Reset(interval())
+		case <-ctx.Done():
+			// Saving must finish even though ctx is done.
+			return s.savePositions(context.WithoutCancel(ctx))
+		}
+	}
+}
+
+// do runs fn on the session goroutine and waits for it. A command whose
+// caller has given up before it starts is skipped; one that has started
+// runs to the end, so a change is never half applied.
+func (s *Session) do(ctx context.Context, fn func(ctx context.Context) error) error {
+	done := make(chan error, 1)
+	cmd := func() {
+		if err := ctx.Err(); err != nil {
+			done <- err
+			return
+		}
+		done <- fn(context.WithoutCancel(ctx))
+	}
+	select {
+	case s.cmds <- cmd:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stopped:
+		return ErrClosed
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-s.stopped:
+		// Run exits only between commands, so the command has finished.
+		select {
+		case err := <-done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// loaded returns a graph, reading it from the store on first use.
+func (s *Session) loaded(ctx context.Context, id string) (*graph.Graph, error) {
+	if g, ok := s.graphs[id]; ok {
+		return g, nil
+	}
+	start := time.Now()
+	g, err := s.store.LoadGraph(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.graphs[id] = g
+	s.log.Info("graph loaded", "graph", id, "nodes", g.NodeCount(), "edges", g.EdgeCount(), "took", time.Since(start).Round(time.Millisecond))
+	return g, nil
+}
+
+// Subscribe registers fn to receive every committed batch of events, in
+// commit order. fn runs on the session goroutine and must not block or call
+// back into the session. The returned function removes it.
+func (s *Session) Subscribe(fn func(graphID string, events []graph.Event)) (cancel func(), err error) {
+	var id int
+	err = s.do(context.Background(), func(context.Context) error {
+		id = s.nextID
+		s.nextID++
+		s.listeners[id] = fn
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		_ = s.do(context.Background(), func(context.Context) error {
+			delete(s.listeners, id)
+			return nil
+		})
+	}, nil
+}
+
+func (s *Session) publish(graphID string, events []graph.Event) {
+	if len(events) == 0 {
+		return
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.listeners)) {
+		s.listeners[id](graphID, events)
+	}
+}
+
+
+// ListGraphs returns every graph with its size.
+func (s *Session) ListGraphs(ctx context.Context) ([]graph.Summary, error) {
+	return s.store.ListGraphs(ctx)
+}
+
+// FreeGraphID returns base, or base-2, base-3… whichever is not taken.
+func (s *Session) FreeGraphID(ctx context.Context, base string) (string, error) {
+	list, err := s.store.ListGraphs(ctx)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, g := range list {
+		taken[g.ID] = true
+	}
+	id := base
+	for n := 2; taken[id]; n++ {
+		id = base + "-" + strconv.Itoa(n)
+	}
+	return id, nil
+}
+
+// CreateGraph creates an empty graph.
+func (s *Session) CreateGraph(ctx context.Context, client string, info graph.Info) (graph.Summary, error) {
+	return s.ImportGraph(ctx, client, info, &ingest.Import{})
+}
+
+// ImportGraph creates a graph holding everything imp describes, as one
+// transaction: either the whole graph is stored or nothing is.
+func (s *Session) ImportGraph(ctx context.Context, client string, info graph.Info, imp *ingest.Import) (graph.Summary, error) {
+	return s.ImportWithProgress(ctx, client, info, imp, nil)
+}
+
+// ImportWithProgress is ImportGraph telling progress how many of the
+// import's events are stored.
+func (s *Session) ImportWithProgress(ctx context.Context, client string, info graph.Info, imp *ingest.Import, progress store.Progress) (graph.Summary, error) {
+	if err := graph.ValidateGraphID(info.ID); err != nil {
+		return graph.Summary{}, err
+	}
+	if err := graph.ValidateName(info.Name); err != nil {
+		return graph.Summary{}, err
+	}
+	if err := graph.ValidateType("type", info.Type); err != nil {
+		return graph.Summary{}, err
+	}
+	var sum graph.Summary
+	err := s.do(ctx, func(ctx context.Context) error {
+		info.Created = s.clock.Now().Wall()
+		info.Seq = 0
+		g := graph.New(info)
+		tx := g.Begin(s.clock, client)
+		for i, op := range imp.Ops {
+			if _, err := tx.Do(op); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("import op %d (%v): %w", i, op.String(), err)
+			}
+		}
+		events := tx.Commit()
+		if err := s.store.CreateGraph(ctx, g, events, progress); err != nil {
+			return err
+		}
+		s.graphs[g.ID] = g
+		sum = g.Summary()
+		s.publish(g.ID, events)
+		return nil
+	})
+	return sum, err
+}
+
+// DeleteGraph removes a graph and its history.
+func (s *Session) DeleteGraph(ctx context.Context, id string) error {
+	return s.do(ctx, func(ctx context.Context) error {
+		if err := s.store.DeleteGraph(ctx, id); err != nil {
+			return err
+		}
+		delete(s.graphs, id)
+		delete(s.unsaved, id)
+		return nil
+	})
+}
+
+// Graph returns a copy of a graph's current state.
+func (s *Session) Graph(ctx context.Context, id string) (graph.Contents, error) {
+	var c graph.Contents
+	err := s.do(ctx, func(ctx context.Context) error {
+		g, err := s.loaded(ctx, id)
+		if err != nil {
+			return err
+		}
+		c = g.Contents()
+		return nil
+	})
+	return c, err
+}
+
+// GraphAt returns a graph as it was at time at, replayed from its history.
+func (s *Session) GraphAt(ctx context.Context, id string, at time.Time) (graph.Contents, error) {
+	g, err := s.store.GraphAt(ctx, id, at)
+	if err != nil {
+		return graph.Contents{}, err
+	}
+	return g.Contents(), nil
+}
+
+// Events returns up to limit events of a graph after seq since.
+func (s *Session) Events(ctx context.Context, id string, since uint64, limit int) ([]graph.Event, error) {
+	return s.store.Events(ctx, id, since, limit)
+}
+
+// Apply runs ops against a graph as one transaction. It returns when the
+// events are durable; on any error nothing is applied.
+func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph.Op) (graph.Changes, error) {
+	var ch graph.Changes
+	err := s.do(ctx, func(ctx context.Context) error {
+		g, err := s.loaded(ctx, graphID)
+		if err != nil {
+			return err
+		}
+		tx := g.Begin(s.clock, client)
+		type target struct {
+			id   string
+			edge bool
+		}
+		targets := make([]target, 0, len(ops))
+		for i, op := range ops {
+			id, err := tx.Do(op)
+			if err != nil {
+				tx.Rollback()
+				if len(ops) > 1 {
+					return fmt.Errorf("ops[%d] (%v): %w", i, op.String(), err)
+				}
+				return err
+			}
+			targets = append(targets, target{id, op.Op == graph.AddEdge || op.Op == graph.UpdateEdge || op.Op == graph.RemoveEdge})
+		}
+		if err := s.store.Commit(ctx, g, tx.Events()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		events := tx.Commit()
+		for _, e := range events {
+			if e.Type == graph.NodeMoved || e.Type == graph.NodeRemoved {
+				delete(s.unsaved[graphID], e.Subject()) // the event saved it
+			}
+		}
+		ch = graph.Changes{Events: events, Nodes: []graph.Node{}, Edges: []graph.Edge{}}
+		seen := map[target]bool{}
+		for _, t := range targets {
+			if seen[t] {
+				continue
+			}
+			seen[t] = true
+			if t.edge {
+				if e, ok := g.Edge(t.id); ok {
+					ch.Edges = append(ch.Edges, e)
+				}
+			} else if n, ok := g.Node(t.id); ok {
+				ch.Nodes = append(ch.Nodes, n)
+			}
+		}
+		if ch.Events == nil {
+			ch.Events = []graph.Event{}
+		}
+		s.publish(graphID, events)
+		return nil
+	})
+	return ch, err
+}
+
+// Layout is a node's place in the layout, as a physics engine reports it.
+type Layout struct {
+	ID       string
+	Position graph.Vec3
+	Velocity graph.Vec3
+}
+
+// SetLayout moves nodes without recording events: layout motion is saved in
+// bulk by the periodic position save and at shutdown, not logged. Unknown
+// ids and non-finite values are skipped and counted in the error.
+func (s *Session) SetLayout(ctx context.Context, graphID string, moves []Layout) error {
+	return s.do(ctx, func(ctx context.Context) error {
+		g, err := s.loaded(ctx, graphID)
+		if err != nil {
+			return err
+		}
+		dirty := s.unsaved[graphID]
+		if dirty == nil {
+			dirty = map[string]bool{}
+			s.unsaved[graphID] = dirty
+		}
+		skipped := 0
+		for _, m := range moves {
+			if graph.ValidateVec("position", m.Position) != nil || graph.ValidateVec("velocity", m.Velocity) != nil || !g.SetLayout(m.ID, m.Position, m.Velocity) {
+				skipped++
+				continue
+			}
+			dirty[m.ID] = true
+		}
+		if skipped > 0 {
+			return fmt.Errorf("set layout of graph %q: %d of %d moves skipped (unknown node or invalid position)", graphID, skipped, len(moves))
+		}
+		return nil
+	})
+}
+
+// SavePositions saves every moved position now.
+func (s *Session) SavePositions(ctx context.Context) error {
+	return s.do(ctx, func(ctx context.Context) error { return s.savePositions(ctx) })
+}
+
+func (s *Session) savePositions(ctx context.Context) error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(s.unsaved)) {
+		dirty := s.unsaved[id]
+		g := s.graphs[id]
+		if len(dirty) == 0 || g == nil {
+			delete(s.unsaved, id)
+			continue
+		}
+		nodes := make([]graph.Node, 0, len(dirty))
+		for nid := range dirty {
+			if n, ok := g.Node(nid); ok {
+				nodes = append(nodes, n)
+			}
+		}
+		if err := s.store.SavePositions(ctx, id, nodes); err != nil {
+			s.log.Error("saving positions failed; will retry", "graph", id, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		delete(s.unsaved, id)
+		s.log.Debug("positions saved", "graph", id, "nodes", len(nodes))
+	}
+	return errors.Join(errs...)
+}
+
+// Settings returns the live settings.
+func (s *Session) Settings() *settings.Manager { return s.settings }
+
+// SettingsHistory returns recorded settings changes.
+func (s *Session) SettingsHistory(ctx context.Context, path string, since int64, limit int) ([]settings.Delta, error) {
+	return s.store.SettingsHistory(ctx, path, since, limit)
+}
+
+// Health reports what the session holds.
+func (s *Session) Health(ctx context.Context) (api.Health, error) {
+	list, err := s.store.ListGraphs(ctx)
+	if err != nil {
+		return api.Health{}, err
+	}
+	h := api.Health{
+		Status:    "ok",
+		Version:   Version,
+		StartedAt: s.started.UTC(),
+		Uptime:    s.now().Sub(s.started).Seconds(),
+		Graphs:    len(list),
+		Database:  s.store.Path(),
+	}
+	for _, g := range list {
+		h.Nodes += g.Nodes
+		h.Edges += g.Edges
+	}
+	return h, nil
+}

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// decode reads exactly one JSON value into v: the body must be JSON, within
+// the size limit, without unknown fields or trailing data.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := requireType(r, "application/json"); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(body, dec, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid("malformed JSON: unexpected data after the value at byte %d", dec.InputOffset())
+	}
+	return nil
+}
+
+// jsonError explains a decoding failure in terms a client can act on.
+func jsonError(body []byte, dec *json.Decoder, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return invalid("malformed JSON: the body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid("malformed JSON: the body ends early")
+	case errors.As(err, &syn):
+		return invalid("malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "the body"
+		}
+		return invalid("%s: expected %s, got JSON %s", field, typ.Type, typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return invalid("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return err
+	}
+	return invalid("malformed JSON: %v", err)
+}
+
+// requireType insists on a content type. Besides telling clients what to
+// send, it keeps browser pages on other sites from posting "simple"
+// cross-origin requests (text/plain, forms) that skip CORS preflight.
+func requireType(r *http.Request, want ...string) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		for _, w := range want {
+			if mt == w {
+				return nil
+			}
+		}
+	}
+	return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported media type",
+		Detail: fmt.Sprintf("Content-Type must be %s, got %q", strings.Join(want, " or "), ct)}
+}
+
+// clientID names who made a request, for the event log and the settings
+// history: the X-Client-ID header when given, else the peer's address.
+func clientID(r *http.Request) (string, error) {
+	id := r.Header.Get("X-Client-ID")
+	if id == "" {
+		host := r.RemoteAddr
+		if i := strings.LastIndexByte(host, ':'); i > 0 {
+			host = host[:i]
+		}
+		return "rest@" + host, nil
+	}
+	if len(id) > 128 {
+		return "", invalid("X-Client-ID is %d bytes; the limit is 128", len(id))
+	}
+	for _, c := range id {
+		if unicode.IsControl(c) {
+			return "", invalid("X-Client-ID contains control character %U", c)
+		}
+	}
+	return id, nil
+}
+
+// queryUint reads an optional non-negative integer query parameter.
+func queryUint(r *http.Request, name string, def, maxV uint64) (uint64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || v > maxV {
+		return 0, invalid("query parameter %s=%q must be a whole number from 0 to %d", name, s, maxV)
+	}
+	return v, nil
+}

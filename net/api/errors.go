@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"visionflow/graph"
+	"visionflow/settings"
+)
+
+// Error is the JSON body of every failed request.
+type Error struct {
+	Status int    `json:"-"`
+	Code   string `json:"error"`  // short and stable: "invalid", "not found", …
+	Detail string `json:"detail"` // what exactly was wrong
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Detail }
+
+func invalid(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "invalid", Detail: fmt.Sprintf(format, args...)}
+}
+
+// toError maps domain errors to HTTP statuses.
+func (s *Server) toError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit)}
+	case errors.Is(err, graph.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not found", Detail: err.Error()}
+	case errors.Is(err, graph.ErrDuplicateID):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Detail: err.Error()}
+	case errors.Is(err, graph.ErrInvalid), errors.Is(err, graph.ErrNonFinite), errors.Is(err, graph.ErrTooLarge),
+		errors.Is(err, graph.ErrUnknownType), errors.Is(err, graph.ErrDangling), errors.Is(err, settings.ErrInvalid),
+		errors.Is(err, settings.ErrUnknownPath):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Detail: err.Error()}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: err.Error()}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Detail: err.Error()}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+func sameHost(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Host, host)
+}

@@ -1,0 +1,256 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"visionflow/graph"
+)
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	h, err := s.b.Health(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+func (s *Server) listGraphs(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.b.ListGraphs(r.Context())
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []graph.Summary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"graphs": list})
+	return nil
+}
+
+// newGraph is the body of POST /api/graphs.
+type newGraph struct {
+	ID   string     `json:"id"`
+	Name string     `json:"name"`
+	Type graph.Type `json:"type"`
+}
+
+func (s *Server) createGraph(w http.ResponseWriter, r *http.Request) error {
+	client, err := clientID(r)
+	if err != nil {
+		return err
+	}
+	var req newGraph
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	info, err := s.graphInfo(r, req.ID, req.Name, req.Type, "graph")
+	if err != nil {
+		return err
+	}
+	sum, err := s.b.CreateGraph(r.Context(), client, info)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/graph/"+sum.ID)
+	writeJSON(w, http.StatusCreated, sum)
+	return nil
+}
+
+// graphInfo checks the description of a new graph, filling in a free id
+// (from base) and a name when they are left out.
+func (s *Server) graphInfo(r *http.Request, id, name string, typ graph.Type, base string) (graph.Info, error) {
+	if typ == "" {
+		typ = graph.Knowledge
+	}
+	if err := graph.ValidateType("type", typ); err != nil {
+		return graph.Info{}, err
+	}
+	if id == "" {
+		var err error
+		if id, err = s.b.FreeGraphID(r.Context(), base); err != nil {
+			return graph.Info{}, err
+		}
+	}
+	if err := graph.ValidateGraphID(id); err != nil {
+		return graph.Info{}, err
+	}
+	if name == "" {
+		name = id
+	}
+	if err := graph.ValidateName(name); err != nil {
+		return graph.Info{}, err
+	}
+	return graph.Info{ID: id, Name: name, Type: typ}, nil
+}
+
+func (s *Server) deleteGraph(w http.ResponseWriter, r *http.Request) error {
+	if err := s.b.DeleteGraph(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) getGraph(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if at := r.URL.Query().Get("at"); at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return invalid("query parameter at=%q must be an RFC 3339 time such as 2026-11-27T10:00:00Z", at)
+		}
+		c, err := s.b.GraphAt(r.Context(), id, t)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, c)
+		return nil
+	}
+	c, err := s.b.Graph(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// MaxEventPage is the most events one GET …/events returns.
+const MaxEventPage = 10000
+
+// Event is a graph event as the API shows it: with its time in RFC 3339
+// beside the hybrid-logical-clock value.
+type Event struct {
+	graph.Event
+	At time.Time `json:"time"`
+}
+
+// EventPage is the answer of GET /api/graph/{id}/events.
+type EventPage struct {
+	Graph  string  `json:"graph"`
+	Events []Event `json:"events"`
+	Next   uint64  `json:"next"` // pass as since= for the next page
+	More   bool    `json:"more"`
+}
+
+func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	since, err := queryUint(r, "since", 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	limit, err := queryUint(r, "limit", 1000, MaxEventPage)
+	if err != nil {
+		return err
+	}
+	if limit == 0 {
+		return invalid("query parameter limit must be at least 1")
+	}
+	id := r.PathValue("id")
+	evs, err := s.b.Events(r.Context(), id, since, int(limit)+1)
+	if err != nil {
+		return err
+	}
+	page := EventPage{Graph: id, Events: make([]Event, 0, len(evs)), Next: since}
+	if len(evs) > int(limit) {
+		page.More = true
+		evs = evs[:limit]
+	}
+	for _, ev := range evs {
+		page.Events = append(page.Events, Event{Event: ev, At: ev.Time.Wall()})
+		page.Next = ev.Seq
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// Batch is the body of POST /api/graph/{id}/batch.
+type Batch struct {
+	Ops []graph.Op `json:"ops"`
+}
+
+// MaxBatchOps bounds one batch.
+const MaxBatchOps = 1_000_000
+
+func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
+	client, err := clientID(r)
+	if err != nil {
+		return err
+	}
+	var b Batch
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	if len(b.Ops) == 0 {
+		return invalid(`"ops" is empty or missing`)
+	}
+	if len(b.Ops) > MaxBatchOps {
+		return invalid("%d ops in one batch; the limit is %d", len(b.Ops), MaxBatchOps)
+	}
+	ch, err := s.b.Apply(r.Context(), client, r.PathValue("id"), b.Ops)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ch)
+	return nil
+}
+
+// one applies a single op built from the request body and the path, and
+// answers with the node or edge as it now is plus the events.
+func (s *Server) one(w http.ResponseWriter, r *http.Request, kind graph.OpKind, pathID string, status int) error {
+	client, err := clientID(r)
+	if err != nil {
+		return err
+	}
+	var op graph.Op
+	if kind != graph.RemoveNode && kind != graph.RemoveEdge {
+		if err := s.decode(w, r, &op); err != nil {
+			return err
+		}
+	}
+	if op.Op != "" && op.Op != kind {
+		return invalid(`"op": %q does not match this route, which does %s`, op.Op, kind)
+	}
+	op.Op = kind
+	if pathID != "" {
+		if op.ID != "" && op.ID != pathID {
+			return invalid(`"id": %q differs from the id in the path, %q`, op.ID, pathID)
+		}
+		op.ID = pathID
+	}
+	ch, err := s.b.Apply(r.Context(), client, r.PathValue("id"), []graph.Op{op})
+	if err != nil {
+		return err
+	}
+	resp := map[string]any{"events": ch.Events}
+	if len(ch.Nodes) == 1 {
+		resp["node"] = ch.Nodes[0]
+	}
+	if len(ch.Edges) == 1 {
+		resp["edge"] = ch.Edges[0]
+	}
+	writeJSON(w, status, resp)
+	return nil
+}
+
+func (s *Server) addNode(w http.ResponseWriter, r *http.Request) error {
+	return s.one(w, r, graph.AddNode, "", http.StatusCreated)
+}
+
+func (s *Server) updateNode(w http.ResponseWriter, r *http.Request) error {
+	return s.one(w, r, graph.UpdateNode, r.PathValue("nodeId"), http.StatusOK)
+}
+
+func (s *Server) removeNode(w http.ResponseWriter, r *http.Request) error {
+	return s.one(w, r, graph.RemoveNode, r.PathValue("nodeId"), http.StatusOK)
+}
+
+func (s *Server) addEdge(w http.ResponseWriter, r *http.Request) error {
+	return s.one(w, r, graph.AddEdge, "", http.StatusCreated)
+}
+
+func (s *Server) updateEdge(w http.ResponseWriter, r *http.Request) error {
+	return s.one(w, r, graph.UpdateEdge, r.PathValue("edgeId"), http.StatusOK)
+}
+
+func (s *Server) removeEdge(w http.ResponseWriter, r *http.Request) error {
+	return s.one(w, r, graph.RemoveEdge, r.PathValue("edgeId"), http.StatusOK)
+}

@@ -1,0 +1,142 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Options tune a Server. The zero value is sensible.
+type Options struct {
+	MaxBody       int64 // largest JSON request body (default 8 MiB)
+	MaxImportBody int64 // largest import upload (default 256 MiB)
+	Log           *slog.Logger
+}
+
+// Server serves the REST API.
+type Server struct {
+	b   Backend
+	opt Options
+	mux *http.ServeMux
+	log *slog.Logger
+}
+
+// New returns a server for b.
+func New(b Backend, opt Options) *Server {
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = 8 << 20
+	}
+	if opt.MaxImportBody <= 0 {
+		opt.MaxImportBody = 256 << 20
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), log: opt.Log}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request) error) {
+		s.mux.Handle(pattern, s.wrap(fn))
+	}
+	h("GET /api/health", s.health)
+
+	h("GET /api/graphs", s.listGraphs)
+	h("POST /api/graphs", s.createGraph)
+	h("POST /api/graphs/import", s.importGraph)
+	h("GET /api/graph/{id}", s.getGraph)
+	h("DELETE /api/graph/{id}", s.deleteGraph)
+	h("GET /api/graph/{id}/events", s.events)
+	h("POST /api/graph/{id}/batch", s.batch)
+	h("POST /api/graph/{id}/nodes", s.addNode)
+	h("PATCH /api/graph/{id}/nodes/{nodeId}", s.updateNode)
+	h("DELETE /api/graph/{id}/nodes/{nodeId}", s.removeNode)
+	h("POST /api/graph/{id}/edges", s.addEdge)
+	h("PATCH /api/graph/{id}/edges/{edgeId}", s.updateEdge)
+	h("DELETE /api/graph/{id}/edges/{edgeId}", s.removeEdge)
+
+	h("GET /api/settings", s.getSettings)
+	h("POST /api/settings", s.postSettings)
+	h("GET /api/settings/schema", s.settingsSchema)
+	h("GET /api/settings/history", s.settingsHistory)
+	h("GET /api/settings/{path...}", s.getSetting)
+
+	h("/api/", func(w http.ResponseWriter, r *http.Request) error {
+		return &Error{Status: http.StatusNotFound, Code: "not found", Detail: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)}
+	})
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Serve answers requests on ln until ctx ends, then shuts down, giving
+// requests in flight up to five seconds to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdown)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// wrap turns a handler that returns an error into an http.Handler that
+// writes the error as JSON, after checking the request's origin.
+func (s *Server) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		err := checkOrigin(r)
+		if err == nil {
+			err = fn(w, r)
+		}
+		if err != nil {
+			e := s.toError(err)
+			writeJSON(w, e.Status, e)
+			level := slog.LevelDebug
+			if e.Status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
+			return
+		}
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
+	})
+}
+
+// checkOrigin refuses requests that a web page on another origin makes with
+// the user's browser: without it any site the user visits could edit the
+// local graph.
+func checkOrigin(r *http.Request) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil // not from a browser page
+	}
+	if sameHost(origin, r.Host) {
+		return nil
+	}
+	return &Error{Status: http.StatusForbidden, Code: "forbidden", Detail: fmt.Sprintf("requests from origin %s are not allowed", origin)}
+}
