@@ -202,7 +202,6 @@ func (s *Session) publish(graphID string, events []graph.Event) {
 	}
 }
 
-
 // ListGraphs returns every graph with its size.
 func (s *Session) ListGraphs(ctx context.Context) ([]graph.Summary, error) {
 	return s.store.ListGraphs(ctx)
@@ -422,13 +421,8 @@ func (s *Session) savePositions(ctx context.Context) error {
 			delete(s.unsaved, id)
 			continue
 		}
-		nodes := make([]graph.Node, 0, len(dirty))
-		for nid := range dirty {
-			if n, ok := g.Node(nid); ok {
-				nodes = append(nodes, n)
-			}
-		}
-		if err := s.store.SavePositions(ctx, id, nodes); err != nil {
+		nodes := slices.Collect(maps.Keys(dirty))
+		if err := s.store.SavePositions(ctx, g, nodes); err != nil {
 			s.log.Error("saving positions failed; will retry", "graph", id, "err", err)
 			errs = append(errs, err)
 			continue

@@ -34,14 +34,18 @@ func (g *Graph) Summary() Summary {
 // is safe because the graph never modifies a map in place.
 type Graph struct {
 	Info
-	nodes    map[string]*Node
-	byWire   map[uint32]*Node // by wire index: unique across graph types
-	edges    map[string]*edgeEntry
-	incident map[string][]string // node id → ids of the edges that touch it
+	nodes  map[string]*nodeEntry
+	byWire map[uint32]*nodeEntry // by wire index: unique across graph types
+	edges  map[string]*edgeEntry
 
 	nextIndex uint32 // next wire index to hand out; never reused
 	nextEdge  uint64 // hint for generated edge ids
 	edgeOrd   uint64 // creation order of edges, for stable listings
+}
+
+type nodeEntry struct {
+	Node
+	incident []string // ids of the edges that touch it
 }
 
 type edgeEntry struct {
@@ -53,10 +57,9 @@ type edgeEntry struct {
 func New(info Info) *Graph {
 	return &Graph{
 		Info:      info,
-		nodes:     make(map[string]*Node),
-		byWire:    make(map[uint32]*Node),
+		nodes:     make(map[string]*nodeEntry),
+		byWire:    make(map[uint32]*nodeEntry),
 		edges:     make(map[string]*edgeEntry),
-		incident:  make(map[string][]string),
 		nextIndex: 1,
 	}
 }
@@ -84,7 +87,7 @@ func (g *Graph) Node(id string) (Node, bool) {
 	if !ok {
 		return Node{}, false
 	}
-	return *n, true
+	return n.Node, true
 }
 
 // NodeByWire returns the node with the given wire id.
@@ -93,7 +96,26 @@ func (g *Graph) NodeByWire(w WireID) (Node, bool) {
 	if !ok || n.WireID != w {
 		return Node{}, false
 	}
-	return *n, true
+	return n.Node, true
+}
+
+// NodeAt returns the node with the given wire index.
+func (g *Graph) NodeAt(index uint32) (Node, bool) {
+	n, ok := g.byWire[index]
+	if !ok {
+		return Node{}, false
+	}
+	return n.Node, true
+}
+
+// SetLayoutAt is SetLayout for the node with the given wire index.
+func (g *Graph) SetLayoutAt(index uint32, pos, vel Vec3) bool {
+	n, ok := g.byWire[index]
+	if !ok {
+		return false
+	}
+	n.Position, n.Velocity = pos, vel
+	return true
 }
 
 // Edge returns the edge with the given id.
@@ -106,16 +128,26 @@ func (g *Graph) Edge(id string) (Edge, bool) {
 }
 
 // Incident returns the ids of the edges that touch node id.
-func (g *Graph) Incident(id string) []string { return slices.Clone(g.incident[id]) }
+func (g *Graph) Incident(id string) []string {
+	if n, ok := g.nodes[id]; ok {
+		return slices.Clone(n.incident)
+	}
+	return nil
+}
 
 // Degree returns the number of edges that touch node id.
-func (g *Graph) Degree(id string) int { return len(g.incident[id]) }
+func (g *Graph) Degree(id string) int {
+	if n, ok := g.nodes[id]; ok {
+		return len(n.incident)
+	}
+	return 0
+}
 
 // Nodes returns every node, ordered by wire id (which is creation order).
 func (g *Graph) Nodes() []Node {
 	out := make([]Node, 0, len(g.nodes))
 	for _, n := range g.nodes {
-		out = append(out, *n)
+		out = append(out, n.Node)
 	}
 	slices.SortFunc(out, func(a, b Node) int { return cmp.Compare(a.WireID.Index(), b.WireID.Index()) })
 	return out
@@ -148,16 +180,13 @@ func (g *Graph) Clone() *Graph {
 	c := New(g.Info)
 	c.nextIndex, c.nextEdge, c.edgeOrd = g.nextIndex, g.nextEdge, g.edgeOrd
 	for id, n := range g.nodes {
-		cp := *n
-		c.nodes[id] = &cp
-		c.byWire[cp.WireID.Index()] = &cp
+		cp := &nodeEntry{Node: n.Node, incident: slices.Clone(n.incident)}
+		c.nodes[id] = cp
+		c.byWire[cp.WireID.Index()] = cp
 	}
 	for id, e := range g.edges {
 		cp := *e
 		c.edges[id] = &cp
-	}
-	for id, inc := range g.incident {
-		c.incident[id] = slices.Clone(inc)
 	}
 	return c
 }
@@ -204,9 +233,9 @@ func (g *Graph) apply(ev *Event) error {
 		if _, dup := g.byWire[ev.Node.WireID.Index()]; dup {
 			return corrupt("wire index %d already in use", ev.Node.WireID.Index())
 		}
-		n := ev.Node.Clone()
-		g.nodes[n.ID] = &n
-		g.byWire[n.WireID.Index()] = &n
+		n := &nodeEntry{Node: ev.Node.Clone()}
+		g.nodes[n.ID] = n
+		g.byWire[n.WireID.Index()] = n
 		if i := n.WireID.Index(); i >= g.nextIndex {
 			g.nextIndex = i + 1
 		}
@@ -216,12 +245,11 @@ func (g *Graph) apply(ev *Event) error {
 		if !ok {
 			return corrupt("node %q does not exist", id)
 		}
-		if len(g.incident[id]) > 0 {
-			return corrupt("node %q still has %d edges", id, len(g.incident[id]))
+		if len(n.incident) > 0 {
+			return corrupt("node %q still has %d edges", id, len(n.incident))
 		}
 		delete(g.nodes, id)
 		delete(g.byWire, n.WireID.Index())
-		delete(g.incident, id)
 	case NodeMoved:
 		n, ok := g.nodes[ev.ID]
 		if !ok {
@@ -251,7 +279,8 @@ func (g *Graph) apply(ev *Event) error {
 		if _, dup := g.edges[e.ID]; dup {
 			return corrupt("edge %q already exists", e.ID)
 		}
-		if g.nodes[e.Source] == nil || g.nodes[e.Target] == nil {
+		src, dst := g.nodes[e.Source], g.nodes[e.Target]
+		if src == nil || dst == nil {
 			return corrupt("edge %q joins missing nodes %q → %q", e.ID, e.Source, e.Target)
 		}
 		ord := ev.edgeOrd
@@ -260,9 +289,9 @@ func (g *Graph) apply(ev *Event) error {
 			ord = g.edgeOrd
 		}
 		g.edges[e.ID] = &edgeEntry{Edge: e, ord: ord}
-		g.incident[e.Source] = append(g.incident[e.Source], e.ID)
-		if e.Target != e.Source {
-			g.incident[e.Target] = append(g.incident[e.Target], e.ID)
+		src.incident = append(src.incident, e.ID)
+		if dst != src {
+			dst.incident = append(dst.incident, e.ID)
 		}
 	case EdgeDeleted:
 		id := ev.Subject()
@@ -296,36 +325,66 @@ func (g *Graph) apply(ev *Event) error {
 }
 
 func (g *Graph) unlink(node, edge string) {
-	inc := g.incident[node]
-	if i := slices.Index(inc, edge); i >= 0 {
-		inc[i] = inc[len(inc)-1]
-		inc = inc[:len(inc)-1]
+	n := g.nodes[node]
+	if n == nil {
+		return
 	}
-	if len(inc) == 0 {
-		delete(g.incident, node)
-	} else {
-		g.incident[node] = inc
+	if i := slices.Index(n.incident, edge); i >= 0 {
+		last := len(n.incident) - 1
+		n.incident[i] = n.incident[last]
+		n.incident = n.incident[:last]
 	}
 }
 
 // Restore builds a graph from stored rows: nodes in any order, edges in
-// creation order. It checks the rows fit together (unique ids, no dangling
-// edges) and reports ErrCorruptEvent when they do not.
+// creation order. It takes ownership of both slices. It checks the rows fit
+// together (unique ids, no dangling edges) and reports ErrCorruptEvent when
+// they do not. It allocates in bulk because it is on the path of every
+// graph load.
 func Restore(info Info, nextIndex uint32, nodes []Node, edges []Edge) (*Graph, error) {
-	g := New(info)
-	g.nextIndex = max(nextIndex, 1)
-	g.nodes = make(map[string]*Node, len(nodes))
-	g.byWire = make(map[uint32]*Node, len(nodes))
-	g.edges = make(map[string]*edgeEntry, len(edges))
-	g.incident = make(map[string][]string, len(nodes))
+	g := &Graph{
+		Info:      info,
+		nodes:     make(map[string]*nodeEntry, len(nodes)),
+		byWire:    make(map[uint32]*nodeEntry, len(nodes)),
+		edges:     make(map[string]*edgeEntry, len(edges)),
+		nextIndex: max(nextIndex, 1),
+		edgeOrd:   uint64(len(edges)),
+	}
+	fail := func(format string, args ...any) (*Graph, error) {
+		return nil, fmt.Errorf("restore graph %q: %w", info.ID, corrupt(format, args...))
+	}
+	entries := make([]nodeEntry, len(nodes))
 	for i := range nodes {
-		if err := g.apply(&Event{Type: NodeAdded, Node: &nodes[i]}); err != nil {
-			return nil, fmt.Errorf("restore graph %q: %w", info.ID, err)
+		n := &entries[i]
+		n.Node = nodes[i]
+		if _, dup := g.nodes[n.ID]; dup {
+			return fail("node %q appears twice", n.ID)
+		}
+		idx := n.WireID.Index()
+		if _, dup := g.byWire[idx]; dup {
+			return fail("wire index %d appears twice", idx)
+		}
+		g.nodes[n.ID] = n
+		g.byWire[idx] = n
+		if idx >= g.nextIndex {
+			g.nextIndex = idx + 1
 		}
 	}
+	edgeEntries := make([]edgeEntry, len(edges))
 	for i := range edges {
-		if err := g.apply(&Event{Type: EdgeCreated, Edge: &edges[i]}); err != nil {
-			return nil, fmt.Errorf("restore graph %q: %w", info.ID, err)
+		e := &edgeEntries[i]
+		e.Edge, e.ord = edges[i], uint64(i+1)
+		src, dst := g.nodes[e.Source], g.nodes[e.Target]
+		if src == nil || dst == nil {
+			return fail("edge %q joins missing nodes %q → %q", e.ID, e.Source, e.Target)
+		}
+		if _, dup := g.edges[e.ID]; dup {
+			return fail("edge %q appears twice", e.ID)
+		}
+		g.edges[e.ID] = e
+		src.incident = append(src.incident, e.ID)
+		if dst != src {
+			dst.incident = append(dst.incident, e.ID)
 		}
 	}
 	return g, nil

@@ -197,7 +197,7 @@ func (tx *Tx) removeNode(id string) error {
 		e := tx.g.edges[eid].Edge
 		tx.record(Event{Type: EdgeDeleted, Edge: &e})
 	}
-	cp := *n
+	cp := n.Node
 	tx.record(Event{Type: NodeRemoved, Node: &cp})
 	return nil
 }

@@ -98,5 +98,13 @@ func (w WireID) Index() uint32 { return uint32(w & WireIndexMask) }
 // IsAgent reports whether the id belongs to an agent node.
 func (w WireID) IsAgent() bool { return w&AgentFlag != 0 }
 
+// Type returns the graph type the id's top bits stand for.
+func (w WireID) Type() Type {
+	if w.IsAgent() {
+		return Agents
+	}
+	return Knowledge
+}
+
 // IsKnowledge reports whether the id belongs to a knowledge node.
 func (w WireID) IsKnowledge() bool { return w&KnowledgeFlag != 0 }

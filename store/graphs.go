@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -79,6 +80,7 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	defer insEvent.Close()
 	nodes := map[string]bool{}
 	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
+	chunks := map[uint32]bool{}  // layout rows to rewrite
 	var nodeOrder, edgeOrder []string
 	for k, ev := range events {
 		if progress != nil && k%4096 == 0 {
@@ -92,24 +94,34 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 			return fmt.Errorf("append event %d: %w", ev.Seq, err)
 		}
 		id := ev.Subject()
-		if ev.IsEdgeEvent() {
+		switch {
+		case ev.IsEdgeEvent():
 			if _, seen := edges[id]; !seen {
 				edgeOrder = append(edgeOrder, id)
+				edges[id] = 0
 			}
 			if ev.Type == graph.EdgeCreated {
 				edges[id] = ev.Seq
-			} else if _, seen := edges[id]; !seen {
-				edges[id] = 0
 			}
-		} else if !nodes[id] {
-			nodes[id] = true
-			nodeOrder = append(nodeOrder, id)
+		default:
+			if !nodes[id] {
+				nodes[id] = true
+				nodeOrder = append(nodeOrder, id)
+			}
+			if ev.Node != nil { // added or removed: its slot changes
+				chunks[ev.Node.WireID.Index()/chunkNodes] = true
+			} else if n, ok := g.Node(id); ok && ev.Type == graph.NodeMoved {
+				chunks[n.WireID.Index()/chunkNodes] = true
+			}
 		}
 	}
 	if err := writeNodes(ctx, tx, g, nodeOrder); err != nil {
 		return err
 	}
 	if err := writeEdges(ctx, tx, g, edgeOrder, edges); err != nil {
+		return err
+	}
+	if err := writeChunks(ctx, tx, g, chunks); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE graphs SET seq = ?, next_wire = ?, node_count = ?, edge_count = ? WHERE id = ?",
@@ -129,10 +141,8 @@ func writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string) e
 	if len(ids) == 0 {
 		return nil
 	}
-	up, err := tx.PrepareContext(ctx, `INSERT INTO nodes (graph_id, id, wire_id, label, type, x, y, z, vx, vy, vz, pinned, metadata)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (graph_id, id) DO UPDATE SET wire_id = excluded.wire_id, label = excluded.label, type = excluded.type,
-			x = excluded.x, y = excluded.y, z = excluded.z, vx = excluded.vx, vy = excluded.vy, vz = excluded.vz,
+	up, err := tx.PrepareContext(ctx, `INSERT INTO nodes (graph_id, id, wire_id, label, pinned, metadata) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (graph_id, id) DO UPDATE SET wire_id = excluded.wire_id, label = excluded.label,
 			pinned = excluded.pinned, metadata = excluded.metadata`)
 	if err != nil {
 		return err
@@ -151,12 +161,7 @@ func writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string) e
 			}
 			continue
 		}
-		md, err := encodeMetadata(n.Metadata)
-		if err != nil {
-			return err
-		}
-		if _, err := up.ExecContext(ctx, g.ID, n.ID, int64(n.WireID), n.Label, string(n.Type),
-			n.Position.X, n.Position.Y, n.Position.Z, n.Velocity.X, n.Velocity.Y, n.Velocity.Z, n.Pinned, md); err != nil {
+		if _, err := up.ExecContext(ctx, g.ID, n.ID, int64(n.WireID), n.Label, n.Pinned, encodeMetadata(n.Metadata)); err != nil {
 			return fmt.Errorf("write node %q: %w", id, err)
 		}
 	}
@@ -167,15 +172,14 @@ func writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string, c
 	if len(ids) == 0 {
 		return nil
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO edges (graph_id, id, source, target, label, weight, metadata, ord)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (graph_id, id) DO UPDATE SET source = excluded.source, target = excluded.target, label = excluded.label,
-			weight = excluded.weight, metadata = excluded.metadata, ord = excluded.ord`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO edges (graph_id, id, source, target, ord, attrs) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (graph_id, id) DO UPDATE SET source = excluded.source, target = excluded.target,
+			ord = excluded.ord, attrs = excluded.attrs`)
 	if err != nil {
 		return err
 	}
 	defer ins.Close()
-	upd, err := tx.PrepareContext(ctx, "UPDATE edges SET label = ?, weight = ?, metadata = ? WHERE graph_id = ? AND id = ?")
+	upd, err := tx.PrepareContext(ctx, "UPDATE edges SET attrs = ? WHERE graph_id = ? AND id = ?")
 	if err != nil {
 		return err
 	}
@@ -193,14 +197,10 @@ func writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string, c
 			}
 			continue
 		}
-		md, err := encodeMetadata(e.Metadata)
-		if err != nil {
-			return err
-		}
 		if ord := created[id]; ord != 0 {
-			_, err = ins.ExecContext(ctx, g.ID, e.ID, e.Source, e.Target, e.Label, e.Weight, md, ord)
+			_, err = ins.ExecContext(ctx, g.ID, e.ID, e.Source, e.Target, ord, encodeEdgeAttrs(&e))
 		} else {
-			_, err = upd.ExecContext(ctx, e.Label, e.Weight, md, g.ID, e.ID)
+			_, err = upd.ExecContext(ctx, encodeEdgeAttrs(&e), g.ID, e.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("write edge %q: %w", id, err)
@@ -209,26 +209,22 @@ func writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string, c
 	return nil
 }
 
-func encodeMetadata(md map[string]string) (any, error) {
-	if len(md) == 0 {
-		return nil, nil
+// writeChunks rewrites layout rows from the graph's current positions.
+func writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chunks map[uint32]bool) error {
+	if len(chunks) == 0 {
+		return nil
 	}
-	b, err := json.Marshal(md)
+	st, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO layout (graph_id, chunk, data) VALUES (?, ?, ?)")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return string(b), nil
-}
-
-func decodeMetadata(raw sql.RawBytes) (map[string]string, error) {
-	if len(raw) == 0 {
-		return nil, nil
+	defer st.Close()
+	for _, c := range slices.Sorted(maps.Keys(chunks)) {
+		if _, err := st.ExecContext(ctx, g.ID, c, encodeChunk(g, c)); err != nil {
+			return fmt.Errorf("write layout chunk %d: %w", c, err)
+		}
 	}
-	var md map[string]string
-	if err := json.Unmarshal(raw, &md); err != nil {
-		return nil, fmt.Errorf("decode metadata: %w", err)
-	}
-	return md, nil
+	return nil
 }
 
 // maybeSnapshot writes a snapshot when enough events have passed since the
@@ -300,35 +296,51 @@ func (s *Store) GraphInfo(ctx context.Context, id string) (graph.Summary, uint32
 	return sm, next, nil
 }
 
-// LoadGraph reads a graph's current state. Nodes and edges are read on two
-// reader connections at once; that is consistent because only the caller's
-// own Commit writes to this graph, and it is not writing while it waits here.
+// LoadGraph reads a graph's current state. Nodes and the two halves of the
+// edges are read on three reader connections at once, which is consistent
+// because only the caller's own Commit writes to this graph and it is not
+// writing while it waits here.
 func (s *Store) LoadGraph(ctx context.Context, id string) (*graph.Graph, error) {
 	sm, next, err := s.GraphInfo(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	var split string // edges with ids below it are read by one query, the rest by another
+	if sm.Edges > 10_000 {
+		err := s.r.QueryRowContext(ctx, "SELECT id FROM edges WHERE graph_id = ? ORDER BY id LIMIT 1 OFFSET ?", id, sm.Edges/2).Scan(&split)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("load graph %q: %w", id, err)
+		}
+	}
 	var (
-		wg               sync.WaitGroup
-		nodes            []graph.Node
-		edges            []graph.Edge
-		nodeErr, edgeErr error
+		wg     sync.WaitGroup
+		nodes  []graph.Node
+		halves [2][]orderedEdge
+		errs   [3]error
 	)
-	wg.Go(func() { nodes, nodeErr = s.loadNodes(ctx, id, sm.Nodes) })
-	wg.Go(func() { edges, edgeErr = s.loadEdges(ctx, id, sm.Edges) })
+	wg.Go(func() { nodes, errs[0] = s.loadNodes(ctx, id, sm.Nodes) })
+	if split == "" {
+		wg.Go(func() { halves[0], errs[1] = s.loadEdges(ctx, id, "", "", sm.Edges) })
+	} else {
+		wg.Go(func() { halves[0], errs[1] = s.loadEdges(ctx, id, "", split, sm.Edges/2) })
+		wg.Go(func() { halves[1], errs[2] = s.loadEdges(ctx, id, split, "", sm.Edges/2+1) })
+	}
 	wg.Wait()
-	if err := errors.Join(nodeErr, edgeErr); err != nil {
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("load graph %q: %w", id, err)
 	}
-	g, err := graph.Restore(sm.Info, next, nodes, edges)
+	g, err := graph.Restore(sm.Info, next, nodes, creationOrder(halves[0], halves[1]))
 	if err != nil {
+		return nil, fmt.Errorf("load graph %q: %w", id, err)
+	}
+	if err := s.loadLayout(ctx, g); err != nil {
 		return nil, fmt.Errorf("load graph %q: %w", id, err)
 	}
 	return g, nil
 }
 
 func (s *Store) loadNodes(ctx context.Context, graphID string, hint int) ([]graph.Node, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, wire_id, label, type, x, y, z, vx, vy, vz, pinned, metadata FROM nodes WHERE graph_id = ?", graphID)
+	rows, err := s.r.QueryContext(ctx, "SELECT id, wire_id, label, pinned, metadata FROM nodes WHERE graph_id = ?", graphID)
 	if err != nil {
 		return nil, err
 	}
@@ -338,11 +350,11 @@ func (s *Store) loadNodes(ctx context.Context, graphID string, hint int) ([]grap
 	for rows.Next() {
 		var n graph.Node
 		var wire int64
-		if err := rows.Scan(&n.ID, &wire, &n.Label, &n.Type, &n.Position.X, &n.Position.Y, &n.Position.Z,
-			&n.Velocity.X, &n.Velocity.Y, &n.Velocity.Z, &n.Pinned, &md); err != nil {
+		if err := rows.Scan(&n.ID, &wire, &n.Label, &n.Pinned, &md); err != nil {
 			return nil, err
 		}
 		n.WireID = graph.WireID(wire)
+		n.Type = n.WireID.Type()
 		if n.Metadata, err = decodeMetadata(md); err != nil {
 			return nil, fmt.Errorf("node %q: %w", n.ID, err)
 		}
@@ -351,37 +363,80 @@ func (s *Store) loadNodes(ctx context.Context, graphID string, hint int) ([]grap
 	return nodes, rows.Err()
 }
 
-func (s *Store) loadEdges(ctx context.Context, graphID string, hint int) ([]graph.Edge, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, source, target, label, weight, metadata, ord FROM edges WHERE graph_id = ?", graphID)
+type orderedEdge struct {
+	graph.Edge
+	ord int64
+}
+
+// loadEdges reads the edges with from <= id < to ("" leaves a bound open).
+func (s *Store) loadEdges(ctx context.Context, graphID, from, to string, hint int) ([]orderedEdge, error) {
+	query := "SELECT id, source, target, ord, attrs FROM edges WHERE graph_id = ?"
+	args := []any{graphID}
+	if from != "" {
+		query += " AND id >= ?"
+		args = append(args, from)
+	}
+	if to != "" {
+		query += " AND id < ?"
+		args = append(args, to)
+	}
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	type ordered struct {
-		graph.Edge
-		ord int64
-	}
-	list := make([]ordered, 0, hint)
-	var md sql.RawBytes
+	list := make([]orderedEdge, 0, hint)
+	var attrs sql.RawBytes
 	for rows.Next() {
-		var e ordered
-		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.Label, &e.Weight, &md, &e.ord); err != nil {
+		var e orderedEdge
+		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.ord, &attrs); err != nil {
 			return nil, err
 		}
-		if e.Metadata, err = decodeMetadata(md); err != nil {
+		if err := decodeEdgeAttrs(attrs, &e.Edge); err != nil {
 			return nil, fmt.Errorf("edge %q: %w", e.ID, err)
 		}
 		list = append(list, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	return list, rows.Err()
+}
+
+// creationOrder puts edges back in the order they were created.
+func creationOrder(a, b []orderedEdge) []graph.Edge {
+	perm := make([]int32, len(a)+len(b))
+	at := func(i int32) *orderedEdge {
+		if int(i) < len(a) {
+			return &a[i]
+		}
+		return &b[int(i)-len(a)]
 	}
-	slices.SortFunc(list, func(a, b ordered) int { return cmp.Compare(a.ord, b.ord) })
-	edges := make([]graph.Edge, len(list))
-	for k := range list {
-		edges[k] = list[k].Edge
+	for i := range perm {
+		perm[i] = int32(i)
 	}
-	return edges, nil
+	slices.SortFunc(perm, func(x, y int32) int { return cmp.Compare(at(x).ord, at(y).ord) })
+	edges := make([]graph.Edge, len(perm))
+	for k, i := range perm {
+		edges[k] = at(i).Edge
+	}
+	return edges
+}
+
+func (s *Store) loadLayout(ctx context.Context, g *graph.Graph) error {
+	rows, err := s.r.QueryContext(ctx, "SELECT chunk, data FROM layout WHERE graph_id = ?", g.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var data sql.RawBytes
+	for rows.Next() {
+		var chunk uint32
+		if err := rows.Scan(&chunk, &data); err != nil {
+			return err
+		}
+		if err := applyChunk(g, chunk, data); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // DeleteGraph removes a graph with its history.
@@ -394,7 +449,7 @@ func (s *Store) DeleteGraph(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound(id)
 		}
-		for _, table := range []string{"nodes", "edges", "events", "snapshots"} {
+		for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots"} {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE graph_id = ?", id); err != nil {
 				return err
 			}
@@ -407,28 +462,22 @@ func (s *Store) DeleteGraph(ctx context.Context, id string) error {
 	return nil
 }
 
-// SavePositions writes the layout of the given nodes (position and
-// velocity) without touching the event log: layout motion is saved in bulk,
-// periodically and at shutdown. Nodes that no longer exist are skipped.
-func (s *Store) SavePositions(ctx context.Context, graphID string, nodes []graph.Node) error {
-	if len(nodes) == 0 {
+// SavePositions writes the layout (positions and velocities) of the given
+// nodes of g without touching the event log: layout motion is saved in
+// bulk, periodically and at shutdown, as the layout rows that hold them.
+func (s *Store) SavePositions(ctx context.Context, g *graph.Graph, ids []string) error {
+	chunks := map[uint32]bool{}
+	for _, id := range ids {
+		if n, ok := g.Node(id); ok {
+			chunks[n.WireID.Index()/chunkNodes] = true
+		}
+	}
+	if len(chunks) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, "UPDATE nodes SET x = ?, y = ?, z = ?, vx = ?, vy = ?, vz = ? WHERE graph_id = ? AND id = ?")
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, n := range nodes {
-			if _, err := st.ExecContext(ctx, n.Position.X, n.Position.Y, n.Position.Z, n.Velocity.X, n.Velocity.Y, n.Velocity.Z, graphID, n.ID); err != nil {
-				return fmt.Errorf("node %q: %w", n.ID, err)
-			}
-		}
-		return nil
-	})
+	err := s.write(ctx, func(tx *sql.Tx) error { return writeChunks(ctx, tx, g, chunks) })
 	if err != nil {
-		return fmt.Errorf("save %d positions of graph %q: %w", len(nodes), graphID, err)
+		return fmt.Errorf("save positions of graph %q: %w", g.ID, err)
 	}
 	return nil
 }

@@ -93,20 +93,24 @@ func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*gra
 	if err := tx.QueryRowContext(ctx, "SELECT max(seq) FROM events WHERE graph_id = ? AND hlc <= ?", graphID, int64(limit)).Scan(&target); err != nil {
 		return nil, fmt.Errorf("replay graph %q: %w", graphID, err)
 	}
-	g, err := replayTo(ctx, tx, sm.Info, uint64(target.Int64))
+	g, err := replayTo(ctx, tx, sm.Info, uint64(target.Int64), true)
 	if err != nil {
 		return nil, fmt.Errorf("replay graph %q to %s: %w", graphID, at.UTC().Format(time.RFC3339Nano), err)
 	}
 	return g, nil
 }
 
-// replayTo builds the graph as it was right after event seq.
-func replayTo(ctx context.Context, q querier, info graph.Info, seq uint64) (*graph.Graph, error) {
+// replayTo builds the graph as it was right after event seq, from the
+// nearest snapshot or, without useSnapshots, from the very first event.
+func replayTo(ctx context.Context, q querier, info graph.Info, seq uint64, useSnapshots bool) (*graph.Graph, error) {
 	var (
 		snapSeq sql.NullInt64
 		data    []byte
+		err     error = sql.ErrNoRows
 	)
-	err := q.QueryRowContext(ctx, "SELECT seq, data FROM snapshots WHERE graph_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", info.ID, seq).Scan(&snapSeq, &data)
+	if useSnapshots {
+		err = q.QueryRowContext(ctx, "SELECT seq, data FROM snapshots WHERE graph_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", info.ID, seq).Scan(&snapSeq, &data)
+	}
 	var g *graph.Graph
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

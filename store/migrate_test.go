@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,9 +19,10 @@ import (
 var fixtures = map[int]string{
 	1: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, node_count, edge_count)
 		VALUES ('old', 'Old graph', 'logseq', 1700000000000, 3, 3, 2, 1);
-	INSERT INTO nodes VALUES ('old', 'a', 1073741825, 'A', 'logseq', 1, 2, 3, 0, 0, 0, 0, '{"k":"v"}');
-	INSERT INTO nodes VALUES ('old', 'b', 1073741826, 'B', 'logseq', 4, 5, 6, 0, 0, 0, 1, NULL);
-	INSERT INTO edges VALUES ('old', 'e1', 'a', 'b', 'link', 2, NULL, 3);
+	INSERT INTO nodes VALUES ('old', 'a', 1073741825, 'A', 0, x'01016b0176');
+	INSERT INTO nodes VALUES ('old', 'b', 1073741826, 'B', 1, NULL);
+	INSERT INTO layout VALUES ('old', 0, ?);
+	INSERT INTO edges VALUES ('old', 'e1', 'a', 'b', 3, x'03046c696e6b00000040');
 	INSERT INTO events VALUES ('old', 1, 111411200000000000, 'NodeAdded',
 		'{"seq":1,"hlc":111411200000000000,"type":"NodeAdded","node":{"id":"a","wireId":1073741825,"label":"A","position":{"x":1,"y":2,"z":3},"velocity":{"x":0,"y":0,"z":0},"metadata":{"k":"v"},"graphType":"logseq"}}');
 	INSERT INTO events VALUES ('old', 2, 111411200000000001, 'NodeAdded',
@@ -28,6 +31,18 @@ var fixtures = map[int]string{
 		'{"seq":3,"hlc":111411200000000002,"type":"EdgeCreated","edge":{"id":"e1","source":"a","target":"b","label":"link","weight":2}}');`,
 	2: `INSERT INTO settings VALUES ('physics.springK', '0.25');
 	INSERT INTO settings_history (path, old, new, at_ms, client) VALUES ('physics.springK', '0.05', '0.25', 1700000000000, 'old-client');`,
+}
+
+// fixtureArgs are the parameters of the fixtures: v1's layout row puts node
+// a (wire index 1) at 1,2,3 and node b (index 2) at 4,5,6.
+var fixtureArgs = map[int][]any{
+	1: {func() []byte {
+		b := make([]byte, 1024*24)
+		for i, f := range []float32{1, 2, 3, 0, 0, 0, 4, 5, 6} {
+			binary.LittleEndian.PutUint32(b[24+i*4:], math.Float32bits(f))
+		}
+		return b
+	}()},
 }
 
 // checks verify, against the newest schema, that each version's fixture
@@ -42,7 +57,8 @@ var checks = map[int]func(t *testing.T, s *Store){
 		a, _ := g.Node("a")
 		b, _ := g.Node("b")
 		e, _ := g.Edge("e1")
-		if g.NodeCount() != 2 || a.Metadata["k"] != "v" || !b.Pinned || e.Weight != 2 || e.Label != "link" {
+		if g.NodeCount() != 2 || a.Metadata["k"] != "v" || !b.Pinned || e.Weight != 2 || e.Label != "link" ||
+			a.Position != (graph.Vec3{X: 1, Y: 2, Z: 3}) || b.Position != (graph.Vec3{X: 4, Y: 5, Z: 6}) || a.Type != graph.Knowledge {
 			t.Errorf("old graph after upgrade: %+v %+v %+v", a, b, e)
 		}
 		evs, err := s.Events(ctx, "old", 0, 10)
@@ -109,7 +125,7 @@ func TestMigrationsUpgradeFromEveryVersion(t *testing.T) {
 				t.Fatal(err)
 			}
 			for v := 1; v <= from; v++ {
-				if _, err := db.Exec(fixtures[v]); err != nil {
+				if _, err := db.Exec(fixtures[v], fixtureArgs[v]...); err != nil {
 					t.Fatalf("fixture v%d: %v", v, err)
 				}
 			}
@@ -130,7 +146,7 @@ func TestMigrationsUpgradeFromEveryVersion(t *testing.T) {
 			}
 			// Data written after the upgrade works too.
 			for v := from + 1; v <= latest; v++ {
-				if _, err := s.w.Exec(fixtures[v]); err != nil {
+				if _, err := s.w.Exec(fixtures[v], fixtureArgs[v]...); err != nil {
 					t.Fatalf("fixture v%d on the upgraded file: %v", v, err)
 				}
 				checks[v](t, s)

@@ -282,13 +282,12 @@ func TestSavePositionsAndDelete(t *testing.T) {
 	if err := s.CreateGraph(ctx, g, build(g, graph.NewClock(nil), rand.New(rand.NewPCG(7, 8)), 50, 60), nil); err != nil {
 		t.Fatal(err)
 	}
-	var moved []graph.Node
+	var moved []string
 	for k, n := range g.Nodes() {
 		g.SetLayout(n.ID, graph.Vec3{X: float32(k), Y: -1, Z: 0.5}, graph.Vec3{X: 0.25})
-		n, _ = g.Node(n.ID)
-		moved = append(moved, n)
+		moved = append(moved, n.ID)
 	}
-	if err := s.SavePositions(ctx, "pos", moved); err != nil {
+	if err := s.SavePositions(ctx, g, moved); err != nil {
 		t.Fatal(err)
 	}
 	loaded, err := s.LoadGraph(ctx, "pos")
@@ -303,7 +302,7 @@ func TestSavePositionsAndDelete(t *testing.T) {
 	if _, err := s.LoadGraph(ctx, "pos"); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("load after delete: %v", err)
 	}
-	for _, table := range []string{"nodes", "edges", "events", "snapshots"} {
+	for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots"} {
 		var n int
 		s.r.QueryRow("SELECT count(*) FROM " + table).Scan(&n)
 		if n != 0 {

@@ -10,17 +10,24 @@ CREATE TABLE graphs (
     edge_count INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
+-- Few columns per row: loading a graph costs per column and row read.
 CREATE TABLE nodes (
     graph_id TEXT NOT NULL,
     id       TEXT NOT NULL,
-    wire_id  INTEGER NOT NULL,
+    wire_id  INTEGER NOT NULL, -- its top bits give the node's graph type
     label    TEXT NOT NULL,
-    type     TEXT NOT NULL,
-    x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
-    vx REAL NOT NULL, vy REAL NOT NULL, vz REAL NOT NULL,
     pinned   INTEGER NOT NULL,
-    metadata TEXT, -- JSON object, NULL when empty
+    metadata BLOB, -- codec.go; NULL when empty
     PRIMARY KEY (graph_id, id)
+) STRICT, WITHOUT ROWID;
+
+-- Positions and velocities of 1024 nodes (by wire index) per row, so that
+-- saving a moving layout rewrites a few large rows, not a row per node.
+CREATE TABLE layout (
+    graph_id TEXT NOT NULL,
+    chunk    INTEGER NOT NULL, -- wire index / 1024
+    data     BLOB NOT NULL,    -- 1024 × x y z vx vy vz, float32 little-endian
+    PRIMARY KEY (graph_id, chunk)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE edges (
@@ -28,10 +35,8 @@ CREATE TABLE edges (
     id       TEXT NOT NULL,
     source   TEXT NOT NULL,
     target   TEXT NOT NULL,
-    label    TEXT NOT NULL,
-    weight   REAL NOT NULL,
-    metadata TEXT,
     ord      INTEGER NOT NULL, -- seq of the event that created it: listing order
+    attrs    BLOB, -- label, weight, metadata (codec.go); NULL when all default
     PRIMARY KEY (graph_id, id)
 ) STRICT, WITHOUT ROWID;
 

@@ -1,0 +1,221 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+
+	"visionflow/graph"
+)
+
+// Compact binary encodings of the columns a graph load reads in bulk.
+// Decoding JSON per row would cost more than reading the rows.
+//
+//	metadata:   uvarint count, then per entry (sorted by key) str key, str value
+//	edge attrs: u8 flags (1 label, 2 weight, 4 metadata), then the flagged
+//	            fields in that order: str label, f32 weight, metadata
+//	layout:     per node slot, 6 × f32: x y z vx vy vz
+//	str:        uvarint length, bytes
+//
+// Integers and floats are little-endian.
+
+var errCodec = errors.New("malformed stored value")
+
+const (
+	attrLabel    = 1
+	attrWeight   = 2
+	attrMetadata = 4
+
+	chunkNodes = 1024
+	slotBytes  = 24
+)
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendMetadata(b []byte, md map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(md)))
+	for _, k := range slices.Sorted(maps.Keys(md)) {
+		b = appendStr(b, k)
+		b = appendStr(b, md[k])
+	}
+	return b
+}
+
+// encodeMetadata returns nil (stored as NULL) for empty metadata.
+func encodeMetadata(md map[string]string) []byte {
+	if len(md) == 0 {
+		return nil
+	}
+	return appendMetadata(nil, md)
+}
+
+func decodeMetadata(b []byte) (map[string]string, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	r := reader{b: b}
+	md := r.metadata()
+	return md, r.end()
+}
+
+// encodeEdgeAttrs returns nil when the edge has no label, weight 1 and no
+// metadata, which is most edges of an imported graph.
+func encodeEdgeAttrs(e *graph.Edge) []byte {
+	var flags byte
+	if e.Label != "" {
+		flags |= attrLabel
+	}
+	if e.Weight != 1 {
+		flags |= attrWeight
+	}
+	if len(e.Metadata) > 0 {
+		flags |= attrMetadata
+	}
+	if flags == 0 {
+		return nil
+	}
+	b := []byte{flags}
+	if flags&attrLabel != 0 {
+		b = appendStr(b, e.Label)
+	}
+	if flags&attrWeight != 0 {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(e.Weight))
+	}
+	if flags&attrMetadata != 0 {
+		b = appendMetadata(b, e.Metadata)
+	}
+	return b
+}
+
+func decodeEdgeAttrs(b []byte, e *graph.Edge) error {
+	e.Weight = 1
+	if len(b) == 0 {
+		return nil
+	}
+	r := reader{b: b[1:]}
+	flags := b[0]
+	if flags&^(attrLabel|attrWeight|attrMetadata) != 0 {
+		return fmt.Errorf("%w: edge attribute flags %#x", errCodec, flags)
+	}
+	if flags&attrLabel != 0 {
+		e.Label = r.str()
+	}
+	if flags&attrWeight != 0 {
+		e.Weight = math.Float32frombits(r.u32())
+	}
+	if flags&attrMetadata != 0 {
+		e.Metadata = r.metadata()
+	}
+	return r.end()
+}
+
+// encodeChunk lays out the positions of the nodes whose wire index falls in
+// chunk; empty slots are zero.
+func encodeChunk(g *graph.Graph, chunk uint32) []byte {
+	b := make([]byte, chunkNodes*slotBytes)
+	for i := range uint32(chunkNodes) {
+		n, ok := g.NodeAt(chunk*chunkNodes + i)
+		if !ok {
+			continue
+		}
+		off := i * slotBytes
+		for k, f := range [6]float32{n.Position.X, n.Position.Y, n.Position.Z, n.Velocity.X, n.Velocity.Y, n.Velocity.Z} {
+			binary.LittleEndian.PutUint32(b[off+uint32(k)*4:], math.Float32bits(f))
+		}
+	}
+	return b
+}
+
+// applyChunk moves the nodes of chunk to the positions stored for them.
+// Non-finite values (a damaged row) leave the node where it is.
+func applyChunk(g *graph.Graph, chunk uint32, b []byte) error {
+	if len(b) != chunkNodes*slotBytes {
+		return fmt.Errorf("%w: layout chunk %d has %d bytes, want %d", errCodec, chunk, len(b), chunkNodes*slotBytes)
+	}
+	for i := range uint32(chunkNodes) {
+		off := i * slotBytes
+		var f [6]float32
+		for k := range f {
+			f[k] = math.Float32frombits(binary.LittleEndian.Uint32(b[off+uint32(k)*4:]))
+		}
+		pos, vel := graph.Vec3{X: f[0], Y: f[1], Z: f[2]}, graph.Vec3{X: f[3], Y: f[4], Z: f[5]}
+		if graph.ValidateVec("", pos) == nil && graph.ValidateVec("", vel) == nil {
+			g.SetLayoutAt(chunk*chunkNodes+i, pos, vel)
+		}
+	}
+	return nil
+}
+
+// reader decodes; the first error sticks.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail() {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: truncated", errCodec)
+	}
+	r.b = nil
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str() string {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) u32() uint32 {
+	if len(r.b) < 4 {
+		r.fail()
+		return 0
+	}
+	v := binary.LittleEndian.Uint32(r.b)
+	r.b = r.b[4:]
+	return v
+}
+
+func (r *reader) metadata() map[string]string {
+	n := r.uvarint()
+	if n > uint64(len(r.b))/2 {
+		r.fail()
+		return nil
+	}
+	md := make(map[string]string, n)
+	for range n {
+		k := r.str()
+		md[k] = r.str()
+	}
+	if r.err != nil {
+		return nil
+	}
+	return md
+}
+
+func (r *reader) end() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: %d trailing bytes", errCodec, len(r.b))
+	}
+	return r.err
+}
