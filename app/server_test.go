@@ -22,13 +22,12 @@ import (
 
 	"visionflow/assets"
 	"visionflow/graph"
+	"visionflow/internal/testenv"
 	"visionflow/net/client"
 	"visionflow/settings"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var logseqDocs = filepath.Join("..", "..", "shared", "data", "logseq-docs")
 
 // zipDir zips a folder the way a user would before uploading it.
 func zipDir(t *testing.T, dir string) []byte {
@@ -113,7 +112,7 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 
 	// Import the Logseq docs over REST as a zip.
-	sum, warnings, err := s.c.Import(ctx, "logseq", "docs", "Logseq docs", bytes.NewReader(zipDir(t, logseqDocs)))
+	sum, warnings, err := s.c.Import(ctx, "logseq", "docs", "Logseq docs", bytes.NewReader(zipDir(t, testenv.LogseqDocs(t))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,18 +3,14 @@ package ingest
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"visionflow/graph"
+	"visionflow/internal/testenv"
 )
-
-// logseqDocs is Logseq's own documentation notebook, shared by the project's
-// machines (see DESIGN.md); it is not copied into this repository.
-var logseqDocs = filepath.Join("..", "..", "shared", "data", "logseq-docs")
 
 type imported struct {
 	*Import
@@ -68,9 +64,7 @@ func (im imported) noNode(t *testing.T, id string) {
 }
 
 func TestLogseqDocs(t *testing.T) {
-	if _, err := os.Stat(logseqDocs); err != nil {
-		t.Fatalf("the shared Logseq docs sample is missing: %v", err)
-	}
+	logseqDocs := testenv.LogseqDocs(t)
 	var calls, lastDone, lastTotal int
 	imp, err := Logseq(os.DirFS(logseqDocs), func(done, total int) { calls++; lastDone, lastTotal = done, total })
 	if err != nil {

@@ -1,0 +1,75 @@
+# VisionFlow. `make run` starts the app, `make test` runs every check CI runs
+# except the longer fuzzing. Both work on a fresh Debian machine: missing
+# Debian packages are installed (as root, or through sudo) and a Go toolchain
+# is fetched from the Go module proxy when none is installed.
+
+# Recursive (=), so the toolchain is looked for after `deps` has run.
+GO       = $(shell .ci/ensure-go)
+BIN     := visionflow
+ARGS    ?=
+FUZZTIME ?= 10s
+BENCHTIME ?= 3x
+
+# Debian packages: unzip/curl to fetch Go when missing, gcc for the race
+# detector and cgo.
+DEBS := ca-certificates curl unzip gcc libc6-dev
+
+.PHONY: all deps build run test race nogui bench lint fuzz fuzz-corpus clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else echo "deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+# Runs the app: a window where there is a display and the desktop is built,
+# the headless server otherwise. Pass flags with ARGS="--addr 0.0.0.0:7733".
+run: build
+	./$(BIN) $(ARGS)
+
+test: deps lint race nogui
+
+race:
+	$(GO) test -race -count=1 ./...
+
+# The server must build without cgo, GL or Gio.
+nogui:
+	CGO_ENABLED=0 $(GO) build -tags nogui -o /dev/null .
+
+lint:
+	@bad=$$($(dir $(GO))gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
+	$(GO) vet ./...
+
+# Every fuzz target for FUZZTIME (default 10s); found inputs stay in testdata/.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+# Keeps what the fuzzer found (in the Go build cache) as seed corpus in each
+# package's testdata/fuzz, so every `go test` replays it.
+fuzz-corpus:
+	@cache=$$($(GO) env GOCACHE)/fuzz/visionflow; \
+	for d in $$cache/*/* $$cache/*/*/*; do \
+		[ -d "$$d" ] && case "$$(basename $$d)" in Fuzz*) ;; *) continue;; esac || continue; \
+		rel=$${d#$$cache/}; pkg=$$(dirname $$rel); t=$$(basename $$rel); \
+		mkdir -p $$pkg/testdata/fuzz/$$t && cp -n $$d/* $$pkg/testdata/fuzz/$$t/ 2>/dev/null; \
+		echo "$$pkg/testdata/fuzz/$$t: $$(ls $$pkg/testdata/fuzz/$$t | wc -l) inputs"; \
+	done
+
+# Benchmarks; figures are recorded in docs/BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
+
+clean:
+	rm -f $(BIN)

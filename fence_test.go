@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), append([]string{"list"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list %v: %v\n%s", args, err, out)
+	}
+	return strings.Fields(string(out))
+}
+
+// The pure packages must never pull in cgo graphics: GL, GLFW and Gio live
+// in render/, the GPU half of compute/ and the desktop half of app/ only.
+func TestPurePackagesStayFreeOfGraphics(t *testing.T) {
+	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/..."}
+	for _, dep := range goList(t, append([]string{"-deps"}, pure...)...) {
+		if strings.HasPrefix(dep, "gioui.org") || strings.HasPrefix(dep, "github.com/go-gl/") {
+			t.Errorf("a pure package depends on %s", dep)
+		}
+	}
+	for _, dep := range goList(t, "-tags", "nogui", "-deps", ".") {
+		if strings.HasPrefix(dep, "gioui.org") || strings.HasPrefix(dep, "github.com/go-gl/") {
+			t.Errorf("the nogui build depends on %s", dep)
+		}
+	}
+}
+
+// graph/ is the pure domain: no I/O, no storage, no network.
+func TestGraphDoesNoIO(t *testing.T) {
+	banned := []string{"os", "io/fs", "net", "net/http", "database/sql", "path/filepath", "syscall", "visionflow/store", "visionflow/net/api", "visionflow/app"}
+	for _, line := range goList(t, "-f", "{{.ImportPath}}:{{join .Imports \",\"}}", "./graph/...") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		for _, imp := range strings.Split(imports, ",") {
+			if slices.Contains(banned, imp) {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
+	}
+}
