@@ -8,13 +8,13 @@ GO       = $(shell .ci/ensure-go)
 BIN     := visionflow
 ARGS    ?=
 FUZZTIME ?= 10s
-BENCHTIME ?= 3x
+BENCHTIME ?= 1s
 
 # Debian packages: unzip/curl to fetch Go when missing, gcc for the race
 # detector and cgo.
 DEBS := ca-certificates curl unzip gcc libc6-dev
 
-.PHONY: all deps build run test race nogui bench lint fuzz fuzz-corpus clean
+.PHONY: all deps build run test race nogui bench lint fuzz fuzz-corpus dist clean
 
 all: build
 
@@ -71,5 +71,14 @@ fuzz-corpus:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
 
+# A Linux archive: binary, desktop entry, icon, installer.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+dist: deps
+	@arch=$$($(GO) env GOARCH); dir=dist/visionflow-$(VERSION)-linux-$$arch; \
+	rm -rf $$dir && mkdir -p $$dir && \
+	$(GO) build -trimpath -ldflags "-s -w -X visionflow/app.Version=$(VERSION)" -o $$dir/visionflow . && \
+	cp packaging/linux/visionflow.desktop packaging/linux/visionflow.svg packaging/linux/install.sh README.md $$dir/ && \
+	tar -C dist -czf $$dir.tar.gz $$(basename $$dir) && echo "dist: $$dir.tar.gz"
+
 clean:
-	rm -f $(BIN)
+	rm -rf $(BIN) dist

@@ -39,6 +39,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "visionflow: %v\n", err)
 		return 2
 	}
 	fmt.Fprintf(stderr, "visionflow: %v\n", err)

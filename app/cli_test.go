@@ -1,0 +1,145 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"visionflow/internal/testenv"
+	"visionflow/store"
+)
+
+func TestImportCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "vf.db")
+	docs := testenv.LogseqDocs(t)
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"import", "--logseq", docs, "--db", db}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), `into graph "logseq-docs"`) || !strings.Contains(out.String(), "837 nodes, 1426 edges") {
+		t.Errorf("output %q", out.String())
+	}
+	if !strings.Contains(errOut.String(), "reading pages: 333/333 (100%)") || !strings.Contains(errOut.String(), "storing events: 2263/2263 (100%)") {
+		t.Errorf("progress not shown: %q", errOut.String())
+	}
+
+	// The same id again is refused with advice, and --replace replaces.
+	out.Reset()
+	errOut.Reset()
+	if code := Main([]string{"import", "--logseq", docs, "--db", db}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "add --replace") {
+		t.Errorf("second import: exit %d, %q", code, errOut.String())
+	}
+	json := filepath.Join(t.TempDir(), "small.json")
+	os.WriteFile(json, []byte(`{"nodes": [{"id": "a"}, {"id": "b"}], "links": [{"source": "a", "target": "b"}]}`), 0o644)
+	if code := Main([]string{"import", "--json", json, "--graph", "logseq-docs", "--replace", "--db", db}, &out, &errOut); code != 0 {
+		t.Fatalf("replace: exit %d: %s", code, errOut.String())
+	}
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, _ := st.ListGraphs(context.Background())
+	if len(list) != 1 || list[0].Nodes != 2 || list[0].Edges != 1 {
+		t.Errorf("after --replace: %+v", list)
+	}
+
+	for _, bad := range [][]string{
+		{"import", "--db", db},
+		{"import", "--logseq", docs, "--json", json, "--db", db},
+	} {
+		errOut.Reset()
+		if code := Main(bad, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "exactly one of --logseq DIR or --json FILE") {
+			t.Errorf("%v: exit %d, %q", bad, code, errOut.String())
+		}
+	}
+	errOut.Reset()
+	if code := Main([]string{"import", "--json", "/nonexistent.json", "--db", db}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no such file") {
+		t.Errorf("missing file: exit %d, %q", code, errOut.String())
+	}
+}
+
+func TestServerFlagsAreChecked(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--addr", "localhost"}, "want HOST:PORT"},
+		{[]string{"--addr", "127.0.0.1:99999"}, "from 0 to 65535"},
+		{[]string{"--log-level", "loud"}, "want debug, info, warn or error"},
+		{[]string{"--db", t.TempDir() + "/"}, "names a folder"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := Main(tc.args, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q", tc.args, code, errOut.String())
+		}
+	}
+}
+
+func TestServerRefusesABusyAddress(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "a.db"))
+	defer s.Close()
+	var out, errOut bytes.Buffer
+	code := Main([]string{"--headless", "--db", filepath.Join(t.TempDir(), "b.db"), "--addr", s.Addr.String()}, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "the address is in use (is another VisionFlow running?)") {
+		t.Errorf("exit %d, %q", code, errOut.String())
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{"logseq-docs": "logseq-docs", "My Notes!": "my-notes", "ÜÜ": "imported", "a..b": "a..b"} {
+		if got := slug(in); got != want {
+			t.Errorf("slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "serving http://127.0.0.1:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no serving line; stderr %q", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "no display found ($DISPLAY and $WAYLAND_DISPLAY are not set); running headless") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+}

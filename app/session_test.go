@@ -1,0 +1,125 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"visionflow/graph"
+	"visionflow/ingest"
+	"visionflow/settings"
+	"visionflow/store"
+)
+
+func newSession(t *testing.T) (*Session, *store.Store, func()) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "vf.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := settings.Open(ctx, st, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession(st, set, SessionOptions{})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
+	return s, st, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		st.Close()
+	}
+}
+
+func TestSessionPublishesCommittedEventsInOrder(t *testing.T) {
+	s, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	var got []uint64
+	cancel, err := s.Subscribe(func(graphID string, evs []graph.Event) {
+		for _, ev := range evs {
+			got = append(got, ev.Seq)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := s.Apply(ctx, "t", "g", []graph.Op{{Op: graph.AddNode, ID: string(rune('a' + i))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A failing batch publishes nothing.
+	if _, err := s.Apply(ctx, "t", "g", []graph.Op{{Op: graph.AddNode, ID: "x"}, {Op: graph.AddNode, ID: "a"}}); !errors.Is(err, graph.ErrDuplicateID) {
+		t.Fatalf("duplicate in batch: %v", err)
+	}
+	cancel()
+	if _, err := s.Apply(ctx, "t", "g", []graph.Op{{Op: graph.AddNode, ID: "late"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0] != 1 || got[2] != 3 {
+		t.Errorf("listener saw seqs %v, want [1 2 3]", got)
+	}
+	c, _ := s.Graph(ctx, "g")
+	if c.Seq != 4 || len(c.Nodes) != 4 {
+		t.Errorf("graph at seq %d with %d nodes; the failed batch must leave no trace", c.Seq, len(c.Nodes))
+	}
+}
+
+func TestSessionSkipsCommandsOfCallersWhoGaveUp(t *testing.T) {
+	s, _, stop := newSession(t)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v", err)
+	}
+	if list, _ := s.ListGraphs(context.Background()); len(list) != 0 {
+		t.Errorf("a cancelled create happened: %+v", list)
+	}
+}
+
+func TestSessionSavesMovedPositionsPeriodically(t *testing.T) {
+	s, st, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	imp := &ingest.Import{Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}, {Op: graph.AddNode, ID: "b"}}}
+	if _, err := s.ImportGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, imp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Settings().Apply(ctx, "t", []settings.Update{{Path: "system.persistence.positionSaveInterval", Value: json.RawMessage("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	want := graph.Vec3{X: 7, Y: 8, Z: 9}
+	if err := s.SetLayout(ctx, "g", []Layout{{ID: "a", Position: want}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLayout(ctx, "g", []Layout{{ID: "nope"}}); err == nil {
+		t.Error("moving an unknown node was accepted")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g, err := st.LoadGraph(ctx, "g")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := g.Node("a"); n.Position == want {
+			return // saved by the ticker, without a shutdown
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("moved position not saved within 5 s at a 1 s interval")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
