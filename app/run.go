@@ -36,13 +36,8 @@ type Server struct {
 // (listening on cfg.Addr when ln is nil). On an empty database it first
 // loads the embedded sample graph. Stop it with Close.
 func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (*Server, error) {
-	st, err := store.Open(ctx, cfg.DB, store.Options{Log: log})
+	st, set, err := openStore(ctx, cfg.DB, log)
 	if err != nil {
-		return nil, err
-	}
-	set, err := settings.Open(ctx, st, nil, log)
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	if ln == nil {
@@ -69,6 +64,20 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 		return nil, err
 	}
 	return s, nil
+}
+
+// openStore opens the database and the settings kept in it.
+func openStore(ctx context.Context, path string, log *slog.Logger) (*store.Store, *settings.Manager, error) {
+	st, err := store.Open(ctx, path, store.Options{Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := settings.Open(ctx, st, nil, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, set, nil
 }
 
 func listen(addr string) (net.Listener, error) {
@@ -131,13 +140,8 @@ type oneShot struct {
 }
 
 func openSession(ctx context.Context, dbFile string, log *slog.Logger) (*oneShot, error) {
-	st, err := store.Open(ctx, dbFile, store.Options{Log: log})
+	st, set, err := openStore(ctx, dbFile, log)
 	if err != nil {
-		return nil, err
-	}
-	set, err := settings.Open(ctx, st, nil, log)
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	runCtx, stop := context.WithCancel(context.Background())

@@ -4,10 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
-	"math"
-	"slices"
 	"time"
+
+	"visionflow/internal/binenc"
 )
 
 // Snapshots are a compact binary image of a whole graph. They bound how many
@@ -31,42 +30,42 @@ var errSnapshot = errors.New("malformed snapshot")
 
 // MarshalBinary encodes g as a snapshot.
 func (g *Graph) MarshalBinary() ([]byte, error) {
-	w := encoder{buf: make([]byte, 0, 64+len(g.nodes)*64+len(g.edges)*40)}
-	w.buf = append(w.buf, snapshotMagic...)
-	w.str(g.ID)
-	w.str(g.Name)
-	w.str(string(g.Type))
-	w.varint(g.Created.UnixMilli())
-	w.uvarint(g.Seq)
-	w.uvarint(uint64(g.nextIndex))
+	b := make([]byte, 0, 64+len(g.nodes)*64+len(g.edges)*40)
+	b = append(b, snapshotMagic...)
+	b = binenc.AppendStr(b, g.ID)
+	b = binenc.AppendStr(b, g.Name)
+	b = binenc.AppendStr(b, string(g.Type))
+	b = binary.AppendVarint(b, g.Created.UnixMilli())
+	b = binary.AppendUvarint(b, g.Seq)
+	b = binary.AppendUvarint(b, uint64(g.nextIndex))
 	nodes := g.Nodes()
-	w.uvarint(uint64(len(nodes)))
+	b = binary.AppendUvarint(b, uint64(len(nodes)))
 	for _, n := range nodes {
-		w.str(n.ID)
-		w.buf = binary.LittleEndian.AppendUint32(w.buf, uint32(n.WireID))
-		w.str(n.Label)
+		b = binenc.AppendStr(b, n.ID)
+		b = binary.LittleEndian.AppendUint32(b, uint32(n.WireID))
+		b = binenc.AppendStr(b, n.Label)
 		for _, f := range [6]float32{n.Position.X, n.Position.Y, n.Position.Z, n.Velocity.X, n.Velocity.Y, n.Velocity.Z} {
-			w.f32(f)
+			b = binenc.AppendF32(b, f)
 		}
-		w.str(string(n.Type))
+		b = binenc.AppendStr(b, string(n.Type))
+		pinned := byte(0)
 		if n.Pinned {
-			w.buf = append(w.buf, 1)
-		} else {
-			w.buf = append(w.buf, 0)
+			pinned = 1
 		}
-		w.metadata(n.Metadata)
+		b = append(b, pinned)
+		b = binenc.AppendMetadata(b, n.Metadata)
 	}
 	edges := g.Edges()
-	w.uvarint(uint64(len(edges)))
+	b = binary.AppendUvarint(b, uint64(len(edges)))
 	for _, e := range edges {
-		w.str(e.ID)
-		w.str(e.Source)
-		w.str(e.Target)
-		w.str(e.Label)
-		w.f32(e.Weight)
-		w.metadata(e.Metadata)
+		b = binenc.AppendStr(b, e.ID)
+		b = binenc.AppendStr(b, e.Source)
+		b = binenc.AppendStr(b, e.Target)
+		b = binenc.AppendStr(b, e.Label)
+		b = binenc.AppendF32(b, e.Weight)
+		b = binenc.AppendMetadata(b, e.Metadata)
 	}
-	return w.buf, nil
+	return b, nil
 }
 
 // UnmarshalGraph decodes a snapshot. It checks the snapshot as strictly as
@@ -84,31 +83,31 @@ func decodeSnapshot(b []byte) (*Graph, error) {
 	if len(b) < len(snapshotMagic) || string(b[:len(snapshotMagic)]) != snapshotMagic {
 		return nil, fmt.Errorf("%w: bad magic", errSnapshot)
 	}
-	r := decoder{buf: b[len(snapshotMagic):]}
-	info := Info{ID: r.str(), Name: r.str(), Type: Type(r.str())}
-	info.Created = time.UnixMilli(r.varint()).UTC()
-	info.Seq = r.uvarint()
-	nextIndex := r.uvarint()
-	if r.err != nil {
-		return nil, r.err
+	r := binenc.NewReader(b[len(snapshotMagic):])
+	info := Info{ID: r.Str(), Name: r.Str(), Type: Type(r.Str())}
+	info.Created = time.UnixMilli(r.Varint()).UTC()
+	info.Seq = r.Uvarint()
+	nextIndex := r.Uvarint()
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	if nextIndex > uint64(MaxWireIndex)+1 {
 		return nil, fmt.Errorf("%w: next wire index %d out of range", errSnapshot, nextIndex)
 	}
 	g := New(info)
 	g.nextIndex = uint32(nextIndex)
-	nodeCount := r.count(4 + 24 + 4)
+	nodeCount := r.Count(4 + 24 + 4)
 	for range nodeCount {
-		n := Node{ID: r.str()}
-		n.WireID = WireID(r.u32())
-		n.Label = r.str()
-		n.Position = Vec3{r.f32(), r.f32(), r.f32()}
-		n.Velocity = Vec3{r.f32(), r.f32(), r.f32()}
-		n.Type = Type(r.str())
-		n.Pinned = r.byte() != 0
-		n.Metadata = r.metadata()
-		if r.err != nil {
-			return nil, r.err
+		n := Node{ID: r.Str()}
+		n.WireID = WireID(r.U32())
+		n.Label = r.Str()
+		n.Position = Vec3{r.F32(), r.F32(), r.F32()}
+		n.Velocity = Vec3{r.F32(), r.F32(), r.F32()}
+		n.Type = Type(r.Str())
+		n.Pinned = r.Byte() != 0
+		n.Metadata = r.Metadata()
+		if err := r.Err(); err != nil {
+			return nil, err
 		}
 		if err := n.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %w", errSnapshot, err)
@@ -120,12 +119,12 @@ func decodeSnapshot(b []byte) (*Graph, error) {
 			return nil, fmt.Errorf("%w: %w", errSnapshot, err)
 		}
 	}
-	edgeCount := r.count(4 + 4 + 1)
+	edgeCount := r.Count(4 + 4 + 1)
 	for range edgeCount {
-		e := Edge{ID: r.str(), Source: r.str(), Target: r.str(), Label: r.str(), Weight: r.f32()}
-		e.Metadata = r.metadata()
-		if r.err != nil {
-			return nil, r.err
+		e := Edge{ID: r.Str(), Source: r.Str(), Target: r.Str(), Label: r.Str(), Weight: r.F32()}
+		e.Metadata = r.Metadata()
+		if err := r.Err(); err != nil {
+			return nil, err
 		}
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %w", errSnapshot, err)
@@ -134,118 +133,8 @@ func decodeSnapshot(b []byte) (*Graph, error) {
 			return nil, fmt.Errorf("%w: %w", errSnapshot, err)
 		}
 	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	if len(r.buf) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", errSnapshot, len(r.buf))
+	if err := r.End(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errSnapshot, err)
 	}
 	return g, nil
-}
-
-type encoder struct{ buf []byte }
-
-func (w *encoder) uvarint(v uint64) { w.buf = binary.AppendUvarint(w.buf, v) }
-func (w *encoder) varint(v int64)   { w.buf = binary.AppendVarint(w.buf, v) }
-func (w *encoder) f32(f float32) {
-	w.buf = binary.LittleEndian.AppendUint32(w.buf, math.Float32bits(f))
-}
-func (w *encoder) str(s string) {
-	w.uvarint(uint64(len(s)))
-	w.buf = append(w.buf, s...)
-}
-func (w *encoder) metadata(md map[string]string) {
-	w.uvarint(uint64(len(md)))
-	for _, k := range sortedKeys(md) {
-		w.str(k)
-		w.str(md[k])
-	}
-}
-
-// decoder reads a snapshot; the first error sticks and later reads return
-// zero values, so callers check once per record.
-type decoder struct {
-	buf []byte
-	err error
-}
-
-func (r *decoder) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: truncated or invalid %s", errSnapshot, what)
-	}
-	r.buf = nil
-}
-
-func (r *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(r.buf)
-	if n <= 0 {
-		r.fail("uvarint")
-		return 0
-	}
-	r.buf = r.buf[n:]
-	return v
-}
-
-func (r *decoder) varint() int64 {
-	v, n := binary.Varint(r.buf)
-	if n <= 0 {
-		r.fail("varint")
-		return 0
-	}
-	r.buf = r.buf[n:]
-	return v
-}
-
-func (r *decoder) take(n uint64, what string) []byte {
-	if n > uint64(len(r.buf)) {
-		r.fail(what)
-		return nil
-	}
-	b := r.buf[:n]
-	r.buf = r.buf[n:]
-	return b
-}
-
-func (r *decoder) str() string { return string(r.take(r.uvarint(), "string")) }
-func (r *decoder) byte() byte {
-	if b := r.take(1, "byte"); b != nil {
-		return b[0]
-	}
-	return 0
-}
-func (r *decoder) u32() uint32 {
-	if b := r.take(4, "u32"); b != nil {
-		return binary.LittleEndian.Uint32(b)
-	}
-	return 0
-}
-func (r *decoder) f32() float32 { return math.Float32frombits(r.u32()) }
-
-// count reads an element count and refuses one that the remaining bytes
-// cannot hold, so a corrupt count cannot make the decoder allocate or loop
-// for nothing.
-func (r *decoder) count(minSize uint64) uint64 {
-	n := r.uvarint()
-	if n > uint64(len(r.buf))/minSize {
-		r.fail("count")
-		return 0
-	}
-	return n
-}
-
-func (r *decoder) metadata() map[string]string {
-	n := r.count(2)
-	if n == 0 {
-		return nil
-	}
-	md := make(map[string]string, min(n, MaxMetadataEntries))
-	for range n {
-		k := r.str()
-		md[k] = r.str()
-	}
-	return md
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -2,13 +2,11 @@ package store
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 
 	"visionflow/graph"
+	"visionflow/internal/binenc"
 )
 
 // Compact binary encodings of the columns a graph load reads in bulk.
@@ -22,7 +20,7 @@ import (
 //
 // Integers and floats are little-endian.
 
-var errCodec = errors.New("malformed stored value")
+var errCodec = binenc.ErrMalformed
 
 const (
 	attrLabel    = 1
@@ -33,35 +31,21 @@ const (
 	slotBytes  = 24
 )
 
-func appendStr(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendMetadata(b []byte, md map[string]string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(md)))
-	for _, k := range slices.Sorted(maps.Keys(md)) {
-		b = appendStr(b, k)
-		b = appendStr(b, md[k])
-	}
-	return b
-}
-
 // encodeMetadata returns nil (stored as NULL) for empty metadata.
 func encodeMetadata(md map[string]string) []byte {
 	if len(md) == 0 {
 		return nil
 	}
-	return appendMetadata(nil, md)
+	return binenc.AppendMetadata(nil, md)
 }
 
 func decodeMetadata(b []byte) (map[string]string, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	r := reader{b: b}
-	md := r.metadata()
-	return md, r.end()
+	r := binenc.NewReader(b)
+	md := r.Metadata()
+	return md, r.End()
 }
 
 // encodeEdgeAttrs returns nil when the edge has no label, weight 1 and no
@@ -82,13 +66,13 @@ func encodeEdgeAttrs(e *graph.Edge) []byte {
 	}
 	b := []byte{flags}
 	if flags&attrLabel != 0 {
-		b = appendStr(b, e.Label)
+		b = binenc.AppendStr(b, e.Label)
 	}
 	if flags&attrWeight != 0 {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(e.Weight))
+		b = binenc.AppendF32(b, e.Weight)
 	}
 	if flags&attrMetadata != 0 {
-		b = appendMetadata(b, e.Metadata)
+		b = binenc.AppendMetadata(b, e.Metadata)
 	}
 	return b
 }
@@ -98,21 +82,21 @@ func decodeEdgeAttrs(b []byte, e *graph.Edge) error {
 	if len(b) == 0 {
 		return nil
 	}
-	r := reader{b: b[1:]}
+	r := binenc.NewReader(b[1:])
 	flags := b[0]
 	if flags&^(attrLabel|attrWeight|attrMetadata) != 0 {
 		return fmt.Errorf("%w: edge attribute flags %#x", errCodec, flags)
 	}
 	if flags&attrLabel != 0 {
-		e.Label = r.str()
+		e.Label = r.Str()
 	}
 	if flags&attrWeight != 0 {
-		e.Weight = math.Float32frombits(r.u32())
+		e.Weight = r.F32()
 	}
 	if flags&attrMetadata != 0 {
-		e.Metadata = r.metadata()
+		e.Metadata = r.Metadata()
 	}
-	return r.end()
+	return r.End()
 }
 
 // encodeChunk lays out the positions of the nodes whose wire index falls in
@@ -150,72 +134,4 @@ func applyChunk(g *graph.Graph, chunk uint32, b []byte) error {
 		}
 	}
 	return nil
-}
-
-// reader decodes; the first error sticks.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) fail() {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: truncated", errCodec)
-	}
-	r.b = nil
-}
-
-func (r *reader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) str() string {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.fail()
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
-
-func (r *reader) u32() uint32 {
-	if len(r.b) < 4 {
-		r.fail()
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(r.b)
-	r.b = r.b[4:]
-	return v
-}
-
-func (r *reader) metadata() map[string]string {
-	n := r.uvarint()
-	if n > uint64(len(r.b))/2 {
-		r.fail()
-		return nil
-	}
-	md := make(map[string]string, n)
-	for range n {
-		k := r.str()
-		md[k] = r.str()
-	}
-	if r.err != nil {
-		return nil
-	}
-	return md
-}
-
-func (r *reader) end() error {
-	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%w: %d trailing bytes", errCodec, len(r.b))
-	}
-	return r.err
 }
