@@ -1,0 +1,351 @@
+package compute
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"time"
+
+	"visionflow/graph"
+)
+
+// CPU is the pure-Go engine. Every phase of a step runs on all cores, and
+// every per-node result is computed by one goroutine in a fixed order, so a
+// run is deterministic: the same bodies, springs and parameters give the
+// same positions bit for bit, whatever the number of cores.
+type CPU struct {
+	workers int
+
+	ids    []graph.WireID
+	index  map[graph.WireID]int32
+	pos    []vec3
+	vel    []vec3
+	pinned []bool
+	mass   []float32
+	force  []vec3
+
+	springs []Spring
+	adjOff  []int32 // CSR: the springs of body i are adjTo[adjOff[i]:adjOff[i+1]]
+	adjTo   []int32
+	adjW    []float32
+	dirty   bool // springs or bodies changed since the CSR was built
+
+	temp  float32 // current annealing temperature, as a distance
+	heat  bool    // set temp from the parameters at the next step
+	steps uint64
+
+	tree     octree
+	grid     grid
+	partials []stepPartial
+}
+
+var _ Engine = (*CPU)(nil)
+
+// NewCPU returns an empty CPU engine using workers goroutines (all cores
+// when workers <= 0).
+func NewCPU(workers int) *CPU {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &CPU{workers: workers, index: map[graph.WireID]int32{}, heat: true}
+}
+
+// Name implements Engine.
+func (e *CPU) Name() string { return "cpu" }
+
+// Len implements Engine.
+func (e *CPU) Len() int { return len(e.ids) }
+
+// Load implements Engine.
+func (e *CPU) Load(bodies []Body, springs []Spring) error {
+	e.ids, e.pos, e.vel, e.pinned = e.ids[:0], e.pos[:0], e.vel[:0], e.pinned[:0]
+	clear(e.index)
+	e.steps = 0
+	e.heat = true
+	if err := e.AddBodies(bodies); err != nil {
+		return err
+	}
+	return e.SetSprings(springs)
+}
+
+// AddBodies implements Engine.
+func (e *CPU) AddBodies(bodies []Body) error {
+	for _, b := range bodies {
+		if _, dup := e.index[b.ID]; dup {
+			return fmt.Errorf("add body %#x: already there", uint32(b.ID))
+		}
+		if !b.Position.Finite() || !b.Velocity.Finite() {
+			return fmt.Errorf("add body %#x: non-finite position or velocity", uint32(b.ID))
+		}
+		e.index[b.ID] = int32(len(e.ids))
+		e.ids = append(e.ids, b.ID)
+		e.pos = append(e.pos, toVec(b.Position))
+		e.vel = append(e.vel, toVec(b.Velocity))
+		e.pinned = append(e.pinned, b.Pinned)
+	}
+	e.dirty = true
+	e.heat = true
+	return nil
+}
+
+// RemoveBodies implements Engine. The last body takes each removed one's
+// slot, so removal is O(1) per body plus one rebuild of the springs.
+func (e *CPU) RemoveBodies(ids []graph.WireID) {
+	gone := make(map[graph.WireID]bool, len(ids))
+	for _, id := range ids {
+		i, ok := e.index[id]
+		if !ok {
+			continue
+		}
+		gone[id] = true
+		last := int32(len(e.ids) - 1)
+		if i != last {
+			e.ids[i], e.pos[i], e.vel[i], e.pinned[i] = e.ids[last], e.pos[last], e.vel[last], e.pinned[last]
+			e.index[e.ids[i]] = i
+		}
+		delete(e.index, id)
+		e.ids, e.pos, e.vel, e.pinned = e.ids[:last], e.pos[:last], e.vel[:last], e.pinned[:last]
+	}
+	if len(gone) > 0 {
+		e.springs = slices.DeleteFunc(e.springs, func(s Spring) bool { return gone[s.Source] || gone[s.Target] })
+		e.dirty = true
+		e.heat = true
+	}
+}
+
+// SetSprings implements Engine.
+func (e *CPU) SetSprings(springs []Spring) error {
+	for _, s := range springs {
+		_, okS := e.index[s.Source]
+		_, okT := e.index[s.Target]
+		if !okS || !okT {
+			return fmt.Errorf("spring %#x→%#x: unknown body", uint32(s.Source), uint32(s.Target))
+		}
+	}
+	e.springs = append(e.springs[:0], springs...)
+	e.dirty = true
+	e.heat = true
+	return nil
+}
+
+// Pin implements Engine.
+func (e *CPU) Pin(id graph.WireID, pinned bool) bool {
+	i, ok := e.index[id]
+	if ok {
+		e.pinned[i] = pinned
+		e.vel[i] = vec3{}
+		e.heat = true
+	}
+	return ok
+}
+
+// Move implements Engine.
+func (e *CPU) Move(id graph.WireID, pos graph.Vec3) bool {
+	i, ok := e.index[id]
+	if ok && pos.Finite() {
+		e.pos[i], e.vel[i] = toVec(pos), vec3{}
+		e.heat = true
+	}
+	return ok
+}
+
+// Heat implements Engine.
+func (e *CPU) Heat() { e.heat = true }
+
+// Bodies implements Engine.
+func (e *CPU) Bodies(dst []Body) []Body {
+	for i, id := range e.ids {
+		dst = append(dst, Body{ID: id, Position: fromVec(e.pos[i]), Velocity: fromVec(e.vel[i]), Pinned: e.pinned[i]})
+	}
+	return dst
+}
+
+// rebuild turns the spring list into per-body adjacency and masses. A body
+// with more springs is heavier (m = 1 + ln(1 + degree)), so hubs move
+// slowly and push their neighbours apart more.
+func (e *CPU) rebuild() {
+	n := len(e.ids)
+	e.adjOff = grow(e.adjOff, n+1)
+	clear(e.adjOff)
+	for _, s := range e.springs {
+		e.adjOff[e.index[s.Source]+1]++
+		e.adjOff[e.index[s.Target]+1]++
+	}
+	for i := range n {
+		e.adjOff[i+1] += e.adjOff[i]
+	}
+	e.adjTo = grow(e.adjTo, 2*len(e.springs))
+	e.adjW = grow(e.adjW, 2*len(e.springs))
+	fill := slices.Clone(e.adjOff[:n])
+	for _, s := range e.springs {
+		a, b := e.index[s.Source], e.index[s.Target]
+		e.adjTo[fill[a]], e.adjW[fill[a]] = b, s.Weight
+		fill[a]++
+		e.adjTo[fill[b]], e.adjW[fill[b]] = a, s.Weight
+		fill[b]++
+	}
+	e.mass = grow(e.mass, n)
+	for i := range n {
+		e.mass[i] = 1 + float32(math.Log1p(float64(e.adjOff[i+1]-e.adjOff[i])))
+	}
+	e.force = grow(e.force, n)
+	e.dirty = false
+}
+
+// softening keeps repulsion finite when two bodies nearly coincide.
+func softening(p *Params) float32 {
+	s := 0.05 * max(p.RestLength, 0.1)
+	return s * s
+}
+
+type stepPartial struct {
+	kinetic float64
+	maxMove float32
+}
+
+// Step implements Engine.
+func (e *CPU) Step(p Params) Stats {
+	start := time.Now()
+	if e.dirty {
+		e.rebuild()
+	}
+	if e.heat {
+		e.temp = p.Temperature * p.RestLength
+		e.heat = false
+	}
+	n := len(e.ids)
+	e.steps++
+	if n == 0 {
+		return Stats{Step: e.steps, Temperature: e.temp, Took: time.Since(start)}
+	}
+	e.forces(&p)
+	st := e.integrate(&p)
+	if p.Features&Annealing != 0 {
+		e.temp *= 1 - p.CoolingRate
+	}
+	st.Step, st.Temperature, st.Took = e.steps, e.temp, time.Since(start)
+	return st
+}
+
+// forces fills e.force with the total force on every body.
+func (e *CPU) forces(p *Params) {
+	n := len(e.ids)
+	repel := p.Features&Repulsion != 0 && p.RepelK != 0
+	switch {
+	case !repel:
+		clear(e.force[:n])
+	case p.RepulsionCutoff > 0:
+		e.grid.build(e.pos, max(p.GridCellSize, p.RepulsionCutoff), e.workers)
+		parallel(n, e.workers, func(_, a, b int) {
+			for i := a; i < b; i++ {
+				e.force[i] = e.grid.repulsion(int32(i), e.pos, e.mass, p)
+			}
+		})
+	case p.Theta <= 0:
+		parallel(n, e.workers, func(_, a, b int) {
+			for i := a; i < b; i++ {
+				e.force[i] = exactRepulsion(i, e.pos, e.mass, p)
+			}
+		})
+	default:
+		e.tree.build(e.pos, e.mass, e.workers)
+		e.tree.repelGroups(e.force, p.RepelK, p.Theta*p.Theta, softening(p), e.workers)
+	}
+	springs := p.Features&Springs != 0 && p.SpringK != 0
+	attract := p.Features&Attraction != 0 && p.AttractionK != 0
+	gravity := p.Features&Gravity != 0 && p.Gravity != 0
+	if !springs && !attract && !gravity {
+		return
+	}
+	parallel(n, e.workers, func(_, a, b int) {
+		for i := a; i < b; i++ {
+			pi := e.pos[i]
+			f := e.force[i]
+			for k := e.adjOff[i]; k < e.adjOff[i+1]; k++ {
+				d := e.pos[e.adjTo[k]].sub(pi)
+				w := e.adjW[k]
+				if springs {
+					if dist := sqrt32(d.len2()); dist > 0 {
+						s := p.SpringK * w * (dist - p.RestLength) / dist
+						f[0], f[1], f[2] = f[0]+s*d[0], f[1]+s*d[1], f[2]+s*d[2]
+					}
+				}
+				if attract {
+					s := p.AttractionK * w
+					f[0], f[1], f[2] = f[0]+s*d[0], f[1]+s*d[1], f[2]+s*d[2]
+				}
+			}
+			if gravity {
+				g := -p.Gravity * e.mass[i]
+				f[0], f[1], f[2] = f[0]+g*pi[0], f[1]+g*pi[1], f[2]+g*pi[2]
+			}
+			e.force[i] = f
+		}
+	})
+}
+
+// integrate moves every unpinned body: v ← (v + F/m·dt)·damping, capped at
+// maxVelocity; the move v·dt (and v with it) is capped at the temperature
+// when annealing; bodies that leave the bounds are put back and bounce.
+func (e *CPU) integrate(p *Params) Stats {
+	n := len(e.ids)
+	e.partials = grow(e.partials, chunks(n))
+	anneal := p.Features&Annealing != 0
+	parallel(n, e.workers, func(c, a, b int) {
+		var part stepPartial
+		for i := a; i < b; i++ {
+			if e.pinned[i] {
+				e.vel[i] = vec3{}
+				continue
+			}
+			m := e.mass[i]
+			v := e.vel[i]
+			f := e.force[i]
+			for k := range 3 {
+				v[k] = (v[k] + f[k]/m*p.Dt) * p.Damping
+			}
+			if s2 := v.len2(); s2 > p.MaxVelocity*p.MaxVelocity {
+				v = v.scale(p.MaxVelocity / sqrt32(s2))
+			}
+			move := v.scale(p.Dt)
+			dist := sqrt32(move.len2())
+			if anneal && dist > e.temp {
+				// The move is cut to the temperature, and so is the velocity,
+				// or momentum would build up behind the cap.
+				f := float32(0)
+				if dist > 0 {
+					f = e.temp / dist
+				}
+				move, v, dist = move.scale(f), v.scale(f), e.temp
+			}
+			pos := e.pos[i]
+			for k := range 3 {
+				pos[k] += move[k]
+			}
+			if p.EnableBounds {
+				for k := range 3 {
+					if pos[k] > p.BoundsSize {
+						pos[k], v[k] = p.BoundsSize, -v[k]*p.BoundaryDamping
+					} else if pos[k] < -p.BoundsSize {
+						pos[k], v[k] = -p.BoundsSize, -v[k]*p.BoundaryDamping
+					}
+				}
+			}
+			if !(vec3(pos).len2() < math.MaxFloat32) || !(v.len2() < math.MaxFloat32) {
+				// A blow-up (absurd parameters); stop the body where it was.
+				pos, v = e.pos[i], vec3{}
+			}
+			e.pos[i], e.vel[i] = pos, v
+			part.kinetic += 0.5 * float64(m) * float64(v.len2())
+			part.maxMove = max(part.maxMove, dist)
+		}
+		e.partials[c] = part
+	})
+	var st Stats
+	for _, part := range e.partials {
+		st.Kinetic += part.kinetic
+		st.MaxMove = max(st.MaxMove, part.maxMove)
+	}
+	return st
+}
