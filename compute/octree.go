@@ -24,10 +24,10 @@ type cell struct {
 }
 
 type octree struct {
-	codes []uint64
-	order []int32 // body index of each sorted slot
-	spos  []vec3  // positions in sorted order, for cache-friendly leaves
-	smass []float32
+	codes  []uint64
+	order  []int32 // body index of each sorted slot
+	spos   []vec3  // positions in sorted order, for cache-friendly leaves
+	smass  []float32
 	cells  []cell
 	leaves []int32 // indices of the leaf cells, in Z-order
 	lists  []interactions
