@@ -16,6 +16,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/ingest"
+	"visionflow/net/client"
 )
 
 // Main runs the visionflow command with the given arguments (without the
@@ -147,17 +148,16 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	log := newLogger(stderr, slog.LevelWarn)
-	srv, err := openSession(ctx, dbFile, log)
-	if err != nil {
+	local, err := openSession(ctx, dbFile, log)
+	var locked *errLocked
+	switch {
+	case errors.As(err, &locked) && locked.url != "":
+		return importThrough(ctx, locked.url, *logseq, *jsonFile, info, *replace, stdout, stderr)
+	case err != nil:
 		return err
 	}
-	defer srv.close()
-	if *replace {
-		if err := srv.session.DeleteGraph(ctx, info.ID); err != nil && !errors.Is(err, graph.ErrNotFound) {
-			return err
-		}
-	}
-	sum, err := srv.session.ImportWithProgress(ctx, "cli", info, imp, progress.step("storing events"))
+	defer local.close()
+	sum, err := local.session.Import(ctx, "cli", info, imp, ImportOptions{Replace: *replace, Progress: progress.step("storing events")})
 	progress.done()
 	if errors.Is(err, graph.ErrDuplicateID) {
 		return fmt.Errorf("a graph %q already exists in %s; choose another --graph or add --replace", info.ID, dbFile)
@@ -167,6 +167,31 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "imported %s into graph %q of %s: %d nodes, %d edges in %v\n",
 		source, sum.ID, dbFile, sum.Nodes, sum.Edges, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// importThrough sends an import to the server that holds the database, so
+// the server (which keeps graphs in memory) makes the change itself.
+func importThrough(ctx context.Context, url, logseq, jsonFile string, info graph.Info, replace bool, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "a VisionFlow server is using the database; sending the import to it at %s\n", url)
+	c := client.New(url, "cli")
+	opt := client.ImportOptions{ID: info.ID, Name: info.Name, Replace: replace}
+	var sum graph.Summary
+	var err error
+	if logseq != "" {
+		sum, _, err = c.ImportLogseq(ctx, logseq, opt)
+	} else {
+		f, ferr := os.Open(jsonFile)
+		if ferr != nil {
+			return ferr
+		}
+		defer f.Close()
+		sum, _, err = c.Import(ctx, "json", f, opt)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported into graph %q on the server at %s: %d nodes, %d edges\n", sum.ID, url, sum.Nodes, sum.Edges)
 	return nil
 }
 

@@ -26,6 +26,7 @@ type Server struct {
 	Session  *Session
 	Addr     net.Addr // where the API listens
 
+	lock   *dbLock
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	errs   []error
@@ -36,22 +37,34 @@ type Server struct {
 // (listening on cfg.Addr when ln is nil). On an empty database it first
 // loads the embedded sample graph. Stop it with Close.
 func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (*Server, error) {
+	lock, err := lockDB(cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.DB, err)
+	}
 	st, set, err := openStore(ctx, cfg.DB, log)
 	if err != nil {
+		lock.release()
 		return nil, err
 	}
 	if ln == nil {
 		if ln, err = listen(cfg.Addr); err != nil {
 			st.Close()
+			lock.release()
 			return nil, err
 		}
 	}
+	if err := lock.setURL("http://" + ln.Addr().String()); err != nil {
+		log.Warn("could not record the server's address in the lock file", "err", err)
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log}), Addr: ln.Addr(), cancel: cancel}
+	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log}), Addr: ln.Addr(), lock: lock, cancel: cancel}
 
 	sessionCtx, stopSession := context.WithCancel(context.Background())
 	s.wg.Go(func() { s.record(s.Session.Run(sessionCtx)) })
-	srv := api.New(s.Session, api.Options{Log: log})
+	// On loopback, answer only requests addressed to this machine by name
+	// (DNS rebinding); listening on a LAN address means peers are welcome.
+	tcp, _ := ln.Addr().(*net.TCPAddr)
+	srv := api.New(s.Session, api.Options{Log: log, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback()})
 	s.wg.Go(func() {
 		s.record(srv.Serve(runCtx, ln))
 		// The API is down: no more commands will come, so the session can
@@ -99,20 +112,30 @@ func (s *Server) record(err error) {
 	}
 }
 
-// loadSample fills an empty database with the embedded sample graph, so the
-// first start shows something meaningful rather than nothing.
+// loadSample fills a new, empty database with the embedded sample graph, so
+// the first start shows something meaningful rather than nothing. It does
+// so once: a user who deletes it does not get it back.
 func (s *Server) loadSample(ctx context.Context, log *slog.Logger) error {
-	list, err := s.Session.ListGraphs(ctx)
-	if err != nil || len(list) > 0 {
+	if done, err := s.Store.Meta(ctx, "sample_loaded"); err != nil || done != "" {
 		return err
+	}
+	list, err := s.Session.ListGraphs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(list) > 0 {
+		return s.Store.SetMeta(ctx, "sample_loaded", "no: the database had graphs")
 	}
 	imp, err := ingest.NodeLink(bytes.NewReader(assets.SampleGraph))
 	if err != nil {
 		return fmt.Errorf("embedded sample graph: %w", err)
 	}
 	info := graph.Info{ID: assets.SampleGraphID, Name: imp.Name, Type: imp.Type}
-	if _, err := s.Session.ImportGraph(ctx, "visionflow", info, imp); err != nil {
+	if _, err := s.Session.Import(ctx, "visionflow", info, imp, ImportOptions{}); err != nil {
 		return fmt.Errorf("load the sample graph: %w", err)
+	}
+	if err := s.Store.SetMeta(ctx, "sample_loaded", "yes"); err != nil {
+		return err
 	}
 	log.Info("empty database: loaded the sample graph", "graph", info.ID, "nodes", imp.Nodes, "edges", imp.Edges)
 	return nil
@@ -124,6 +147,7 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	s.record(s.Store.Close())
+	s.record(s.lock.release())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return errors.Join(s.errs...)
@@ -133,6 +157,7 @@ var _ io.Closer = (*Server)(nil)
 
 // oneShot is a session for a command-line job: no API, just the store.
 type oneShot struct {
+	lock    *dbLock
 	store   *store.Store
 	session *Session
 	stop    context.CancelFunc
@@ -140,17 +165,22 @@ type oneShot struct {
 }
 
 func openSession(ctx context.Context, dbFile string, log *slog.Logger) (*oneShot, error) {
-	st, set, err := openStore(ctx, dbFile, log)
+	lock, err := lockDB(dbFile)
 	if err != nil {
 		return nil, err
 	}
+	st, set, err := openStore(ctx, dbFile, log)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
 	runCtx, stop := context.WithCancel(context.Background())
-	o := &oneShot{store: st, session: NewSession(st, set, SessionOptions{Log: log}), stop: stop, done: make(chan error, 1)}
+	o := &oneShot{lock: lock, store: st, session: NewSession(st, set, SessionOptions{Log: log}), stop: stop, done: make(chan error, 1)}
 	go func() { o.done <- o.session.Run(runCtx) }()
 	return o, nil
 }
 
 func (o *oneShot) close() error {
 	o.stop()
-	return errors.Join(<-o.done, o.store.Close())
+	return errors.Join(<-o.done, o.store.Close(), o.lock.release())
 }

@@ -1,17 +1,13 @@
 package app
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -28,35 +24,6 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// zipDir zips a folder the way a user would before uploading it.
-func zipDir(t *testing.T, dir string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	root := filepath.Base(dir)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		w, err := zw.Create(root + "/" + filepath.ToSlash(rel))
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw.Close()
-	return buf.Bytes()
-}
 
 type testServer struct {
 	*Server
@@ -112,7 +79,7 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 
 	// Import the Logseq docs over REST as a zip.
-	sum, warnings, err := s.c.Import(ctx, "logseq", "docs", "Logseq docs", bytes.NewReader(zipDir(t, testenv.LogseqDocs(t))))
+	sum, warnings, err := s.c.ImportLogseq(ctx, testenv.LogseqDocs(t), client.ImportOptions{ID: "docs", Name: "Logseq docs"})
 	if err != nil {
 		t.Fatal(err)
 	}

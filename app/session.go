@@ -1,14 +1,14 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
-	"strconv"
-	"sync"
+		"sync"
 	"time"
 
 	"visionflow/graph"
@@ -91,6 +91,13 @@ func (s *Session) Run(ctx context.Context) error {
 		return errors.New("session: Run called twice")
 	}
 	defer close(s.stopped)
+	// Start the clock after every stored event, so timestamps keep
+	// increasing across restarts even if the wall clock stepped back.
+	last, err := s.store.MaxTime(ctx)
+	if err != nil {
+		return err
+	}
+	s.clock.Seed(last)
 	interval := func() time.Duration {
 		return time.Duration(s.settings.Float("system.persistence.positionSaveInterval") * float64(time.Second))
 	}
@@ -207,39 +214,40 @@ func (s *Session) ListGraphs(ctx context.Context) ([]graph.Summary, error) {
 	return s.store.ListGraphs(ctx)
 }
 
-// FreeGraphID returns base, or base-2, base-3… whichever is not taken.
-func (s *Session) FreeGraphID(ctx context.Context, base string) (string, error) {
-	list, err := s.store.ListGraphs(ctx)
-	if err != nil {
-		return "", err
-	}
-	taken := map[string]bool{}
-	for _, g := range list {
-		taken[g.ID] = true
-	}
-	id := base
-	for n := 2; taken[id]; n++ {
-		id = base + "-" + strconv.Itoa(n)
-	}
-	return id, nil
+// CreateGraph creates an empty graph. An empty info.ID asks for a free id
+// made from idBase.
+func (s *Session) CreateGraph(ctx context.Context, client string, info graph.Info, idBase string) (graph.Summary, error) {
+	return s.Import(ctx, client, info, &ingest.Import{}, ImportOptions{IDBase: idBase})
 }
 
-// CreateGraph creates an empty graph.
-func (s *Session) CreateGraph(ctx context.Context, client string, info graph.Info) (graph.Summary, error) {
-	return s.ImportGraph(ctx, client, info, &ingest.Import{})
+// ImportGraph creates a graph holding everything imp describes.
+func (s *Session) ImportGraph(ctx context.Context, client string, info graph.Info, imp *ingest.Import, opt api.ImportOptions) (graph.Summary, error) {
+	return s.Import(ctx, client, info, imp, ImportOptions{IDBase: opt.IDBase, Replace: opt.Replace})
 }
 
-// ImportGraph creates a graph holding everything imp describes, as one
-// transaction: either the whole graph is stored or nothing is.
-func (s *Session) ImportGraph(ctx context.Context, client string, info graph.Info, imp *ingest.Import) (graph.Summary, error) {
-	return s.ImportWithProgress(ctx, client, info, imp, nil)
+// ImportOptions tune Import.
+type ImportOptions struct {
+	IDBase   string         // with an empty info.ID: make a free id from this
+	Replace  bool           // replace a graph with the same id
+	Progress store.Progress // told how many events are stored
 }
 
-// ImportWithProgress is ImportGraph telling progress how many of the
-// import's events are stored.
-func (s *Session) ImportWithProgress(ctx context.Context, client string, info graph.Info, imp *ingest.Import, progress store.Progress) (graph.Summary, error) {
-	if err := graph.ValidateGraphID(info.ID); err != nil {
-		return graph.Summary{}, err
+// Import creates a graph holding everything imp describes, as one
+// transaction: either the whole graph is stored or nothing is (with
+// Replace, the old graph stays unless the new one is stored).
+//
+// The new graph is built and written on the caller's goroutine: it shares
+// nothing with live state until it is stored, so a long import does not
+// hold up other commands. Only a replacement runs as a session command,
+// because it retires a graph that commands may be using.
+func (s *Session) Import(ctx context.Context, client string, info graph.Info, imp *ingest.Import, opt ImportOptions) (graph.Summary, error) {
+	if info.ID == "" && opt.IDBase == "" {
+		return graph.Summary{}, &graph.Error{Kind: graph.ErrInvalid, Field: "graph id", Detail: "must not be empty"}
+	}
+	if info.ID != "" {
+		if err := graph.ValidateGraphID(info.ID); err != nil {
+			return graph.Summary{}, err
+		}
 	}
 	if err := graph.ValidateName(info.Name); err != nil {
 		return graph.Summary{}, err
@@ -247,28 +255,48 @@ func (s *Session) ImportWithProgress(ctx context.Context, client string, info gr
 	if err := graph.ValidateType("type", info.Type); err != nil {
 		return graph.Summary{}, err
 	}
-	var sum graph.Summary
-	err := s.do(ctx, func(ctx context.Context) error {
-		info.Created = s.clock.Now().Wall()
-		info.Seq = 0
-		g := graph.New(info)
-		tx := g.Begin(s.clock, client)
-		for i, op := range imp.Ops {
-			if _, err := tx.Do(op); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("import op %d (%v): %w", i, op.String(), err)
-			}
+	if info.Name == "" {
+		info.Name = cmp.Or(info.ID, opt.IDBase)
+	}
+	info.Created = s.clock.Now().Wall()
+	info.Seq = 0
+	g := graph.New(info)
+	tx := g.Begin(s.clock, client)
+	for i, op := range imp.Ops {
+		if _, err := tx.Do(op); err != nil {
+			return graph.Summary{}, fmt.Errorf("import op %d (%v): %w", i, op.String(), err)
 		}
-		events := tx.Commit()
-		if err := s.store.CreateGraph(ctx, g, events, progress); err != nil {
-			return err
-		}
+	}
+	events := tx.Commit()
+	if err := ctx.Err(); err != nil {
+		return graph.Summary{}, err // the caller gave up before anything was stored
+	}
+	create := store.CreateOptions{Replace: opt.Replace, Progress: opt.Progress}
+	if info.ID == "" {
+		create.IDBase = opt.IDBase
+	}
+	register := func(ctx context.Context) error {
+		delete(s.unsaved, g.ID)
 		s.graphs[g.ID] = g
-		sum = g.Summary()
 		s.publish(g.ID, events)
 		return nil
-	})
-	return sum, err
+	}
+	if opt.Replace {
+		err := s.do(ctx, func(ctx context.Context) error {
+			if err := s.store.CreateGraph(ctx, g, events, create); err != nil {
+				return err
+			}
+			return register(ctx)
+		})
+		return g.Summary(), err
+	}
+	if err := s.store.CreateGraph(context.WithoutCancel(ctx), g, events, create); err != nil {
+		return graph.Summary{}, err
+	}
+	// The graph is stored; tell the session about it. If the caller has
+	// gone, the graph is still there and loads from the store on first use.
+	_ = s.do(context.WithoutCancel(ctx), register)
+	return g.Summary(), nil
 }
 
 // DeleteGraph removes a graph and its history.
@@ -339,6 +367,13 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 		}
 		if err := s.store.Commit(ctx, g, tx.Events()); err != nil {
 			tx.Rollback()
+			if errors.Is(err, graph.ErrCorruptEvent) {
+				// The stored log moved on without us (another process wrote
+				// to the file): forget the cached graph so the next command
+				// loads what is really stored.
+				delete(s.graphs, graphID)
+				delete(s.unsaved, graphID)
+			}
 			return err
 		}
 		events := tx.Commit()

@@ -52,7 +52,7 @@ func TestSessionPublishesCommittedEventsInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}); err != nil {
+	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, ""); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -82,11 +82,20 @@ func TestSessionSkipsCommandsOfCallersWhoGaveUp(t *testing.T) {
 	defer stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}); !errors.Is(err, context.Canceled) {
+	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, ""); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v", err)
 	}
 	if list, _ := s.ListGraphs(context.Background()); len(list) != 0 {
 		t.Errorf("a cancelled create happened: %+v", list)
+	}
+	if _, err := s.CreateGraph(context.Background(), "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, "t", "g", []graph.Op{{Op: graph.AddNode, ID: "a"}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("apply with a cancelled context: %v", err)
+	}
+	if c, _ := s.Graph(context.Background(), "g"); len(c.Nodes) != 0 {
+		t.Errorf("a cancelled apply happened: %+v", c.Nodes)
 	}
 }
 
@@ -95,7 +104,7 @@ func TestSessionSavesMovedPositionsPeriodically(t *testing.T) {
 	defer stop()
 	ctx := context.Background()
 	imp := &ingest.Import{Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}, {Op: graph.AddNode, ID: "b"}}}
-	if _, err := s.ImportGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, imp); err != nil {
+	if _, err := s.Import(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, imp, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Settings().Apply(ctx, "t", []settings.Update{{Path: "system.persistence.positionSaveInterval", Value: json.RawMessage("1")}}); err != nil {

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,6 +29,23 @@ func (t Timestamp) Wall() time.Time {
 
 // Logical returns the counter part of t.
 func (t Timestamp) Logical() uint16 { return uint16(t) }
+
+// MarshalJSON writes the timestamp as a decimal string: its values are above
+// 2^53, where JavaScript numbers lose precision and order.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatUint(uint64(t), 10) + `"`), nil
+}
+
+// UnmarshalJSON reads a timestamp as a decimal string or a number.
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %s: %w", b, err)
+	}
+	*t = Timestamp(v)
+	return nil
+}
 
 func (t Timestamp) String() string {
 	return fmt.Sprintf("%s+%d", t.Wall().Format(time.RFC3339Nano), t.Logical())
@@ -68,6 +87,15 @@ func (c *Clock) Observe(remote Timestamp) (Timestamp, error) {
 		return 0, fmt.Errorf("observe %v: more than %v ahead of local time", remote, MaxDrift)
 	}
 	return c.advance(remote), nil
+}
+
+// Seed makes every later reading come after t, however far ahead of the
+// wall clock t is. It is for a clock's own history (the stored log), which
+// Observe's drift check must not refuse.
+func (c *Clock) Seed(t Timestamp) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = max(c.last, t)
 }
 
 func (c *Clock) advance(remote Timestamp) Timestamp {

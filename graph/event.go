@@ -38,9 +38,12 @@ type Event struct {
 	// changes.
 	ID string `json:"id,omitempty"`
 
-	// NodeMoved.
+	// NodeMoved. A move stops the node: Velocity is zero and PrevVelocity
+	// what it was, so the inverse restores it.
 	Position     *Vec3 `json:"position,omitempty"`
 	PrevPosition *Vec3 `json:"prevPosition,omitempty"`
+	Velocity     *Vec3 `json:"velocity,omitempty"`
+	PrevVelocity *Vec3 `json:"prevVelocity,omitempty"`
 	Pinned       *bool `json:"pinned,omitempty"`
 	PrevPinned   *bool `json:"prevPinned,omitempty"`
 
@@ -96,6 +99,7 @@ func (e Event) Inverse() Event {
 	case NodeMoved:
 		inv.Type = NodeMoved
 		inv.Position, inv.PrevPosition = e.PrevPosition, e.Position
+		inv.Velocity, inv.PrevVelocity = e.PrevVelocity, e.Velocity
 		inv.Pinned, inv.PrevPinned = e.PrevPinned, e.Pinned
 	case NodeUpdated, EdgeUpdated:
 		inv.Type = e.Type

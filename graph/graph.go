@@ -73,6 +73,17 @@ func (g *Graph) EdgeCount() int { return len(g.edges) }
 // NextWireIndex returns the index the next added node will get.
 func (g *Graph) NextWireIndex() uint32 { return g.nextIndex }
 
+// NextEdgeNumber is the hint for the next generated edge id ("e<N>").
+func (g *Graph) NextEdgeNumber() uint64 { return g.nextEdge }
+
+// SetNextEdgeNumber raises the hint for generated edge ids, so ids of
+// deleted edges are not handed out again after a restart.
+func (g *Graph) SetNextEdgeNumber(n uint64) {
+	if n > g.nextEdge {
+		g.nextEdge = n
+	}
+}
+
 // SetNextWireIndex raises the next wire index (used when loading a graph
 // whose highest nodes were deleted, so their ids are not handed out again).
 func (g *Graph) SetNextWireIndex(i uint32) {
@@ -257,7 +268,11 @@ func (g *Graph) apply(ev *Event) error {
 		}
 		if ev.Position != nil {
 			n.Position = *ev.Position
-			n.Velocity = Vec3{}
+		}
+		if ev.Velocity != nil {
+			n.Velocity = *ev.Velocity
+		} else if ev.Position != nil {
+			n.Velocity = Vec3{} // logs written before velocities were recorded
 		}
 		if ev.Pinned != nil {
 			n.Pinned = *ev.Pinned

@@ -223,6 +223,9 @@ func TestValidationErrors(t *testing.T) {
 		{"long label update", Op{Op: UpdateNode, ID: "a", Label: &big}, ErrTooLarge, `label`},
 		{"long id", Op{Op: AddNode, ID: strings.Repeat("i", MaxIDBytes+1)}, ErrTooLarge, `node id`},
 		{"control char id", Op{Op: AddNode, ID: "a\nb"}, ErrInvalid, `control character`},
+		{"dot-dot id", Op{Op: AddNode, ID: ".."}, ErrInvalid, `".." is not allowed`},
+		{"NUL in label", Op{Op: AddNode, ID: "n", Label: str("a\x00b")}, ErrInvalid, `control character U+0000`},
+		{"NUL in metadata", Op{Op: AddNode, ID: "n", Metadata: map[string]*string{"k": str("a\x00")}}, ErrInvalid, `NUL`},
 		{"unknown type", Op{Op: AddNode, ID: "n", GraphType: "mindmap"}, ErrUnknownType, `"mindmap" is not a graph type`},
 		{"null metadata on add", Op{Op: AddNode, ID: "n", Metadata: map[string]*string{"k": nil}}, ErrInvalid, `is null`},
 		{"huge metadata value", Op{Op: AddNode, ID: "n", Metadata: map[string]*string{"k": str(strings.Repeat("v", MaxMetadataValueBytes+1))}}, ErrTooLarge, `metadata["k"]`},
@@ -327,7 +330,7 @@ func randomGraph(r *rand.Rand, n, m int) *Graph {
 	g := newTestGraph()
 	tx := g.Begin(testClock(), "seed")
 	for i := range n {
-		op := Op{Op: AddNode, ID: fmt.Sprint("n", i), Label: str(fmt.Sprint("Node ", i))}
+		op := Op{Op: AddNode, ID: fmt.Sprint("n", i), Label: str(fmt.Sprint("Node ", i)), Velocity: &Vec3{r.Float32(), -r.Float32(), 1}}
 		if i%3 == 0 {
 			op.Metadata = map[string]*string{"kind": str("page"), "i": str(fmt.Sprint(i))}
 		}

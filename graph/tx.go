@@ -163,10 +163,11 @@ func (tx *Tx) updateNode(op Op) error {
 	// Both events are built before either is applied, so a failure leaves
 	// nothing half done.
 	var moved, updated *Event
-	if (op.Position != nil && *op.Position != n.Position) || (op.Pinned != nil && *op.Pinned != n.Pinned) {
+	if (op.Position != nil && (*op.Position != n.Position || n.Velocity != Vec3{})) || (op.Pinned != nil && *op.Pinned != n.Pinned) {
 		ev := Event{Type: NodeMoved, ID: n.ID}
 		if op.Position != nil {
 			ev.Position, ev.PrevPosition = new(*op.Position), new(n.Position)
+			ev.Velocity, ev.PrevVelocity = new(Vec3{}), new(n.Velocity)
 		}
 		if op.Pinned != nil {
 			ev.Pinned, ev.PrevPinned = new(*op.Pinned), new(n.Pinned)

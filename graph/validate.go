@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -32,6 +33,9 @@ func ValidateID(field, id string) error {
 		return errf(ErrTooLarge, field, "is %d bytes, the limit is %d", len(id), MaxIDBytes)
 	case !utf8.ValidString(id):
 		return errf(ErrInvalid, field, "is not valid UTF-8")
+	case id == "." || id == "..":
+		// They would be path segments with a meaning of their own in URLs.
+		return errf(ErrInvalid, field, "%q is not allowed", id)
 	}
 	for _, r := range id {
 		if unicode.IsControl(r) {
@@ -70,12 +74,19 @@ func ValidateType(field string, t Type) error {
 	return nil
 }
 
+// validateText checks a label or name: UTF-8, within limit, and no control
+// characters but tab and newline.
 func validateText(field, s string, limit int) error {
 	if len(s) > limit {
 		return errf(ErrTooLarge, field, "is %d bytes, the limit is %d", len(s), limit)
 	}
 	if !utf8.ValidString(s) {
 		return errf(ErrInvalid, field, "is not valid UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' {
+			return errf(ErrInvalid, field, "contains control character %U", r)
+		}
 	}
 	return nil
 }
@@ -139,6 +150,14 @@ func validateMetaEntry(field, k, v string) error {
 	}
 	if !utf8.ValidString(k) || !utf8.ValidString(v) {
 		return errf(ErrInvalid, kf, "is not valid UTF-8")
+	}
+	for _, r := range k {
+		if unicode.IsControl(r) {
+			return errf(ErrInvalid, kf, "key contains control character %U", r)
+		}
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return errf(ErrInvalid, kf, "value contains a NUL character")
 	}
 	if len(v) > MaxMetadataValueBytes {
 		return errf(ErrTooLarge, kf, "value is %d bytes, the limit is %d", len(v), MaxMetadataValueBytes)

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -194,11 +195,19 @@ func TestLogseqRejectsFoldersThatAreNotNotebooks(t *testing.T) {
 }
 
 func FuzzLogseqPage(f *testing.F) {
-	f.Add("alias:: a, [[b]]\n- [[c]] #d #[[e f]] `[[g]]`\n```\n[[h]]\n```\n")
-	f.Add("#+TITLE: x\n* [[a][b]] ~[[c]]~\n:PROPERTIES:\n:END:\n")
-	f.Add("title:: ns/a/b\n- [[ns/a]] [[x/]] [[/y]] [[a [[b]] c]]")
-	f.Fuzz(func(t *testing.T, text string) {
-		fsys := fstest.MapFS{"pages/p.md": {Data: []byte(text)}, "pages/q.org": {Data: []byte(text)}}
+	f.Add("p", "alias:: a, [[b]]\n- [[c]] #d #[[e f]] `[[g]]`\n```\n[[h]]\n```\n", "q", "")
+	f.Add("p", "#+TITLE: x\n* [[a][b]] ~[[c]]~\n:PROPERTIES:\n:END:\n", "q", "[[x]]")
+	f.Add("ns___a", "title:: ns/a/b\n- [[ns/a]] [[x/]] [[/y]] [[a [[b]] c]]", "q", "")
+	f.Add("a", "[[b -> c]]", "a -> b", "[[c]]") // edge ids that read alike
+	f.Fuzz(func(t *testing.T, name1, text1, name2, text2 string) {
+		fsys := fstest.MapFS{}
+		for _, p := range [][2]string{{name1, text1}, {name2, text2}} {
+			file := "pages/" + p[0] + ".md"
+			if !fs.ValidPath(file) || strings.Contains(p[0], "/") {
+				return
+			}
+			fsys[file] = &fstest.MapFile{Data: []byte(p[1])}
+		}
 		imp, err := Logseq(fsys, nil)
 		if err != nil {
 			return

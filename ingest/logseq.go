@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
 	"maps"
 	"net/url"
@@ -61,7 +62,7 @@ type ref struct {
 // journals/ and logseq/config.edn).
 func Logseq(fsys fs.FS, progress Progress) (*Import, error) {
 	format := "legacy"
-	if cfg, err := fs.ReadFile(fsys, "logseq/config.edn"); err == nil {
+	if cfg, err := readLimited(fsys, "logseq/config.edn", MaxPageBytes); err == nil {
 		if m := nameFormatRE.FindSubmatch(cfg); m != nil {
 			format = string(m[1])
 		}
@@ -88,10 +89,14 @@ func Logseq(fsys fs.FS, progress Progress) (*Import, error) {
 		return nil, fmt.Errorf("read Logseq notebook: no .md or .org files in pages/ or journals/")
 	}
 	b := newBuilder()
+	var total int64
 	for k, file := range files {
-		data, err := fs.ReadFile(fsys, file)
+		data, err := readLimited(fsys, file, MaxPageBytes)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", file, err)
+			return nil, err
+		}
+		if total += int64(len(data)); total > MaxNotebookBytes {
+			return nil, fmt.Errorf("read Logseq notebook: its pages hold more than %d bytes", MaxNotebookBytes)
 		}
 		if !utf8.Valid(data) {
 			b.warn("%s: not UTF-8; skipped", file)
@@ -103,6 +108,30 @@ func Logseq(fsys fs.FS, progress Progress) (*Import, error) {
 		}
 	}
 	return b.build()
+}
+
+// Limits on what a notebook may hold, checked on the bytes actually read
+// (an archive's declared sizes are not trusted).
+const (
+	MaxPageBytes     = 16 << 20
+	MaxNotebookBytes = 1 << 30
+)
+
+// readLimited reads a file, refusing one longer than limit.
+func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", name, limit)
+	}
+	return b, nil
 }
 
 var nameFormatRE = regexp.MustCompile(`:file/name-format\s+:([a-z-]+)`)
@@ -442,10 +471,18 @@ func (b *builder) build() (*Import, error) {
 	pairs := slices.SortedFunc(maps.Keys(edges), func(x, y pair) int {
 		return cmp.Or(cmp.Compare(x.from, y.from), cmp.Compare(x.to, y.to))
 	})
+	used := make(map[string]bool, len(pairs))
 	for _, pr := range pairs {
 		t := edges[pr]
 		from, to := ids[pr.from], ids[pr.to]
-		imp.Ops = append(imp.Ops, graph.Op{Op: graph.AddEdge, ID: edgeID(from, to), Source: from, Target: to,
+		// "a -> b" and "c" give the same text as "a" and "b -> c"; later
+		// ones get a number.
+		id := edgeID(from, to)
+		for n := 2; used[id]; n++ {
+			id = nodeID(fmt.Sprintf("%s -> %s #%d", from, to, n))
+		}
+		used[id] = true
+		imp.Ops = append(imp.Ops, graph.Op{Op: graph.AddEdge, ID: id, Source: from, Target: to,
 			Label: new(strings.Join(slices.Sorted(maps.Keys(t.kinds)), ",")), Weight: new(float32(t.count))})
 	}
 	imp.Edges = len(imp.Ops) - imp.Nodes
@@ -458,7 +495,7 @@ func pageMetadata(p *page) map[string]*string {
 	md := map[string]*string{}
 	size := 0
 	set := func(k, v string) {
-		v = truncate(v, graph.MaxMetadataValueBytes)
+		v = truncate(strings.ReplaceAll(v, "\x00", ""), graph.MaxMetadataValueBytes)
 		if len(md) >= graph.MaxMetadataEntries || len(k) > graph.MaxMetadataKeyBytes || size+len(k)+len(v) > graph.MaxMetadataBytes {
 			return
 		}

@@ -17,7 +17,7 @@ func BenchmarkLoadGraph100k(b *testing.B) {
 	ctx := context.Background()
 	s := openBench(b, Options{})
 	g, evs := gen.Build("big", 100_000, 300_000, 1, graph.NewClock(nil))
-	if err := s.CreateGraph(ctx, g, evs, nil); err != nil {
+	if err := s.CreateGraph(ctx, g, evs, CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -69,7 +69,7 @@ func BenchmarkAppendEvents(b *testing.B) {
 			s := openBench(b, Options{})
 			clock := graph.NewClock(nil)
 			g, evs := gen.Build("g", 10_000, 30_000, 1, clock)
-			if err := s.CreateGraph(ctx, g, evs, nil); err != nil {
+			if err := s.CreateGraph(ctx, g, evs, CreateOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
@@ -92,13 +92,13 @@ func BenchmarkReplay1M(b *testing.B) {
 	s := openBench(b, Options{})
 	clock := graph.NewClock(nil)
 	g, evs := gen.Build("deep", 10_000, 30_000, 1, clock)
-	if err := s.CreateGraph(ctx, g, evs, nil); err != nil {
+	if err := s.CreateGraph(ctx, g, evs, CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	for round := 0; g.Seq < 1_000_000; round++ {
 		moves(b, s, g, clock, min(10_000, int(1_000_000-g.Seq)), round)
 	}
-	sm, _, err := s.GraphInfo(ctx, "deep")
+	sm, err := s.GraphInfo(ctx, "deep")
 	if err != nil || sm.Seq != 1_000_000 {
 		b.Fatalf("%v: seq %d", err, sm.Seq)
 	}

@@ -22,28 +22,67 @@ func notFound(id string) error {
 // Progress is told how many of the events of a long write are stored.
 type Progress func(done, total int)
 
+// CreateOptions tune CreateGraph.
+type CreateOptions struct {
+	// IDBase, when set, asks for a free id: IDBase, IDBase-2, IDBase-3…,
+	// chosen inside the transaction so concurrent creates cannot collide.
+	// g.ID is set to it.
+	IDBase string
+	// Replace deletes a graph that already has g's id, in the same
+	// transaction.
+	Replace  bool
+	Progress Progress
+}
+
 // CreateGraph stores a new graph together with the events that built it (none
-// for an empty graph), all in one transaction. progress may be nil.
-func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.Event, progress Progress) error {
+// for an empty graph), all in one transaction.
+func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.Event, opt CreateOptions) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		if opt.IDBase != "" {
+			id, err := freeID(ctx, tx, opt.IDBase)
+			if err != nil {
+				return err
+			}
+			g.ID = id
+		}
 		var exists int
 		err := tx.QueryRowContext(ctx, "SELECT 1 FROM graphs WHERE id = ?", g.ID).Scan(&exists)
-		if err == nil {
+		switch {
+		case err == nil && opt.Replace:
+			if err := deleteGraph(ctx, tx, g.ID); err != nil {
+				return err
+			}
+		case err == nil:
 			return &graph.Error{Kind: graph.ErrDuplicateID, Field: "graph", Detail: fmt.Sprintf("%q already exists", g.ID)}
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO graphs (id, name, type, created_ms) VALUES (?, ?, ?, ?)",
 			g.ID, g.Name, string(g.Type), g.Created.UnixMilli()); err != nil {
 			return err
 		}
-		return s.writeChanges(ctx, tx, g, events, progress)
+		return s.writeChanges(ctx, tx, g, events, opt.Progress)
 	})
 	if err != nil {
 		return fmt.Errorf("create graph %q: %w", g.ID, err)
 	}
 	return nil
+}
+
+// freeID returns base, or base-2, base-3… whichever no graph has.
+func freeID(ctx context.Context, tx *sql.Tx, base string) (string, error) {
+	id := base
+	for n := 2; ; n++ {
+		var exists int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM graphs WHERE id = ?", id).Scan(&exists)
+		if errors.Is(err, sql.ErrNoRows) {
+			return id, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		id = fmt.Sprintf("%s-%d", base, n)
+	}
 }
 
 // Commit durably appends events to a graph's log and writes the state they
@@ -124,8 +163,8 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	if err := writeChunks(ctx, tx, g, chunks); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE graphs SET seq = ?, next_wire = ?, node_count = ?, edge_count = ? WHERE id = ?",
-		g.Seq, g.NextWireIndex(), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE graphs SET seq = ?, next_wire = ?, next_edge = ?, node_count = ?, edge_count = ? WHERE id = ?",
+		g.Seq, g.NextWireIndex(), int64(g.NextEdgeNumber()), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
 		return err
 	}
 	if err := s.maybeSnapshot(ctx, tx, g); err != nil {
@@ -279,21 +318,32 @@ func (s *Store) ListGraphs(ctx context.Context) ([]graph.Summary, error) {
 	return out, nil
 }
 
+// graphRow is a row of the graphs table.
+type graphRow struct {
+	graph.Summary
+	nextWire uint32
+	nextEdge uint64
+}
+
 // GraphInfo returns the stored description of one graph.
-func (s *Store) GraphInfo(ctx context.Context, id string) (graph.Summary, uint32, error) {
-	var sm graph.Summary
+func (s *Store) GraphInfo(ctx context.Context, id string) (graph.Summary, error) {
+	row, err := s.graphRow(ctx, id)
+	return row.Summary, err
+}
+
+func (s *Store) graphRow(ctx context.Context, id string) (graphRow, error) {
+	var row graphRow
 	var created int64
-	var next uint32
-	err := s.r.QueryRowContext(ctx, "SELECT id, name, type, created_ms, seq, next_wire, node_count, edge_count FROM graphs WHERE id = ?", id).
-		Scan(&sm.ID, &sm.Name, &sm.Type, &created, &sm.Seq, &next, &sm.Nodes, &sm.Edges)
+	err := s.r.QueryRowContext(ctx, "SELECT id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count FROM graphs WHERE id = ?", id).
+		Scan(&row.ID, &row.Name, &row.Type, &created, &row.Seq, &row.nextWire, &row.nextEdge, &row.Nodes, &row.Edges)
 	if errors.Is(err, sql.ErrNoRows) {
-		return graph.Summary{}, 0, notFound(id)
+		return graphRow{}, notFound(id)
 	}
 	if err != nil {
-		return graph.Summary{}, 0, fmt.Errorf("read graph %q: %w", id, err)
+		return graphRow{}, fmt.Errorf("read graph %q: %w", id, err)
 	}
-	sm.Created = time.UnixMilli(created).UTC()
-	return sm, next, nil
+	row.Created = time.UnixMilli(created).UTC()
+	return row, nil
 }
 
 // LoadGraph reads a graph's current state. Nodes and the two halves of the
@@ -301,10 +351,11 @@ func (s *Store) GraphInfo(ctx context.Context, id string) (graph.Summary, uint32
 // because only the caller's own Commit writes to this graph and it is not
 // writing while it waits here.
 func (s *Store) LoadGraph(ctx context.Context, id string) (*graph.Graph, error) {
-	sm, next, err := s.GraphInfo(ctx, id)
+	row, err := s.graphRow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	sm := row.Summary
 	var split string // edges with ids below it are read by one query, the rest by another
 	if sm.Edges > 10_000 {
 		err := s.r.QueryRowContext(ctx, "SELECT id FROM edges WHERE graph_id = ? ORDER BY id LIMIT 1 OFFSET ?", id, sm.Edges/2).Scan(&split)
@@ -329,10 +380,11 @@ func (s *Store) LoadGraph(ctx context.Context, id string) (*graph.Graph, error) 
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("load graph %q: %w", id, err)
 	}
-	g, err := graph.Restore(sm.Info, next, nodes, creationOrder(halves[0], halves[1]))
+	g, err := graph.Restore(sm.Info, row.nextWire, nodes, creationOrder(halves[0], halves[1]))
 	if err != nil {
 		return nil, fmt.Errorf("load graph %q: %w", id, err)
 	}
+	g.SetNextEdgeNumber(row.nextEdge)
 	if err := s.loadLayout(ctx, g); err != nil {
 		return nil, fmt.Errorf("load graph %q: %w", id, err)
 	}
@@ -441,23 +493,25 @@ func (s *Store) loadLayout(ctx context.Context, g *graph.Graph) error {
 
 // DeleteGraph removes a graph with its history.
 func (s *Store) DeleteGraph(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM graphs WHERE id = ?", id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound(id)
-		}
-		for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE graph_id = ?", id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.write(ctx, func(tx *sql.Tx) error { return deleteGraph(ctx, tx, id) })
 	if err != nil {
 		return fmt.Errorf("delete graph %q: %w", id, err)
+	}
+	return nil
+}
+
+func deleteGraph(ctx context.Context, tx *sql.Tx, id string) error {
+	res, err := tx.ExecContext(ctx, "DELETE FROM graphs WHERE id = ?", id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound(id)
+	}
+	for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE graph_id = ?", id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -13,11 +13,11 @@ import (
 )
 
 // MaxEventPage is the most events one call to Events returns.
-const MaxEventPage = 10000
+const MaxEventPage = 100_000
 
 // Events returns up to limit events of a graph with seq > since, in order.
 func (s *Store) Events(ctx context.Context, graphID string, since uint64, limit int) ([]graph.Event, error) {
-	if _, _, err := s.GraphInfo(ctx, graphID); err != nil {
+	if _, err := s.GraphInfo(ctx, graphID); err != nil {
 		return nil, err
 	}
 	limit = min(max(limit, 1), MaxEventPage)
@@ -74,13 +74,17 @@ func eachEvent(ctx context.Context, q querier, graphID string, from, to uint64, 
 // not in the log, so positions are those of the snapshot and of the explicit
 // moves after it.
 func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*graph.Graph, error) {
-	sm, _, err := s.GraphInfo(ctx, graphID)
+	sm, err := s.GraphInfo(ctx, graphID)
 	if err != nil {
 		return nil, err
 	}
 	if at.Before(sm.Created.Truncate(time.Millisecond)) {
 		return nil, &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: fmt.Sprintf("%q did not exist at %s; it was created at %s",
 			graphID, at.UTC().Format(time.RFC3339Nano), sm.Created.Format(time.RFC3339Nano))}
+	}
+	// Timestamps hold 48 bits of milliseconds; later times mean "now".
+	if ms := at.UnixMilli(); ms >= 1<<47 || ms < 0 {
+		at = time.UnixMilli(1<<47 - 1)
 	}
 	limit := graph.MakeTimestamp(at, 0xFFFF)
 	// One read transaction, so the snapshot and the events agree.
@@ -89,15 +93,31 @@ func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*gra
 		return nil, fmt.Errorf("replay graph %q: %w", graphID, err)
 	}
 	defer tx.Rollback()
-	var target sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT max(seq) FROM events WHERE graph_id = ? AND hlc <= ?", graphID, int64(limit)).Scan(&target); err != nil {
+	// The state at time t is the log up to the first event stamped after
+	// t: a prefix of the log, even if a clock once stepped back.
+	var first sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT min(seq) FROM events WHERE graph_id = ? AND hlc > ?", graphID, int64(limit)).Scan(&first); err != nil {
 		return nil, fmt.Errorf("replay graph %q: %w", graphID, err)
 	}
-	g, err := replayTo(ctx, tx, sm.Info, uint64(target.Int64), true)
+	target := sm.Seq
+	if first.Valid {
+		target = uint64(first.Int64) - 1
+	}
+	g, err := replayTo(ctx, tx, sm.Info, target, true)
 	if err != nil {
 		return nil, fmt.Errorf("replay graph %q to %s: %w", graphID, at.UTC().Format(time.RFC3339Nano), err)
 	}
 	return g, nil
+}
+
+// MaxTime returns the latest event timestamp in the database (0 when
+// there are none), so a new clock can start after it.
+func (s *Store) MaxTime(ctx context.Context) (graph.Timestamp, error) {
+	var hlc sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, "SELECT max(hlc) FROM events").Scan(&hlc); err != nil {
+		return 0, fmt.Errorf("read the latest event time: %w", err)
+	}
+	return graph.Timestamp(hlc.Int64), nil
 }
 
 // replayTo builds the graph as it was right after event seq, from the

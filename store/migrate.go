@@ -57,34 +57,58 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // migrateTo applies migrations up to version target, each in its own
-// transaction together with the version bump.
+// transaction together with the version bump. The version is read inside
+// the (immediate, so exclusive) transaction: two processes opening a fresh
+// file at once do not both apply the same step.
 func migrateTo(ctx context.Context, db *sql.DB, target int) error {
+	for _, m := range migrations() {
+		if m.version > target {
+			break
+		}
+		if err := migrateOne(ctx, db, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func migrateOne(ctx context.Context, db *sql.DB, m migration) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	defer conn.Close()
+	// BEGIN IMMEDIATE takes the write lock before the version is read.
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 	var current int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if current > SchemaVersion() {
 		return fmt.Errorf("the database has schema version %d, newer than this VisionFlow understands (%d); use a newer VisionFlow", current, SchemaVersion())
 	}
-	for _, m := range migrations() {
-		if m.version <= current || m.version > target {
-			continue
-		}
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: set version: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
+	if current >= m.version {
+		_, err := conn.ExecContext(ctx, "COMMIT")
+		done = err == nil
+		return err
 	}
+	if _, err := conn.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+		return fmt.Errorf("migration %s: set version: %w", m.name, err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	done = true
 	return nil
 }

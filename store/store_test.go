@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,7 +85,7 @@ func TestCommitLoadAndReopen(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 
 	g := newGraph("g1", now.t)
-	if err := s.CreateGraph(ctx, g, build(g, clock, r, 200, 500), nil); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, clock, r, 200, 500), CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Edits of every kind, including a node removal that cascades.
@@ -139,10 +141,10 @@ func TestCreateGraphTwiceFails(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
 	defer s.Close()
 	g := newGraph("dup", time.Now())
-	if err := s.CreateGraph(ctx, g, nil, nil); err != nil {
+	if err := s.CreateGraph(ctx, g, nil, CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateGraph(ctx, newGraph("dup", time.Now()), nil, nil); !errors.Is(err, graph.ErrDuplicateID) {
+	if err := s.CreateGraph(ctx, newGraph("dup", time.Now()), nil, CreateOptions{}); !errors.Is(err, graph.ErrDuplicateID) {
 		t.Errorf("second create: %v, want ErrDuplicateID", err)
 	}
 }
@@ -153,7 +155,7 @@ func TestCommitRejectsAGapAndWritesNothing(t *testing.T) {
 	defer s.Close()
 	clock := graph.NewClock(nil)
 	g := newGraph("g", time.Now())
-	if err := s.CreateGraph(ctx, g, build(g, clock, rand.New(rand.NewPCG(1, 1)), 5, 5), nil); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, clock, rand.New(rand.NewPCG(1, 1)), 5, 5), CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := s.LoadGraph(ctx, "g")
@@ -177,7 +179,7 @@ func TestGraphAtReplaysHistory(t *testing.T) {
 	clock := graph.NewClock(now.now)
 	r := rand.New(rand.NewPCG(3, 4))
 	g := newGraph("h", now.t)
-	if err := s.CreateGraph(ctx, g, build(g, clock, r, 20, 30), nil); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, clock, r, 20, 30), CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	type point struct {
@@ -242,7 +244,7 @@ func TestEventsPaging(t *testing.T) {
 	defer s.Close()
 	g := newGraph("p", time.Now())
 	all := build(g, graph.NewClock(nil), rand.New(rand.NewPCG(5, 6)), 30, 20)
-	if err := s.CreateGraph(ctx, g, all, nil); err != nil {
+	if err := s.CreateGraph(ctx, g, all, CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var got []graph.Event
@@ -279,7 +281,7 @@ func TestSavePositionsAndDelete(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
 	defer s.Close()
 	g := newGraph("pos", time.Now())
-	if err := s.CreateGraph(ctx, g, build(g, graph.NewClock(nil), rand.New(rand.NewPCG(7, 8)), 50, 60), nil); err != nil {
+	if err := s.CreateGraph(ctx, g, build(g, graph.NewClock(nil), rand.New(rand.NewPCG(7, 8)), 50, 60), CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var moved []string
@@ -370,5 +372,135 @@ func TestOpenSetsPragmas(t *testing.T) {
 	}
 	if _, err := s.r.Exec("CREATE TABLE x (a)"); err == nil {
 		t.Error("a reader connection could write")
+	}
+}
+
+func TestCreateGraphReplacesAndPicksFreeIDs(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
+	defer s.Close()
+	clock := graph.NewClock(nil)
+	g := newGraph("g", time.Now())
+	if err := s.CreateGraph(ctx, g, build(g, clock, rand.New(rand.NewPCG(1, 1)), 10, 10), CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Replace: the new graph stands in the old one's place, in one go.
+	g2 := newGraph("g", time.Now())
+	if err := s.CreateGraph(ctx, g2, build(g2, clock, rand.New(rand.NewPCG(2, 2)), 3, 1), CreateOptions{Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := s.LoadGraph(ctx, "g")
+	if err != nil || loaded.NodeCount() != 3 || loaded.EdgeCount() != 1 {
+		t.Fatalf("after replace: %v, %d nodes", err, loaded.NodeCount())
+	}
+	evs, _ := s.Events(ctx, "g", 0, 100)
+	if len(evs) != 4 {
+		t.Errorf("after replace the log has %d events, want the new graph's 4", len(evs))
+	}
+	// Concurrent creates asking for a free id all succeed with distinct ids.
+	var wg sync.WaitGroup
+	ids := make([]string, 8)
+	errs := make([]error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			g := newGraph("", time.Now())
+			errs[i] = s.CreateGraph(ctx, g, nil, CreateOptions{IDBase: "auto"})
+			ids[i] = g.ID
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range ids {
+		if errs[i] != nil || seen[ids[i]] || !strings.HasPrefix(ids[i], "auto") {
+			t.Errorf("create %d: id %q, %v", i, ids[i], errs[i])
+		}
+		seen[ids[i]] = true
+	}
+}
+
+func TestOpeningAFreshFileTwiceAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vf.db")
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := Open(context.Background(), path, Options{})
+			if err == nil {
+				err = s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("open %d: %v", i, err)
+		}
+	}
+}
+
+func TestGraphAtEdgesOfTime(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
+	defer s.Close()
+	now := &fakeNow{time.Date(2026, 11, 1, 12, 10, 0, 0, time.UTC)}
+	g := newGraph("t", now.t.Add(-time.Hour))
+	first := build(g, graph.NewClock(now.now), rand.New(rand.NewPCG(1, 1)), 2, 0)
+	if err := s.CreateGraph(ctx, g, first, CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A later process whose clock stepped back ten minutes, and which did
+	// not learn the log's last time, stamps an event before the others.
+	now.t = now.t.Add(-10 * time.Minute)
+	late := build(g, graph.NewClock(now.now), rand.New(rand.NewPCG(1, 1)), 1, 0)
+	if err := s.Commit(ctx, g, late); err != nil {
+		t.Fatal(err)
+	}
+	at, err := s.GraphAt(ctx, "t", now.t.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.Seq != 0 {
+		t.Errorf("at 12:01 the graph is at seq %d; the state must be a prefix of the log (seq 0: the first event is stamped 12:10)", at.Seq)
+	}
+	future, err := s.GraphAt(ctx, "t", time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC))
+	if err != nil || future.Seq != g.Seq || future.NodeCount() != 3 {
+		t.Errorf("far future: %v, seq %d", err, future.Seq)
+	}
+	if ts, err := s.MaxTime(ctx); err != nil || ts != first[1].Time {
+		t.Errorf("MaxTime %v, %v; want the 12:10 stamp %v", ts, err, first[1].Time)
+	}
+}
+
+func TestGeneratedEdgeIDsAreNotReusedAfterARestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vf.db")
+	s := openTest(t, path, Options{})
+	clock := graph.NewClock(nil)
+	g := newGraph("g", time.Now())
+	tx := g.Begin(clock, "")
+	tx.Do(graph.Op{Op: graph.AddNode, ID: "a"})
+	for range 4 {
+		tx.Do(graph.Op{Op: graph.AddEdge, Source: "a", Target: "a"})
+	}
+	for _, id := range []string{"e2", "e3", "e4"} {
+		if _, err := tx.Do(graph.Op{Op: graph.RemoveEdge, ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateGraph(ctx, g, tx.Commit(), CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, path, Options{})
+	defer s.Close()
+	loaded, err := s.LoadGraph(ctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx = loaded.Begin(clock, "")
+	id, err := tx.Do(graph.Op{Op: graph.AddEdge, Source: "a", Target: "a"})
+	if err != nil || id != "e5" {
+		t.Errorf("next generated edge id after a restart: %q, %v; want e5", id, err)
 	}
 }

@@ -13,10 +13,10 @@ import (
 // concurrent use; mutations are durable when they return nil.
 type Backend interface {
 	ListGraphs(ctx context.Context) ([]graph.Summary, error)
-	CreateGraph(ctx context.Context, client string, info graph.Info) (graph.Summary, error)
-	ImportGraph(ctx context.Context, client string, info graph.Info, imp *ingest.Import) (graph.Summary, error)
+	// CreateGraph makes a free id from idBase when info.ID is empty.
+	CreateGraph(ctx context.Context, client string, info graph.Info, idBase string) (graph.Summary, error)
+	ImportGraph(ctx context.Context, client string, info graph.Info, imp *ingest.Import, opt ImportOptions) (graph.Summary, error)
 	DeleteGraph(ctx context.Context, id string) error
-	FreeGraphID(ctx context.Context, base string) (string, error)
 
 	Graph(ctx context.Context, id string) (graph.Contents, error)
 	GraphAt(ctx context.Context, id string, at time.Time) (graph.Contents, error)
@@ -27,6 +27,12 @@ type Backend interface {
 	SettingsHistory(ctx context.Context, path string, since int64, limit int) ([]settings.Delta, error)
 
 	Health(ctx context.Context) (Health, error)
+}
+
+// ImportOptions tune ImportGraph.
+type ImportOptions struct {
+	IDBase  string // with an empty info.ID: make a free id from this
+	Replace bool   // replace the graph with info.ID, in the same transaction
 }
 
 // Health is the answer of GET /api/health.

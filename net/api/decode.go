@@ -27,6 +27,9 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func decodeJSON(body []byte, v any) error {
+	if err := checkDuplicateKeys(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -65,12 +68,68 @@ func jsonError(body []byte, dec *json.Decoder, err error) error {
 	return invalid("malformed JSON: %v", err)
 }
 
+// checkDuplicateKeys refuses an object that names a key twice:
+// encoding/json would quietly keep the last, and {"op": "addNode", "op":
+// "removeNode"} is a mistake, not a request. Syntax errors are left for the
+// decoder, which explains them better.
+func checkDuplicateKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type object struct {
+		keys   map[string]bool
+		expect bool // the next string token is a key
+	}
+	var stack []*object
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				if top != nil {
+					top.expect = true
+				}
+				stack = append(stack, &object{keys: map[string]bool{}, expect: true})
+			case '[':
+				if top != nil {
+					top.expect = true
+				}
+				stack = append(stack, nil)
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top != nil && top.expect {
+				if top.keys[t] {
+					return invalid("the key %q appears twice in one object (byte %d)", t, dec.InputOffset())
+				}
+				top.keys[t] = true
+				top.expect = false
+				continue
+			}
+		}
+		if top != nil {
+			top.expect = true
+		}
+	}
+}
+
 // requireType insists on a content type. Besides telling clients what to
 // send, it keeps browser pages on other sites from posting "simple"
 // cross-origin requests (text/plain, forms) that skip CORS preflight.
 func requireType(r *http.Request, want ...string) error {
 	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, params, err := mime.ParseMediaType(ct)
+	if cs, ok := params["charset"]; err == nil && ok && !strings.EqualFold(cs, "utf-8") {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported media type", Detail: fmt.Sprintf("charset %q: bodies must be UTF-8", cs)}
+	}
 	if err == nil {
 		for _, w := range want {
 			if mt == w {

@@ -44,11 +44,11 @@ func (s *Server) createGraph(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	info, err := s.graphInfo(r, req.ID, req.Name, req.Type, "graph")
+	info, err := graphInfo(req.ID, req.Name, req.Type)
 	if err != nil {
 		return err
 	}
-	sum, err := s.b.CreateGraph(r.Context(), client, info)
+	sum, err := s.b.CreateGraph(r.Context(), client, info, "graph")
 	if err != nil {
 		return err
 	}
@@ -57,23 +57,19 @@ func (s *Server) createGraph(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// graphInfo checks the description of a new graph, filling in a free id
-// (from base) and a name when they are left out.
-func (s *Server) graphInfo(r *http.Request, id, name string, typ graph.Type, base string) (graph.Info, error) {
+// graphInfo checks the description of a new graph. An empty id is left
+// for the session to fill with a free one; an empty name becomes the id.
+func graphInfo(id, name string, typ graph.Type) (graph.Info, error) {
 	if typ == "" {
 		typ = graph.Knowledge
 	}
 	if err := graph.ValidateType("type", typ); err != nil {
 		return graph.Info{}, err
 	}
-	if id == "" {
-		var err error
-		if id, err = s.b.FreeGraphID(r.Context(), base); err != nil {
+	if id != "" {
+		if err := graph.ValidateGraphID(id); err != nil {
 			return graph.Info{}, err
 		}
-	}
-	if err := graph.ValidateGraphID(id); err != nil {
-		return graph.Info{}, err
 	}
 	if name == "" {
 		name = id

@@ -7,7 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"path"
+	"strconv"
 	"strings"
 
 	"visionflow/ingest"
@@ -28,6 +28,14 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 	client, err := clientID(r)
 	if err != nil {
 		return err
+	}
+	// One import at a time: each holds its whole upload and the graph it
+	// builds in memory.
+	select {
+	case s.importSlot <- struct{}{}:
+		defer func() { <-s.importSlot }()
+	case <-r.Context().Done():
+		return r.Context().Err()
 	}
 	q := r.URL.Query()
 	format := q.Get("format")
@@ -65,11 +73,20 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = imp.Name
 	}
-	info, err := s.graphInfo(r, q.Get("id"), name, imp.Type, format)
+	info, err := graphInfo(q.Get("id"), name, imp.Type)
 	if err != nil {
 		return err
 	}
-	sum, err := s.b.ImportGraph(r.Context(), client, info, imp)
+	replace := false
+	if v := q.Get("replace"); v != "" {
+		if replace, err = strconv.ParseBool(v); err != nil {
+			return invalid("query parameter replace=%q must be true or false", v)
+		}
+		if replace && info.ID == "" {
+			return invalid("replace=true needs the id of the graph to replace")
+		}
+	}
+	sum, err := s.b.ImportGraph(r.Context(), client, info, imp, ImportOptions{IDBase: format, Replace: replace})
 	if err != nil {
 		return err
 	}
@@ -85,8 +102,11 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// notebookFS opens a zip and finds the notebook in it: the archive's root,
-// or the single folder everything is in.
+// notebookFS reads a zipped notebook into memory: the archive's root, or
+// the single folder everything is in. Declared sizes are checked before
+// anything is read and the bytes actually read are limited too, so a small
+// upload cannot expand into gigabytes ("zip bomb"). macOS's __MACOSX
+// folder and hidden files are left out; backslashes count as slashes.
 func notebookFS(body []byte) (fs.FS, error) {
 	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
@@ -95,34 +115,87 @@ func notebookFS(body []byte) (fs.FS, error) {
 	if len(zr.File) > maxZipFiles {
 		return nil, invalid("the archive holds %d files; the limit is %d", len(zr.File), maxZipFiles)
 	}
-	var total uint64
+	type entry struct {
+		name string
+		f    *zip.File
+	}
+	var entries []entry
+	var declared uint64
 	roots := map[string]bool{}
 	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		name := strings.TrimPrefix(f.Name, "./")
-		first, rest, nested := strings.Cut(name, "/")
-		if nested && rest != "" {
-			roots[first] = true
-		} else if !f.FileInfo().IsDir() {
-			roots[""] = true
+		name := strings.TrimPrefix(strings.ReplaceAll(f.Name, "\\", "/"), "./")
+		if f.FileInfo().IsDir() || strings.HasSuffix(name, "/") {
+			continue
 		}
+		if !fs.ValidPath(name) {
+			return nil, invalid("the archive holds a file with an unsafe path: %q", f.Name)
+		}
+		if skipInArchive(name) {
+			continue
+		}
+		if f.UncompressedSize64 > maxZipExpansion-declared {
+			return nil, invalid("the archive expands to more than %d bytes", maxZipExpansion)
+		}
+		declared += f.UncompressedSize64
+		first, _, nested := strings.Cut(name, "/")
+		if !nested {
+			first = ""
+		}
+		roots[first] = true
+		entries = append(entries, entry{name, f})
 	}
-	if total > maxZipExpansion {
-		return nil, invalid("the archive expands to %d bytes; the limit is %d", total, maxZipExpansion)
-	}
-	var fsys fs.FS = zr
+	strip := ""
 	if len(roots) == 1 {
 		for root := range roots {
 			if root != "" && !isNotebookDir(root) {
-				sub, err := fs.Sub(zr, path.Clean(root))
-				if err != nil {
-					return nil, invalid("open folder %q in the archive: %v", root, err)
-				}
-				fsys = sub
+				strip = root + "/"
 			}
 		}
 	}
-	return fsys, nil
+	files := ingest.MemFS{}
+	var read int64
+	for _, e := range entries {
+		name := strings.TrimPrefix(e.name, strip)
+		if !wantedInNotebook(name) {
+			continue
+		}
+		rc, err := e.f.Open()
+		if err != nil {
+			return nil, invalid("read %q in the archive: %v", e.f.Name, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, ingest.MaxPageBytes+1))
+		rc.Close()
+		if err != nil {
+			return nil, invalid("read %q in the archive: %v", e.f.Name, err)
+		}
+		if len(b) > ingest.MaxPageBytes {
+			return nil, invalid("%q in the archive is larger than %d bytes", e.f.Name, ingest.MaxPageBytes)
+		}
+		if read += int64(len(b)); read > maxZipExpansion {
+			return nil, invalid("the archive expands to more than %d bytes", maxZipExpansion)
+		}
+		files[name] = b
+	}
+	return files, nil
+}
+
+// skipInArchive leaves out what archivers add: macOS resource forks and
+// hidden files such as .DS_Store.
+func skipInArchive(name string) bool {
+	if strings.HasPrefix(name, "__MACOSX/") {
+		return true
+	}
+	for _, part := range strings.Split(name, "/") {
+		if strings.HasPrefix(part, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// wantedInNotebook is what the Logseq importer reads.
+func wantedInNotebook(name string) bool {
+	return name == "logseq/config.edn" || strings.HasPrefix(name, "pages/") || strings.HasPrefix(name, "journals/")
 }
 
 func isNotebookDir(name string) bool {

@@ -7,22 +7,29 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 )
 
 // Options tune a Server. The zero value is sensible.
 type Options struct {
 	MaxBody       int64 // largest JSON request body (default 8 MiB)
-	MaxImportBody int64 // largest import upload (default 256 MiB)
-	Log           *slog.Logger
+	MaxImportBody int64 // largest import upload (default 64 MiB)
+	// LoopbackOnly refuses requests whose Host is not localhost, 127.0.0.1
+	// or [::1]: a server that only listens on loopback must not answer a
+	// page that rebinds its own domain name to 127.0.0.1.
+	LoopbackOnly bool
+	Log          *slog.Logger
 }
 
 // Server serves the REST API.
 type Server struct {
-	b   Backend
-	opt Options
-	mux *http.ServeMux
-	log *slog.Logger
+	b          Backend
+	opt        Options
+	mux        *http.ServeMux
+	log        *slog.Logger
+	importSlot chan struct{}
 }
 
 // New returns a server for b.
@@ -31,12 +38,12 @@ func New(b Backend, opt Options) *Server {
 		opt.MaxBody = 8 << 20
 	}
 	if opt.MaxImportBody <= 0 {
-		opt.MaxImportBody = 256 << 20
+		opt.MaxImportBody = 64 << 20
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), log: opt.Log}
+	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), log: opt.Log, importSlot: make(chan struct{}, 1)}
 	s.routes()
 	return s
 }
@@ -66,14 +73,68 @@ func (s *Server) routes() {
 	h("GET /api/settings/schema", s.settingsSchema)
 	h("GET /api/settings/history", s.settingsHistory)
 	h("GET /api/settings/{path...}", s.getSetting)
-
-	h("/api/", func(w http.ResponseWriter, r *http.Request) error {
-		return &Error{Status: http.StatusNotFound, Code: "not found", Detail: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)}
-	})
 }
 
-// ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+var routeMethods = []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
+
+// ServeHTTP makes the server an http.Handler. Requests no route takes get a
+// JSON 404, or 405 with Allow when the path exists for other methods; paths
+// with "." or ".." segments or doubled slashes get a 400 rather than the
+// mux's redirect, which a client following it with the same method could
+// turn into a different request (DELETE …/nodes/.. into DELETE the graph).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	fail := func(e *Error) { writeJSON(w, e.Status, e) }
+	if err := s.checkHost(r); err != nil {
+		fail(err)
+		return
+	}
+	if p := r.URL.EscapedPath(); p != cleanPath(p) {
+		fail(invalid("the path %q is not in canonical form (no \".\" or \"..\" segments, no empty segments)", p))
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	var allowed []string
+	for _, m := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		fail(&Error{Status: http.StatusMethodNotAllowed, Code: "method not allowed", Detail: fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or "))})
+		return
+	}
+	fail(&Error{Status: http.StatusNotFound, Code: "not found", Detail: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
+}
+
+// cleanPath is path.Clean that keeps a trailing slash.
+func cleanPath(p string) string {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+func (s *Server) checkHost(r *http.Request) *Error {
+	if !s.opt.LoopbackOnly {
+		return nil
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	switch strings.ToLower(strings.Trim(host, "[]")) {
+	case "localhost", "127.0.0.1", "::1":
+		return nil
+	}
+	return &Error{Status: http.StatusForbidden, Code: "forbidden", Detail: fmt.Sprintf("host %q is not this machine; the server only answers requests for localhost, 127.0.0.1 or [::1]", r.Host)}
+}
 
 // Serve answers requests on ln until ctx ends, then shuts down, giving
 // requests in flight up to five seconds to finish.
@@ -81,6 +142,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a whole upload, however slow the client
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

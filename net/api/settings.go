@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 
@@ -62,11 +63,14 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The body's shape says which form it is: an array, an object with
+	// "updates", or one update.
+	var shape map[string]json.RawMessage
 	var updates []settings.Update
 	switch trimmed := bytes.TrimSpace(body); {
 	case bytes.HasPrefix(trimmed, []byte("[")):
 		err = decodeJSON(body, &updates)
-	case bytes.Contains(trimmed, []byte(`"updates"`)):
+	case json.Unmarshal(trimmed, &shape) == nil && shape["updates"] != nil:
 		var wrapped struct {
 			Updates []settings.Update `json:"updates"`
 		}

@@ -3,13 +3,17 @@
 package client
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -114,15 +118,25 @@ func (c *Client) CreateGraph(ctx context.Context, id, name string, typ graph.Typ
 	return sum, c.doJSON(ctx, "POST", "/api/graphs", map[string]any{"id": id, "name": name, "type": typ}, &sum)
 }
 
+// ImportOptions name the graph an import creates.
+type ImportOptions struct {
+	ID      string // empty: the server picks a free one
+	Name    string
+	Replace bool // replace a graph with the same id
+}
+
 // Import uploads a graph: format "logseq" with a zip of the notebook, or
 // "json" with node-link JSON.
-func (c *Client) Import(ctx context.Context, format, id, name string, body io.Reader) (graph.Summary, []string, error) {
+func (c *Client) Import(ctx context.Context, format string, body io.Reader, opt ImportOptions) (graph.Summary, []string, error) {
 	q := url.Values{"format": {format}}
-	if id != "" {
-		q.Set("id", id)
+	if opt.ID != "" {
+		q.Set("id", opt.ID)
 	}
-	if name != "" {
-		q.Set("name", name)
+	if opt.Name != "" {
+		q.Set("name", opt.Name)
+	}
+	if opt.Replace {
+		q.Set("replace", "true")
 	}
 	ct := "application/json"
 	if format == "logseq" {
@@ -134,6 +148,49 @@ func (c *Client) Import(ctx context.Context, format, id, name string, body io.Re
 	}
 	err := c.do(ctx, "POST", "/api/graphs/import?"+q.Encode(), ct, body, &out)
 	return out.Graph, out.Warnings, err
+}
+
+// ImportLogseq zips a Logseq notebook folder and uploads it.
+func (c *Client) ImportLogseq(ctx context.Context, dir string, opt ImportOptions) (graph.Summary, []string, error) {
+	z, err := ZipFolder(dir)
+	if err != nil {
+		return graph.Summary{}, nil, err
+	}
+	return c.Import(ctx, "logseq", bytes.NewReader(z), opt)
+}
+
+// ZipFolder zips a folder's files (not following links), with paths
+// relative to it.
+func ZipFolder(dir string) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	})
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("zip %s: %w", dir, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // DeleteGraph deletes a graph and its history.

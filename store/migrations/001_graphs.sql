@@ -6,6 +6,7 @@ CREATE TABLE graphs (
     created_ms INTEGER NOT NULL,
     seq        INTEGER NOT NULL DEFAULT 0, -- last event applied
     next_wire  INTEGER NOT NULL DEFAULT 1, -- next wire index; never reused
+    next_edge  INTEGER NOT NULL DEFAULT 0, -- hint for generated edge ids, so they are not reused
     node_count INTEGER NOT NULL DEFAULT 0,
     edge_count INTEGER NOT NULL DEFAULT 0
 ) STRICT;

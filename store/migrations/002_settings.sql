@@ -14,3 +14,10 @@ CREATE TABLE settings_history (
 ) STRICT;
 
 CREATE INDEX settings_history_by_path ON settings_history (path, id);
+
+-- Small facts about the database itself, such as whether the sample graph
+-- was ever loaded.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
