@@ -131,7 +131,7 @@ func TestArchivesFromOtherTools(t *testing.T) {
 	defer s.Close()
 	page := "- links to [[Other]]\n"
 	for name, files := range map[string]map[string]string{
-		"macOS": {"notes/pages/Start.md": page, "__MACOSX/notes/pages/._Start.md": "junk", "notes/.DS_Store": "junk"},
+		"macOS":   {"notes/pages/Start.md": page, "__MACOSX/notes/pages/._Start.md": "junk", "notes/.DS_Store": "junk"},
 		"windows": {`notes\pages\Start.md`: page},
 		"flat":    {"pages/Start.md": page},
 	} {

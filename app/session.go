@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-		"sync"
+	"sync"
 	"time"
 
 	"visionflow/graph"
