@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"visionflow/compute"
 	"visionflow/graph"
 	"visionflow/ingest"
 	"visionflow/net/api"
@@ -44,9 +46,15 @@ type Session struct {
 
 	// Owned by the Run goroutine.
 	graphs    map[string]*graph.Graph
-	unsaved   map[string]map[string]bool // graph → nodes whose layout moved since the last save
+	saved     map[string]uint64 // graph → step of the last layout positions saved
 	listeners map[int]func(graphID string, events []graph.Event)
 	nextID    int
+	runCtx    context.Context // layouts run under it
+
+	// Written by the Run goroutine, read by the stream too.
+	layoutMu  sync.RWMutex
+	layouts   map[string]*layout
+	layoutsWG sync.WaitGroup
 }
 
 var _ api.Backend = (*Session)(nil)
@@ -76,14 +84,16 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		cmds:      make(chan func()),
 		stopped:   make(chan struct{}),
 		graphs:    map[string]*graph.Graph{},
-		unsaved:   map[string]map[string]bool{},
+		saved:     map[string]uint64{},
 		listeners: map[int]func(string, []graph.Event){},
+		layouts:   map[string]*layout{},
 	}
 }
 
-// Run executes commands until ctx ends, saving moved positions every
+// Run executes commands until ctx ends, with a layout (physics) running for
+// every loaded graph, and saves the layouts' positions every
 // system.persistence.positionSaveInterval seconds and once more on the way
-// out. It returns after that last save.
+// out, after the layouts have stopped. It returns after that last save.
 func (s *Session) Run(ctx context.Context) error {
 	first := false
 	s.running.Do(func() { first = true })
@@ -98,19 +108,28 @@ func (s *Session) Run(ctx context.Context) error {
 		return err
 	}
 	s.clock.Seed(last)
+	layoutCtx, stopLayouts := context.WithCancel(context.WithoutCancel(ctx))
+	s.runCtx = layoutCtx
 	interval := func() time.Duration {
 		return time.Duration(s.settings.Float("system.persistence.positionSaveInterval") * float64(time.Second))
 	}
 	ticker := time.NewTicker(interval())
 	defer ticker.Stop()
 	changed := make(chan struct{}, 1)
+	physics := make(chan struct{}, 1)
+	signal := func(c chan struct{}) {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
 	cancel := s.settings.Subscribe(func(ds []settings.Delta) {
 		for _, d := range ds {
-			if d.Path == "system.persistence.positionSaveInterval" {
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
+			switch {
+			case d.Path == "system.persistence.positionSaveInterval":
+				signal(changed)
+			case strings.HasPrefix(d.Path, "physics."):
+				signal(physics)
 			}
 		}
 	})
@@ -123,11 +142,24 @@ func (s *Session) Run(ctx context.Context) error {
 			s.savePositions(ctx)
 		case <-changed:
 			ticker.Reset(interval())
+		case <-physics:
+			p, on := s.physics()
+			s.layoutMu.RLock()
+			for _, l := range s.layouts {
+				l.setParams(p, on)
+			}
+			s.layoutMu.RUnlock()
 		case <-ctx.Done():
+			stopLayouts()
+			s.layoutsWG.Wait()
 			// Saving must finish even though ctx is done.
 			return s.savePositions(context.WithoutCancel(ctx))
 		}
 	}
+}
+
+func (s *Session) physics() (compute.Params, bool) {
+	return compute.ParamsFrom(s.settings), s.settings.Bool("physics.enabled")
 }
 
 // do runs fn on the session goroutine and waits for it. A command whose
@@ -175,6 +207,7 @@ func (s *Session) loaded(ctx context.Context, id string) (*graph.Graph, error) {
 	}
 	s.graphs[id] = g
 	s.log.Info("graph loaded", "graph", id, "nodes", g.NodeCount(), "edges", g.EdgeCount(), "took", time.Since(start).Round(time.Millisecond))
+	s.startLayout(g)
 	return g, nil
 }
 
@@ -276,9 +309,15 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 		create.IDBase = opt.IDBase
 	}
 	register := func(ctx context.Context) error {
-		delete(s.unsaved, g.ID)
+		if _, ok := s.graphs[g.ID]; ok && !opt.Replace {
+			// A request loaded it from the store meanwhile; that copy is live.
+			s.publish(g.ID, events)
+			return nil
+		}
+		s.stopLayout(g.ID)
 		s.graphs[g.ID] = g
 		s.publish(g.ID, events)
+		s.startLayout(g)
 		return nil
 	}
 	if opt.Replace {
@@ -306,7 +345,7 @@ func (s *Session) DeleteGraph(ctx context.Context, id string) error {
 			return err
 		}
 		delete(s.graphs, id)
-		delete(s.unsaved, id)
+		s.stopLayout(id)
 		return nil
 	})
 }
@@ -319,6 +358,7 @@ func (s *Session) Graph(ctx context.Context, id string) (graph.Contents, error) 
 		if err != nil {
 			return err
 		}
+		s.syncPositions(g)
 		c = g.Contents()
 		return nil
 	})
@@ -372,16 +412,12 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 				// to the file): forget the cached graph so the next command
 				// loads what is really stored.
 				delete(s.graphs, graphID)
-				delete(s.unsaved, graphID)
+				s.stopLayout(graphID)
 			}
 			return err
 		}
 		events := tx.Commit()
-		for _, e := range events {
-			if e.Type == graph.NodeMoved || e.Type == graph.NodeRemoved {
-				delete(s.unsaved[graphID], e.Subject()) // the event saved it
-			}
-		}
+		s.feedLayout(ctx, g, events)
 		ch = graph.Changes{Events: events, Nodes: []graph.Node{}, Edges: []graph.Edge{}}
 		seen := map[target]bool{}
 		for _, t := range targets {
@@ -404,68 +440,6 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 		return nil
 	})
 	return ch, err
-}
-
-// Layout is a node's place in the layout, as a physics engine reports it.
-type Layout struct {
-	ID       string
-	Position graph.Vec3
-	Velocity graph.Vec3
-}
-
-// SetLayout moves nodes without recording events: layout motion is saved in
-// bulk by the periodic position save and at shutdown, not logged. Unknown
-// ids and non-finite values are skipped and counted in the error.
-func (s *Session) SetLayout(ctx context.Context, graphID string, moves []Layout) error {
-	return s.do(ctx, func(ctx context.Context) error {
-		g, err := s.loaded(ctx, graphID)
-		if err != nil {
-			return err
-		}
-		dirty := s.unsaved[graphID]
-		if dirty == nil {
-			dirty = map[string]bool{}
-			s.unsaved[graphID] = dirty
-		}
-		skipped := 0
-		for _, m := range moves {
-			if graph.ValidateVec("position", m.Position) != nil || graph.ValidateVec("velocity", m.Velocity) != nil || !g.SetLayout(m.ID, m.Position, m.Velocity) {
-				skipped++
-				continue
-			}
-			dirty[m.ID] = true
-		}
-		if skipped > 0 {
-			return fmt.Errorf("set layout of graph %q: %d of %d moves skipped (unknown node or invalid position)", graphID, skipped, len(moves))
-		}
-		return nil
-	})
-}
-
-// SavePositions saves every moved position now.
-func (s *Session) SavePositions(ctx context.Context) error {
-	return s.do(ctx, func(ctx context.Context) error { return s.savePositions(ctx) })
-}
-
-func (s *Session) savePositions(ctx context.Context) error {
-	var errs []error
-	for _, id := range slices.Sorted(maps.Keys(s.unsaved)) {
-		dirty := s.unsaved[id]
-		g := s.graphs[id]
-		if len(dirty) == 0 || g == nil {
-			delete(s.unsaved, id)
-			continue
-		}
-		nodes := slices.Collect(maps.Keys(dirty))
-		if err := s.store.SavePositions(ctx, g, nodes); err != nil {
-			s.log.Error("saving positions failed; will retry", "graph", id, "err", err)
-			errs = append(errs, err)
-			continue
-		}
-		delete(s.unsaved, id)
-		s.log.Debug("positions saved", "graph", id, "nodes", len(nodes))
-	}
-	return errors.Join(errs...)
 }
 
 // Settings returns the live settings.

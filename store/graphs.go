@@ -516,6 +516,19 @@ func deleteGraph(ctx context.Context, tx *sql.Tx, id string) error {
 	return nil
 }
 
+// SaveLayout writes the positions and velocities of every node of g.
+func (s *Store) SaveLayout(ctx context.Context, g *graph.Graph) error {
+	chunks := map[uint32]bool{}
+	for c := uint32(0); c*chunkNodes < g.NextWireIndex(); c++ {
+		chunks[c] = true
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error { return writeChunks(ctx, tx, g, chunks) })
+	if err != nil {
+		return fmt.Errorf("save layout of graph %q: %w", g.ID, err)
+	}
+	return nil
+}
+
 // SavePositions writes the layout (positions and velocities) of the given
 // nodes of g without touching the event log: layout motion is saved in
 // bulk, periodically and at shutdown, as the layout rows that hold them.

@@ -1,0 +1,362 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"log/slog"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"visionflow/compute"
+	"visionflow/graph"
+	"visionflow/net/wire"
+)
+
+// maxStepRate is the most steps a layout takes per second.
+const maxStepRate = 60
+
+// layout runs one graph's physics on its own goroutine. The session sends
+// it structure changes as commands, in commit order; settings reach it
+// through an atomic, so a change applies from the next step. After every
+// step it publishes the positions, which the stream and the periodic save
+// read without stopping it. It rests when the layout has settled and wakes
+// on any command or settings change.
+type layout struct {
+	graphID string
+	log     *slog.Logger
+	engine  compute.Engine
+
+	cmds    chan func(compute.Engine)
+	wake    chan struct{}
+	params  atomic.Pointer[compute.Params]
+	enabled atomic.Bool
+	latest  atomic.Pointer[wire.Positions]
+	rate    atomic.Uint64 // steps per second, float64 bits
+	settled atomic.Bool
+
+	degree  map[graph.WireID]float32 // only touched by the layout goroutine
+	seq     uint64                   // graph event applied last; layout goroutine only
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func newLayout(graphID string, engine compute.Engine, p compute.Params, enabled bool, log *slog.Logger) *layout {
+	l := &layout{
+		graphID: graphID,
+		log:     log,
+		engine:  engine,
+		cmds:    make(chan func(compute.Engine), 1024),
+		wake:    make(chan struct{}, 1),
+		degree:  map[graph.WireID]float32{},
+		done:    make(chan struct{}),
+	}
+	l.params.Store(&p)
+	l.enabled.Store(enabled)
+	return l
+}
+
+// bodiesAndSprings describes g for a physics engine.
+func bodiesAndSprings(g *graph.Graph) ([]compute.Body, []compute.Spring) {
+	nodes := g.Nodes()
+	bodies := make([]compute.Body, len(nodes))
+	for i, n := range nodes {
+		bodies[i] = compute.Body{ID: n.WireID, Position: n.Position, Velocity: n.Velocity, Pinned: n.Pinned}
+	}
+	return bodies, springsOf(g)
+}
+
+func springsOf(g *graph.Graph) []compute.Spring {
+	edges := g.Edges()
+	springs := make([]compute.Spring, 0, len(edges))
+	for _, e := range edges {
+		s, _ := g.Node(e.Source)
+		t, _ := g.Node(e.Target)
+		springs = append(springs, compute.Spring{Source: s.WireID, Target: t.WireID, Weight: e.Weight})
+	}
+	return springs
+}
+
+// send queues a command for the layout goroutine. It blocks when the queue
+// is full, which slows the session rather than losing a change.
+func (l *layout) send(ctx context.Context, cmd func(compute.Engine)) {
+	select {
+	case l.cmds <- cmd:
+	case <-l.done:
+	case <-ctx.Done():
+	}
+}
+
+// setParams applies new physics settings from the next step on.
+func (l *layout) setParams(p compute.Params, enabled bool) {
+	l.params.Store(&p)
+	l.enabled.Store(enabled)
+	l.send(context.Background(), func(e compute.Engine) { e.Heat() })
+}
+
+func (l *layout) setSprings(springs []compute.Spring) func(compute.Engine) {
+	return func(e compute.Engine) {
+		if err := e.SetSprings(springs); err != nil {
+			l.log.Error("layout: springs refused", "graph", l.graphID, "err", err)
+		}
+		clear(l.degree)
+		for _, s := range springs {
+			l.degree[s.Source]++
+			l.degree[s.Target]++
+		}
+	}
+}
+
+// applied returns a command recording that the layout has applied the
+// graph's events up to seq.
+func (l *layout) applied(seq uint64) func(compute.Engine) {
+	return func(compute.Engine) { l.seq = seq }
+}
+
+// run steps until ctx ends, then applies what is still queued and
+// publishes once more, so the last positions reflect every change.
+func (l *layout) run(ctx context.Context) {
+	defer close(l.done)
+	defer func() {
+		for drained := false; !drained; {
+			select {
+			case cmd := <-l.cmds:
+				cmd(l.engine)
+			default:
+				drained = true
+			}
+		}
+		l.publish(0)
+	}()
+	l.publish(0)
+	var settledFor int
+	var lastStep time.Time
+	for {
+		// Apply every queued change first, in order.
+		changed := false
+		for drained := false; !drained; {
+			select {
+			case cmd := <-l.cmds:
+				cmd(l.engine)
+				changed = true
+			default:
+				drained = true
+			}
+		}
+		if changed {
+			settledFor = 0
+			l.settled.Store(false)
+		}
+		if l.settled.Load() || !l.enabled.Load() || l.engine.Len() == 0 {
+			if changed {
+				l.publish(0)
+			}
+			l.rate.Store(0)
+			select {
+			case cmd := <-l.cmds:
+				cmd(l.engine)
+				settledFor = 0
+				l.settled.Store(false)
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		// At most maxStepRate steps a second.
+		if wait := time.Second/maxStepRate - time.Since(lastStep); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return
+			}
+		}
+		p := *l.params.Load()
+		start := time.Now()
+		st := l.engine.Step(p)
+		lastStep = start
+		if took := time.Since(start).Seconds(); took > 0 {
+			rate := min(1/took, maxStepRate)
+			old := math.Float64frombits(l.rate.Load())
+			l.rate.Store(math.Float64bits(0.8*old + 0.2*rate))
+		}
+		l.publish(st.Step)
+		if st.MaxMove < 0.01*p.RestLength {
+			settledFor++
+		} else {
+			settledFor = 0
+		}
+		if settledFor >= 10 {
+			l.settled.Store(true)
+			l.log.Debug("layout settled", "graph", l.graphID, "step", st.Step)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		default:
+		}
+	}
+}
+
+// publish makes the engine's current state the latest positions.
+func (l *layout) publish(step uint64) {
+	bodies := l.engine.Bodies(nil)
+	nodes := make([]wire.NodeState, len(bodies))
+	for i, b := range bodies {
+		var flags uint16
+		if b.Pinned {
+			flags |= wire.FlagPinned
+		}
+		nodes[i] = wire.NodeState{ID: b.ID, Position: b.Position, Velocity: b.Velocity, Value: l.degree[b.ID], Flags: flags}
+	}
+	// Steps grow monotonically across publishes even when the engine was
+	// reloaded, so readers can tell new from old.
+	if prev := l.latest.Load(); prev != nil && step <= prev.Step {
+		step = prev.Step + 1
+	}
+	l.latest.Store(&wire.Positions{Step: step, Seq: l.seq, Nodes: nodes})
+}
+
+// stepsPerSecond is the recent stepping rate (0 while resting).
+func (l *layout) stepsPerSecond() float64 { return math.Float64frombits(l.rate.Load()) }
+
+// startLayout runs physics for a graph the session has just loaded.
+func (s *Session) startLayout(g *graph.Graph) {
+	if s.runCtx == nil {
+		return // not running (a command-line job before Run)
+	}
+	engine := compute.NewCPU(0)
+	bodies, springs := bodiesAndSprings(g)
+	if err := engine.Load(bodies, nil); err != nil {
+		s.log.Error("layout: cannot load graph", "graph", g.ID, "err", err)
+		return
+	}
+	p, on := s.physics()
+	l := newLayout(g.ID, engine, p, on, s.log)
+	l.setSprings(springs)(engine)
+	l.seq = g.Seq
+	ctx, cancel := context.WithCancel(s.runCtx)
+	l.cancel = cancel
+	s.layoutMu.Lock()
+	s.layouts[g.ID] = l
+	s.layoutMu.Unlock()
+	s.layoutsWG.Go(func() { l.run(ctx) })
+}
+
+// stopLayout stops a graph's physics and waits for it.
+func (s *Session) stopLayout(id string) {
+	s.layoutMu.Lock()
+	l := s.layouts[id]
+	delete(s.layouts, id)
+	s.layoutMu.Unlock()
+	if l != nil {
+		l.cancel()
+		<-l.done
+	}
+	delete(s.saved, id)
+}
+
+// feedLayout tells a graph's physics about committed events.
+func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph.Event) {
+	s.layoutMu.RLock()
+	l := s.layouts[g.ID]
+	s.layoutMu.RUnlock()
+	if l == nil || len(events) == 0 {
+		return
+	}
+	var added []compute.Body
+	var removed []graph.WireID
+	edges := false
+	for _, ev := range events {
+		switch ev.Type {
+		case graph.NodeAdded:
+			n := ev.Node
+			added = append(added, compute.Body{ID: n.WireID, Position: n.Position, Velocity: n.Velocity, Pinned: n.Pinned})
+		case graph.NodeRemoved:
+			removed = append(removed, ev.Node.WireID)
+		case graph.NodeMoved:
+			n, ok := g.Node(ev.ID)
+			if !ok {
+				continue
+			}
+			pos, pinned := ev.Position, ev.Pinned
+			l.send(ctx, func(e compute.Engine) {
+				if pos != nil {
+					e.Move(n.WireID, *pos)
+				}
+				if pinned != nil {
+					e.Pin(n.WireID, *pinned)
+				}
+			})
+		case graph.EdgeCreated, graph.EdgeDeleted, graph.EdgeWeightChanged:
+			edges = true
+		}
+	}
+	if len(removed) > 0 {
+		l.send(ctx, func(e compute.Engine) { e.RemoveBodies(removed) })
+		edges = true
+	}
+	if len(added) > 0 {
+		l.send(ctx, func(e compute.Engine) {
+			if err := e.AddBodies(added); err != nil {
+				s.log.Error("layout: bodies refused", "graph", g.ID, "err", err)
+			}
+		})
+	}
+	if edges || len(added) > 0 {
+		l.send(ctx, l.setSprings(springsOf(g)))
+	}
+	l.send(ctx, l.applied(g.Seq))
+}
+
+// positions returns a graph's latest layout positions, or nil.
+func (s *Session) positions(id string) *wire.Positions {
+	s.layoutMu.RLock()
+	defer s.layoutMu.RUnlock()
+	if l := s.layouts[id]; l != nil {
+		return l.latest.Load()
+	}
+	return nil
+}
+
+// syncPositions copies the latest layout positions into the graph, if the
+// layout has caught up with the graph's events (else an older layout
+// could undo a move the graph already holds).
+func (s *Session) syncPositions(g *graph.Graph) (step uint64, ok bool) {
+	p := s.positions(g.ID)
+	if p == nil || p.Seq != g.Seq {
+		return 0, false
+	}
+	for _, n := range p.Nodes {
+		g.SetLayoutAt(n.ID.Index(), n.Position, n.Velocity)
+	}
+	return p.Step, true
+}
+
+// savePositions saves the layout of every graph whose positions moved
+// since they were last saved. Layout motion is not logged; it is saved in
+// bulk, a few rows per thousand nodes.
+func (s *Session) savePositions(ctx context.Context) error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(s.graphs)) {
+		g := s.graphs[id]
+		step, ok := s.syncPositions(g)
+		if !ok || step == s.saved[id] {
+			continue
+		}
+		if err := s.store.SaveLayout(ctx, g); err != nil {
+			s.log.Error("saving positions failed; will retry", "graph", id, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		s.saved[id] = step
+		s.log.Debug("positions saved", "graph", id, "step", step)
+	}
+	return errors.Join(errs...)
+}
+
+// SavePositions saves every moved position now.
+func (s *Session) SavePositions(ctx context.Context) error {
+	return s.do(ctx, func(ctx context.Context) error { return s.savePositions(ctx) })
+}
