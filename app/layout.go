@@ -3,10 +3,10 @@ package app
 import (
 	"context"
 	"errors"
-	"maps"
-	"slices"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -37,10 +37,10 @@ type layout struct {
 	rate    atomic.Uint64 // steps per second, float64 bits
 	settled atomic.Bool
 
-	degree  map[graph.WireID]float32 // only touched by the layout goroutine
-	seq     uint64                   // graph event applied last; layout goroutine only
-	cancel  context.CancelFunc
-	done    chan struct{}
+	degree map[graph.WireID]float32 // only touched by the layout goroutine
+	seq    uint64                   // graph event applied last; layout goroutine only
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newLayout(graphID string, engine compute.Engine, p compute.Params, enabled bool, log *slog.Logger) *layout {
