@@ -64,7 +64,7 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	// On loopback, answer only requests addressed to this machine by name
 	// (DNS rebinding); listening on a LAN address means peers are welcome.
 	tcp, _ := ln.Addr().(*net.TCPAddr)
-	srv := api.New(s.Session, api.Options{Log: log, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback()})
+	srv := api.New(s.Session, api.Options{Log: log, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback(), Version: Version})
 	s.wg.Go(func() {
 		s.record(srv.Serve(runCtx, ln))
 		// The API is down: no more commands will come, so the session can

@@ -16,6 +16,7 @@ import (
 	"visionflow/graph"
 	"visionflow/ingest"
 	"visionflow/net/api"
+	"visionflow/net/wire"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -47,7 +48,7 @@ type Session struct {
 	// Owned by the Run goroutine.
 	graphs    map[string]*graph.Graph
 	saved     map[string]uint64 // graph → step of the last layout positions saved
-	listeners map[int]func(graphID string, events []graph.Event)
+	listeners map[int]func(api.Change)
 	nextID    int
 	runCtx    context.Context // layouts run under it
 
@@ -85,7 +86,7 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		stopped:   make(chan struct{}),
 		graphs:    map[string]*graph.Graph{},
 		saved:     map[string]uint64{},
-		listeners: map[int]func(string, []graph.Event){},
+		listeners: map[int]func(api.Change){},
 		layouts:   map[string]*layout{},
 	}
 }
@@ -214,7 +215,7 @@ func (s *Session) loaded(ctx context.Context, id string) (*graph.Graph, error) {
 // Subscribe registers fn to receive every committed batch of events, in
 // commit order. fn runs on the session goroutine and must not block or call
 // back into the session. The returned function removes it.
-func (s *Session) Subscribe(fn func(graphID string, events []graph.Event)) (cancel func(), err error) {
+func (s *Session) Subscribe(fn func(api.Change)) (cancel func(), err error) {
 	var id int
 	err = s.do(context.Background(), func(context.Context) error {
 		id = s.nextID
@@ -233,12 +234,13 @@ func (s *Session) Subscribe(fn func(graphID string, events []graph.Event)) (canc
 	}, nil
 }
 
-func (s *Session) publish(graphID string, events []graph.Event) {
-	if len(events) == 0 {
+// publish tells listeners about a committed change.
+func (s *Session) publish(ch api.Change) {
+	if len(ch.Events) == 0 && !ch.Reload && !ch.Deleted {
 		return
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.listeners)) {
-		s.listeners[id](graphID, events)
+		s.listeners[id](ch)
 	}
 }
 
@@ -311,12 +313,12 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 	register := func(ctx context.Context) error {
 		if _, ok := s.graphs[g.ID]; ok && !opt.Replace {
 			// A request loaded it from the store meanwhile; that copy is live.
-			s.publish(g.ID, events)
+			s.publish(api.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
 			return nil
 		}
 		s.stopLayout(g.ID)
 		s.graphs[g.ID] = g
-		s.publish(g.ID, events)
+		s.publish(api.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
 		s.startLayout(g)
 		return nil
 	}
@@ -346,6 +348,7 @@ func (s *Session) DeleteGraph(ctx context.Context, id string) error {
 		}
 		delete(s.graphs, id)
 		s.stopLayout(id)
+		s.publish(api.Change{Graph: id, Deleted: true})
 		return nil
 	})
 }
@@ -364,6 +367,35 @@ func (s *Session) Graph(ctx context.Context, id string) (graph.Contents, error) 
 	})
 	return c, err
 }
+
+// OpenGraph makes sure a graph is loaded, with its layout running, and
+// describes it.
+func (s *Session) OpenGraph(ctx context.Context, id string) (graph.Summary, error) {
+	var sum graph.Summary
+	err := s.do(ctx, func(ctx context.Context) error {
+		g, err := s.loaded(ctx, id)
+		if err == nil {
+			sum = g.Summary()
+		}
+		return err
+	})
+	return sum, err
+}
+
+// DefaultGraph is the most recently created graph ("" when there is none).
+func (s *Session) DefaultGraph(ctx context.Context) (string, error) {
+	list, err := s.store.ListGraphs(ctx)
+	if err != nil || len(list) == 0 {
+		return "", err
+	}
+	newest := slices.MaxFunc(list, func(a, b graph.Summary) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return newest.ID, nil
+}
+
+// Positions returns a graph's latest layout positions, or nil.
+func (s *Session) Positions(graphID string) *wire.Positions { return s.positions(graphID) }
 
 // GraphAt returns a graph as it was at time at, replayed from its history.
 func (s *Session) GraphAt(ctx context.Context, id string, at time.Time) (graph.Contents, error) {
@@ -436,7 +468,7 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 		if ch.Events == nil {
 			ch.Events = []graph.Event{}
 		}
-		s.publish(graphID, events)
+		s.publish(api.Change{Graph: graphID, Events: events, Seq: g.Seq})
 		return nil
 	})
 	return ch, err
@@ -468,5 +500,15 @@ func (s *Session) Health(ctx context.Context) (api.Health, error) {
 		h.Nodes += g.Nodes
 		h.Edges += g.Edges
 	}
+	h.Engine.Name = "cpu"
+	s.layoutMu.RLock()
+	for _, l := range s.layouts {
+		h.Engine.Layouts++
+		if !l.settled.Load() && l.enabled.Load() {
+			h.Engine.Moving++
+			h.Engine.StepsPerSecond += l.stepsPerSecond()
+		}
+	}
+	s.layoutMu.RUnlock()
 	return h, nil
 }

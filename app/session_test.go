@@ -11,6 +11,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/ingest"
+	"visionflow/net/api"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -44,8 +45,8 @@ func TestSessionPublishesCommittedEventsInOrder(t *testing.T) {
 	defer stop()
 	ctx := context.Background()
 	var got []uint64
-	cancel, err := s.Subscribe(func(graphID string, evs []graph.Event) {
-		for _, ev := range evs {
+	cancel, err := s.Subscribe(func(ch api.Change) {
+		for _, ev := range ch.Events {
 			got = append(got, ev.Seq)
 		}
 	})

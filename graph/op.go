@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -36,6 +37,25 @@ type Op struct {
 	Source    string             `json:"source,omitempty"`
 	Target    string             `json:"target,omitempty"`
 	Weight    *float32           `json:"weight,omitempty"`
+}
+
+// opJSONFields are the JSON names of Op's fields.
+var opJSONFields = []string{"op", "id", "label", "position", "velocity", "pinned", "metadata", "graphType", "source", "target", "weight"}
+
+// UnmarshalJSON decodes an op, refusing field names that are not exactly
+// Op's (encoding/json alone would take "Label" or "LABEL" for "label").
+func (op *Op) UnmarshalJSON(b []byte) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	for k := range keys {
+		if !slices.Contains(opJSONFields, k) {
+			return fmt.Errorf("json: unknown field %q", k)
+		}
+	}
+	type plain Op
+	return json.Unmarshal(b, (*plain)(op))
 }
 
 // opFields lists the optional fields each kind of op accepts.

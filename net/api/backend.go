@@ -6,6 +6,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/ingest"
+	"visionflow/net/wire"
 	"visionflow/settings"
 )
 
@@ -23,10 +24,34 @@ type Backend interface {
 	Events(ctx context.Context, id string, since uint64, limit int) ([]graph.Event, error)
 	Apply(ctx context.Context, client, graphID string, ops []graph.Op) (graph.Changes, error)
 
+	// OpenGraph makes sure a graph is live (loaded, its layout running)
+	// and describes it.
+	OpenGraph(ctx context.Context, id string) (graph.Summary, error)
+	// DefaultGraph is the graph a client gets when it names none: the
+	// most recently created one ("" when there are none).
+	DefaultGraph(ctx context.Context) (string, error)
+	// Positions returns a graph's latest layout positions (nil when it has
+	// no running layout). It does not block the session.
+	Positions(graphID string) *wire.Positions
+	// Subscribe registers fn for every committed change, in order; fn
+	// must not block.
+	Subscribe(fn func(Change)) (cancel func(), err error)
+
 	Settings() *settings.Manager
 	SettingsHistory(ctx context.Context, path string, since int64, limit int) ([]settings.Delta, error)
 
 	Health(ctx context.Context) (Health, error)
+}
+
+// Change is one committed change to a graph: a batch of events, or the
+// graph appearing whole (created, imported, replaced: Reload) or going
+// away (Deleted).
+type Change struct {
+	Graph   string
+	Events  []graph.Event
+	Seq     uint64 // the graph's last event after the change
+	Reload  bool
+	Deleted bool
 }
 
 // ImportOptions tune ImportGraph.
@@ -37,20 +62,22 @@ type ImportOptions struct {
 
 // Health is the answer of GET /api/health.
 type Health struct {
-	Status    string    `json:"status"`
-	Version   string    `json:"version"`
-	StartedAt time.Time `json:"startedAt"`
-	Uptime    float64   `json:"uptimeSeconds"`
-	Graphs    int       `json:"graphs"`
-	Nodes     int       `json:"nodes"`
-	Edges     int       `json:"edges"`
-	Database  string    `json:"database"`
-	// Engine describes the physics engine; nil while none runs.
-	Engine *EngineHealth `json:"engine"`
+	Status    string       `json:"status"`
+	Version   string       `json:"version"`
+	StartedAt time.Time    `json:"startedAt"`
+	Uptime    float64      `json:"uptimeSeconds"`
+	Graphs    int          `json:"graphs"`
+	Nodes     int          `json:"nodes"`
+	Edges     int          `json:"edges"`
+	Database  string       `json:"database"`
+	Engine    EngineHealth `json:"engine"`
+	Clients   int          `json:"clients"` // WebSocket connections
 }
 
-// EngineHealth describes the running physics engine.
+// EngineHealth describes the physics engine.
 type EngineHealth struct {
-	Name           string  `json:"name"`
-	StepsPerSecond float64 `json:"stepsPerSecond"`
+	Name           string  `json:"name"`           // "cpu"
+	Layouts        int     `json:"layouts"`        // graphs laid out
+	Moving         int     `json:"moving"`         // of them, not yet settled
+	StepsPerSecond float64 `json:"stepsPerSecond"` // summed over the moving layouts
 }

@@ -12,6 +12,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.Clients = s.hub.clients()
 	writeJSON(w, http.StatusOK, h)
 	return nil
 }

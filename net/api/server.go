@@ -20,6 +20,7 @@ type Options struct {
 	// or [::1]: a server that only listens on loopback must not answer a
 	// page that rebinds its own domain name to 127.0.0.1.
 	LoopbackOnly bool
+	Version      string // reported to WebSocket clients
 	Log          *slog.Logger
 }
 
@@ -30,6 +31,7 @@ type Server struct {
 	mux        *http.ServeMux
 	log        *slog.Logger
 	importSlot chan struct{}
+	hub        *Hub
 }
 
 // New returns a server for b.
@@ -44,6 +46,7 @@ func New(b Backend, opt Options) *Server {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), log: opt.Log, importSlot: make(chan struct{}, 1)}
+	s.hub = newHub(b, opt.Log)
 	s.routes()
 	return s
 }
@@ -53,6 +56,7 @@ func (s *Server) routes() {
 		s.mux.Handle(pattern, s.wrap(fn))
 	}
 	h("GET /api/health", s.health)
+	h("GET /ws", s.handleWS)
 
 	h("GET /api/graphs", s.listGraphs)
 	h("POST /api/graphs", s.createGraph)
@@ -149,6 +153,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); s.hub.run(hubCtx) }()
+	defer func() { stopHub(); <-hubDone }() // WebSocket connections are not the http.Server's to close
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)

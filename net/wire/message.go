@@ -37,6 +37,7 @@ const (
 	TypeApplied      = "applied"
 	TypeError        = "error"
 	TypePong         = "pong"
+	TypeReload       = "reload"
 )
 
 // ClientMessage is anything a client sends as text. Which fields apply
@@ -51,9 +52,11 @@ type ClientMessage struct {
 	Type    string     `json:"type"`
 	ID      string     `json:"id,omitempty"`      // echoed in the answer
 	Graph   string     `json:"graph,omitempty"`   // subscribe, apply: empty means the default / subscribed graph
-	Streams []string   `json:"streams,omitempty"` // subscribe: default both
+	Streams []string   `json:"streams"`           // subscribe: null or absent means both; [] means none
 	Ops     []graph.Op `json:"ops,omitempty"`     // apply
 }
+
+var clientFields = []string{"type", "id", "graph", "streams", "ops"}
 
 // MaxRequestID bounds the id a client attaches to a message.
 const MaxRequestID = 128
@@ -64,6 +67,16 @@ var ErrMessage = errors.New("malformed message")
 // DecodeClientMessage decodes and checks one client message: known type,
 // no unknown or misplaced fields, known streams, no trailing data.
 func DecodeClientMessage(b []byte) (ClientMessage, error) {
+	// encoding/json matches field names without regard to case; the
+	// protocol's names are exact.
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(b, &keys) == nil {
+		for k := range keys {
+			if !slices.Contains(clientFields, k) {
+				return ClientMessage{}, fmt.Errorf("%w: unknown field %q", ErrMessage, k)
+			}
+		}
+	}
 	var m ClientMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -131,9 +144,16 @@ type Hello struct {
 // positions are subscribed.
 type Subscribed struct {
 	Type    string   `json:"type"` // "subscribed"
+	ID      string   `json:"id,omitempty"`
 	Graph   string   `json:"graph"`
 	Streams []string `json:"streams"`
 	Seq     uint64   `json:"seq"` // the graph's last event
+}
+
+// Unsubscribed confirms an unsubscribe.
+type Unsubscribed struct {
+	Type string `json:"type"` // "unsubscribed"
+	ID   string `json:"id,omitempty"`
 }
 
 // Events carries committed graph events, in order. Nodes in NodeAdded and
@@ -142,6 +162,16 @@ type Events struct {
 	Type   string        `json:"type"` // "events"
 	Graph  string        `json:"graph"`
 	Events []graph.Event `json:"events"`
+}
+
+// Reload says a graph changed too much to send event by event (an import,
+// a replacement, a deletion): fetch it again over REST. Deleted says
+// whether it is gone.
+type Reload struct {
+	Type    string `json:"type"` // "reload"
+	Graph   string `json:"graph"`
+	Seq     uint64 `json:"seq"`
+	Deleted bool   `json:"deleted,omitempty"`
 }
 
 // Settings carries applied settings changes.

@@ -1,0 +1,298 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"visionflow/graph"
+	"visionflow/net/wire"
+)
+
+// Stream is a live WebSocket connection to a server. It keeps the
+// positions of the subscribed graph up to date from full and delta frames;
+// when a frame's sequence number shows that one was missed, it asks for a
+// full frame and ignores deltas until that arrives, so the positions it
+// holds are always a state the server sent.
+type Stream struct {
+	ws    *websocket.Conn
+	hello wire.Hello
+
+	mu      sync.Mutex
+	nodes   map[graph.WireID]wire.NodeState
+	seq     uint64
+	synced  bool
+	stats   StreamStats
+	changed chan struct{} // closed and replaced when positions change
+
+	writeMu  sync.Mutex
+	nextID   atomic.Uint64
+	waitMu   sync.Mutex
+	waiters  map[string]chan Message
+	messages chan Message
+	done     chan struct{}
+	err      error
+	frame    wire.Frame
+}
+
+// Message is a JSON message from the server that is not an answer to a
+// request of this stream: events, settings, reloads, errors without id.
+type Message struct {
+	Type string
+	Raw  json.RawMessage
+}
+
+// StreamStats count what a stream received.
+type StreamStats struct {
+	Frames, FullFrames, DeltaFrames int
+	Gaps                            int   // missed frames noticed (each led to a full-frame request)
+	Bytes                           int64 // of frames
+	LastFrame                       time.Time
+}
+
+// Stream connects to the server's WebSocket and reads its hello.
+func (c *Client) Stream(ctx context.Context) (*Stream, error) {
+	u := "ws" + strings.TrimPrefix(c.base, "http") + "/ws"
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10}
+	hdr := http.Header{}
+	if c.id != "" {
+		hdr.Set("X-Client-ID", c.id)
+	}
+	ws, resp, err := d.DialContext(ctx, u, hdr)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("connect to %s: %s: %w", u, resp.Status, err)
+		}
+		return nil, fmt.Errorf("connect to %s: %w", u, err)
+	}
+	s := &Stream{ws: ws, nodes: map[graph.WireID]wire.NodeState{}, waiters: map[string]chan Message{},
+		messages: make(chan Message, 4096), done: make(chan struct{}), changed: make(chan struct{})}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, b, err := ws.ReadMessage()
+	if err == nil {
+		err = json.Unmarshal(b, &s.hello)
+	}
+	if err != nil || s.hello.Type != wire.TypeHello {
+		ws.Close()
+		return nil, fmt.Errorf("connect to %s: no hello: %v", u, err)
+	}
+	ws.SetReadDeadline(time.Time{})
+	go s.read()
+	return s, nil
+}
+
+// Hello is the server's greeting.
+func (s *Stream) Hello() wire.Hello { return s.hello }
+
+// Messages delivers server messages that answer no request. If the reader
+// falls more than 4096 behind, later ones are dropped.
+func (s *Stream) Messages() <-chan Message { return s.messages }
+
+// Done is closed when the connection ends; Err then says why.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// Err is why the connection ended.
+func (s *Stream) Err() error {
+	<-s.done
+	return s.err
+}
+
+// Close ends the connection.
+func (s *Stream) Close() error {
+	s.writeMu.Lock()
+	s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	s.writeMu.Unlock()
+	err := s.ws.Close()
+	<-s.done
+	return err
+}
+
+// Send writes a raw text message (for tests of the server's checks).
+func (s *Stream) Send(text []byte) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return s.ws.WriteMessage(websocket.TextMessage, text)
+}
+
+// request sends m with a fresh id and waits for the answer with that id.
+func (s *Stream) request(ctx context.Context, m wire.ClientMessage) (Message, error) {
+	m.ID = fmt.Sprintf("r%d", s.nextID.Add(1))
+	ch := make(chan Message, 1)
+	s.waitMu.Lock()
+	s.waiters[m.ID] = ch
+	s.waitMu.Unlock()
+	defer func() {
+		s.waitMu.Lock()
+		delete(s.waiters, m.ID)
+		s.waitMu.Unlock()
+	}()
+	b, err := json.Marshal(m)
+	if err != nil {
+		return Message{}, err
+	}
+	if err := s.Send(b); err != nil {
+		return Message{}, err
+	}
+	select {
+	case reply := <-ch:
+		if reply.Type == wire.TypeError {
+			var e wire.Error
+			json.Unmarshal(reply.Raw, &e)
+			return reply, fmt.Errorf("%s: %s: %s", m.Type, e.Error, e.Detail)
+		}
+		return reply, nil
+	case <-s.done:
+		return Message{}, fmt.Errorf("%s: connection closed: %w", m.Type, s.err)
+	case <-ctx.Done():
+		return Message{}, ctx.Err()
+	}
+}
+
+// Subscribe chooses the graph (empty: the server's default) and streams
+// (none: positions and events). Positions arrive from the next full frame.
+func (s *Stream) Subscribe(ctx context.Context, graphID string, streams ...string) (wire.Subscribed, error) {
+	s.mu.Lock()
+	s.synced = false
+	clear(s.nodes)
+	s.mu.Unlock()
+	reply, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeSubscribe, Graph: graphID, Streams: streams})
+	var sub wire.Subscribed
+	if err == nil {
+		err = json.Unmarshal(reply.Raw, &sub)
+	}
+	return sub, err
+}
+
+// Apply sends ops to be applied to a graph as one transaction.
+func (s *Stream) Apply(ctx context.Context, graphID string, ops []graph.Op) (wire.Applied, error) {
+	reply, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeApply, Graph: graphID, Ops: ops})
+	var a wire.Applied
+	if err == nil {
+		err = json.Unmarshal(reply.Raw, &a)
+	}
+	return a, err
+}
+
+// Ping asks the server to answer; it returns the round trip.
+func (s *Stream) Ping(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	_, err := s.request(ctx, wire.ClientMessage{Type: wire.TypePing})
+	return time.Since(start), err
+}
+
+// Positions returns a copy of the positions held, the sequence number of
+// the frame they come from, and whether they are in step with the server.
+func (s *Stream) Positions() (map[graph.WireID]wire.NodeState, uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.nodes), s.seq, s.synced
+}
+
+// Changed returns a channel closed when the positions next change.
+func (s *Stream) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// Stats returns what the stream has received so far.
+func (s *Stream) Stats() StreamStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+func (s *Stream) read() {
+	defer close(s.done)
+	for {
+		kind, b, err := s.ws.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) && ce.Code == websocket.CloseNormalClosure {
+				err = nil
+			}
+			s.err = err
+			return
+		}
+		if kind == websocket.BinaryMessage {
+			if err := s.onFrame(b); err != nil {
+				s.err = err
+				s.ws.Close()
+				return
+			}
+			continue
+		}
+		var head struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &head); err != nil {
+			s.err = fmt.Errorf("server sent a malformed message: %w", err)
+			s.ws.Close()
+			return
+		}
+		m := Message{Type: head.Type, Raw: b}
+		if head.ID != "" {
+			s.waitMu.Lock()
+			ch := s.waiters[head.ID]
+			s.waitMu.Unlock()
+			if ch != nil {
+				ch <- m
+				continue
+			}
+		}
+		select {
+		case s.messages <- m:
+		default:
+		}
+	}
+}
+
+func (s *Stream) onFrame(b []byte) error {
+	if err := wire.DecodeFrame(b, &s.frame); err != nil {
+		return err
+	}
+	f := &s.frame
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Frames++
+	s.stats.Bytes += int64(len(b))
+	s.stats.LastFrame = time.Now()
+	switch {
+	case f.Kind == wire.FullFrame:
+		s.stats.FullFrames++
+		clear(s.nodes)
+		for _, n := range f.Nodes {
+			s.nodes[n.ID] = n
+		}
+		s.seq, s.synced = f.Seq, true
+	case !s.synced:
+		s.stats.DeltaFrames++
+		return nil // waiting for the full frame already asked for
+	case f.Seq != s.seq+1:
+		s.stats.DeltaFrames++
+		s.stats.Gaps++
+		s.synced = false
+		go s.Send([]byte(`{"type":"fullFrame"}`))
+		return nil
+	default:
+		s.stats.DeltaFrames++
+		for _, n := range f.Nodes {
+			s.nodes[n.ID] = n
+		}
+		s.seq = f.Seq
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return nil
+}

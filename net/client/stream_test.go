@@ -1,0 +1,77 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"visionflow/graph"
+	"visionflow/net/wire"
+)
+
+// A scripted server: it sends a full frame, a delta in sequence, then a
+// delta after a gap, and expects the client to ask for a full frame.
+func TestStreamDetectsGapsAndAsksForAFullFrame(t *testing.T) {
+	a := graph.MakeWireID(graph.Knowledge, 1)
+	b := graph.MakeWireID(graph.Knowledge, 2)
+	asked := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Protocol: wire.Version, ClientID: "c"})
+		ws.WriteMessage(websocket.TextMessage, hello)
+		send := func(kind uint8, seq uint64, nodes ...wire.NodeState) {
+			ws.WriteMessage(websocket.BinaryMessage, wire.AppendFrame(nil, kind, seq, nodes))
+		}
+		send(wire.FullFrame, 10, wire.NodeState{ID: a}, wire.NodeState{ID: b})
+		send(wire.DeltaFrame, 11, wire.NodeState{ID: a, Position: graph.Vec3{X: 1}})
+		send(wire.DeltaFrame, 13, wire.NodeState{ID: b, Position: graph.Vec3{X: 9}}) // 12 is missing
+		send(wire.DeltaFrame, 14, wire.NodeState{ID: a, Position: graph.Vec3{X: 7}}) // must be ignored
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		asked <- string(msg)
+		send(wire.FullFrame, 15, wire.NodeState{ID: a, Position: graph.Vec3{X: 2}}, wire.NodeState{ID: b, Position: graph.Vec3{X: 3}})
+		ws.ReadMessage() // until the client closes
+	}))
+	defer srv.Close()
+	st, err := New(srv.URL, "").Stream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	select {
+	case msg := <-asked:
+		if msg != `{"type":"fullFrame"}` {
+			t.Errorf("client asked %s", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client did not ask for a full frame after a gap")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		nodes, seq, synced := st.Positions()
+		if synced && seq == 15 {
+			if nodes[a].Position.X != 2 || nodes[b].Position.X != 3 {
+				t.Errorf("after the full frame: %+v", nodes)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never resynced: seq %d synced %v", seq, synced)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := st.Stats(); s.Gaps != 1 || s.FullFrames != 2 || s.DeltaFrames != 3 {
+		t.Errorf("stats %+v", s)
+	}
+}
