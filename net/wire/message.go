@@ -50,10 +50,10 @@ const (
 //	{"type": "ping", "id": "p1"}
 type ClientMessage struct {
 	Type    string     `json:"type"`
-	ID      string     `json:"id,omitempty"`      // echoed in the answer
-	Graph   string     `json:"graph,omitempty"`   // subscribe, apply: empty means the default / subscribed graph
-	Streams []string   `json:"streams"`           // subscribe: null or absent means both; [] means none
-	Ops     []graph.Op `json:"ops,omitempty"`     // apply
+	ID      string     `json:"id,omitempty"`    // echoed in the answer
+	Graph   string     `json:"graph,omitempty"` // subscribe, apply: empty means the default / subscribed graph
+	Streams []string   `json:"streams"`         // subscribe: null or absent means both; [] means none
+	Ops     []graph.Op `json:"ops,omitempty"`   // apply
 }
 
 var clientFields = []string{"type", "id", "graph", "streams", "ops"}

@@ -150,8 +150,8 @@ func TestDecodeClientMessage(t *testing.T) {
 	good := map[string]ClientMessage{
 		`{"type": "subscribe"}`: {Type: TypeSubscribe, Streams: []string{StreamEvents, StreamPositions}},
 		`{"type": "subscribe", "graph": "g", "streams": ["positions", "positions"]}`: {Type: TypeSubscribe, Graph: "g", Streams: []string{StreamPositions}},
-		`{"type": "apply", "id": "r1", "ops": [{"op": "addNode", "id": "a"}]}`:     {Type: TypeApply, ID: "r1", Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}}},
-		`{"type": "fullFrame"}`: {Type: TypeFullFrame},
+		`{"type": "apply", "id": "r1", "ops": [{"op": "addNode", "id": "a"}]}`:       {Type: TypeApply, ID: "r1", Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}}},
+		`{"type": "fullFrame"}`:       {Type: TypeFullFrame},
 		`{"type": "ping", "id": "x"}`: {Type: TypePing, ID: "x"},
 	}
 	for in, want := range good {
@@ -166,11 +166,11 @@ func TestDecodeClientMessage(t *testing.T) {
 		`{"type": "fly"}`:          `unknown type "fly"`,
 		`{}`:                       `"type" is missing`,
 		`{"type": "ping", "x": 1}`: `unknown field "x"`,
-		`{"type": "subscribe", "streams": ["audio"]}`:   `unknown stream "audio"`,
-		`{"type": "subscribe", "graph": "a b"}`:         `graph id`,
-		`{"type": "subscribe", "ops": []}`:              `subscribe takes no ops`,
-		`{"type": "apply"}`:                             `apply needs ops`,
-		`{"type": "fullFrame", "graph": "g"}`:           `takes no graph`,
+		`{"type": "subscribe", "streams": ["audio"]}`:                `unknown stream "audio"`,
+		`{"type": "subscribe", "graph": "a b"}`:                      `graph id`,
+		`{"type": "subscribe", "ops": []}`:                           `subscribe takes no ops`,
+		`{"type": "apply"}`:                                          `apply needs ops`,
+		`{"type": "fullFrame", "graph": "g"}`:                        `takes no graph`,
 		`{"type": "ping", "id": "` + strings.Repeat("i", 200) + `"}`: `id is 200 bytes`,
 	}
 	for in, want := range bad {
