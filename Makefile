@@ -67,8 +67,10 @@ fuzz-corpus:
 		echo "$$pkg/testdata/fuzz/$$t: $$(ls $$pkg/testdata/fuzz/$$t | wc -l) inputs"; \
 	done
 
-# Benchmarks; figures are recorded in docs/BENCHMARKS.md.
-bench:
+# Benchmarks; figures are recorded in docs/BENCHMARKS.md. The anchors
+# (d3-force-3d, ngraph.forcelayout) come from the npm registry.
+bench: deps
+	cd bench/anchors && npm ci --no-audit --no-fund --silent
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
 
 # A Linux archive: binary, desktop entry, icon, installer.

@@ -21,7 +21,7 @@ func goList(t *testing.T, args ...string) []string {
 // The pure packages must never pull in cgo graphics: GL, GLFW and Gio live
 // in render/, the GPU half of compute/ and the desktop half of app/ only.
 func TestPurePackagesStayFreeOfGraphics(t *testing.T) {
-	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/..."}
+	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./compute/..."}
 	for _, dep := range goList(t, append([]string{"-deps"}, pure...)...) {
 		if strings.HasPrefix(dep, "gioui.org") || strings.HasPrefix(dep, "github.com/go-gl/") {
 			t.Errorf("a pure package depends on %s", dep)
@@ -42,6 +42,25 @@ func TestGraphDoesNoIO(t *testing.T) {
 		for _, imp := range strings.Split(imports, ",") {
 			if slices.Contains(banned, imp) {
 				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
+	}
+}
+
+// The rooms of DESIGN.md: what each package must never import.
+func TestPackageFences(t *testing.T) {
+	never := map[string][]string{
+		"./compute/...": {"visionflow/net", "visionflow/store", "visionflow/app"},
+		"./store/...":   {"visionflow/net", "visionflow/compute", "visionflow/app", "visionflow/render"},
+		"./net/...":     {"visionflow/compute", "visionflow/store", "visionflow/app", "visionflow/render"},
+		"./ingest/...":  {"visionflow/net", "visionflow/store", "visionflow/app"},
+	}
+	for pkgs, banned := range never {
+		for _, dep := range goList(t, "-deps", pkgs) {
+			for _, b := range banned {
+				if dep == b || strings.HasPrefix(dep, b+"/") {
+					t.Errorf("%s depends on %s", pkgs, dep)
+				}
 			}
 		}
 	}

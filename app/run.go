@@ -76,6 +76,19 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 		s.Close()
 		return nil, err
 	}
+	// Lay every graph out, not only those a client asks for; in the
+	// background, so the API answers at once.
+	s.wg.Go(func() {
+		list, err := s.Session.ListGraphs(runCtx)
+		if err != nil {
+			return
+		}
+		for _, g := range list {
+			if _, err := s.Session.OpenGraph(runCtx, g.ID); err != nil && runCtx.Err() == nil {
+				log.Warn("could not open graph", "graph", g.ID, "err", err)
+			}
+		}
+	})
 	return s, nil
 }
 

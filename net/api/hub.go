@@ -34,6 +34,7 @@ type Hub struct {
 	streams map[string]*stream // by graph id; only graphs with position subscribers
 	closed  bool
 	wg      sync.WaitGroup // connection goroutines
+	sent    func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 }
 
 // stream is one graph's position stream.
@@ -211,6 +212,14 @@ func (h *Hub) tick(now time.Time) {
 		}
 		if len(delta) > 0 && !everyone {
 			part = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(delta))), wire.DeltaFrame, st.seq, delta)
+		}
+		if h.sent != nil {
+			if full != nil {
+				h.sent(st.graph, st.seq, wire.FullFrame, len(pos.Nodes), now)
+			}
+			if part != nil {
+				h.sent(st.graph, st.seq, wire.DeltaFrame, len(delta), now)
+			}
 		}
 		for c, wantsFull := range st.subs {
 			msg := part

@@ -21,7 +21,10 @@ type Options struct {
 	// page that rebinds its own domain name to 127.0.0.1.
 	LoopbackOnly bool
 	Version      string // reported to WebSocket clients
-	Log          *slog.Logger
+	// FrameSent, when set, is told about every position frame the moment it
+	// is queued for its subscribers (for latency measurements and metrics).
+	FrameSent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
+	Log       *slog.Logger
 }
 
 // Server serves the REST API.
@@ -47,6 +50,7 @@ func New(b Backend, opt Options) *Server {
 	}
 	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), log: opt.Log, importSlot: make(chan struct{}, 1)}
 	s.hub = newHub(b, opt.Log)
+	s.hub.sent = opt.FrameSent
 	s.routes()
 	return s
 }

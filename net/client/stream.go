@@ -1,11 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,7 +28,8 @@ type Stream struct {
 	hello wire.Hello
 
 	mu      sync.Mutex
-	nodes   map[graph.WireID]wire.NodeState
+	slots   []wire.NodeState // by wire index; ID 0 marks an empty slot
+	count   int              // filled slots
 	seq     uint64
 	synced  bool
 	stats   StreamStats
@@ -42,6 +43,7 @@ type Stream struct {
 	done     chan struct{}
 	err      error
 	frame    wire.Frame
+	hook     atomic.Pointer[func(kind uint8, seq uint64, nodes int, at time.Time)]
 }
 
 // Message is a JSON message from the server that is not an answer to a
@@ -74,7 +76,7 @@ func (c *Client) Stream(ctx context.Context) (*Stream, error) {
 		}
 		return nil, fmt.Errorf("connect to %s: %w", u, err)
 	}
-	s := &Stream{ws: ws, nodes: map[graph.WireID]wire.NodeState{}, waiters: map[string]chan Message{},
+	s := &Stream{ws: ws, waiters: map[string]chan Message{},
 		messages: make(chan Message, 4096), done: make(chan struct{}), changed: make(chan struct{})}
 	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, b, err := ws.ReadMessage()
@@ -163,7 +165,8 @@ func (s *Stream) request(ctx context.Context, m wire.ClientMessage) (Message, er
 func (s *Stream) Subscribe(ctx context.Context, graphID string, streams ...string) (wire.Subscribed, error) {
 	s.mu.Lock()
 	s.synced = false
-	clear(s.nodes)
+	clear(s.slots)
+	s.count = 0
 	s.mu.Unlock()
 	reply, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeSubscribe, Graph: graphID, Streams: streams})
 	var sub wire.Subscribed
@@ -195,8 +198,18 @@ func (s *Stream) Ping(ctx context.Context) (time.Duration, error) {
 func (s *Stream) Positions() (map[graph.WireID]wire.NodeState, uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return maps.Clone(s.nodes), s.seq, s.synced
+	nodes := make(map[graph.WireID]wire.NodeState, s.count)
+	for _, n := range s.slots {
+		if n.ID != 0 {
+			nodes[n.ID] = n
+		}
+	}
+	return nodes, s.seq, s.synced
 }
+
+// OnFrame sets a function told about every frame as it arrives (on the
+// reading goroutine: it must be quick).
+func (s *Stream) OnFrame(fn func(kind uint8, seq uint64, nodes int, at time.Time)) { s.hook.Store(&fn) }
 
 // Changed returns a channel closed when the positions next change.
 func (s *Stream) Changed() <-chan struct{} {
@@ -214,8 +227,14 @@ func (s *Stream) Stats() StreamStats {
 
 func (s *Stream) read() {
 	defer close(s.done)
+	var buf bytes.Buffer // reused for every message: frames are large
 	for {
-		kind, b, err := s.ws.ReadMessage()
+		kind, r, err := s.ws.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
+		b := buf.Bytes()
 		if err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) && ce.Code == websocket.CloseNormalClosure {
@@ -241,7 +260,7 @@ func (s *Stream) read() {
 			s.ws.Close()
 			return
 		}
-		m := Message{Type: head.Type, Raw: b}
+		m := Message{Type: head.Type, Raw: bytes.Clone(b)}
 		if head.ID != "" {
 			s.waitMu.Lock()
 			ch := s.waiters[head.ID]
@@ -258,11 +277,36 @@ func (s *Stream) read() {
 	}
 }
 
+// maxSlots bounds the wire indices a stream keeps slots for: a graph with
+// more nodes than this is beyond what a client can show anyway.
+const maxSlots = 1 << 26
+
+// apply stores node states by wire index.
+func (s *Stream) apply(nodes []wire.NodeState) error {
+	for _, n := range nodes {
+		i := int(n.ID.Index())
+		if i >= maxSlots {
+			return fmt.Errorf("frame: wire index %d is beyond what this client keeps (%d)", i, maxSlots)
+		}
+		if i >= len(s.slots) {
+			s.slots = append(s.slots, make([]wire.NodeState, max(i+1-len(s.slots), len(s.slots)))...)
+		}
+		if s.slots[i].ID == 0 {
+			s.count++
+		}
+		s.slots[i] = n
+	}
+	return nil
+}
+
 func (s *Stream) onFrame(b []byte) error {
 	if err := wire.DecodeFrame(b, &s.frame); err != nil {
 		return err
 	}
 	f := &s.frame
+	if fn := s.hook.Load(); fn != nil {
+		(*fn)(f.Kind, f.Seq, len(f.Nodes), time.Now())
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Frames++
@@ -271,9 +315,10 @@ func (s *Stream) onFrame(b []byte) error {
 	switch {
 	case f.Kind == wire.FullFrame:
 		s.stats.FullFrames++
-		clear(s.nodes)
-		for _, n := range f.Nodes {
-			s.nodes[n.ID] = n
+		clear(s.slots)
+		s.count = 0
+		if err := s.apply(f.Nodes); err != nil {
+			return err
 		}
 		s.seq, s.synced = f.Seq, true
 	case !s.synced:
@@ -287,8 +332,8 @@ func (s *Stream) onFrame(b []byte) error {
 		return nil
 	default:
 		s.stats.DeltaFrames++
-		for _, n := range f.Nodes {
-			s.nodes[n.ID] = n
+		if err := s.apply(f.Nodes); err != nil {
+			return err
 		}
 		s.seq = f.Seq
 	}
