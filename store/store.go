@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Options tune a Store. The zero value is sensible.
@@ -67,11 +69,15 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{path: abs, w: w, snapshotEvery: opt.SnapshotEvery, log: opt.Log}
-	if err := s.checkWAL(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
-	if err := s.migrate(ctx); err != nil {
+	// Two processes creating the same file at once can meet a lock that
+	// SQLite's busy handler does not wait for (switching to WAL); retry.
+	err = retryBusy(ctx, func() error {
+		if err := s.checkWAL(ctx); err != nil {
+			return err
+		}
+		return s.migrate(ctx)
+	})
+	if err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -84,6 +90,24 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxIdleConns(opt.Readers)
 	s.r = r
 	return s, nil
+}
+
+// retryBusy runs fn until it does not fail with SQLITE_BUSY, for up to ten
+// seconds.
+func retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := fn()
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
 
 // dsn builds a SQLite URI for path; escaping keeps '?', '#' and '%' in file
