@@ -143,3 +143,4 @@ func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
 		t.Errorf("stderr %q", errOut.String())
 	}
 }
+

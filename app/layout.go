@@ -30,9 +30,10 @@ type layout struct {
 	engine  compute.Engine
 
 	cmds    chan func(compute.Engine)
-	wake    chan struct{}
+	wake    chan struct{} // settings changed
 	params  atomic.Pointer[compute.Params]
 	enabled atomic.Bool
+	reheat  atomic.Bool
 	latest  atomic.Pointer[wire.Positions]
 	rate    atomic.Uint64 // steps per second, float64 bits
 	settled atomic.Bool
@@ -89,11 +90,16 @@ func (l *layout) send(ctx context.Context, cmd func(compute.Engine)) {
 	}
 }
 
-// setParams applies new physics settings from the next step on.
+// setParams applies new physics settings from the next step on. It never
+// blocks: it is called from whoever applied the settings.
 func (l *layout) setParams(p compute.Params, enabled bool) {
 	l.params.Store(&p)
 	l.enabled.Store(enabled)
-	l.send(context.Background(), func(e compute.Engine) { e.Heat() })
+	l.reheat.Store(true)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (l *layout) setSprings(springs []compute.Spring) func(compute.Engine) {
@@ -109,10 +115,24 @@ func (l *layout) setSprings(springs []compute.Spring) func(compute.Engine) {
 	}
 }
 
-// applied returns a command recording that the layout has applied the
-// graph's events up to seq.
-func (l *layout) applied(seq uint64) func(compute.Engine) {
-	return func(compute.Engine) { l.seq = seq }
+
+// drain applies every queued command, and a pending reheat, and reports
+// whether anything changed.
+func (l *layout) drain() bool {
+	changed := false
+	for {
+		select {
+		case cmd := <-l.cmds:
+			cmd(l.engine)
+			changed = true
+		default:
+			if l.reheat.Swap(false) {
+				l.engine.Heat()
+				changed = true
+			}
+			return changed
+		}
+	}
 }
 
 // run steps until ctx ends, then applies what is still queued and
@@ -120,45 +140,28 @@ func (l *layout) applied(seq uint64) func(compute.Engine) {
 func (l *layout) run(ctx context.Context) {
 	defer close(l.done)
 	defer func() {
-		for drained := false; !drained; {
-			select {
-			case cmd := <-l.cmds:
-				cmd(l.engine)
-			default:
-				drained = true
-			}
-		}
+		l.drain()
 		l.publish(0)
 	}()
 	l.publish(0)
-	var settledFor int
+	settledFor := 0
 	var lastStep time.Time
+	pending := false // a command or settings change arrived while resting
 	for {
-		// Apply every queued change first, in order.
-		changed := false
-		for drained := false; !drained; {
-			select {
-			case cmd := <-l.cmds:
-				cmd(l.engine)
-				changed = true
-			default:
-				drained = true
-			}
-		}
-		if changed {
+		if l.drain() || pending {
+			pending = false
 			settledFor = 0
 			l.settled.Store(false)
+			l.publish(0) // the change shows even if no step follows
 		}
 		if l.settled.Load() || !l.enabled.Load() || l.engine.Len() == 0 {
-			if changed {
-				l.publish(0)
-			}
 			l.rate.Store(0)
 			select {
 			case cmd := <-l.cmds:
 				cmd(l.engine)
-				settledFor = 0
-				l.settled.Store(false)
+				pending = true
+			case <-l.wake:
+				pending = true
 			case <-ctx.Done():
 				return
 			}
@@ -244,7 +247,8 @@ func (s *Session) startLayout(g *graph.Graph) {
 	s.layoutsWG.Go(func() { l.run(ctx) })
 }
 
-// stopLayout stops a graph's physics and waits for it.
+// stopLayout stops a graph's physics. It does not wait for a step in
+// progress (Run waits for every layout before it returns).
 func (s *Session) stopLayout(id string) {
 	s.layoutMu.Lock()
 	l := s.layouts[id]
@@ -252,12 +256,14 @@ func (s *Session) stopLayout(id string) {
 	s.layoutMu.Unlock()
 	if l != nil {
 		l.cancel()
-		<-l.done
 	}
 	delete(s.saved, id)
 }
 
-// feedLayout tells a graph's physics about committed events.
+// feedLayout tells a graph's physics about committed events: one command
+// that replays them in order (adds and removes grouped where they are
+// consecutive), then installs the graph's springs if the structure
+// changed, then records the graph's seq.
 func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph.Event) {
 	s.layoutMu.RLock()
 	l := s.layouts[g.ID]
@@ -265,23 +271,49 @@ func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph
 	if l == nil || len(events) == 0 {
 		return
 	}
-	var added []compute.Body
-	var removed []graph.WireID
-	edges := false
+	var steps []func(compute.Engine)
+	var adds []compute.Body
+	var removes []graph.WireID
+	flush := func() {
+		if len(adds) > 0 {
+			batch := adds
+			steps = append(steps, func(e compute.Engine) {
+				if err := e.AddBodies(batch); err != nil {
+					s.log.Error("layout: bodies refused", "graph", g.ID, "err", err)
+				}
+			})
+			adds = nil
+		}
+		if len(removes) > 0 {
+			batch := removes
+			steps = append(steps, func(e compute.Engine) { e.RemoveBodies(batch) })
+			removes = nil
+		}
+	}
+	structural := false
 	for _, ev := range events {
 		switch ev.Type {
 		case graph.NodeAdded:
+			if len(removes) > 0 {
+				flush()
+			}
 			n := ev.Node
-			added = append(added, compute.Body{ID: n.WireID, Position: n.Position, Velocity: n.Velocity, Pinned: n.Pinned})
+			adds = append(adds, compute.Body{ID: n.WireID, Position: n.Position, Velocity: n.Velocity, Pinned: n.Pinned})
+			structural = true
 		case graph.NodeRemoved:
-			removed = append(removed, ev.Node.WireID)
+			if len(adds) > 0 {
+				flush()
+			}
+			removes = append(removes, ev.Node.WireID)
+			structural = true
 		case graph.NodeMoved:
 			n, ok := g.Node(ev.ID)
 			if !ok {
-				continue
+				continue // removed later in the batch
 			}
+			flush()
 			pos, pinned := ev.Position, ev.Pinned
-			l.send(ctx, func(e compute.Engine) {
+			steps = append(steps, func(e compute.Engine) {
 				if pos != nil {
 					e.Move(n.WireID, *pos)
 				}
@@ -290,24 +322,24 @@ func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph
 				}
 			})
 		case graph.EdgeCreated, graph.EdgeDeleted, graph.EdgeWeightChanged:
-			edges = true
+			structural = true
 		}
 	}
-	if len(removed) > 0 {
-		l.send(ctx, func(e compute.Engine) { e.RemoveBodies(removed) })
-		edges = true
+	flush()
+	var springs func(compute.Engine)
+	if structural {
+		springs = l.setSprings(springsOf(g))
 	}
-	if len(added) > 0 {
-		l.send(ctx, func(e compute.Engine) {
-			if err := e.AddBodies(added); err != nil {
-				s.log.Error("layout: bodies refused", "graph", g.ID, "err", err)
-			}
-		})
-	}
-	if edges || len(added) > 0 {
-		l.send(ctx, l.setSprings(springsOf(g)))
-	}
-	l.send(ctx, l.applied(g.Seq))
+	seq := g.Seq
+	l.send(ctx, func(e compute.Engine) {
+		for _, step := range steps {
+			step(e)
+		}
+		if springs != nil {
+			springs(e)
+		}
+		l.seq = seq
+	})
 }
 
 // positions returns a graph's latest layout positions, or nil.

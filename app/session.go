@@ -117,21 +117,29 @@ func (s *Session) Run(ctx context.Context) error {
 	ticker := time.NewTicker(interval())
 	defer ticker.Stop()
 	changed := make(chan struct{}, 1)
-	physics := make(chan struct{}, 1)
-	signal := func(c chan struct{}) {
-		select {
-		case c <- struct{}{}:
-		default:
-		}
-	}
+	// Physics settings go straight to the layouts, not through the command
+	// queue: they apply from each layout's next step even while the session
+	// is busy.
 	cancel := s.settings.Subscribe(func(ds []settings.Delta) {
+		physics := false
 		for _, d := range ds {
 			switch {
 			case d.Path == "system.persistence.positionSaveInterval":
-				signal(changed)
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
 			case strings.HasPrefix(d.Path, "physics."):
-				signal(physics)
+				physics = true
 			}
+		}
+		if physics {
+			p, on := s.physics()
+			s.layoutMu.RLock()
+			for _, l := range s.layouts {
+				l.setParams(p, on)
+			}
+			s.layoutMu.RUnlock()
 		}
 	})
 	defer cancel()
@@ -143,13 +151,6 @@ func (s *Session) Run(ctx context.Context) error {
 			s.savePositions(ctx)
 		case <-changed:
 			ticker.Reset(interval())
-		case <-physics:
-			p, on := s.physics()
-			s.layoutMu.RLock()
-			for _, l := range s.layouts {
-				l.setParams(p, on)
-			}
-			s.layoutMu.RUnlock()
 		case <-ctx.Done():
 			stopLayouts()
 			s.layoutsWG.Wait()
@@ -322,22 +323,27 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 		s.startLayout(g)
 		return nil
 	}
+	// g belongs to the session once registered: its summary is taken
+	// before that.
+	var sum graph.Summary
 	if opt.Replace {
 		err := s.do(ctx, func(ctx context.Context) error {
 			if err := s.store.CreateGraph(ctx, g, events, create); err != nil {
 				return err
 			}
+			sum = g.Summary()
 			return register(ctx)
 		})
-		return g.Summary(), err
+		return sum, err
 	}
 	if err := s.store.CreateGraph(context.WithoutCancel(ctx), g, events, create); err != nil {
 		return graph.Summary{}, err
 	}
+	sum = g.Summary()
 	// The graph is stored; tell the session about it. If the caller has
 	// gone, the graph is still there and loads from the store on first use.
 	_ = s.do(context.WithoutCancel(ctx), register)
-	return g.Summary(), nil
+	return sum, nil
 }
 
 // DeleteGraph removes a graph and its history.

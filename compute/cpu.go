@@ -69,8 +69,14 @@ func (e *CPU) Load(bodies []Body, springs []Spring) error {
 	return e.SetSprings(springs)
 }
 
-// AddBodies implements Engine.
+// AddBodies implements Engine. Bodies at exactly the place of another are
+// nudged apart by a small deterministic amount: nothing would otherwise
+// tell them apart.
 func (e *CPU) AddBodies(bodies []Body) error {
+	taken := make(map[vec3]bool, len(e.pos)+len(bodies))
+	for _, p := range e.pos {
+		taken[p] = true
+	}
 	for _, b := range bodies {
 		if _, dup := e.index[b.ID]; dup {
 			return fmt.Errorf("add body %#x: already there", uint32(b.ID))
@@ -78,9 +84,16 @@ func (e *CPU) AddBodies(bodies []Body) error {
 		if !b.Position.Finite() || !b.Velocity.Finite() {
 			return fmt.Errorf("add body %#x: non-finite position or velocity", uint32(b.ID))
 		}
+		p := toVec(b.Position)
+		for n := int32(0); taken[p]; n++ {
+			j, _ := jitter(int32(len(e.ids)), n)
+			scale := 1e-2 * max(1, abs32(p[0]), abs32(p[1]), abs32(p[2])) // ≥ 1e-4 of the coordinates
+			p = vec3{p[0] + j[0]*scale, p[1] + j[1]*scale, p[2] + j[2]*scale}
+		}
+		taken[p] = true
 		e.index[b.ID] = int32(len(e.ids))
 		e.ids = append(e.ids, b.ID)
-		e.pos = append(e.pos, toVec(b.Position))
+		e.pos = append(e.pos, p)
 		e.vel = append(e.vel, toVec(b.Velocity))
 		e.pinned = append(e.pinned, b.Pinned)
 	}
@@ -191,6 +204,23 @@ func (e *CPU) rebuild() {
 	}
 	e.force = grow(e.force, n)
 	e.dirty = false
+}
+
+// mix hashes two numbers into well-spread bits.
+func mix(a, b uint32) uint32 {
+	x := a*0x9E3779B1 ^ b*0x85EBCA77
+	x ^= x >> 15
+	x *= 0x2C1B3C6D
+	x ^= x >> 12
+	x *= 0x297A2D39
+	return x ^ x>>15
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // softening keeps repulsion finite when two bodies nearly coincide.
@@ -324,11 +354,15 @@ func (e *CPU) integrate(p *Params) Stats {
 				pos[k] += move[k]
 			}
 			if p.EnableBounds {
+				// Put back just inside, at a depth that differs per body, so
+				// bodies pushed against the bounds do not pile up on one point.
 				for k := range 3 {
-					if pos[k] > p.BoundsSize {
-						pos[k], v[k] = p.BoundsSize, -v[k]*p.BoundaryDamping
-					} else if pos[k] < -p.BoundsSize {
-						pos[k], v[k] = -p.BoundsSize, -v[k]*p.BoundaryDamping
+					if pos[k] > p.BoundsSize || pos[k] < -p.BoundsSize {
+						inside := p.BoundsSize * (1 - 1e-3*float32(mix(uint32(i), uint32(k))>>8)/(1<<24))
+						if pos[k] < 0 {
+							inside = -inside
+						}
+						pos[k], v[k] = inside, -v[k]*p.BoundaryDamping
 					}
 				}
 			}

@@ -21,6 +21,7 @@ type cell struct {
 	size2  float32 // squared edge length of the cell's cube
 	next   int32   // first cell after this subtree
 	lo, hi int32   // leaf: its bodies are sorted[lo:hi]; inner: hi == -1
+	point  bool    // at the deepest level: its bodies are as good as one point
 }
 
 type octree struct {
@@ -171,6 +172,9 @@ func (t *octree) cut(lo, hi int32, depth uint) int32 {
 	idx := int32(len(t.cells))
 	edge := t.extent / float32(uint32(1)<<depth)
 	t.cells = append(t.cells, cell{size2: edge * edge, lo: lo, hi: -1})
+	if depth == mortonBits && hi-lo > leafSize {
+		return t.cutPoint(idx, lo, hi)
+	}
 	if hi-lo <= leafSize || depth == mortonBits {
 		var m float32
 		var c vec3
@@ -183,6 +187,7 @@ func (t *octree) cut(lo, hi int32, depth uint) int32 {
 		}
 		cl := &t.cells[idx]
 		cl.mass, cl.com, cl.hi = m, c.scale(1/m), hi
+		cl.point = depth == mortonBits
 		cl.next = int32(len(t.cells))
 		t.leaves = append(t.leaves, idx)
 		return idx
@@ -204,6 +209,41 @@ func (t *octree) cut(lo, hi int32, depth uint) int32 {
 	}
 	cl := &t.cells[idx]
 	cl.mass, cl.com = m, c.scale(1/m)
+	cl.next = int32(len(t.cells))
+	return idx
+}
+
+// cutPoint handles many bodies at (as good as) one point — nodes imported
+// at the same coordinates, or piled up on the bounds: their cell is split
+// into leaves of leafSize consecutive bodies, so the work is shared out
+// and, since every such leaf is treated as a point mass by the others
+// (walk), it stays linear instead of quadratic.
+func (t *octree) cutPoint(idx, lo, hi int32) int32 {
+	var m float32
+	var c vec3
+	for start := lo; start < hi; start += leafSize {
+		end := min(start+leafSize, hi)
+		leaf := int32(len(t.cells))
+		t.cells = append(t.cells, cell{size2: t.cells[idx].size2, lo: start, hi: end, point: true})
+		var lm float32
+		var lc vec3
+		for k := start; k < end; k++ {
+			w := t.smass[k]
+			lm += w
+			for a := range 3 {
+				lc[a] += w * t.spos[k][a]
+			}
+		}
+		cl := &t.cells[leaf]
+		cl.mass, cl.com, cl.next = lm, lc.scale(1/lm), int32(len(t.cells))
+		t.leaves = append(t.leaves, leaf)
+		m += lm
+		for a := range 3 {
+			c[a] += lc[a]
+		}
+	}
+	cl := &t.cells[idx]
+	cl.mass, cl.com, cl.point = m, c.scale(1/m), true
 	cl.next = int32(len(t.cells))
 	return idx
 }
@@ -243,14 +283,17 @@ func (t *octree) repelGroups(force []vec3, repelK, theta2, eps2 float32, workers
 	parallelBy(len(t.leaves), 8, workers, func(w, _, a, b int) {
 		in := &t.lists[w]
 		for _, leaf := range t.leaves[a:b] {
-			t.walk(&t.cells[leaf], in, theta2)
+			t.walk(leaf, in, theta2)
 			t.applyGroup(&t.cells[leaf], in, force, repelK, eps2)
 		}
 	})
 }
 
-// walk fills in with what acts on group g.
-func (t *octree) walk(g *cell, in *interactions, theta2 float32) {
+// walk fills in with what acts on group g (the leaf at index gi). A
+// point-like cell (see cutPoint) other than the group itself acts as one
+// point mass: its bodies are too close together to tell apart.
+func (t *octree) walk(gi int32, in *interactions, theta2 float32) {
+	g := &t.cells[gi]
 	in.fx, in.fy, in.fz, in.fm = in.fx[:0], in.fy[:0], in.fz[:0], in.fm[:0]
 	in.nx, in.ny, in.nz, in.nm, in.nk = in.nx[:0], in.ny[:0], in.nz[:0], in.nm[:0], in.nk[:0]
 	lo, hi := t.spos[g.lo], t.spos[g.lo]
@@ -272,7 +315,7 @@ func (t *octree) walk(g *cell, in *interactions, theta2 float32) {
 			}
 		}
 		switch {
-		case cl.size2 < theta2*d2:
+		case cl.size2 < theta2*d2 || (cl.point && c != gi && cl.hi >= 0):
 			in.fx, in.fy, in.fz, in.fm = append(in.fx, cl.com[0]), append(in.fy, cl.com[1]), append(in.fz, cl.com[2]), append(in.fm, cl.mass)
 			c = cl.next
 		case cl.hi >= 0:

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"visionflow/graph"
 	"visionflow/net/wire"
 	"visionflow/settings"
 )
@@ -22,28 +21,37 @@ const (
 // Hub owns the set of WebSocket clients and streams to them: position
 // frames per graph at the update rate, each encoded once and shared by
 // every subscriber, and JSON events and settings as they are committed.
-// Queues are per client and bounded: a client that falls behind loses
-// position frames (and gets a full frame to catch up), never slows the
-// others, and is dropped if it cannot even take structure changes.
+//
+// Nothing that can wait on the network happens with the hub's lock held or
+// on the session's goroutine: frames go into a one-frame mailbox per client
+// (a newer frame replaces one not yet written, and that client then gets a
+// full frame), JSON into a bounded queue, and a client that cannot keep up
+// is closed without waiting for it.
 type Hub struct {
 	b   Backend
 	log *slog.Logger
 
-	mu      sync.Mutex
-	conns   map[*wsConn]struct{}
-	streams map[string]*stream // by graph id; only graphs with position subscribers
-	closed  bool
-	wg      sync.WaitGroup // connection goroutines
-	sent    func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
+	mu       sync.Mutex
+	conns    map[*wsConn]struct{}
+	reserved int                // connection slots taken by upgrades in progress
+	streams  map[string]*stream // by graph id; only graphs with position subscribers
+	closed   bool
+
+	wg   sync.WaitGroup // connection goroutines, and closers
+	sent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 }
 
-// stream is one graph's position stream.
+// stream is one graph's position stream. subs and fullAll are guarded by
+// the hub's lock; the rest belongs to the tick goroutine.
 type stream struct {
-	graph    string
-	subs     map[*wsConn]bool // → needs a full frame
+	graph   string
+	subs    map[*wsConn]bool // → needs a full frame
+	fullAll bool             // everyone needs one (the graph was reloaded)
+
 	seq      uint64           // of the last frame sent
 	step     uint64           // layout step of the last frame sent
-	sent     map[graph.WireID]wire.NodeState
+	sentSeq  uint64           // graph event seq of the positions last sent
+	last     []wire.NodeState // the state last sent, in the layout's order
 	lastFull time.Time
 }
 
@@ -57,9 +65,33 @@ func (h *Hub) clients() int {
 	return len(h.conns)
 }
 
+// reserve takes a connection slot before an upgrade, so concurrent
+// connects cannot exceed the limit.
+func (h *Hub) reserve(limit int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || len(h.conns)+h.reserved >= limit {
+		return false
+	}
+	h.reserved++
+	return true
+}
+
+// admit turns a reserved slot into a connection (c nil: the upgrade failed).
+func (h *Hub) admit(c *wsConn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reserved--
+	if c == nil || h.closed {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	return true
+}
+
 // run streams until ctx ends, then closes every client.
 func (h *Hub) run(ctx context.Context) {
-	cancelEvents, err := h.b.Subscribe(h.onEvents)
+	cancelEvents, err := h.b.Subscribe(h.onChange)
 	if err != nil {
 		h.log.Error("stream: cannot follow graph events", "err", err)
 	} else {
@@ -104,16 +136,6 @@ func (h *Hub) close() {
 	h.wg.Wait()
 }
 
-func (h *Hub) add(c *wsConn) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return false
-	}
-	h.conns[c] = struct{}{}
-	return true
-}
-
 func (h *Hub) remove(c *wsConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -129,7 +151,7 @@ func (h *Hub) subscribePositions(c *wsConn, graphID string) {
 	h.unsubscribeLocked(c)
 	st := h.streams[graphID]
 	if st == nil {
-		st = &stream{graph: graphID, subs: map[*wsConn]bool{}, sent: map[graph.WireID]wire.NodeState{}}
+		st = &stream{graph: graphID, subs: map[*wsConn]bool{}}
 		h.streams[graphID] = st
 	}
 	st.subs[c] = true
@@ -163,78 +185,112 @@ func (h *Hub) wantFull(c *wsConn) {
 	}
 }
 
-// tick sends each stream's news: a delta of the nodes that moved since the
-// last frame to clients that are in step, a full frame to those that are
-// not (new, lagging, or asking), and a full frame to everyone every
-// fullFrameEvery while nodes move.
+type subscriber struct {
+	c    *wsConn
+	full bool
+}
+
+// tick sends each stream's news. The hub's lock is held only to copy the
+// subscriber lists and to mark clients that missed a frame.
 func (h *Hub) tick(now time.Time) {
+	type work struct {
+		st      *stream
+		subs    []subscriber
+		fullAll bool
+	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	jobs := make([]work, 0, len(h.streams))
 	for _, st := range h.streams {
-		pos := h.b.Positions(st.graph)
-		if pos == nil {
+		w := work{st: st, fullAll: st.fullAll}
+		st.fullAll = false
+		for c, full := range st.subs {
+			w.subs = append(w.subs, subscriber{c, full})
+			st.subs[c] = false
+		}
+		jobs = append(jobs, w)
+	}
+	h.mu.Unlock()
+	for _, w := range jobs {
+		missed := h.tickStream(w.st, w.subs, w.fullAll, now)
+		if len(missed) == 0 {
 			continue
 		}
-		needFull := false
-		for _, full := range st.subs {
-			needFull = needFull || full
+		h.mu.Lock()
+		for _, c := range missed {
+			if _, ok := w.st.subs[c]; ok {
+				w.st.subs[c] = true
+			}
 		}
-		if pos.Step == st.step && !needFull {
-			continue
+		h.mu.Unlock()
+	}
+}
+
+// tickStream sends one graph's frames and returns the clients that missed
+// one (their mailbox still held an unwritten frame).
+//
+// Sequence numbers grow by one for every new state: a delta (or, when nodes
+// appeared or went, a full frame for everyone) — so a client that takes
+// every frame never sees a gap. A full frame sent only to catch one client
+// up repeats the current number.
+func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.Time) (missed []*wsConn) {
+	pos := h.b.Positions(st.graph)
+	if pos == nil {
+		return nil
+	}
+	var delta []wire.NodeState
+	if pos.Step != st.step || pos.Seq != st.sentSeq || st.last == nil {
+		structural := len(pos.Nodes) != len(st.last)
+		for i := 0; i < len(pos.Nodes) && !structural; i++ {
+			n := pos.Nodes[i]
+			if st.last[i].ID != n.ID {
+				structural = true // nodes were added, removed or reordered
+			} else if moved(st.last[i], n) {
+				delta = append(delta, n)
+			}
 		}
-		var delta []wire.NodeState
-		if pos.Step != st.step {
-			for _, n := range pos.Nodes {
-				if old, ok := st.sent[n.ID]; !ok || moved(old, n) {
-					delta = append(delta, n)
-					st.sent[n.ID] = n
+		if structural {
+			// A delta cannot say a node went away: everyone gets the whole graph.
+			fullAll, delta = true, nil
+		}
+		if structural || len(delta) > 0 {
+			st.seq++
+			if !structural && now.Sub(st.lastFull) >= fullFrameEvery {
+				fullAll, delta = true, nil
+			}
+		}
+		st.step, st.sentSeq = pos.Step, pos.Seq
+		st.last = append(st.last[:0], pos.Nodes...)
+	}
+	var full, part []byte
+	for _, s := range subs {
+		if s.full || fullAll {
+			if full == nil {
+				full = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(pos.Nodes))), wire.FullFrame, st.seq, pos.Nodes)
+				if fullAll {
+					st.lastFull = now
 				}
+				h.report(st, wire.FullFrame, len(pos.Nodes), now)
 			}
-			if len(st.sent) > len(pos.Nodes) { // nodes were removed
-				clear(st.sent)
-				for _, n := range pos.Nodes {
-					st.sent[n.ID] = n
-				}
-			}
-			st.step = pos.Step
-		}
-		if len(delta) == 0 && !needFull {
-			continue
-		}
-		st.seq++
-		everyone := len(delta) > 0 && now.Sub(st.lastFull) >= fullFrameEvery
-		var full, part []byte
-		if needFull || everyone {
-			full = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(pos.Nodes))), wire.FullFrame, st.seq, pos.Nodes)
-			if everyone {
-				st.lastFull = now
-			}
-		}
-		if len(delta) > 0 && !everyone {
+		} else if len(delta) > 0 && part == nil {
 			part = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(delta))), wire.DeltaFrame, st.seq, delta)
+			h.report(st, wire.DeltaFrame, len(delta), now)
 		}
-		if h.sent != nil {
-			if full != nil {
-				h.sent(st.graph, st.seq, wire.FullFrame, len(pos.Nodes), now)
-			}
-			if part != nil {
-				h.sent(st.graph, st.seq, wire.DeltaFrame, len(delta), now)
-			}
+	}
+	for _, s := range subs {
+		msg := part
+		if s.full || fullAll {
+			msg = full
 		}
-		for c, wantsFull := range st.subs {
-			msg := part
-			if wantsFull || everyone {
-				msg = full
-			}
-			if msg == nil {
-				continue
-			}
-			if c.sendFrame(msg) {
-				st.subs[c] = false
-			} else {
-				st.subs[c] = true // it missed a frame: catch up with a full one
-			}
+		if msg != nil && !s.c.offerFrame(msg) {
+			missed = append(missed, s.c)
 		}
+	}
+	return missed
+}
+
+func (h *Hub) report(st *stream, kind uint8, nodes int, now time.Time) {
+	if h.sent != nil {
+		h.sent(st.graph, st.seq, kind, nodes, now)
 	}
 }
 
@@ -246,15 +302,13 @@ func moved(a, b wire.NodeState) bool {
 		d(a.Velocity.X, b.Velocity.X) || d(a.Velocity.Y, b.Velocity.Y) || d(a.Velocity.Z, b.Velocity.Z)
 }
 
-// onEvents forwards committed changes (on the session goroutine: it only
-// encodes once and queues).
-func (h *Hub) onEvents(ch Change) {
-	graphID := ch.Graph
-	var msg any = wire.Events{Type: wire.TypeEvents, Graph: graphID, Events: ch.Events}
-	// A graph that appears or goes whole, or a huge batch, is announced as
-	// a reload rather than event by event.
-	if ch.Reload || ch.Deleted || len(ch.Events) > maxEventBatch {
-		msg = wire.Reload{Type: wire.TypeReload, Graph: graphID, Seq: ch.Seq, Deleted: ch.Deleted}
+// onChange forwards a committed change. It runs on the session goroutine:
+// it encodes once and queues, nothing more.
+func (h *Hub) onChange(ch Change) {
+	reload := ch.Reload || ch.Deleted || len(ch.Events) > maxEventBatch
+	var msg any = wire.Events{Type: wire.TypeEvents, Graph: ch.Graph, Events: ch.Events}
+	if reload {
+		msg = wire.Reload{Type: wire.TypeReload, Graph: ch.Graph, Seq: ch.Seq, Deleted: ch.Deleted}
 	}
 	b, err := json.Marshal(msg)
 	if err != nil {
@@ -263,9 +317,22 @@ func (h *Hub) onEvents(ch Change) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if st := h.streams[ch.Graph]; st != nil && reload {
+		if ch.Deleted {
+			delete(h.streams, ch.Graph)
+		} else {
+			st.fullAll = true
+		}
+	}
 	for c := range h.conns {
-		if c.wantsEvents(graphID) {
+		graph, events := c.subscription()
+		// Everyone following the graph hears of a reload; events go to
+		// those who asked for them.
+		if graph == ch.Graph && (events || reload) {
 			c.sendText(b, true)
+			if ch.Deleted {
+				c.setSubscription("", false)
+			}
 		}
 	}
 }

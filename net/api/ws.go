@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,40 +21,41 @@ import (
 
 const (
 	writeWait = 10 * time.Second // longest a write to one client may take
-	sendQueue = 64               // messages queued per client
+	sendQueue = 256              // JSON messages queued per client
+	textBytes = 32 << 20         // …and their bytes at most
 	// maxDrops is how many position frames in a row a client may miss
 	// before it is dropped: about five seconds at 60 Hz.
 	maxDrops = 300
 )
 
-// wsConn is one WebSocket client: one reader goroutine (its messages), one
-// writer goroutine (its queue), and its subscription.
+// wsConn is one WebSocket client: one reader goroutine (its messages, in
+// order), one writer goroutine (its JSON queue and its frame mailbox), and
+// its subscription.
 type wsConn struct {
 	hub  *Hub
 	ws   *websocket.Conn
 	id   string
-	send chan outMsg
+	send chan []byte // JSON messages
 	done chan struct{}
 	once sync.Once
 
-	mu        sync.Mutex
-	graph     string // subscribed graph
-	events    bool
-	positions bool
+	queued atomic.Int64 // bytes in send
 
-	drops atomic.Int32 // position frames missed in a row
-}
+	frameMu sync.Mutex
+	frame   []byte        // the next position frame to write, if any
+	ready   chan struct{} // a frame is in the mailbox
+	drops   int           // frames replaced unwritten in a row; guarded by frameMu
 
-type outMsg struct {
-	binary bool
-	data   []byte
-	close  string // a close message with this reason, then stop
+	mu     sync.Mutex
+	graph  string // subscribed graph
+	events bool
 }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	set := s.b.Settings()
-	if n := s.hub.clients(); n >= int(set.Float("system.websocket.maxConnections")) {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: fmt.Sprintf("the server has its maximum of %d WebSocket clients", n)}
+	limit := int(set.Float("system.websocket.maxConnections"))
+	if !s.hub.reserve(limit) {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: fmt.Sprintf("the server has its maximum of %d WebSocket clients", limit)}
 	}
 	up := websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -62,10 +64,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
+		s.hub.admit(nil)
 		return nil // Upgrade has answered the client
 	}
-	c := &wsConn{hub: s.hub, ws: ws, id: newClientID(), send: make(chan outMsg, sendQueue), done: make(chan struct{})}
-	if !s.hub.add(c) {
+	c := &wsConn{hub: s.hub, ws: ws, id: newClientID(), send: make(chan []byte, sendQueue), done: make(chan struct{}), ready: make(chan struct{}, 1)}
+	if !s.hub.admit(c) {
 		ws.Close()
 		return nil
 	}
@@ -87,64 +90,113 @@ func newClientID() string {
 // sendText queues a JSON message. A client that cannot take a message it
 // must not miss (structure changes, answers) is dropped instead.
 func (c *wsConn) sendText(b []byte, mustArrive bool) {
+	if c.queued.Add(int64(len(b))) > textBytes {
+		c.queued.Add(-int64(len(b)))
+		if mustArrive {
+			c.shutdown("too slow to keep up with changes")
+		}
+		return
+	}
 	select {
-	case c.send <- outMsg{data: b}:
+	case c.send <- b:
 	case <-c.done:
+		c.queued.Add(-int64(len(b)))
 	default:
+		c.queued.Add(-int64(len(b)))
 		if mustArrive {
 			c.shutdown("too slow to keep up with changes")
 		}
 	}
 }
 
-// sendFrame queues a position frame; it reports false when the frame was
-// dropped because the client is behind.
-func (c *wsConn) sendFrame(b []byte) bool {
-	select {
-	case c.send <- outMsg{binary: true, data: b}:
-		c.drops.Store(0)
-		return true
-	case <-c.done:
-		return true
-	default:
-		if c.drops.Add(1) > maxDrops {
-			c.shutdown("too slow to take position frames")
-		}
+// offerFrame puts a position frame in the mailbox. It reports false when
+// it replaced a frame the client had not taken yet: the client has missed
+// that one and must be sent a full frame. A client that misses maxDrops in
+// a row is dropped.
+func (c *wsConn) offerFrame(b []byte) bool {
+	c.frameMu.Lock()
+	missed := c.frame != nil
+	c.frame = b
+	if missed {
+		c.drops++
+	} else {
+		c.drops = 0
+	}
+	drop := c.drops > maxDrops
+	c.frameMu.Unlock()
+	if drop {
+		c.shutdown("too slow to take position frames")
 		return false
 	}
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
+	return !missed
 }
 
-// shutdown ends the connection with a close message carrying reason.
+func (c *wsConn) takeFrame() []byte {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	b := c.frame
+	c.frame = nil
+	return b
+}
+
+// clearFrame drops an unwritten frame (of a graph no longer subscribed).
+func (c *wsConn) clearFrame() {
+	c.frameMu.Lock()
+	c.frame = nil
+	c.frameMu.Unlock()
+}
+
+// shutdown ends the connection. It never waits for the client: the close
+// message is written (with a one-second limit) by a goroutine of its own,
+// after the connection's writer has been stopped by closing the socket.
 func (c *wsConn) shutdown(reason string) {
 	c.once.Do(func() {
 		close(c.done)
-		deadline := time.Now().Add(time.Second)
-		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, reason), deadline)
-		c.ws.Close()
+		c.hub.wg.Go(func() {
+			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, reason), time.Now().Add(time.Second))
+			c.ws.Close()
+		})
 	})
 }
 
-func (c *wsConn) wantsEvents(graphID string) bool {
+func (c *wsConn) subscription() (graph string, events bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.events && c.graph == graphID
+	return c.graph, c.events
+}
+
+func (c *wsConn) setSubscription(graph string, events bool) {
+	c.mu.Lock()
+	c.graph, c.events = graph, events
+	c.mu.Unlock()
 }
 
 func (c *wsConn) writeLoop(pingMillis float64) {
 	ping := time.NewTicker(time.Duration(pingMillis) * time.Millisecond)
 	defer ping.Stop()
+	write := func(kind int, b []byte) bool {
+		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := c.ws.WriteMessage(kind, b); err != nil {
+			c.shutdown("write failed")
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case <-c.done:
 			return
-		case m := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			kind := websocket.TextMessage
-			if m.binary {
-				kind = websocket.BinaryMessage
+		case b := <-c.send:
+			c.queued.Add(-int64(len(b)))
+			if !write(websocket.TextMessage, b) {
+				return
 			}
-			if err := c.ws.WriteMessage(kind, m.data); err != nil {
-				c.shutdown("write failed")
+		case <-c.ready:
+			if b := c.takeFrame(); b != nil && !write(websocket.BinaryMessage, b) {
 				return
 			}
 		case <-ping.C:
@@ -171,17 +223,21 @@ func (c *wsConn) readLoop(s *Server) {
 		if err != nil {
 			return // closed, timed out, or over the size limit (gorilla closes with 1009)
 		}
-		c.ws.SetReadDeadline(time.Now().Add(timeout))
+		select {
+		case <-c.done:
+			return // gone: its queued requests are not carried out
+		default:
+		}
 		if kind != websocket.TextMessage {
 			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: "send JSON text messages; binary messages are not accepted"})
-			continue
-		}
-		m, err := wire.DecodeClientMessage(data)
-		if err != nil {
+		} else if m, err := wire.DecodeClientMessage(data); err != nil {
 			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: err.Error()})
-			continue
+		} else {
+			c.handle(s, m)
 		}
-		c.handle(s, m)
+		// Handling may have taken a while (a busy session): the client is
+		// not to blame for the silence meanwhile.
+		c.ws.SetReadDeadline(time.Now().Add(timeout))
 	}
 }
 
@@ -202,6 +258,13 @@ func (c *wsConn) fail(id string, err error) {
 func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	go func() { // a client that goes away cancels what it asked for
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	switch m.Type {
 	case wire.TypePing:
 		c.reply(wire.Pong{Type: wire.TypePong, ID: m.ID})
@@ -219,39 +282,34 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 			}
 			id = def
 		}
+		events := slices.Contains(m.Streams, wire.StreamEvents)
+		positions := slices.Contains(m.Streams, wire.StreamPositions)
+		// Follow the events before reading the graph's seq: every event
+		// after the seq the answer gives is then delivered.
+		c.hub.unsubscribe(c)
+		c.clearFrame()
+		c.setSubscription(id, events)
 		sum, err := s.b.OpenGraph(ctx, id)
 		if err != nil {
+			c.setSubscription("", false)
 			c.fail(m.ID, err)
 			return
 		}
-		c.mu.Lock()
-		c.graph = id
-		c.events, c.positions = false, false
-		for _, st := range m.Streams {
-			c.events = c.events || st == wire.StreamEvents
-			c.positions = c.positions || st == wire.StreamPositions
-		}
-		c.mu.Unlock()
 		c.reply(wire.Subscribed{Type: wire.TypeSubscribed, ID: m.ID, Graph: id, Streams: m.Streams, Seq: sum.Seq})
-		if c.positions {
+		if positions {
 			c.hub.subscribePositions(c, id)
-		} else {
-			c.hub.unsubscribe(c)
 		}
 	case wire.TypeUnsubscribe:
 		c.hub.unsubscribe(c)
-		c.mu.Lock()
-		c.graph, c.events, c.positions = "", false, false
-		c.mu.Unlock()
+		c.clearFrame()
+		c.setSubscription("", false)
 		c.reply(wire.Unsubscribed{Type: wire.TypeUnsubscribed, ID: m.ID})
 	case wire.TypeFullFrame:
 		c.hub.wantFull(c)
 	case wire.TypeApply:
 		id := m.Graph
 		if id == "" {
-			c.mu.Lock()
-			id = c.graph
-			c.mu.Unlock()
+			id, _ = c.subscription()
 		}
 		if id == "" {
 			c.fail(m.ID, &graph.Error{Kind: graph.ErrInvalid, Field: "graph", Detail: "name the graph or subscribe to one first"})

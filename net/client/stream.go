@@ -28,10 +28,13 @@ type Stream struct {
 	hello wire.Hello
 
 	mu      sync.Mutex
-	slots   []wire.NodeState // by wire index; ID 0 marks an empty slot
-	count   int              // filled slots
+	slots   []wire.NodeState                // by wire index, for indices below slotLimit; ID 0: empty
+	far     map[graph.WireID]wire.NodeState // the rest
+	count   int                             // nodes held
 	seq     uint64
 	synced  bool
+	graph   string // subscribed graph
+	pending bool   // a subscribe is on its way: frames are of the old graph
 	stats   StreamStats
 	changed chan struct{} // closed and replaced when positions change
 
@@ -164,16 +167,25 @@ func (s *Stream) request(ctx context.Context, m wire.ClientMessage) (Message, er
 // (none: positions and events). Positions arrive from the next full frame.
 func (s *Stream) Subscribe(ctx context.Context, graphID string, streams ...string) (wire.Subscribed, error) {
 	s.mu.Lock()
-	s.synced = false
-	clear(s.slots)
-	s.count = 0
+	s.pending, s.synced = true, false
+	s.resetLocked()
 	s.mu.Unlock()
 	reply, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeSubscribe, Graph: graphID, Streams: streams})
 	var sub wire.Subscribed
 	if err == nil {
 		err = json.Unmarshal(reply.Raw, &sub)
 	}
+	s.mu.Lock()
+	s.pending = false
+	s.graph = sub.Graph
+	s.mu.Unlock()
 	return sub, err
+}
+
+func (s *Stream) resetLocked() {
+	clear(s.slots)
+	s.far = nil
+	s.count = 0
 }
 
 // Apply sends ops to be applied to a graph as one transaction.
@@ -203,6 +215,9 @@ func (s *Stream) Positions() (map[graph.WireID]wire.NodeState, uint64, bool) {
 		if n.ID != 0 {
 			nodes[n.ID] = n
 		}
+	}
+	for id, n := range s.far {
+		nodes[id] = n
 	}
 	return nodes, s.seq, s.synced
 }
@@ -266,9 +281,15 @@ func (s *Stream) read() {
 			ch := s.waiters[head.ID]
 			s.waitMu.Unlock()
 			if ch != nil {
-				ch <- m
+				select {
+				case ch <- m:
+				default: // a second answer to one request: not ours to wait for
+				}
 				continue
 			}
+		}
+		if head.Type == wire.TypeReload {
+			s.onReload(b)
 		}
 		select {
 		case s.messages <- m:
@@ -277,16 +298,42 @@ func (s *Stream) read() {
 	}
 }
 
-// maxSlots bounds the wire indices a stream keeps slots for: a graph with
-// more nodes than this is beyond what a client can show anyway.
-const maxSlots = 1 << 26
+// onReload handles the server's word that the subscribed graph changed
+// whole: the positions held are stale until the full frame that follows.
+func (s *Stream) onReload(b []byte) {
+	var r wire.Reload
+	if json.Unmarshal(b, &r) != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Graph == s.graph {
+		s.synced = false
+		if r.Deleted {
+			s.resetLocked()
+			s.graph = ""
+		}
+	}
+}
+
+// slotLimit is the wire index up to which nodes are kept in a slice (fast
+// for the frames of a live layout); nodes beyond it, in a graph that has
+// seen very many nodes come and go, are kept in a map.
+const slotLimit = 1 << 20
 
 // apply stores node states by wire index.
 func (s *Stream) apply(nodes []wire.NodeState) error {
 	for _, n := range nodes {
 		i := int(n.ID.Index())
-		if i >= maxSlots {
-			return fmt.Errorf("frame: wire index %d is beyond what this client keeps (%d)", i, maxSlots)
+		if i >= slotLimit {
+			if s.far == nil {
+				s.far = map[graph.WireID]wire.NodeState{}
+			}
+			if _, ok := s.far[n.ID]; !ok {
+				s.count++
+			}
+			s.far[n.ID] = n
+			continue
 		}
 		if i >= len(s.slots) {
 			s.slots = append(s.slots, make([]wire.NodeState, max(i+1-len(s.slots), len(s.slots)))...)
@@ -313,10 +360,11 @@ func (s *Stream) onFrame(b []byte) error {
 	s.stats.Bytes += int64(len(b))
 	s.stats.LastFrame = time.Now()
 	switch {
+	case s.pending:
+		return nil // of the graph subscribed before
 	case f.Kind == wire.FullFrame:
 		s.stats.FullFrames++
-		clear(s.slots)
-		s.count = 0
+		s.resetLocked()
 		if err := s.apply(f.Nodes); err != nil {
 			return err
 		}

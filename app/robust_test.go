@@ -1,0 +1,289 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"visionflow/graph"
+	"visionflow/ingest"
+	"visionflow/net/client"
+	"visionflow/net/wire"
+	"visionflow/settings"
+)
+
+// dialSilent opens a WebSocket with a tiny receive buffer that subscribes
+// and then never reads.
+func dialSilent(t *testing.T, s *testServer, subscribe string) *websocket.Conn {
+	t.Helper()
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		return c, err
+	}}
+	ws, _, err := d.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	ws.WriteMessage(websocket.TextMessage, []byte(subscribe))
+	return ws
+}
+
+func TestStuckClientsStallNobody(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	ctx := context.Background()
+	for _, id := range []string{"busy", "other"} {
+		if _, err := s.c.CreateGraph(ctx, id, "", graph.Knowledge); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.c.AddNode(ctx, id, graph.Op{ID: "a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 8 {
+		dialSilent(t, s, `{"type": "subscribe", "graph": "busy", "streams": ["events"]}`)
+	}
+	time.Sleep(200 * time.Millisecond)
+	// Events big enough to fill the silent clients' buffers quickly.
+	big := strings.Repeat("x", 16<<10)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			md := map[string]*string{}
+			for k := range 3 {
+				v := fmt.Sprint(big, i, k)
+				md[fmt.Sprint("k", k)] = &v
+			}
+			s.c.UpdateNode(ctx, "busy", "a", graph.Op{Metadata: md})
+		}
+	})
+	var worst time.Duration
+	for i := range 20 {
+		start := time.Now()
+		if _, err := s.c.UpdateNode(ctx, "other", "a", graph.Op{Label: str(fmt.Sprint("L", i))}); err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, time.Since(start))
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("slowest unrelated edit beside 8 stuck clients: %v", worst)
+	if worst > 500*time.Millisecond {
+		t.Errorf("an unrelated edit took %v while clients were stuck", worst)
+	}
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Close took %v with stuck clients", took)
+	}
+}
+
+func TestLayoutFollowsBatchesInOrder(t *testing.T) {
+	sess, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	imp := &ingest.Import{Ops: []graph.Op{{Op: graph.AddNode, ID: "base"}}}
+	if _, err := sess.Import(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, imp, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.OpenGraph(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	at := graph.Vec3{X: 500, Y: 500, Z: 500}
+	_, err := sess.Apply(ctx, "t", "g", []graph.Op{
+		{Op: graph.AddNode, ID: "x"},
+		{Op: graph.UpdateNode, ID: "x", Position: &at, Pinned: new(true)},
+		{Op: graph.AddNode, ID: "ghost"},
+		{Op: graph.RemoveNode, ID: "ghost"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := sess.Graph(ctx, "g")
+	waitFor(t, "the layout to apply the batch", func() bool {
+		p := sess.Positions("g")
+		return p != nil && p.Seq == c.Seq
+	})
+	// Let it step a while: the pinned node must not move.
+	time.Sleep(300 * time.Millisecond)
+	p := sess.Positions("g")
+	if len(p.Nodes) != 2 {
+		t.Errorf("the layout holds %d nodes, want 2 (no ghost)", len(p.Nodes))
+	}
+	for _, n := range p.Nodes {
+		if n.ID.Index() == 2 && (n.Position != at || n.Flags&wire.FlagPinned == 0) {
+			t.Errorf("node x in the layout at %v flags %b; want pinned at %v", n.Position, n.Flags, at)
+		}
+	}
+	c, _ = sess.Graph(ctx, "g")
+	for _, n := range c.Nodes {
+		if n.ID == "x" && (n.Position != at || !n.Pinned) {
+			t.Errorf("node x in the graph: %+v", n)
+		}
+	}
+}
+
+func TestRestingLayoutPublishesChanges(t *testing.T) {
+	sess, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	if _, err := sess.Settings().Apply(ctx, "t", []settings.Update{{Path: "physics.enabled", Value: json.RawMessage("false")}}); err != nil {
+		t.Fatal(err)
+	}
+	imp := &ingest.Import{Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}}}
+	if _, err := sess.Import(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, imp, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.Apply(ctx, "t", "g", []graph.Op{{Op: graph.UpdateNode, ID: "a", Label: str("A")}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the resting layout to publish the graph's seq", func() bool {
+		p := sess.Positions("g")
+		return p != nil && p.Seq == 2
+	})
+}
+
+// Clients that take only positions still learn of removed nodes, replaced
+// and deleted graphs.
+func TestPositionsOnlyClientsFollowStructureChanges(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	ctx := context.Background()
+	s.c.SetSettings(ctx, settings.Update{Path: "physics.enabled", Value: json.RawMessage("false")})
+	var ops []graph.Op
+	for i := range 10 {
+		ops = append(ops, graph.Op{Op: graph.AddNode, ID: fmt.Sprint("n", i)})
+	}
+	if _, err := s.c.CreateGraph(ctx, "g", "", graph.Knowledge); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c.Batch(ctx, "g", ops); err != nil {
+		t.Fatal(err)
+	}
+	st := openStream(t, s, "g", wire.StreamPositions)
+	waitPositions(t, st, 10)
+	if _, err := s.c.Batch(ctx, "g", []graph.Op{{Op: graph.RemoveNode, ID: "n1"}, {Op: graph.RemoveNode, ID: "n2"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitPositions(t, st, 8)
+	if _, _, err := s.c.Import(ctx, "json", strings.NewReader(`{"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}`), client.ImportOptions{ID: "g", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	nodes := waitPositions(t, st, 3)
+	if len(nodes) != 3 {
+		t.Errorf("after replace: %d nodes", len(nodes))
+	}
+	if err := s.c.DeleteGraph(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	for m := nextMessage(t, st, wire.TypeReload); !strings.Contains(string(m.Raw), `"deleted":true`); m = nextMessage(t, st, wire.TypeReload) {
+		// the reload of the replacement comes first
+	}
+	waitFor(t, "the client to drop the deleted graph", func() bool {
+		nodes, _, synced := st.Positions()
+		return len(nodes) == 0 && !synced
+	})
+}
+
+// Steady clients never see a gap, however often others join.
+func TestSteadyClientsSeeNoGaps(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	ctx := context.Background()
+	var ops []graph.Op
+	for i := range 8000 {
+		ops = append(ops, graph.Op{Op: graph.AddNode, ID: fmt.Sprint("n", i)})
+		if i > 0 {
+			ops = append(ops, graph.Op{Op: graph.AddEdge, Source: fmt.Sprint("n", i), Target: fmt.Sprint("n", i/2)})
+		}
+	}
+	s.c.SetSettings(ctx, settings.Update{Path: "physics.coolingRate", Value: json.RawMessage("0")})
+	if _, err := s.c.CreateGraph(ctx, "g", "", graph.Knowledge); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c.Batch(ctx, "g", ops); err != nil {
+		t.Fatal(err)
+	}
+	steady := []*client.Stream{openStream(t, s, "g", wire.StreamPositions), openStream(t, s, "g", wire.StreamPositions)}
+	for _, st := range steady {
+		waitPositions(t, st, 8000)
+	}
+	for range 8 {
+		openStream(t, s, "g", wire.StreamPositions)
+		time.Sleep(150 * time.Millisecond)
+	}
+	for i, st := range steady {
+		if got := st.Stats(); got.Gaps != 0 || got.Frames < 10 {
+			t.Errorf("steady client %d: %+v", i, got)
+		}
+	}
+}
+
+func TestConnectionLimitHoldsUnderConcurrentConnects(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.c.SetSettings(ctx, settings.Update{Path: "system.websocket.maxConnections", Value: json.RawMessage("5")}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var open []*client.Stream
+	var wg sync.WaitGroup
+	for range 60 {
+		wg.Go(func() {
+			st, err := s.c.Stream(ctx)
+			if err == nil {
+				mu.Lock()
+				open = append(open, st)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, st := range open {
+		defer st.Close()
+	}
+	if len(open) != 5 {
+		t.Errorf("%d connections accepted with a limit of 5", len(open))
+	}
+}
+
+func TestImportWhileTheGraphIsEdited(t *testing.T) {
+	sess, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 5 {
+		id := fmt.Sprint("g", i)
+		wg.Go(func() {
+			imp := &ingest.Import{Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}}}
+			sess.Import(ctx, "t", graph.Info{ID: id, Name: id, Type: graph.Knowledge}, imp, ImportOptions{})
+		})
+		wg.Go(func() {
+			for j := range 50 {
+				sess.Apply(ctx, "t", id, []graph.Op{{Op: graph.AddNode, ID: fmt.Sprint("n", j)}})
+			}
+		})
+	}
+	wg.Wait()
+}
