@@ -143,4 +143,3 @@ func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
 		t.Errorf("stderr %q", errOut.String())
 	}
 }
-

@@ -115,7 +115,6 @@ func (l *layout) setSprings(springs []compute.Spring) func(compute.Engine) {
 	}
 }
 
-
 // drain applies every queued command, and a pending reheat, and reports
 // whether anything changed.
 func (l *layout) drain() bool {
