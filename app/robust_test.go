@@ -205,40 +205,6 @@ func TestPositionsOnlyClientsFollowStructureChanges(t *testing.T) {
 	})
 }
 
-// Steady clients never see a gap, however often others join.
-func TestSteadyClientsSeeNoGaps(t *testing.T) {
-	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
-	defer s.Close()
-	ctx := context.Background()
-	var ops []graph.Op
-	for i := range 8000 {
-		ops = append(ops, graph.Op{Op: graph.AddNode, ID: fmt.Sprint("n", i)})
-		if i > 0 {
-			ops = append(ops, graph.Op{Op: graph.AddEdge, Source: fmt.Sprint("n", i), Target: fmt.Sprint("n", i/2)})
-		}
-	}
-	s.c.SetSettings(ctx, settings.Update{Path: "physics.coolingRate", Value: json.RawMessage("0")})
-	if _, err := s.c.CreateGraph(ctx, "g", "", graph.Knowledge); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.c.Batch(ctx, "g", ops); err != nil {
-		t.Fatal(err)
-	}
-	steady := []*client.Stream{openStream(t, s, "g", wire.StreamPositions), openStream(t, s, "g", wire.StreamPositions)}
-	for _, st := range steady {
-		waitPositions(t, st, 8000)
-	}
-	for range 8 {
-		openStream(t, s, "g", wire.StreamPositions)
-		time.Sleep(150 * time.Millisecond)
-	}
-	for i, st := range steady {
-		if got := st.Stats(); got.Gaps != 0 || got.Frames < 10 {
-			t.Errorf("steady client %d: %+v", i, got)
-		}
-	}
-}
-
 func TestConnectionLimitHoldsUnderConcurrentConnects(t *testing.T) {
 	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
 	defer s.Close()

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"testing"
+	"time"
+
+	"visionflow/graph"
+	"visionflow/net/wire"
+)
+
+// positionsBackend serves positions the test sets; the hub needs nothing
+// else for ticking.
+type positionsBackend struct {
+	Backend
+	pos *wire.Positions
+}
+
+func (b *positionsBackend) Positions(string) *wire.Positions { return b.pos }
+
+func testConn() *wsConn {
+	return &wsConn{done: make(chan struct{}), ready: make(chan struct{}, 1), send: make(chan []byte, 8)}
+}
+
+// take reads the frame a client's writer would write next.
+func take(t *testing.T, c *wsConn) *wire.Frame {
+	t.Helper()
+	b := c.takeFrame()
+	if b == nil {
+		return nil
+	}
+	var f wire.Frame
+	if err := wire.DecodeFrame(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return &f
+}
+
+func nodesAt(x float32, n int) []wire.NodeState {
+	ns := make([]wire.NodeState, n)
+	for i := range ns {
+		ns[i] = wire.NodeState{ID: graph.MakeWireID(graph.Knowledge, uint32(i+1)), Position: graph.Vec3{X: x + float32(i)}}
+	}
+	return ns
+}
+
+func TestHubSequenceNumbers(t *testing.T) {
+	b := &positionsBackend{pos: &wire.Positions{Step: 1, Nodes: nodesAt(0, 3)}}
+	h := newHub(b, nil)
+	a, c := testConn(), testConn()
+	h.subscribePositions(a, "g")
+	h.subscribePositions(c, "g")
+	now := time.Now()
+	h.tick(now)
+	for _, x := range []*wsConn{a, c} {
+		if f := take(t, x); f == nil || f.Kind != wire.FullFrame || f.Seq != 1 || len(f.Nodes) != 3 {
+			t.Fatalf("first tick: %+v", f)
+		}
+	}
+	// No new state, but a newcomer: it gets the current state as a full
+	// frame with the current number, and the others get nothing.
+	late := testConn()
+	h.subscribePositions(late, "g")
+	h.tick(now.Add(time.Millisecond))
+	if f := take(t, late); f == nil || f.Kind != wire.FullFrame || f.Seq != 1 {
+		t.Fatalf("newcomer: %+v", f)
+	}
+	if f := take(t, a); f != nil {
+		t.Fatalf("a steady client got %+v without a new state", f)
+	}
+	// A new state with one node moved: a delta numbered 2 for everyone.
+	moved := nodesAt(0, 3)
+	moved[1].Position.Y = 5
+	b.pos = &wire.Positions{Step: 2, Nodes: moved}
+	h.tick(now.Add(2 * time.Millisecond))
+	for _, x := range []*wsConn{a, c, late} {
+		if f := take(t, x); f == nil || f.Kind != wire.DeltaFrame || f.Seq != 2 || len(f.Nodes) != 1 || f.Nodes[0].Position.Y != 5 {
+			t.Fatalf("delta: %+v", f)
+		}
+	}
+	// A client that did not take its frame misses the next: it is marked
+	// for a full frame, which it gets at the tick after.
+	moved2 := nodesAt(0, 3)
+	moved2[0].Position.Y = 1
+	b.pos = &wire.Positions{Step: 3, Nodes: moved2}
+	h.tick(now.Add(3 * time.Millisecond)) // a, c take it; late does not
+	take(t, a)
+	take(t, c)
+	moved3 := nodesAt(0, 3)
+	moved3[0].Position.Y = 2
+	b.pos = &wire.Positions{Step: 4, Nodes: moved3}
+	h.tick(now.Add(4 * time.Millisecond)) // late's mailbox still full: replaced
+	if f := take(t, a); f == nil || f.Seq != 4 || f.Kind != wire.DeltaFrame {
+		t.Fatalf("steady client at seq 4: %+v", f)
+	}
+	if f := take(t, late); f == nil || f.Seq != 4 {
+		t.Fatalf("lagging client's mailbox: %+v", f)
+	}
+	h.tick(now.Add(5 * time.Millisecond)) // no new state: the lagging one catches up
+	if f := take(t, late); f == nil || f.Kind != wire.FullFrame || f.Seq != 4 {
+		t.Fatalf("catch-up frame: %+v", f)
+	}
+	if f := take(t, a); f != nil {
+		t.Fatalf("steady client got %+v", f)
+	}
+	// A node goes: everyone gets the next state whole.
+	b.pos = &wire.Positions{Step: 5, Nodes: moved3[:2]}
+	h.tick(now.Add(6 * time.Millisecond))
+	for _, x := range []*wsConn{a, c, late} {
+		if f := take(t, x); f == nil || f.Kind != wire.FullFrame || f.Seq != 5 || len(f.Nodes) != 2 {
+			t.Fatalf("after a removal: %+v", f)
+		}
+	}
+}
