@@ -303,10 +303,11 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to ten seconds.
+// waitFor polls cond for up to thirty seconds (CI machines are slow, the
+// race detector slower).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
