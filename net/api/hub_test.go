@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -109,5 +110,36 @@ func TestHubSequenceNumbers(t *testing.T) {
 		if f := take(t, x); f == nil || f.Kind != wire.FullFrame || f.Seq != 5 || len(f.Nodes) != 2 {
 			t.Fatalf("after a removal: %+v", f)
 		}
+	}
+}
+
+// BenchmarkHubTick measures one hub tick for a graph whose every node
+// moved, with 8 subscribers: the diff, one delta encoding, 8 mailboxes.
+func BenchmarkHubTick(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			be := &positionsBackend{pos: &wire.Positions{Step: 1, Nodes: nodesAt(0, n)}}
+			h := newHub(be, nil)
+			conns := make([]*wsConn, 8)
+			for i := range conns {
+				conns[i] = testConn()
+				h.subscribePositions(conns[i], "g")
+			}
+			now := time.Now()
+			h.tick(now)
+			frames := [2]*wire.Positions{{Nodes: nodesAt(1, n)}, {Nodes: nodesAt(2, n)}}
+			step := uint64(1)
+			for b.Loop() {
+				step++
+				p := frames[step%2]
+				p.Step = step
+				be.pos = p
+				for _, c := range conns {
+					c.takeFrame()
+				}
+				now = now.Add(time.Millisecond) // within the 2 s between periodic full frames
+				h.tick(now)
+			}
+		})
 	}
 }
