@@ -176,15 +176,7 @@ func (t *octree) cut(lo, hi int32, depth uint) int32 {
 		return t.cutPoint(idx, lo, hi)
 	}
 	if hi-lo <= leafSize || depth == mortonBits {
-		var m float32
-		var c vec3
-		for k := lo; k < hi; k++ {
-			w := t.smass[k]
-			m += w
-			for a := range 3 {
-				c[a] += w * t.spos[k][a]
-			}
-		}
+		m, c := t.massOf(lo, hi)
 		cl := &t.cells[idx]
 		cl.mass, cl.com, cl.hi = m, c.scale(1/m), hi
 		cl.point = depth == mortonBits
@@ -225,15 +217,7 @@ func (t *octree) cutPoint(idx, lo, hi int32) int32 {
 		end := min(start+leafSize, hi)
 		leaf := int32(len(t.cells))
 		t.cells = append(t.cells, cell{size2: t.cells[idx].size2, lo: start, hi: end, point: true})
-		var lm float32
-		var lc vec3
-		for k := start; k < end; k++ {
-			w := t.smass[k]
-			lm += w
-			for a := range 3 {
-				lc[a] += w * t.spos[k][a]
-			}
-		}
+		lm, lc := t.massOf(start, end)
 		cl := &t.cells[leaf]
 		cl.mass, cl.com, cl.next = lm, lc.scale(1/lm), int32(len(t.cells))
 		t.leaves = append(t.leaves, leaf)
@@ -246,6 +230,19 @@ func (t *octree) cutPoint(idx, lo, hi int32) int32 {
 	cl.mass, cl.com, cl.point = m, c.scale(1/m), true
 	cl.next = int32(len(t.cells))
 	return idx
+}
+
+// massOf returns the total mass of sorted bodies lo..hi and the sum of
+// their mass-weighted positions.
+func (t *octree) massOf(lo, hi int32) (m float32, weighted vec3) {
+	for k := lo; k < hi; k++ {
+		w := t.smass[k]
+		m += w
+		for a := range 3 {
+			weighted[a] += w * t.spos[k][a]
+		}
+	}
+	return m, weighted
 }
 
 // searchRun returns how many leading codes have octant oct at shift.
