@@ -1,0 +1,98 @@
+// Package window opens the GLFW window and OpenGL ES 3.1 context that the
+// desktop app, the screenshot mode and the GL tests draw into. On Linux the
+// context comes through EGL, the only way Gio draws with GLFW there; on
+// Windows through WGL's ES profile.
+package window
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/go-gl/glfw/v3.3/glfw"
+
+	"visionflow/internal/gles"
+)
+
+// Options describe a window.
+type Options struct {
+	Width, Height int
+	Title         string
+	Hidden        bool // for screenshots and tests
+	Samples       int  // multisample antialiasing; 0 for none
+	VSync         bool
+}
+
+// Window is an open window with a current GL context. All its methods run
+// on the thread that opened it.
+type Window struct {
+	W    *glfw.Window
+	Info gles.Info
+}
+
+var initOnce struct {
+	sync.Once
+	err error
+}
+
+// ErrNoDisplay says there is no display to open a window on.
+var ErrNoDisplay = errors.New("no display")
+
+// Open creates the window and makes its context current on the calling
+// thread, which must be locked to its OS thread.
+func Open(o Options) (*Window, error) {
+	initOnce.Do(func() {
+		if err := glfw.Init(); err != nil {
+			initOnce.err = fmt.Errorf("%w: %v", ErrNoDisplay, err)
+		}
+	})
+	if initOnce.err != nil {
+		return nil, initOnce.err
+	}
+	glfw.DefaultWindowHints()
+	hints()
+	glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLESAPI)
+	glfw.WindowHint(glfw.ContextVersionMajor, 3)
+	glfw.WindowHint(glfw.ContextVersionMinor, 1)
+	glfw.WindowHint(glfw.SRGBCapable, glfw.True) // Gio assumes an sRGB back buffer
+	glfw.WindowHint(glfw.DepthBits, 24)
+	glfw.WindowHint(glfw.Samples, o.Samples)
+	glfw.WindowHint(glfw.ScaleToMonitor, glfw.True)
+	if o.Hidden {
+		glfw.WindowHint(glfw.Visible, glfw.False)
+	}
+	w, err := glfw.CreateWindow(o.Width, o.Height, o.Title, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create an OpenGL ES 3.1 window: %w", err)
+	}
+	w.MakeContextCurrent()
+	if o.VSync {
+		glfw.SwapInterval(1)
+	} else {
+		glfw.SwapInterval(0)
+	}
+	info, err := gles.Init()
+	if err != nil {
+		w.Destroy()
+		return nil, err
+	}
+	return &Window{W: w, Info: info}, nil
+}
+
+// FramebufferSize is the drawable size in pixels (HiDPI aware).
+func (w *Window) FramebufferSize() (int, int) { return w.W.GetFramebufferSize() }
+
+// Scale is the content scale: pixels per device-independent unit.
+func (w *Window) Scale() float32 {
+	x, _ := w.W.GetContentScale()
+	if x <= 0 {
+		return 1
+	}
+	return x
+}
+
+// Close destroys the window.
+func (w *Window) Close() { w.W.Destroy() }
+
+// Terminate ends GLFW; after it no window can be opened.
+func Terminate() { glfw.Terminate() }
