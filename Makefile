@@ -10,9 +10,14 @@ ARGS    ?=
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
-# Debian packages: unzip/curl to fetch Go when missing, gcc for the race
-# detector and cgo.
-DEBS := ca-certificates curl unzip gcc libc6-dev
+# Debian packages: unzip/curl to fetch Go when missing, gcc for cgo and the
+# race detector, GLFW's and OpenGL ES's headers for the desktop window,
+# Xvfb and Mesa to run the GL tests without a GPU or a display.
+DEBS := ca-certificates curl unzip gcc libc6-dev pkg-config \
+	libgl1-mesa-dev libegl1-mesa-dev libgles2-mesa-dev libx11-dev libx11-xcb-dev \
+	libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
+	libxkbcommon-x11-dev libwayland-dev libvulkan-dev libffi-dev \
+	xvfb xauth libgl1-mesa-dri
 
 .PHONY: all deps build run test race nogui bench lint fuzz fuzz-corpus dist clean
 
@@ -36,8 +41,9 @@ run: build
 
 test: deps lint race nogui
 
+# Every test, the GL ones in a virtual X server with Mesa's software GL.
 race:
-	$(GO) test -race -count=1 ./...
+	xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -race -count=1 ./...
 
 # The server must build without cgo, GL or Gio.
 nogui:
@@ -50,9 +56,9 @@ lint:
 # Every fuzz target for FUZZTIME (default 10s); found inputs stay in testdata/.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
-		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+		for t in $$(xvfb-run -a $(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$t"; \
-			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			xvfb-run -a $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
 
@@ -71,7 +77,7 @@ fuzz-corpus:
 # (d3-force-3d, ngraph.forcelayout) come from the npm registry.
 bench: deps
 	cd bench/anchors && npm ci --no-audit --no-fund --silent
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
+	xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
 
 # A Linux archive: binary, desktop entry, icon, installer.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
