@@ -1,6 +1,7 @@
-// Package render will draw graphs with OpenGL (instanced nodes, edges,
-// picking, camera) under a Gio overlay for panels and labels. It is not
-// built yet (see the README's status table); it is the only place besides
-// the GPU physics and the desktop start-up where GL, GLFW and Gio may be
-// imported.
+// Package render draws graphs with OpenGL ES 3.1: nodes as one instanced,
+// lit mesh (shaped, sized and coloured per node, with an optional hologram
+// shell), edges as camera-facing ribbons, and an id buffer for picking. It
+// reads node positions from a GPU buffer — the GPU physics' own, or one it
+// fills from the CPU engine or a remote stream — so a GPU layout never
+// round-trips through the CPU to be drawn. It runs on the GL thread only.
 package render

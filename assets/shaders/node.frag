@@ -1,0 +1,41 @@
+// Lit nodes: a light PBR model (metalness, roughness), an ambient and an
+// environment term, and the hologram shell when enabled. Colours are
+// linear; the sRGB back buffer encodes them.
+in vec3 vWorld;
+in vec3 vNormal;
+in vec4 vColor;
+flat in uint vFlags;
+out vec4 outColor;
+
+uniform vec3 uEye;
+uniform vec3 uLightDir;
+uniform float uAmbient, uDirectional, uEnvironment, uMetalness, uRoughness, uOpacity, uTime;
+uniform bool uHologram;
+
+const uint flagPinned = 1u, flagSelected = 2u, flagHovered = 4u, flagAgent = 8u;
+
+void main() {
+	vec3 n = normalize(vNormal);
+	vec3 v = normalize(uEye - vWorld);
+	vec3 l = normalize(uLightDir);
+	vec3 h = normalize(l + v);
+	vec3 base = vColor.rgb;
+	vec3 f0 = mix(vec3(0.04), base, uMetalness);
+	float shininess = exp2(10.0 * (1.0 - uRoughness) + 1.0);
+	float ndl = max(dot(n, l), 0.0);
+	vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - max(dot(n, v), 0.0), 5.0);
+	vec3 diffuse = base * (1.0 - uMetalness) * ndl;
+	vec3 spec = fresnel * pow(max(dot(n, h), 0.0), shininess) * (shininess + 8.0) / 25.0 * ndl;
+	vec3 c = (diffuse + spec) * uDirectional + base * uAmbient * 0.5 + fresnel * uEnvironment * 0.3;
+	float alpha = uOpacity * vColor.a;
+	if (uHologram) {
+		// A glowing rim and bands that drift upwards.
+		float rim = pow(1.0 - max(dot(n, v), 0.0), 2.0);
+		float bands = 0.5 + 0.5 * sin(vWorld.y * 1.5 - uTime * 3.0);
+		c += base * rim * (0.6 + 0.8 * bands);
+	}
+	if ((vFlags & flagSelected) != 0u) c = mix(c, vec3(1.0, 0.85, 0.2), 0.5);
+	else if ((vFlags & flagHovered) != 0u) c = mix(c, vec3(1.0), 0.3);
+	if ((vFlags & flagPinned) != 0u) c *= 0.75;
+	outColor = vec4(c, alpha);
+}

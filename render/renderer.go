@@ -1,0 +1,381 @@
+package render
+
+import (
+	"fmt"
+	"math"
+
+	gl "github.com/go-gl/gl/v3.1/gles2"
+	"github.com/go-gl/mathgl/mgl32"
+
+	"visionflow/assets"
+	"visionflow/internal/gles"
+	"visionflow/render/view"
+)
+
+// Node flags, as in assets/shaders/node.frag.
+const (
+	FlagPinned   = 1
+	FlagSelected = 2
+	FlagHovered  = 4
+	FlagAgent    = 8
+)
+
+// Shapes a node can have.
+const (
+	ShapeSphere = iota
+	ShapeCube
+	ShapeOctahedron
+)
+
+// Style is how one node looks.
+type Style struct {
+	Color [4]uint8 // sRGB, as settings give colours
+	Size  float32  // times nodes.nodeSize
+	Flags uint32
+	Shape uint32
+}
+
+// Edge joins two slots of the position buffer.
+type Edge struct {
+	A, B  uint32
+	Width float32 // layout units
+}
+
+// Settings are the look of the whole scene (from the settings tree).
+type Settings struct {
+	Background                        [3]uint8 // sRGB
+	NodeSize, Metalness, Roughness    float32
+	Opacity                           float32
+	Quality                           int // 0 low, 1 medium, 2 high
+	Hologram                          bool
+	Ambient, Directional, Environment float32
+	EdgeColor                         [3]uint8
+	EdgeOpacity                       float32
+	Arrows                            bool
+}
+
+// Frame is one frame to draw.
+type Frame struct {
+	Camera        view.Camera
+	Width, Height int
+	Time          float32
+	Positions     uint32 // buffer of vec4 per slot (xyz, mass)
+	Settings      Settings
+}
+
+type mesh struct {
+	vbo, ibo uint32
+	count    int32
+}
+
+// Renderer draws one scene. GL thread only.
+type Renderer struct {
+	node, edge, pick, expand *gles.Program
+	meshes                   [3]mesh // by quality
+	quad                     uint32
+	vao                      uint32
+	styles, edges, ends, own uint32
+	slots, nEdges            int
+	ownCap                   int
+
+	pickFBO, pickTex, pickDepth uint32
+	pickW, pickH                int
+}
+
+// New builds the programs and meshes.
+func New() (*Renderer, error) {
+	r := &Renderer{}
+	var err error
+	if r.node, err = gles.RenderProgram(gles.ES310, "node", assets.Shader("node.vert"), assets.Shader("node.frag"), nil); err != nil {
+		return nil, err
+	}
+	if r.edge, err = gles.RenderProgram(gles.ES310, "edge", assets.Shader("edge.vert"), assets.Shader("edge.frag"), nil); err != nil {
+		return nil, err
+	}
+	if r.pick, err = gles.RenderProgram(gles.ES310, "pick", assets.Shader("pick.vert"), assets.Shader("pick.frag"), nil); err != nil {
+		return nil, err
+	}
+	if r.expand, err = gles.ComputeProgram(gles.ES310, "edge_expand", assets.Shader("edge_expand.comp"), nil); err != nil {
+		return nil, err
+	}
+	for q, level := range []int{1, 2, 3} {
+		verts, idx := icosphere(level)
+		m := &r.meshes[q]
+		gl.GenBuffers(1, &m.vbo)
+		gl.BindBuffer(gl.ARRAY_BUFFER, m.vbo)
+		gl.BufferData(gl.ARRAY_BUFFER, len(verts)*12, gl.Ptr(verts), gl.STATIC_DRAW)
+		gl.GenBuffers(1, &m.ibo)
+		gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, m.ibo)
+		gl.BufferData(gl.ELEMENT_ARRAY_BUFFER, len(idx)*4, gl.Ptr(idx), gl.STATIC_DRAW)
+		m.count = int32(len(idx))
+	}
+	quad := []float32{0, -1, 1, -1, 0, 1, 1, 1}
+	gl.GenBuffers(1, &r.quad)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.quad)
+	gl.BufferData(gl.ARRAY_BUFFER, len(quad)*4, gl.Ptr(quad), gl.STATIC_DRAW)
+	gl.GenVertexArrays(1, &r.vao)
+	for _, b := range []*uint32{&r.styles, &r.edges, &r.ends, &r.own} {
+		gl.GenBuffers(1, b)
+	}
+	gl.BindBuffer(gl.ARRAY_BUFFER, 0)
+	gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, 0)
+	if err := gles.Check("creating the renderer"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SetScene uploads what the nodes look like and the edges. Slots index the
+// position buffer.
+func (r *Renderer) SetScene(styles []Style, edges []Edge) {
+	packed := make([]uint32, 4*len(styles))
+	for i, s := range styles {
+		c := s.Color
+		packed[4*i] = uint32(c[0]) | uint32(c[1])<<8 | uint32(c[2])<<16 | uint32(c[3])<<24
+		packed[4*i+1] = math.Float32bits(s.Size)
+		packed[4*i+2] = s.Flags
+		packed[4*i+3] = s.Shape
+	}
+	upload(gl.ARRAY_BUFFER, r.styles, packed)
+	e := make([]uint32, 4*len(edges))
+	for i, x := range edges {
+		e[4*i], e[4*i+1], e[4*i+2] = x.A, x.B, math.Float32bits(x.Width)
+	}
+	upload(gl.SHADER_STORAGE_BUFFER, r.edges, e)
+	gl.BindBuffer(gl.SHADER_STORAGE_BUFFER, r.ends)
+	gl.BufferData(gl.SHADER_STORAGE_BUFFER, max(32*len(edges), 32), nil, gl.DYNAMIC_COPY)
+	r.slots, r.nEdges = len(styles), len(edges)
+}
+
+func upload(target, buf uint32, data []uint32) {
+	gl.BindBuffer(target, buf)
+	if len(data) == 0 {
+		gl.BufferData(target, 16, nil, gl.DYNAMIC_DRAW)
+		return
+	}
+	gl.BufferData(target, len(data)*4, gl.Ptr(data), gl.DYNAMIC_DRAW)
+}
+
+// UploadPositions fills the renderer's own position buffer (for the CPU
+// engine and remote streams) and returns it.
+func (r *Renderer) UploadPositions(pos [][4]float32) uint32 {
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.own)
+	if len(pos) > r.ownCap {
+		r.ownCap = len(pos) + len(pos)/4
+		gl.BufferData(gl.ARRAY_BUFFER, r.ownCap*16, nil, gl.STREAM_DRAW)
+	}
+	if len(pos) > 0 {
+		gl.BufferSubData(gl.ARRAY_BUFFER, 0, len(pos)*16, gl.Ptr(pos))
+	}
+	return r.own
+}
+
+// linear converts an sRGB colour to linear light.
+func linear(c uint8) float32 {
+	v := float64(c) / 255
+	if v <= 0.04045 {
+		return float32(v / 12.92)
+	}
+	return float32(math.Pow((v+0.055)/1.055, 2.4))
+}
+
+// state puts the GL state this renderer needs; Gio restores only what it
+// tracks, so depth, culling and scissor are set here each frame.
+func (r *Renderer) state(f *Frame) {
+	gl.Viewport(0, 0, int32(f.Width), int32(f.Height))
+	gl.Disable(gl.SCISSOR_TEST)
+	gl.Enable(gl.DEPTH_TEST)
+	gl.DepthFunc(gl.LESS)
+	gl.DepthMask(true)
+	gl.Enable(gl.CULL_FACE)
+	gl.CullFace(gl.BACK)
+	gl.FrontFace(gl.CCW)
+}
+
+func (r *Renderer) matrices(p *gles.Program, f *Frame) {
+	view := f.Camera.View()
+	proj := f.Camera.Projection(float32(f.Width) / float32(max(f.Height, 1)))
+	gl.UniformMatrix4fv(p.Uniform("uView"), 1, false, &view[0])
+	gl.UniformMatrix4fv(p.Uniform("uProj"), 1, false, &proj[0])
+}
+
+// bindNodes sets up the node attributes: the mesh, then per instance the
+// position (from the frame's buffer) and the style.
+func (r *Renderer) bindNodes(f *Frame, m *mesh) {
+	gl.BindVertexArray(r.vao)
+	gl.BindBuffer(gl.ARRAY_BUFFER, m.vbo)
+	gl.EnableVertexAttribArray(0)
+	gl.VertexAttribPointer(0, 3, gl.FLOAT, false, 12, nil)
+	gl.VertexAttribDivisor(0, 0)
+	gl.BindBuffer(gl.ARRAY_BUFFER, f.Positions)
+	gl.EnableVertexAttribArray(1)
+	gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 16, nil)
+	gl.VertexAttribDivisor(1, 1)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
+	gl.EnableVertexAttribArray(2)
+	gl.VertexAttribIPointer(2, 4, gl.UNSIGNED_INT, 16, nil)
+	gl.VertexAttribDivisor(2, 1)
+	gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, m.ibo)
+}
+
+// Draw clears to the background and draws edges, then nodes.
+func (r *Renderer) Draw(f *Frame) error {
+	s := &f.Settings
+	r.state(f)
+	gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+	gl.ClearColor(linear(s.Background[0]), linear(s.Background[1]), linear(s.Background[2]), 1)
+	gl.Clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT)
+	if r.slots == 0 {
+		return gles.Check("drawing an empty scene")
+	}
+	gl.Enable(gl.BLEND)
+	gl.BlendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA)
+
+	if r.nEdges > 0 {
+		// Edge ends from the positions, then the ribbons.
+		gl.UseProgram(r.expand.ID)
+		gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 0, f.Positions)
+		gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 1, r.edges)
+		gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 2, r.ends)
+		gl.Uniform1ui(r.expand.Uniform("uEdges"), uint32(r.nEdges))
+		gl.DispatchCompute(uint32((r.nEdges+63)/64), 1, 1)
+		gl.MemoryBarrier(gl.VERTEX_ATTRIB_ARRAY_BARRIER_BIT)
+		gl.UseProgram(r.edge.ID)
+		r.matrices(r.edge, f)
+		gl.Uniform4f(r.edge.Uniform("uColor"), linear(s.EdgeColor[0]), linear(s.EdgeColor[1]), linear(s.EdgeColor[2]), s.EdgeOpacity)
+		gl.Uniform1i(r.edge.Uniform("uArrows"), boolInt(s.Arrows))
+		gl.BindVertexArray(r.vao)
+		gl.BindBuffer(gl.ARRAY_BUFFER, r.quad)
+		gl.EnableVertexAttribArray(0)
+		gl.VertexAttribPointer(0, 2, gl.FLOAT, false, 8, nil)
+		gl.VertexAttribDivisor(0, 0)
+		gl.BindBuffer(gl.ARRAY_BUFFER, r.ends)
+		gl.EnableVertexAttribArray(1)
+		gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 32, nil)
+		gl.VertexAttribDivisor(1, 1)
+		gl.EnableVertexAttribArray(2)
+		gl.VertexAttribPointer(2, 4, gl.FLOAT, false, 32, gl.PtrOffset(16))
+		gl.VertexAttribDivisor(2, 1)
+		gl.Disable(gl.CULL_FACE)
+		gl.DepthMask(s.EdgeOpacity >= 1)
+		gl.DrawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, int32(r.nEdges))
+		gl.DepthMask(true)
+		gl.Enable(gl.CULL_FACE)
+	}
+
+	m := &r.meshes[min(max(s.Quality, 0), 2)]
+	gl.UseProgram(r.node.ID)
+	r.matrices(r.node, f)
+	eye := f.Camera.Eye()
+	// The key light comes from above and behind the viewer.
+	light := eye.Sub(f.Camera.Target).Normalize().Add(mgl32.Vec3{0, 0.6, 0}).Normalize()
+	gl.Uniform3f(r.node.Uniform("uEye"), eye[0], eye[1], eye[2])
+	gl.Uniform3f(r.node.Uniform("uLightDir"), light[0], light[1], light[2])
+	for name, v := range map[string]float32{"uNodeSize": s.NodeSize, "uAmbient": s.Ambient, "uDirectional": s.Directional,
+		"uEnvironment": s.Environment, "uMetalness": s.Metalness, "uRoughness": s.Roughness, "uOpacity": s.Opacity, "uTime": f.Time} {
+		gl.Uniform1f(r.node.Uniform(name), v)
+	}
+	gl.Uniform1i(r.node.Uniform("uHologram"), boolInt(s.Hologram))
+	r.bindNodes(f, m)
+	gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
+	r.unbind()
+	return gles.Check("drawing the graph")
+}
+
+func (r *Renderer) unbind() {
+	for a := range uint32(3) {
+		gl.VertexAttribDivisor(a, 0)
+		gl.DisableVertexAttribArray(a)
+	}
+	gl.BindVertexArray(0)
+	gl.BindBuffer(gl.ARRAY_BUFFER, 0)
+	gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, 0)
+	gl.UseProgram(0)
+	gl.Disable(gl.BLEND)
+	gl.Disable(gl.DEPTH_TEST)
+	gl.Disable(gl.CULL_FACE)
+}
+
+func boolInt(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Pick returns the slot of the node drawn at window pixel (x, y) (origin
+// top left), drawing node ids into an offscreen buffer.
+func (r *Renderer) Pick(f *Frame, x, y int) (slot int, ok bool, err error) {
+	if r.slots == 0 || x < 0 || y < 0 || x >= f.Width || y >= f.Height {
+		return 0, false, nil
+	}
+	if err := r.pickTarget(f.Width, f.Height); err != nil {
+		return 0, false, err
+	}
+	r.state(f)
+	gl.BindFramebuffer(gl.FRAMEBUFFER, r.pickFBO)
+	zero := [4]uint32{}
+	gl.ClearBufferuiv(gl.COLOR, 0, &zero[0])
+	gl.Clear(gl.DEPTH_BUFFER_BIT)
+	gl.UseProgram(r.pick.ID)
+	r.matrices(r.pick, f)
+	gl.Uniform1f(r.pick.Uniform("uNodeSize"), f.Settings.NodeSize)
+	m := &r.meshes[0]
+	r.bindNodes(f, m)
+	gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
+	var px [4]uint32
+	gl.ReadPixels(int32(x), int32(f.Height-1-y), 1, 1, gl.RGBA_INTEGER, gl.UNSIGNED_INT, gl.Ptr(&px[0]))
+	r.unbind()
+	gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+	if err := gles.Check("picking"); err != nil {
+		return 0, false, err
+	}
+	if px[0] == 0 {
+		return 0, false, nil
+	}
+	return int(px[0] - 1), true, nil
+}
+
+func (r *Renderer) pickTarget(w, h int) error {
+	if r.pickFBO != 0 && r.pickW == w && r.pickH == h {
+		return nil
+	}
+	if r.pickFBO == 0 {
+		gl.GenFramebuffers(1, &r.pickFBO)
+		gl.GenTextures(1, &r.pickTex)
+		gl.GenRenderbuffers(1, &r.pickDepth)
+	}
+	gl.BindTexture(gl.TEXTURE_2D, r.pickTex)
+	gl.TexImage2D(gl.TEXTURE_2D, 0, gl.R32UI, int32(w), int32(h), 0, gl.RED_INTEGER, gl.UNSIGNED_INT, nil)
+	gl.TexParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST)
+	gl.TexParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST)
+	gl.BindRenderbuffer(gl.RENDERBUFFER, r.pickDepth)
+	gl.RenderbufferStorage(gl.RENDERBUFFER, gl.DEPTH_COMPONENT24, int32(w), int32(h))
+	gl.BindFramebuffer(gl.FRAMEBUFFER, r.pickFBO)
+	gl.FramebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, r.pickTex, 0)
+	gl.FramebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, r.pickDepth)
+	status := gl.CheckFramebufferStatus(gl.FRAMEBUFFER)
+	gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+	gl.BindTexture(gl.TEXTURE_2D, 0)
+	if status != gl.FRAMEBUFFER_COMPLETE {
+		return fmt.Errorf("picking framebuffer incomplete: 0x%x", status)
+	}
+	r.pickW, r.pickH = w, h
+	return nil
+}
+
+// ReadPixels returns the window's pixels, top row first (RGBA, sRGB).
+func ReadPixels(w, h int) []byte {
+	gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+	px := make([]byte, w*h*4)
+	gl.ReadPixels(0, 0, int32(w), int32(h), gl.RGBA, gl.UNSIGNED_BYTE, gl.Ptr(px))
+	row := w * 4
+	tmp := make([]byte, row)
+	for y := 0; y < h/2; y++ {
+		a, b := px[y*row:(y+1)*row], px[(h-1-y)*row:(h-y)*row]
+		copy(tmp, a)
+		copy(a, b)
+		copy(b, tmp)
+	}
+	return px
+}
