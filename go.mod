@@ -13,6 +13,7 @@ require (
 
 require (
 	gioui.org v0.10.3 // indirect
+	gioui.org/shader v1.0.9 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-gl/mathgl v1.2.0 // indirect
 	github.com/go-text/typesetting v0.3.5 // indirect

@@ -4,10 +4,15 @@ package main
 
 import (
 	"os"
+	"runtime"
 
 	"visionflow/app"
 )
 
+// The desktop window must live on the main OS thread (macOS insists, and
+// GLFW's event handling expects it everywhere): main runs there.
+func init() { runtime.LockOSThread() }
+
 func main() {
-	os.Exit(app.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(app.Main(os.Args[1:], os.Stdout, os.Stderr, window))
 }

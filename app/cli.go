@@ -19,9 +19,21 @@ import (
 	"visionflow/net/client"
 )
 
+// Window is the desktop front end: it opens a window on cfg's session (a
+// local server it starts, or the host of cfg.Join) and returns when the
+// window closes or ctx ends. It must be called on the main OS thread. It
+// returns an error wrapping ErrNoWindow when no window can be opened here,
+// having started nothing.
+type Window func(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error
+
+// ErrNoWindow says a window could not be opened: no display, or no OpenGL
+// ES 3.1 context.
+var ErrNoWindow = errors.New("no desktop window")
+
 // Main runs the visionflow command with the given arguments (without the
-// program name) and returns its exit code.
-func Main(args []string, stdout, stderr io.Writer) int {
+// program name) and returns its exit code. window is the desktop front end
+// of builds that have one, else nil.
+func Main(args []string, stdout, stderr io.Writer, window Window) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
@@ -32,7 +44,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case len(args) > 0 && args[0] == "import":
 		err = runImport(ctx, args[1:], stdout, stderr)
 	default:
-		err = runServer(ctx, args, stdout, stderr)
+		err = runServer(ctx, args, stdout, stderr, window)
 	}
 	switch {
 	case err == nil:
@@ -51,7 +63,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer, window Window) error {
 	cfg, err := parseRun(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -61,11 +73,22 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	if !cfg.Headless {
-		if reason := noDisplay(); reason != "" {
-			log.Info(reason + "; running headless")
-		} else {
-			log.Info("this build has no desktop window yet (see README, feature status); running headless")
+		// --join and --screenshot are nothing without a window; a plain
+		// start falls back to the headless server and says why.
+		needed := cfg.Join != "" || cfg.Screenshot != ""
+		var err error
+		switch reason := noDisplay(); {
+		case window == nil:
+			err = fmt.Errorf("%w: this build has none (it was built with -tags nogui)", ErrNoWindow)
+		case reason != "":
+			err = fmt.Errorf("%w: %s (on a server, use xvfb-run for screenshots)", ErrNoWindow, reason)
+		default:
+			err = window(ctx, cfg, stdout, log)
 		}
+		if needed || !errors.Is(err, ErrNoWindow) {
+			return err
+		}
+		log.Warn(err.Error() + "; running headless")
 	}
 	srv, err := Start(ctx, cfg, nil, log)
 	if err != nil {
@@ -134,7 +157,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	base := strings.TrimSuffix(filepath.Base(filepath.Clean(source)), filepath.Ext(source))
 	if *id == "" {
-		*id = slug(base)
+		*id = Slug(base)
 	}
 	if *name == "" {
 		*name = imp.Name
@@ -195,8 +218,8 @@ func importThrough(ctx context.Context, url, logseq, jsonFile string, info graph
 	return nil
 }
 
-// slug turns a file name into a graph id.
-func slug(s string) string {
+// Slug turns a file or folder name into a graph id.
+func Slug(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
 		switch {

@@ -3,6 +3,10 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +22,7 @@ func TestImportCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "vf.db")
 	docs := testenv.LogseqDocs(t)
 	var out, errOut bytes.Buffer
-	if code := Main([]string{"import", "--logseq", docs, "--db", db}, &out, &errOut); code != 0 {
+	if code := Main([]string{"import", "--logseq", docs, "--db", db}, &out, &errOut, nil); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), `into graph "logseq-docs"`) || !strings.Contains(out.String(), "837 nodes, 1426 edges") {
@@ -31,12 +35,12 @@ func TestImportCommand(t *testing.T) {
 	// The same id again is refused with advice, and --replace replaces.
 	out.Reset()
 	errOut.Reset()
-	if code := Main([]string{"import", "--logseq", docs, "--db", db}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "add --replace") {
+	if code := Main([]string{"import", "--logseq", docs, "--db", db}, &out, &errOut, nil); code != 1 || !strings.Contains(errOut.String(), "add --replace") {
 		t.Errorf("second import: exit %d, %q", code, errOut.String())
 	}
 	json := filepath.Join(t.TempDir(), "small.json")
 	os.WriteFile(json, []byte(`{"nodes": [{"id": "a"}, {"id": "b"}], "links": [{"source": "a", "target": "b"}]}`), 0o644)
-	if code := Main([]string{"import", "--json", json, "--graph", "logseq-docs", "--replace", "--db", db}, &out, &errOut); code != 0 {
+	if code := Main([]string{"import", "--json", json, "--graph", "logseq-docs", "--replace", "--db", db}, &out, &errOut, nil); code != 0 {
 		t.Fatalf("replace: exit %d: %s", code, errOut.String())
 	}
 	st, err := store.Open(context.Background(), db, store.Options{})
@@ -54,12 +58,12 @@ func TestImportCommand(t *testing.T) {
 		{"import", "--logseq", docs, "--json", json, "--db", db},
 	} {
 		errOut.Reset()
-		if code := Main(bad, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "exactly one of --logseq DIR or --json FILE") {
+		if code := Main(bad, &out, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "exactly one of --logseq DIR or --json FILE") {
 			t.Errorf("%v: exit %d, %q", bad, code, errOut.String())
 		}
 	}
 	errOut.Reset()
-	if code := Main([]string{"import", "--json", "/nonexistent.json", "--db", db}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no such file") {
+	if code := Main([]string{"import", "--json", "/nonexistent.json", "--db", db}, &out, &errOut, nil); code != 1 || !strings.Contains(errOut.String(), "no such file") {
 		t.Errorf("missing file: exit %d, %q", code, errOut.String())
 	}
 }
@@ -77,7 +81,7 @@ func TestServerFlagsAreChecked(t *testing.T) {
 		{[]string{"--nope"}, "flag provided but not defined: -nope"},
 	} {
 		var out, errOut bytes.Buffer
-		if code := Main(tc.args, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), tc.want) {
+		if code := Main(tc.args, &out, &errOut, nil); code == 0 || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%v: exit %d, %q", tc.args, code, errOut.String())
 		}
 	}
@@ -87,7 +91,7 @@ func TestServerRefusesABusyAddress(t *testing.T) {
 	s := startServer(t, filepath.Join(t.TempDir(), "a.db"))
 	defer s.Close()
 	var out, errOut bytes.Buffer
-	code := Main([]string{"--headless", "--db", filepath.Join(t.TempDir(), "b.db"), "--addr", s.Addr.String()}, &out, &errOut)
+	code := Main([]string{"--headless", "--db", filepath.Join(t.TempDir(), "b.db"), "--addr", s.Addr.String()}, &out, &errOut, nil)
 	if code != 1 || !strings.Contains(errOut.String(), "the address is in use (is another VisionFlow running?)") {
 		t.Errorf("exit %d, %q", code, errOut.String())
 	}
@@ -95,8 +99,8 @@ func TestServerRefusesABusyAddress(t *testing.T) {
 
 func TestSlug(t *testing.T) {
 	for in, want := range map[string]string{"logseq-docs": "logseq-docs", "My Notes!": "my-notes", "ÜÜ": "imported", "a..b": "a..b"} {
-		if got := slug(in); got != want {
-			t.Errorf("slug(%q) = %q, want %q", in, got, want)
+		if got := Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -126,7 +130,11 @@ func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut)
+		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut,
+			func(context.Context, Config, io.Writer, *slog.Logger) error {
+				t.Error("the window was tried without a display")
+				return nil
+			})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "serving http://127.0.0.1:") {
@@ -139,7 +147,74 @@ func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(errOut.String(), "no display found ($DISPLAY and $WAYLAND_DISPLAY are not set); running headless") {
-		t.Errorf("stderr %q", errOut.String())
+	if e := errOut.String(); !strings.Contains(e, "no display found ($DISPLAY and $WAYLAND_DISPLAY are not set)") || !strings.Contains(e, "running headless") {
+		t.Errorf("stderr %q", e)
+	}
+}
+
+// A display whose window cannot be made (no OpenGL ES 3.1) falls back to
+// the headless server with the window's reason; --join and --screenshot,
+// which need the window, fail instead.
+func TestWindowFailureFallsBackToHeadless(t *testing.T) {
+	t.Setenv("DISPLAY", ":99")
+	noGL := func(context.Context, Config, io.Writer, *slog.Logger) error {
+		return fmt.Errorf("%w: create an OpenGL ES 3.1 window: no such context", ErrNoWindow)
+	}
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut, noGL)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "serving http://127.0.0.1:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no serving line; stderr %q", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if e := errOut.String(); !strings.Contains(e, "no such context") || !strings.Contains(e, "running headless") {
+		t.Errorf("stderr %q", e)
+	}
+	err := runServer(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--join", "http://127.0.0.1:1"}, &out, &errOut, noGL)
+	if !errors.Is(err, ErrNoWindow) {
+		t.Errorf("--join without a window: %v", err)
+	}
+	err = runServer(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--screenshot", filepath.Join(t.TempDir(), "x.png")}, &out, &errOut, nil)
+	if err == nil || !strings.Contains(err.Error(), "-tags nogui") {
+		t.Errorf("--screenshot in a build without a window: %v", err)
+	}
+}
+
+func TestWindowFlagsAreChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--size", "big"}, "want WIDTHxHEIGHT"},
+		{[]string{"--size", "10x10"}, "from 64 to 16384"},
+		{[]string{"--engine", "quantum"}, "want auto, gpu or cpu"},
+		{[]string{"--frames", "5"}, "give --screenshot FILE too"},
+		{[]string{"--screenshot", filepath.Join(dir, "x.png"), "--frames", "-1"}, "want 1 to 100000"},
+		{[]string{"--screenshot", filepath.Join(dir, "x.jpg")}, "must end in .png"},
+		{[]string{"--screenshot", filepath.Join(dir, "missing", "x.png")}, "does not exist"},
+		{[]string{"--headless", "--join", "http://h:1"}, "cannot be combined"},
+		{[]string{"--join", "ftp://h:1"}, "want the host's base URL"},
+		{[]string{"--join", "http://h:1/api/graphs"}, "want the host's base URL"},
+		{[]string{"--join", "h:1"}, "want the host's base URL"},
+	} {
+		_, err := parseRun(append(tc.args, "--db", filepath.Join(dir, "x.db")), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	cfg, err := parseRun([]string{"--join", "http://10.0.0.2:7733/", "--size", "800X600", "--db", filepath.Join(dir, "x.db")}, io.Discard)
+	if err != nil || cfg.Join != "http://10.0.0.2:7733" || cfg.Width != 800 || cfg.Height != 600 || cfg.Frames != 3 || cfg.Engine != "auto" {
+		t.Errorf("%+v %v", cfg, err)
 	}
 }

@@ -7,9 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"visionflow/compute"
 )
 
 // DefaultAddr is where the API listens unless --addr says otherwise:
@@ -22,6 +26,18 @@ type Config struct {
 	DB       string // database file
 	Addr     string // host:port for the API
 	LogLevel slog.Level
+
+	// The desktop window.
+	Join       string // a host's base URL: show its session instead of a local one
+	Screenshot string // write a PNG of the window to this file and exit
+	Width      int    // window size in pixels
+	Height     int
+	Frames     int    // frames to draw before a screenshot
+	Engine     string // physics engine: auto, gpu or cpu
+
+	// NewEngine makes each graph's physics engine; set by the desktop
+	// front end (not a flag). Nil means the CPU engine.
+	NewEngine func() (compute.Engine, error)
 }
 
 // parseRun reads the flags of `visionflow [flags]`.
@@ -33,6 +49,11 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.DB, "db", "", "database file (default: visionflow.db in the user's data folder)")
 	fs.StringVar(&cfg.Addr, "addr", DefaultAddr, "host:port for the REST API; use 0.0.0.0:PORT to let LAN peers in")
 	level := fs.String("log-level", "info", "log verbosity: debug, info, warn or error")
+	fs.StringVar(&cfg.Join, "join", "", "open a window on another instance's session at this URL (http://HOST:PORT)")
+	fs.StringVar(&cfg.Screenshot, "screenshot", "", "draw the graph, write this PNG file and exit")
+	size := fs.String("size", "1280x800", "window size in pixels, WIDTHxHEIGHT")
+	fs.IntVar(&cfg.Frames, "frames", 0, "with --screenshot: frames to draw once the layout has settled (default 3)")
+	fs.StringVar(&cfg.Engine, "engine", "auto", "physics engine of the desktop: auto (GPU when compute shaders work), gpu or cpu")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow version\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -48,6 +69,12 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 		return cfg, err
 	}
 	if err := checkAddr(cfg.Addr); err != nil {
+		return cfg, err
+	}
+	if cfg.Width, cfg.Height, err = parseSize(*size); err != nil {
+		return cfg, err
+	}
+	if err := checkWindowFlags(&cfg); err != nil {
 		return cfg, err
 	}
 	cfg.DB, err = dbPath(cfg.DB)
@@ -75,6 +102,57 @@ func checkAddr(addr string) error {
 	}
 	if strings.ContainsAny(host, " /") {
 		return fmt.Errorf("--addr %q: %q is not a host name or IP address", addr, host)
+	}
+	return nil
+}
+
+// parseSize reads --size WIDTHxHEIGHT.
+func parseSize(s string) (w, h int, err error) {
+	a, b, ok := strings.Cut(strings.ToLower(s), "x")
+	w, errW := strconv.Atoi(a)
+	h, errH := strconv.Atoi(b)
+	if !ok || errW != nil || errH != nil {
+		return 0, 0, fmt.Errorf("--size %q: want WIDTHxHEIGHT in pixels, such as 1280x800", s)
+	}
+	if w < 64 || h < 64 || w > 16384 || h > 16384 {
+		return 0, 0, fmt.Errorf("--size %q: width and height must be from 64 to 16384 pixels", s)
+	}
+	return w, h, nil
+}
+
+// checkWindowFlags validates the flags of the desktop window.
+func checkWindowFlags(cfg *Config) error {
+	switch cfg.Engine {
+	case "auto", "gpu", "cpu":
+	default:
+		return fmt.Errorf("--engine %q: want auto, gpu or cpu", cfg.Engine)
+	}
+	if cfg.Frames < 0 || cfg.Frames > 100000 {
+		return fmt.Errorf("--frames %d: want 1 to 100000", cfg.Frames)
+	}
+	if cfg.Frames > 0 && cfg.Screenshot == "" {
+		return errors.New("--frames counts the frames of a screenshot: give --screenshot FILE too")
+	}
+	if cfg.Frames == 0 {
+		cfg.Frames = 3
+	}
+	if cfg.Headless && (cfg.Join != "" || cfg.Screenshot != "") {
+		return errors.New("--headless opens no window: it cannot be combined with --join or --screenshot")
+	}
+	if cfg.Screenshot != "" {
+		if !strings.EqualFold(filepath.Ext(cfg.Screenshot), ".png") {
+			return fmt.Errorf("--screenshot %q: the file name must end in .png", cfg.Screenshot)
+		}
+		if fi, err := os.Stat(filepath.Dir(cfg.Screenshot)); err != nil || !fi.IsDir() {
+			return fmt.Errorf("--screenshot %q: the folder %s does not exist", cfg.Screenshot, filepath.Dir(cfg.Screenshot))
+		}
+	}
+	if cfg.Join != "" {
+		u, err := url.Parse(cfg.Join)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("--join %q: want the host's base URL, such as http://192.168.1.20:7733", cfg.Join)
+		}
+		cfg.Join = u.Scheme + "://" + u.Host
 	}
 	return nil
 }

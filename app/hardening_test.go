@@ -197,7 +197,7 @@ func TestOneServerPerDatabaseAndImportsGoThroughIt(t *testing.T) {
 	s := startServer(t, db)
 	defer s.Close()
 	var out, errOut bytes.Buffer
-	code := Main([]string{"--headless", "--db", db, "--addr", "127.0.0.1:0"}, &out, &errOut)
+	code := Main([]string{"--headless", "--db", db, "--addr", "127.0.0.1:0"}, &out, &errOut, nil)
 	if code != 1 || !strings.Contains(errOut.String(), "a VisionFlow server is using this database at "+s.url) {
 		t.Errorf("second server: exit %d, %q", code, errOut.String())
 	}
@@ -205,7 +205,7 @@ func TestOneServerPerDatabaseAndImportsGoThroughIt(t *testing.T) {
 	os.WriteFile(file, []byte(`{"nodes": [{"id": "a"}, {"id": "b"}], "links": [{"source": "a", "target": "b"}]}`), 0o644)
 	out.Reset()
 	errOut.Reset()
-	if code := Main([]string{"import", "--json", file, "--graph", "viaserver", "--db", db}, &out, &errOut); code != 0 {
+	if code := Main([]string{"import", "--json", file, "--graph", "viaserver", "--db", db}, &out, &errOut, nil); code != 0 {
 		t.Fatalf("import: exit %d, %s", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "sending the import to it at "+s.url) {
@@ -217,7 +217,7 @@ func TestOneServerPerDatabaseAndImportsGoThroughIt(t *testing.T) {
 	}
 	// Replacing through the server keeps the server consistent too.
 	os.WriteFile(file, []byte(`{"nodes": [{"id": "z"}]}`), 0o644)
-	if code := Main([]string{"import", "--json", file, "--graph", "viaserver", "--replace", "--db", db}, &out, &errOut); code != 0 {
+	if code := Main([]string{"import", "--json", file, "--graph", "viaserver", "--replace", "--db", db}, &out, &errOut, nil); code != 0 {
 		t.Fatalf("replace: exit %d, %s", code, errOut.String())
 	}
 	c, err := s.c.Graph(context.Background(), "viaserver")
@@ -236,10 +236,10 @@ func TestFailedReplaceKeepsTheOldGraph(t *testing.T) {
 	os.WriteFile(good, []byte(`{"nodes": [{"id": "a"}, {"id": "b"}]}`), 0o644)
 	os.WriteFile(bad, []byte(`{"nodes": [{"id": "x", "label": "`+strings.Repeat("L", 2000)+`"}]}`), 0o644)
 	var out, errOut bytes.Buffer
-	if code := Main([]string{"import", "--json", good, "--graph", "g", "--db", db}, &out, &errOut); code != 0 {
+	if code := Main([]string{"import", "--json", good, "--graph", "g", "--db", db}, &out, &errOut, nil); code != 0 {
 		t.Fatal(errOut.String())
 	}
-	if code := Main([]string{"import", "--json", bad, "--graph", "g", "--replace", "--db", db}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "the limit is 1024") {
+	if code := Main([]string{"import", "--json", bad, "--graph", "g", "--replace", "--db", db}, &out, &errOut, nil); code != 1 || !strings.Contains(errOut.String(), "the limit is 1024") {
 		t.Errorf("bad replace: exit %d, %q", code, errOut.String())
 	}
 	s := startServer(t, db)

@@ -36,6 +36,7 @@ type layout struct {
 	reheat  atomic.Bool
 	latest  atomic.Pointer[wire.Positions]
 	rate    atomic.Uint64 // steps per second, float64 bits
+	stepMs  atomic.Uint64 // recent step time in ms, float64 bits
 	settled atomic.Bool
 
 	degree map[graph.WireID]float32 // only touched by the layout goroutine
@@ -140,7 +141,11 @@ func (l *layout) run(ctx context.Context) {
 	defer close(l.done)
 	defer func() {
 		l.drain()
+		l.sync()
 		l.publish(0)
+		if c, ok := l.engine.(interface{ Close() }); ok {
+			c.Close()
+		}
 	}()
 	l.publish(0)
 	settledFor := 0
@@ -182,6 +187,8 @@ func (l *layout) run(ctx context.Context) {
 			rate := min(1/took, maxStepRate)
 			old := math.Float64frombits(l.rate.Load())
 			l.rate.Store(math.Float64bits(0.8*old + 0.2*rate))
+			oldMs := math.Float64frombits(l.stepMs.Load())
+			l.stepMs.Store(math.Float64bits(0.8*oldMs + 0.2*took*1000))
 		}
 		l.publish(st.Step)
 		if st.MaxMove < 0.01*p.RestLength {
@@ -190,6 +197,10 @@ func (l *layout) run(ctx context.Context) {
 			settledFor = 0
 		}
 		if settledFor >= 10 {
+			// The positions rest here: publish the last step's, not the
+			// one a GPU engine had copied back so far.
+			l.sync()
+			l.publish(0)
 			l.settled.Store(true)
 			l.log.Debug("layout settled", "graph", l.graphID, "step", st.Step)
 		}
@@ -198,6 +209,14 @@ func (l *layout) run(ctx context.Context) {
 			return
 		default:
 		}
+	}
+}
+
+// sync waits for an engine that returns positions late (the GPU's) to
+// catch up with its last step.
+func (l *layout) sync() {
+	if s, ok := l.engine.(interface{ Sync() }); ok {
+		s.Sync()
 	}
 }
 
@@ -223,12 +242,15 @@ func (l *layout) publish(step uint64) {
 // stepsPerSecond is the recent stepping rate (0 while resting).
 func (l *layout) stepsPerSecond() float64 { return math.Float64frombits(l.rate.Load()) }
 
+// stepMillis is the recent time of a step.
+func (l *layout) stepMillis() float64 { return math.Float64frombits(l.stepMs.Load()) }
+
 // startLayout runs physics for a graph the session has just loaded.
 func (s *Session) startLayout(g *graph.Graph) {
 	if s.runCtx == nil {
 		return // not running (a command-line job before Run)
 	}
-	engine := compute.NewCPU(0)
+	engine := s.newEngine(g.ID)
 	bodies, springs := bodiesAndSprings(g)
 	if err := engine.Load(bodies, nil); err != nil {
 		s.log.Error("layout: cannot load graph", "graph", g.ID, "err", err)
@@ -244,6 +266,19 @@ func (s *Session) startLayout(g *graph.Graph) {
 	s.layouts[g.ID] = l
 	s.layoutMu.Unlock()
 	s.layoutsWG.Go(func() { l.run(ctx) })
+}
+
+// newEngine makes a graph's physics engine: the one the options ask for,
+// else the CPU engine.
+func (s *Session) newEngine(graphID string) compute.Engine {
+	if s.engines != nil {
+		e, err := s.engines()
+		if err == nil {
+			return e
+		}
+		s.log.Warn("layout: using the CPU engine", "graph", graphID, "err", err)
+	}
+	return compute.NewCPU(0)
 }
 
 // stopLayout stops a graph's physics. It does not wait for a step in

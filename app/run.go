@@ -26,6 +26,7 @@ type Server struct {
 	Session  *Session
 	Addr     net.Addr // where the API listens
 
+	api    *api.Server
 	lock   *dbLock
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -57,7 +58,7 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 		log.Warn("could not record the server's address in the lock file", "err", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log}), Addr: ln.Addr(), lock: lock, cancel: cancel}
+	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log, NewEngine: cfg.NewEngine}), Addr: ln.Addr(), lock: lock, cancel: cancel}
 
 	sessionCtx, stopSession := context.WithCancel(context.Background())
 	s.wg.Go(func() { s.record(s.Session.Run(sessionCtx)) })
@@ -65,6 +66,7 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	// (DNS rebinding); listening on a LAN address means peers are welcome.
 	tcp, _ := ln.Addr().(*net.TCPAddr)
 	srv := api.New(s.Session, api.Options{Log: log, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback(), Version: Version})
+	s.api = srv
 	s.wg.Go(func() {
 		s.record(srv.Serve(runCtx, ln))
 		// The API is down: no more commands will come, so the session can
@@ -153,6 +155,9 @@ func (s *Server) loadSample(ctx context.Context, log *slog.Logger) error {
 	log.Info("empty database: loaded the sample graph", "graph", info.ID, "nodes", imp.Nodes, "edges", imp.Edges)
 	return nil
 }
+
+// Clients is the number of WebSocket clients connected.
+func (s *Server) Clients() int { return s.api.Clients() }
 
 // Close stops serving, lets the session save positions, and closes the
 // database. It returns the first errors any part reported.

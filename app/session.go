@@ -40,6 +40,7 @@ type Session struct {
 	now      func() time.Time
 	log      *slog.Logger
 	started  time.Time
+	engines  func() (compute.Engine, error)
 
 	cmds    chan func()
 	stopped chan struct{}
@@ -64,6 +65,9 @@ var _ api.Backend = (*Session)(nil)
 type SessionOptions struct {
 	Now func() time.Time // wall clock; time.Now if nil
 	Log *slog.Logger
+	// NewEngine makes the physics engine of each graph (the desktop's GPU
+	// engine); the CPU engine when nil or when it fails.
+	NewEngine func() (compute.Engine, error)
 }
 
 // NewSession returns a session over an open store and settings. Call Run to
@@ -82,6 +86,7 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		now:       opt.Now,
 		log:       opt.Log,
 		started:   opt.Now(),
+		engines:   opt.NewEngine,
 		cmds:      make(chan func()),
 		stopped:   make(chan struct{}),
 		graphs:    map[string]*graph.Graph{},
@@ -506,15 +511,36 @@ func (s *Session) Health(ctx context.Context) (api.Health, error) {
 		h.Nodes += g.Nodes
 		h.Edges += g.Edges
 	}
-	h.Engine.Name = "cpu"
+	names := map[string]bool{}
 	s.layoutMu.RLock()
 	for _, l := range s.layouts {
+		names[l.engine.Name()] = true
 		h.Engine.Layouts++
 		if !l.settled.Load() && l.enabled.Load() {
 			h.Engine.Moving++
 			h.Engine.StepsPerSecond += l.stepsPerSecond()
+			h.Engine.StepMillis = max(h.Engine.StepMillis, l.stepMillis())
 		}
 	}
 	s.layoutMu.RUnlock()
+	h.Engine.Name = strings.Join(slices.Sorted(maps.Keys(names)), "+")
+	if h.Engine.Name == "" {
+		h.Engine.Name = "cpu"
+		if s.engines != nil {
+			h.Engine.Name = "gpu"
+		}
+	}
 	return h, nil
+}
+
+// Engine returns the physics engine laying a graph out, or nil. Only its
+// read-only methods may be called from outside the layout (the desktop
+// reads the GPU engine's position buffer on the GL thread).
+func (s *Session) Engine(graphID string) compute.Engine {
+	s.layoutMu.RLock()
+	defer s.layoutMu.RUnlock()
+	if l := s.layouts[graphID]; l != nil {
+		return l.engine
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -46,12 +47,14 @@ type Settings struct {
 	Background                        [3]uint8 // sRGB
 	NodeSize, Metalness, Roughness    float32
 	Opacity                           float32
-	Quality                           int // 0 low, 1 medium, 2 high
+	Quality                           int  // 0 low, 1 medium, 2 high
+	Instancing                        bool // one draw for all nodes; else one per node
 	Hologram                          bool
 	Ambient, Directional, Environment float32
 	EdgeColor                         [3]uint8
 	EdgeOpacity                       float32
 	Arrows                            bool
+	ArrowSize                         float32 // head length in node radii
 }
 
 // Frame is one frame to draw.
@@ -61,6 +64,7 @@ type Frame struct {
 	Time          float32
 	Positions     uint32 // buffer of vec4 per slot (xyz, mass)
 	Settings      Settings
+	Antialias     bool // draw multisampled, then resolve into the window
 }
 
 type mesh struct {
@@ -70,16 +74,19 @@ type mesh struct {
 
 // Renderer draws one scene. GL thread only.
 type Renderer struct {
-	node, edge, pick, expand *gles.Program
-	meshes                   [3]mesh // by quality
-	quad                     uint32
-	vao                      uint32
-	styles, edges, ends, own uint32
-	slots, nEdges            int
-	ownCap                   int
+	node, edge, arrow, pick, expand *gles.Program
+	meshes                          [4]mesh // by level of detail
+	quad, tri                       uint32
+	vao                             uint32
+	styles, edges, ends, own        uint32
+	slots, nEdges                   int
+	ownCap                          int
 
 	pickFBO, pickTex, pickDepth uint32
 	pickW, pickH                int
+
+	msFBO, msColor, msDepth uint32
+	msW, msH                int
 }
 
 // New builds the programs and meshes.
@@ -92,13 +99,16 @@ func New() (*Renderer, error) {
 	if r.edge, err = gles.RenderProgram(gles.ES310, "edge", assets.Shader("edge.vert"), assets.Shader("edge.frag"), nil); err != nil {
 		return nil, err
 	}
+	if r.arrow, err = gles.RenderProgram(gles.ES310, "arrow", assets.Shader("arrow.vert"), assets.Shader("edge.frag"), nil); err != nil {
+		return nil, err
+	}
 	if r.pick, err = gles.RenderProgram(gles.ES310, "pick", assets.Shader("pick.vert"), assets.Shader("pick.frag"), nil); err != nil {
 		return nil, err
 	}
 	if r.expand, err = gles.ComputeProgram(gles.ES310, "edge_expand", assets.Shader("edge_expand.comp"), nil); err != nil {
 		return nil, err
 	}
-	for q, level := range []int{1, 2, 3} {
+	for q, level := range []int{0, 1, 2, 3} {
 		verts, idx := icosphere(level)
 		m := &r.meshes[q]
 		gl.GenBuffers(1, &m.vbo)
@@ -113,6 +123,10 @@ func New() (*Renderer, error) {
 	gl.GenBuffers(1, &r.quad)
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.quad)
 	gl.BufferData(gl.ARRAY_BUFFER, len(quad)*4, gl.Ptr(quad), gl.STATIC_DRAW)
+	tri := []float32{1, 0, 0, 1, 0, -1}
+	gl.GenBuffers(1, &r.tri)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.tri)
+	gl.BufferData(gl.ARRAY_BUFFER, len(tri)*4, gl.Ptr(tri), gl.STATIC_DRAW)
 	gl.GenVertexArrays(1, &r.vao)
 	for _, b := range []*uint32{&r.styles, &r.edges, &r.ends, &r.own} {
 		gl.GenBuffers(1, b)
@@ -125,9 +139,41 @@ func New() (*Renderer, error) {
 	return r, nil
 }
 
+// Close frees the renderer's GL objects.
+func (r *Renderer) Close() {
+	for _, p := range []*gles.Program{r.node, r.edge, r.arrow, r.pick, r.expand} {
+		p.Delete()
+	}
+	for i := range r.meshes {
+		gl.DeleteBuffers(1, &r.meshes[i].vbo)
+		gl.DeleteBuffers(1, &r.meshes[i].ibo)
+	}
+	for _, b := range []*uint32{&r.quad, &r.tri, &r.styles, &r.edges, &r.ends, &r.own} {
+		gl.DeleteBuffers(1, b)
+	}
+	gl.DeleteVertexArrays(1, &r.vao)
+	if r.msFBO != 0 {
+		gl.DeleteFramebuffers(1, &r.msFBO)
+		gl.DeleteRenderbuffers(1, &r.msColor)
+		gl.DeleteRenderbuffers(1, &r.msDepth)
+	}
+	if r.pickFBO != 0 {
+		gl.DeleteFramebuffers(1, &r.pickFBO)
+		gl.DeleteTextures(1, &r.pickTex)
+		gl.DeleteRenderbuffers(1, &r.pickDepth)
+	}
+}
+
 // SetScene uploads what the nodes look like and the edges. Slots index the
 // position buffer.
 func (r *Renderer) SetScene(styles []Style, edges []Edge) {
+	r.SetStyles(styles)
+	r.SetEdges(edges)
+}
+
+// SetStyles uploads what the nodes look like, one per slot of the position
+// buffer.
+func (r *Renderer) SetStyles(styles []Style) {
 	packed := make([]uint32, 4*len(styles))
 	for i, s := range styles {
 		c := s.Color
@@ -137,6 +183,11 @@ func (r *Renderer) SetScene(styles []Style, edges []Edge) {
 		packed[4*i+3] = s.Shape
 	}
 	upload(gl.ARRAY_BUFFER, r.styles, packed)
+	r.slots = len(styles)
+}
+
+// SetEdges uploads the edges.
+func (r *Renderer) SetEdges(edges []Edge) {
 	e := make([]uint32, 4*len(edges))
 	for i, x := range edges {
 		e[4*i], e[4*i+1], e[4*i+2] = x.A, x.B, math.Float32bits(x.Width)
@@ -144,7 +195,7 @@ func (r *Renderer) SetScene(styles []Style, edges []Edge) {
 	upload(gl.SHADER_STORAGE_BUFFER, r.edges, e)
 	gl.BindBuffer(gl.SHADER_STORAGE_BUFFER, r.ends)
 	gl.BufferData(gl.SHADER_STORAGE_BUFFER, max(32*len(edges), 32), nil, gl.DYNAMIC_COPY)
-	r.slots, r.nEdges = len(styles), len(edges)
+	r.nEdges = len(edges)
 }
 
 func upload(target, buf uint32, data []uint32) {
@@ -199,6 +250,20 @@ func (r *Renderer) matrices(p *gles.Program, f *Frame) {
 	gl.UniformMatrix4fv(p.Uniform("uProj"), 1, false, &proj[0])
 }
 
+// Level of detail: the quality setting picks the finest mesh, and large
+// graphs step down from it, since at 100k nodes each sphere covers a few
+// pixels and triangles would only cost time.
+func (r *Renderer) lod(quality int) *mesh {
+	level := min(max(quality, 0), 2) + 1
+	switch {
+	case r.slots > 100_000:
+		level -= 2
+	case r.slots > 10_000:
+		level--
+	}
+	return &r.meshes[max(level, 0)]
+}
+
 // bindNodes sets up the node attributes: the mesh, then per instance the
 // position (from the frame's buffer) and the style.
 func (r *Renderer) bindNodes(f *Frame, m *mesh) {
@@ -218,11 +283,62 @@ func (r *Renderer) bindNodes(f *Frame, m *mesh) {
 	gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, m.ibo)
 }
 
-// Draw clears to the background and draws edges, then nodes.
+// Draw clears to the background and draws edges, then nodes, into the
+// window's framebuffer.
 func (r *Renderer) Draw(f *Frame) error {
+	if !f.Antialias {
+		gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+		return r.draw(f)
+	}
+	if err := r.msTarget(f.Width, f.Height); err != nil {
+		return err
+	}
+	gl.BindFramebuffer(gl.FRAMEBUFFER, r.msFBO)
+	err := r.draw(f)
+	gl.BindFramebuffer(gl.READ_FRAMEBUFFER, r.msFBO)
+	gl.BindFramebuffer(gl.DRAW_FRAMEBUFFER, 0)
+	gl.BlitFramebuffer(0, 0, int32(f.Width), int32(f.Height), 0, 0, int32(f.Width), int32(f.Height), gl.COLOR_BUFFER_BIT, gl.NEAREST)
+	gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+	return errors.Join(err, gles.Check("resolving the multisampled frame"))
+}
+
+// msTarget makes the multisampled framebuffer the scene is drawn into when
+// antialiasing is on; it is resolved into the window (whose own
+// framebuffer has no samples, so antialiasing can be switched at run time).
+func (r *Renderer) msTarget(w, h int) error {
+	if r.msFBO != 0 && r.msW == w && r.msH == h {
+		return nil
+	}
+	if r.msFBO == 0 {
+		gl.GenFramebuffers(1, &r.msFBO)
+		gl.GenRenderbuffers(1, &r.msColor)
+		gl.GenRenderbuffers(1, &r.msDepth)
+	}
+	var most int32
+	gl.GetIntegerv(gl.MAX_SAMPLES, &most)
+	samples := min(most, 4)
+	gl.BindRenderbuffer(gl.RENDERBUFFER, r.msColor)
+	gl.RenderbufferStorageMultisample(gl.RENDERBUFFER, samples, gl.SRGB8_ALPHA8, int32(w), int32(h))
+	gl.BindRenderbuffer(gl.RENDERBUFFER, r.msDepth)
+	gl.RenderbufferStorageMultisample(gl.RENDERBUFFER, samples, gl.DEPTH_COMPONENT24, int32(w), int32(h))
+	gl.BindFramebuffer(gl.FRAMEBUFFER, r.msFBO)
+	gl.FramebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, r.msColor)
+	gl.FramebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, r.msDepth)
+	status := gl.CheckFramebufferStatus(gl.FRAMEBUFFER)
+	gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+	gl.BindRenderbuffer(gl.RENDERBUFFER, 0)
+	if status != gl.FRAMEBUFFER_COMPLETE {
+		return fmt.Errorf("multisampled framebuffer (%d samples) incomplete: 0x%x", samples, status)
+	}
+	r.msW, r.msH = w, h
+	return nil
+}
+
+func (r *Renderer) draw(f *Frame) error {
 	s := &f.Settings
 	r.state(f)
-	gl.BindFramebuffer(gl.FRAMEBUFFER, 0)
+	// Positions may come straight from the physics kernels.
+	gl.MemoryBarrier(gl.VERTEX_ATTRIB_ARRAY_BARRIER_BIT | gl.SHADER_STORAGE_BARRIER_BIT)
 	gl.ClearColor(linear(s.Background[0]), linear(s.Background[1]), linear(s.Background[2]), 1)
 	gl.Clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT)
 	if r.slots == 0 {
@@ -259,11 +375,22 @@ func (r *Renderer) Draw(f *Frame) error {
 		gl.Disable(gl.CULL_FACE)
 		gl.DepthMask(s.EdgeOpacity >= 1)
 		gl.DrawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, int32(r.nEdges))
+		if s.Arrows {
+			gl.UseProgram(r.arrow.ID)
+			r.matrices(r.arrow, f)
+			gl.Uniform4f(r.arrow.Uniform("uColor"), linear(s.EdgeColor[0]), linear(s.EdgeColor[1]), linear(s.EdgeColor[2]), max(s.EdgeOpacity, 0.6))
+			gl.Uniform1i(r.arrow.Uniform("uArrows"), 0)
+			gl.Uniform1f(r.arrow.Uniform("uLength"), s.ArrowSize*s.NodeSize)
+			gl.Uniform1f(r.arrow.Uniform("uTipInset"), s.NodeSize)
+			gl.BindBuffer(gl.ARRAY_BUFFER, r.tri)
+			gl.VertexAttribPointer(0, 2, gl.FLOAT, false, 8, nil)
+			gl.DrawArraysInstanced(gl.TRIANGLES, 0, 3, int32(r.nEdges))
+		}
 		gl.DepthMask(true)
 		gl.Enable(gl.CULL_FACE)
 	}
 
-	m := &r.meshes[min(max(s.Quality, 0), 2)]
+	m := r.lod(s.Quality)
 	gl.UseProgram(r.node.ID)
 	r.matrices(r.node, f)
 	eye := f.Camera.Eye()
@@ -277,7 +404,18 @@ func (r *Renderer) Draw(f *Frame) error {
 	}
 	gl.Uniform1i(r.node.Uniform("uHologram"), boolInt(s.Hologram))
 	r.bindNodes(f, m)
-	gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
+	if s.Instancing {
+		gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
+	} else {
+		// One draw per node: the per-node attributes start at its slot.
+		for i := range r.slots {
+			gl.BindBuffer(gl.ARRAY_BUFFER, f.Positions)
+			gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 16, gl.PtrOffset(16*i))
+			gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
+			gl.VertexAttribIPointer(2, 4, gl.UNSIGNED_INT, 16, gl.PtrOffset(16*i))
+			gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, 1)
+		}
+	}
 	r.unbind()
 	return gles.Check("drawing the graph")
 }
@@ -320,7 +458,7 @@ func (r *Renderer) Pick(f *Frame, x, y int) (slot int, ok bool, err error) {
 	gl.UseProgram(r.pick.ID)
 	r.matrices(r.pick, f)
 	gl.Uniform1f(r.pick.Uniform("uNodeSize"), f.Settings.NodeSize)
-	m := &r.meshes[0]
+	m := &r.meshes[1]
 	r.bindNodes(f, m)
 	gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
 	var px [4]uint32

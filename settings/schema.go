@@ -70,7 +70,7 @@ var Schema = []Field{
 	floatField("edges.baseWidth", 0.5, 0.01, 5, "edge width in layout units"),
 	rangeField("edges.widthRange", [2]float64{0.3, 1.5}, 0.01, 10, "edge width range that weights map to"),
 	boolField("edges.enableArrows", false, "draw arrow heads at edge targets"),
-	floatField("edges.arrowSize", 0.02, 0.01, 5, "arrow head size"),
+	floatField("edges.arrowSize", 1.5, 0.01, 5, "arrow head length, in node radii"),
 	enumField("edges.quality", "high", quality, "edge geometry detail"),
 
 	boolField("physics.enabled", true, "run the layout simulation"),

@@ -26,13 +26,22 @@ void main() {
 	vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - max(dot(n, v), 0.0), 5.0);
 	vec3 diffuse = base * (1.0 - uMetalness) * ndl;
 	vec3 spec = fresnel * pow(max(dot(n, h), 0.0), shininess) * (shininess + 8.0) / 25.0 * ndl;
-	vec3 c = (diffuse + spec) * uDirectional + base * uAmbient * 0.5 + fresnel * uEnvironment * 0.3;
+	// The environment: a bright sky above a dark floor, reflected by the
+	// surface (metals tint it with their colour through f0).
+	vec3 r = reflect(-v, n);
+	vec3 sky = mix(vec3(0.06, 0.08, 0.12), vec3(0.85, 0.92, 1.0), smoothstep(-0.3, 0.8, r.y));
+	vec3 env = sky * mix(fresnel, f0, uMetalness) * (1.0 - 0.6 * uRoughness);
+	vec3 c = (diffuse + spec) * uDirectional + base * uAmbient * 0.4 + env * uEnvironment;
 	float alpha = uOpacity * vColor.a;
 	if (uHologram) {
 		// A glowing rim and bands that drift upwards.
 		float rim = pow(1.0 - max(dot(n, v), 0.0), 2.0);
 		float bands = 0.5 + 0.5 * sin(vWorld.y * 1.5 - uTime * 3.0);
 		c += base * rim * (0.6 + 0.8 * bands);
+	}
+	if ((vFlags & flagAgent) != 0u) {
+		// Agents glow and pulse, so a swarm reads apart from knowledge at a glance.
+		c += base * (0.35 + 0.25 * sin(uTime * 4.0 + vWorld.x * 0.2));
 	}
 	if ((vFlags & flagSelected) != 0u) c = mix(c, vec3(1.0, 0.85, 0.2), 0.5);
 	else if ((vFlags & flagHovered) != 0u) c = mix(c, vec3(1.0), 0.3);

@@ -49,17 +49,7 @@ func (e *Engine) run(p *compute.Params, n int) {
 
 // computeForces fills the force buffer.
 func (e *Engine) computeForces(p *compute.Params, n int) {
-	if e.dirty || e.version != e.structV {
-		e.upload()
-	}
-	for i := range e.patches {
-		off := int(i) * 16
-		gl.BindBuffer(gl.SHADER_STORAGE_BUFFER, e.bufs[bindPos])
-		gl.BufferSubData(gl.SHADER_STORAGE_BUFFER, off, 12, gl.Ptr(&e.pos[i][0]))
-		gl.BindBuffer(gl.SHADER_STORAGE_BUFFER, e.bufs[bindVel])
-		gl.BufferSubData(gl.SHADER_STORAGE_BUFFER, off, 16, gl.Ptr(&e.vel[i][0]))
-	}
-	clear(e.patches)
+	e.flush()
 	for b, buf := range e.bufs {
 		gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, uint32(b), buf)
 	}
@@ -254,10 +244,34 @@ func (e *Engine) Sync() {
 	})
 }
 
+// flush brings the GPU buffers up to the CPU copy: everything after a
+// structure change, else the bodies moved or pinned. GL thread, e.mu held.
+func (e *Engine) flush() {
+	if e.dirty || e.version != e.structV {
+		e.upload()
+	}
+	for i := range e.patches {
+		off := int(i) * 16
+		gl.BindBuffer(gl.SHADER_STORAGE_BUFFER, e.bufs[bindPos])
+		gl.BufferSubData(gl.SHADER_STORAGE_BUFFER, off, 12, gl.Ptr(&e.pos[i][0]))
+		gl.BindBuffer(gl.SHADER_STORAGE_BUFFER, e.bufs[bindVel])
+		gl.BufferSubData(gl.SHADER_STORAGE_BUFFER, off, 16, gl.Ptr(&e.vel[i][0]))
+	}
+	clear(e.patches)
+}
+
 // PositionBuffer returns, on the GL thread, the buffer holding every body's
 // position (vec4: xyz, mass) for the renderer, the bodies in its order, and
 // a version that changes whenever that order does. Callers must not keep
 // order past the call.
 func (e *Engine) PositionBuffer() (buf uint32, order []graph.WireID, version uint64) {
+	// Changes made while the layout rests (a drag, physics switched off)
+	// reach the buffer here. When the lock is taken, a step or a change is
+	// under way on the layout goroutine (which may be waiting for this very
+	// thread) and will flush them itself.
+	if e.mu.TryLock() {
+		e.flush()
+		e.mu.Unlock()
+	}
 	return e.bufs[bindPos], e.order, e.version
 }

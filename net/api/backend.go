@@ -80,4 +80,8 @@ type EngineHealth struct {
 	Layouts        int     `json:"layouts"`        // graphs laid out
 	Moving         int     `json:"moving"`         // of them, not yet settled
 	StepsPerSecond float64 `json:"stepsPerSecond"` // summed over the moving layouts
+	// StepMillis is the longest recent step of a moving layout, in ms, as
+	// its goroutine waits for it (for the GPU engine that includes waiting
+	// for the GL thread's next frame).
+	StepMillis float64 `json:"stepMillis"`
 }

@@ -85,11 +85,15 @@ func (s *Server) routes() {
 
 var routeMethods = []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
 
+// Clients is the number of WebSocket clients connected.
+func (s *Server) Clients() int { return s.hub.clients() }
+
 // ServeHTTP makes the server an http.Handler. Requests no route takes get a
 // JSON 404, or 405 with Allow when the path exists for other methods; paths
 // with "." or ".." segments or doubled slashes get a 400 rather than the
 // mux's redirect, which a client following it with the same method could
 // turn into a different request (DELETE …/nodes/.. into DELETE the graph).
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *Error) { writeJSON(w, e.Status, e) }
 	if err := s.checkHost(r); err != nil {

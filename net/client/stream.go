@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -220,6 +222,22 @@ func (s *Stream) Positions() (map[graph.WireID]wire.NodeState, uint64, bool) {
 		nodes[id] = n
 	}
 	return nodes, s.seq, s.synced
+}
+
+// Nodes appends the positions held to dst, in wire-index order, without
+// the map Positions builds (for a window that copies them every frame).
+func (s *Stream) Nodes(dst []wire.NodeState) ([]wire.NodeState, uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.slots {
+		if n.ID != 0 {
+			dst = append(dst, n)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.far)) {
+		dst = append(dst, s.far[id])
+	}
+	return dst, s.seq, s.synced
 }
 
 // OnFrame sets a function told about every frame as it arrives (on the

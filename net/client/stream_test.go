@@ -64,6 +64,15 @@ func TestStreamDetectsGapsAndAsksForAFullFrame(t *testing.T) {
 			if nodes[a].Position.X != 2 || nodes[b].Position.X != 3 {
 				t.Errorf("after the full frame: %+v", nodes)
 			}
+			list, lseq, lsynced := st.Nodes(nil)
+			if len(list) != len(nodes) || lseq != seq || !lsynced {
+				t.Errorf("Nodes: %d nodes seq %d synced %v, Positions: %d", len(list), lseq, lsynced, len(nodes))
+			}
+			for i, n := range list {
+				if nodes[n.ID] != n || (i > 0 && list[i-1].ID.Index() >= n.ID.Index()) {
+					t.Errorf("Nodes[%d] = %+v: not Positions' or out of order", i, n)
+				}
+			}
 			break
 		}
 		if time.Now().After(deadline) {

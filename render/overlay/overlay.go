@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 
 	"gioui.org/font/gofont"
+	"gioui.org/io/key"
 	"gioui.org/layout"
 	"gioui.org/op"
 	"gioui.org/op/clip"
@@ -25,14 +27,15 @@ import (
 
 // Stats are shown in the top bar.
 type Stats struct {
-	FPS          float64
-	FrameMillis  float64
-	StepMillis   float64
-	Nodes, Edges int
-	Clients      int
-	Engine       string
-	Graph        string
-	Remote       string // the host, when joined
+	FPS            float64
+	FrameMillis    float64
+	StepMillis     float64 // physics step time
+	StepsPerSecond float64
+	Nodes, Edges   int
+	Clients        int
+	Engine         string
+	Graph          string
+	Remote         string // the host, when joined
 }
 
 // Label is a node label to draw at a window position (pixels).
@@ -82,7 +85,9 @@ type Actions struct {
 	SelectNode      string
 	FocusNeighbours bool
 	ClearSelection  bool
+	Import          bool // import the Logseq folder ImportFolder
 	ImportFolder    string
+	Unpin           bool // unpin the inspected node
 	Fit             bool
 }
 
@@ -97,6 +102,7 @@ type UI struct {
 	panelBtn    widget.Clickable
 	focusBtn    widget.Clickable
 	closeBtn    widget.Clickable
+	unpinBtn    widget.Clickable
 	panelList   widget.List
 	inspectList widget.List
 	graphBtns   map[string]*widget.Clickable
@@ -106,6 +112,7 @@ type UI struct {
 	inspectRect image.Rectangle
 	barRect     image.Rectangle
 	searchRect  image.Rectangle
+	focusSearch bool
 }
 
 type fieldState struct {
@@ -136,6 +143,9 @@ func New() *UI {
 	u.inspectList.Axis = layout.Vertical
 	return u
 }
+
+// FocusSearch gives the search box the keyboard from the next frame.
+func (u *UI) FocusSearch() { u.focusSearch = true }
 
 // Over reports whether a window pixel is over the overlay's panels (so the
 // 3D view should not take a pointer event there).
@@ -169,6 +179,7 @@ func (u *UI) panel(gtx layout.Context, at *image.Rectangle, w layout.Widget) lay
 // Layout draws the overlay and returns what the user did.
 func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 	var act Actions
+	gtx.Constraints.Min = image.Point{}
 	u.panelRect, u.inspectRect = image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
 	// The top bar.
@@ -211,8 +222,12 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 	if s.Remote != "" {
 		where += " @ " + s.Remote
 	}
-	text := fmt.Sprintf("%s   %d nodes · %d edges   %s engine · step %.1f ms   %.0f FPS · %.1f ms   %d clients",
-		where, s.Nodes, s.Edges, s.Engine, s.StepMillis, s.FPS, s.FrameMillis, s.Clients)
+	physics := "at rest"
+	if s.StepsPerSecond > 0 {
+		physics = fmt.Sprintf("%.0f steps/s · %.1f ms", s.StepsPerSecond, s.StepMillis)
+	}
+	text := fmt.Sprintf("%s   %d nodes · %d edges   %s physics %s   %.0f FPS · %.1f ms   %d clients",
+		where, s.Nodes, s.Edges, s.Engine, physics, s.FPS, s.FrameMillis, s.Clients)
 	g := gtx
 	g.Constraints.Min.X = gtx.Constraints.Max.X
 	var r image.Rectangle
@@ -238,6 +253,10 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 			layout.Rigid(layout.Spacer{Width: unit.Dp(12)}.Layout),
 			layout.Flexed(1, material.Body2(u.th, text).Layout),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if u.focusSearch {
+					gtx.Execute(key.FocusCmd{Tag: &u.search})
+					u.focusSearch = false
+				}
 				for {
 					ev, ok := u.search.Update(gtx)
 					if !ok {
@@ -282,7 +301,7 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 		pinned = " · pinned"
 	}
 	rows = append(rows, material.Caption(u.th, fmt.Sprintf("%s · %d links%s", n.ID, n.Degree, pinned)).Layout)
-	keys := slices.Sorted(mapsKeys(n.Metadata))
+	keys := slices.Sorted(maps.Keys(n.Metadata))
 	for _, k := range keys {
 		v := n.Metadata[k]
 		if len(v) > 200 {
@@ -297,10 +316,18 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 		if u.closeBtn.Clicked(gtx) {
 			act.ClearSelection = true
 		}
-		return layout.Flex{}.Layout(gtx,
+		if u.unpinBtn.Clicked(gtx) {
+			act.Unpin = true
+		}
+		children := []layout.FlexChild{
 			layout.Rigid(material.Button(u.th, &u.focusBtn, "Open neighbours").Layout),
 			layout.Rigid(layout.Spacer{Width: unit.Dp(6)}.Layout),
-			layout.Rigid(material.Button(u.th, &u.closeBtn, "Close").Layout))
+		}
+		if n.Pinned {
+			children = append(children, layout.Rigid(material.Button(u.th, &u.unpinBtn, "Unpin").Layout), layout.Rigid(layout.Spacer{Width: unit.Dp(6)}.Layout))
+		}
+		children = append(children, layout.Rigid(material.Button(u.th, &u.closeBtn, "Close").Layout))
+		return layout.Flex{}.Layout(gtx, children...)
 	})
 	if len(n.Neighbours) > 0 {
 		rows = append(rows, material.Body1(u.th, "Neighbours").Layout)
@@ -325,16 +352,6 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 	return material.List(u.th, &u.inspectList).Layout(gtx, len(rows), func(gtx layout.Context, i int) layout.Dimensions {
 		return rows[i](gtx)
 	})
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // swatches are the colours a colour setting offers at a click.
@@ -369,11 +386,11 @@ func (u *UI) settingsPanel(gtx layout.Context, d *Data, act *Actions) layout.Dim
 				break
 			}
 			if _, ok := ev.(widget.SubmitEvent); ok {
-				act.ImportFolder = strings.TrimSpace(u.importPath.Text())
+				act.Import, act.ImportFolder = true, strings.TrimSpace(u.importPath.Text())
 			}
 		}
 		if u.importBtn.Clicked(gtx) {
-			act.ImportFolder = strings.TrimSpace(u.importPath.Text())
+			act.Import, act.ImportFolder = true, strings.TrimSpace(u.importPath.Text())
 		}
 		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 			layout.Rigid(layout.Spacer{Height: unit.Dp(6)}.Layout),

@@ -1,0 +1,27 @@
+// Arrow heads: a flat triangle per edge at the target end, facing the
+// camera, its tip at the target node's surface.
+layout(location = 0) in vec2 aCorner; // x along the head 0..1 (1 = tip), y across -1..1
+layout(location = 1) in vec4 iA;      // xyz, w = width
+layout(location = 2) in vec4 iB;      // xyz
+
+uniform mat4 uView, uProj;
+uniform float uLength;   // of the head, layout units
+uniform float uTipInset; // the target node's radius
+out float vAlong;
+
+void main() {
+	vec3 a = (uView * vec4(iA.xyz, 1.0)).xyz;
+	vec3 b = (uView * vec4(iB.xyz, 1.0)).xyz;
+	vec3 dir = b - a;
+	float d = length(dir);
+	dir = d > 0.0 ? dir / d : vec3(0.0, 0.0, 1.0);
+	float len = min(uLength, d * 0.5);
+	vec3 tip = b - dir * min(uTipInset, d * 0.5);
+	vec3 p = tip - dir * (1.0 - aCorner.x) * len;
+	vec3 side = cross(dir, p);
+	float sl = length(side);
+	side = sl > 0.0 ? side / sl : vec3(0.0, 1.0, 0.0);
+	p += side * aCorner.y * max(len * 0.45, iA.w);
+	vAlong = 1.0;
+	gl_Position = uProj * vec4(p, 1.0);
+}

@@ -1,0 +1,565 @@
+package desktop
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"gioui.org/gpu"
+	"gioui.org/io/input"
+	"gioui.org/layout"
+	"gioui.org/op"
+	"gioui.org/unit"
+	"github.com/go-gl/glfw/v3.3/glfw"
+	"github.com/go-gl/mathgl/mgl32"
+
+	"visionflow/app"
+	"visionflow/compute"
+	"visionflow/graph"
+	"visionflow/internal/gles"
+	"visionflow/internal/window"
+	"visionflow/net/wire"
+	"visionflow/render"
+	"visionflow/render/overlay"
+	"visionflow/render/view"
+)
+
+// positionBuffer is what the GPU engine offers the renderer: the buffer
+// its kernels write positions into, read in place.
+type positionBuffer interface {
+	PositionBuffer() (buf uint32, order []graph.WireID, version uint64)
+}
+
+// desk is the window's state. Everything in it belongs to the GL thread
+// (the main thread), except the model and labeler, which run on their own
+// goroutines and are reached through atomics and request queues.
+type desk struct {
+	cfg    app.Config
+	log    *slog.Logger
+	w      *window.Window
+	thread *gles.Thread
+	src    Source
+	loc    *local // nil when joined
+	hooks  hooks
+
+	r      *render.Renderer
+	gio    gpu.GPU
+	router input.Router
+	ui     *overlay.UI
+	ops    op.Ops
+	m      *model
+	lab    *labeler
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	start  time.Time
+
+	cam     view.Camera
+	autoFit bool // fit the camera to the graph until the user moves it
+	flight  *flight
+
+	sceneNow *scene
+	valsNow  *values
+	setNow   render.Settings
+
+	// Slots of the renderer's position buffer.
+	order  []graph.WireID
+	slotOf map[graph.WireID]int32
+	orderV uint64
+	engNow compute.Engine
+	buf    uint32
+
+	// The positions on the CPU: the stream's, or the GPU's copied back.
+	posNow   *wire.Positions
+	posOrder []graph.WireID
+	posIndex map[graph.WireID]int32
+	posBuf   [][4]float32
+
+	restyle, reedge bool
+	hovered         graph.WireID
+	selected        graph.WireID
+	lastHover       time.Time
+	lastLabels      time.Time
+
+	in     inputState
+	stats  frameStats
+	width  int // framebuffer size of the frame being drawn
+	height int
+}
+
+type frameStats struct {
+	last     time.Time
+	fps      float64
+	frameMs  float64
+	frames   int
+	glErrors int
+}
+
+func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Thread, src Source, h hooks) (*desk, error) {
+	r, err := render.New()
+	if err != nil {
+		return nil, err
+	}
+	g, err := gpu.New(gpu.OpenGL{ES: true, Shared: true})
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("start the Gio renderer: %w", err)
+	}
+	d := &desk{cfg: cfg, log: log, w: w, thread: thread, src: src, hooks: h, r: r, gio: g, ui: overlay.New(),
+		m: newModel(src, log), lab: newLabeler(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
+	d.loc, _ = src.(*local)
+	ctx, stop := context.WithCancel(context.Background())
+	d.stop = stop
+	d.wg.Go(func() { d.m.run(ctx) })
+	d.wg.Go(func() { d.lab.run(ctx) })
+	d.listen()
+	return d, nil
+}
+
+func (d *desk) close() {
+	d.stop()
+	d.wg.Wait()
+	d.gio.Release()
+	d.r.Close()
+}
+
+// loop draws frames until the window closes or ctx ends. Between frames it
+// serves the GL calls of the physics, so kernels run on this thread in the
+// same context that draws their output.
+func (d *desk) loop(ctx context.Context) error {
+	shot := d.cfg.Screenshot != ""
+	var ready *readiness
+	if shot {
+		ready = &readiness{deadline: time.Now().Add(2 * time.Minute)}
+	}
+	frame := 0
+	for !d.w.W.ShouldClose() && ctx.Err() == nil {
+		glfw.PollEvents()
+		begin := time.Now()
+		d.thread.Drain()
+		if err := d.frame(begin); err != nil {
+			return err
+		}
+		frame++
+		if d.hooks.afterFrame != nil && !d.hooks.afterFrame(d, frame) {
+			return nil
+		}
+		if shot && ready.done(d, frame) {
+			return d.screenshot()
+		}
+		d.w.W.SwapBuffers()
+		d.pace(ctx, begin, shot)
+	}
+	return nil
+}
+
+// pace serves GL calls until the next frame is due. With vsync the swap
+// already waits for the display; this covers displays without it (Xvfb)
+// and the hidden screenshot window, which would otherwise spin.
+func (d *desk) pace(ctx context.Context, begin time.Time, fast bool) {
+	period := time.Second / 60
+	if fast {
+		period = time.Millisecond
+	}
+	wait, cancel := context.WithDeadline(ctx, begin.Add(period))
+	defer cancel()
+	for wait.Err() == nil {
+		d.thread.Wait(wait)
+	}
+}
+
+// frame draws one frame.
+func (d *desk) frame(now time.Time) error {
+	d.width, d.height = d.w.FramebufferSize()
+	if d.width <= 0 || d.height <= 0 {
+		return nil // minimised
+	}
+	d.sync()
+	d.handleInput(now)
+	d.steerCamera(now)
+	f := d.renderFrame(now)
+	if err := d.r.Draw(f); err != nil {
+		d.stats.glErrors++
+		return err
+	}
+	d.hover(now, f)
+	labels := d.labels(now)
+	d.overlay(now, labels)
+	if err := gles.Check("drawing the overlay"); err != nil {
+		d.stats.glErrors++
+		return err
+	}
+	d.count(now)
+	return nil
+}
+
+func (d *desk) renderFrame(now time.Time) *render.Frame {
+	t := float32(now.Sub(d.start).Seconds())
+	if d.cfg.Screenshot != "" {
+		t = 0 // animated effects hold still, so screenshots repeat
+	}
+	return &render.Frame{Camera: d.cam, Width: d.width, Height: d.height, Time: t, Positions: d.buf, Settings: d.setNow,
+		Antialias: d.valsNow != nil && d.valsNow.bool("rendering.enableAntialiasing")}
+}
+
+func (d *desk) count(now time.Time) {
+	s := &d.stats
+	s.frames++
+	if !s.last.IsZero() {
+		dt := now.Sub(s.last).Seconds()
+		if dt > 0 {
+			s.fps = 0.9*s.fps + 0.1/dt
+		}
+	}
+	s.frameMs = 0.9*s.frameMs + 0.1*float64(time.Since(now).Microseconds())/1000
+	s.last = now
+}
+
+// sync takes in what changed since the last frame: the scene, the
+// settings, the selection and the positions; it re-uploads styles and
+// edges only when they changed.
+func (d *desk) sync() {
+	sc := d.m.scene.Load()
+	if sc != d.sceneNow {
+		if sc == nil || d.sceneNow == nil || sc.graphID != d.sceneNow.graphID {
+			d.autoFit, d.flight, d.hovered = true, nil, 0
+		}
+		d.sceneNow = sc
+		d.restyle, d.reedge = true, true
+	}
+	if v := d.m.values.Load(); v != d.valsNow {
+		old := d.valsNow
+		d.valsNow = v
+		d.setNow = sceneSettings(*v)
+		for _, k := range styleKeys {
+			if old == nil || fmt.Sprint((*old)[k]) != fmt.Sprint((*v)[k]) {
+				d.restyle, d.reedge = true, true
+			}
+		}
+	}
+	if sel := graph.WireID(d.m.selected.Load()); sel != d.selected {
+		d.selected = sel
+		d.restyle = true
+	}
+	d.positions()
+	if d.restyle {
+		d.r.SetStyles(d.styles())
+		d.restyle = false
+	}
+	if d.reedge {
+		d.r.SetEdges(d.edges())
+		d.reedge = false
+	}
+}
+
+// positions finds this frame's positions: in place in the GPU engine's
+// buffer, or copied from the CPU engine or the stream.
+func (d *desk) positions() {
+	pos := d.src.Positions()
+	if pos != d.posNow {
+		d.posNow = pos
+		if pos == nil || !sameOrder(pos.Nodes, d.posOrder) {
+			d.posOrder = d.posOrder[:0]
+			clear(d.posIndex)
+			if pos != nil {
+				for i, n := range pos.Nodes {
+					d.posOrder = append(d.posOrder, n.ID)
+					d.posIndex[n.ID] = int32(i)
+				}
+			}
+		}
+	}
+	var eng compute.Engine
+	if d.loc != nil {
+		eng = d.loc.engine()
+	}
+	if pb, ok := eng.(positionBuffer); ok {
+		buf, order, version := pb.PositionBuffer()
+		if eng != d.engNow || version != d.orderV {
+			d.setOrder(order)
+			d.engNow, d.orderV = eng, version
+		}
+		d.buf = buf
+		return
+	}
+	d.engNow = nil
+	if pos == nil {
+		if len(d.order) > 0 {
+			d.setOrder(nil)
+		}
+		return
+	}
+	if !sameOrder(pos.Nodes, d.order) {
+		d.setOrder(d.posOrder)
+	}
+	d.posBuf = d.posBuf[:0]
+	for _, n := range pos.Nodes {
+		d.posBuf = append(d.posBuf, [4]float32{n.Position.X, n.Position.Y, n.Position.Z, 1})
+	}
+	d.buf = d.r.UploadPositions(d.posBuf)
+}
+
+func sameOrder(nodes []wire.NodeState, order []graph.WireID) bool {
+	if len(nodes) != len(order) {
+		return false
+	}
+	for i := range nodes {
+		if nodes[i].ID != order[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *desk) setOrder(order []graph.WireID) {
+	d.order = append(d.order[:0], order...)
+	clear(d.slotOf)
+	for i, id := range d.order {
+		d.slotOf[id] = int32(i)
+	}
+	d.restyle, d.reedge = true, true
+}
+
+// styles is every slot's look. Nodes the scene does not know yet (added a
+// moment ago) get the base look until it catches up.
+func (d *desk) styles() []render.Style {
+	if d.valsNow == nil {
+		return nil
+	}
+	v := *d.valsNow
+	out := make([]render.Style, len(d.order))
+	fallback := nodeStyle(&nodeView{}, v)
+	for i, id := range d.order {
+		n := d.sceneNow.node(id)
+		if n == nil {
+			out[i] = fallback
+			continue
+		}
+		out[i] = nodeStyle(n, v)
+		if id == d.selected {
+			out[i].Flags |= render.FlagSelected
+		}
+		if id == d.hovered {
+			out[i].Flags |= render.FlagHovered
+		}
+	}
+	return out
+}
+
+func (d *desk) edges() []render.Edge {
+	if d.sceneNow == nil || d.valsNow == nil {
+		return nil
+	}
+	v := *d.valsNow
+	out := make([]render.Edge, 0, len(d.sceneNow.edges))
+	for _, e := range d.sceneNow.edges {
+		a, okA := d.slotOf[e.a]
+		b, okB := d.slotOf[e.b]
+		if okA && okB {
+			out = append(out, render.Edge{A: uint32(a), B: uint32(b), Width: edgeWidth(e.weight, v)})
+		}
+	}
+	return out
+}
+
+// position is a node's latest position on the CPU.
+func (d *desk) position(id graph.WireID) (mgl32.Vec3, bool) {
+	i, ok := d.posIndex[id]
+	if !ok || d.posNow == nil || int(i) >= len(d.posNow.Nodes) {
+		return mgl32.Vec3{}, false
+	}
+	p := d.posNow.Nodes[i].Position
+	return mgl32.Vec3{p.X, p.Y, p.Z}, true
+}
+
+// labels are the texts drawn next to nodes this frame: the hovered and
+// selected nodes', then the nearest ones the labeler chose, leaving out
+// those that would overlap.
+func (d *desk) labels(now time.Time) []overlay.Label {
+	if d.sceneNow == nil || d.posNow == nil {
+		return nil
+	}
+	if now.Sub(d.lastLabels) >= 100*time.Millisecond {
+		d.lastLabels = now
+		d.lab.ask(labelJob{cam: d.cam, width: d.width, height: d.height, pos: d.posNow})
+	}
+	ids := []graph.WireID{}
+	strong := 0
+	for _, id := range []graph.WireID{d.hovered, d.selected} {
+		if id != 0 && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+			strong++
+		}
+	}
+	if chosen := d.lab.chosen.Load(); chosen != nil {
+		for _, id := range *chosen {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	var xs, ys []float32
+	var out []overlay.Label
+	for i, id := range ids {
+		n := d.sceneNow.node(id)
+		p, ok := d.position(id)
+		if n == nil || !ok {
+			continue
+		}
+		x, y, _, ok := d.cam.Project(p, d.width, d.height)
+		if !ok || x < 0 || y < 0 || x > float32(d.width) || y > float32(d.height) {
+			continue
+		}
+		xs, ys = append(xs, x), append(ys, y)
+		out = append(out, overlay.Label{Text: n.label, X: x, Y: y, Strong: i < strong})
+	}
+	scale := d.w.Scale()
+	keep := placed(xs, ys, 90*scale, 16*scale)
+	kept := out[:0]
+	for i, l := range out {
+		if keep[i] || l.Strong {
+			kept = append(kept, l)
+		}
+	}
+	return kept
+}
+
+// overlay draws the Gio panels over the scene and carries out what the
+// user asked for in them.
+func (d *desk) overlay(now time.Time, labels []overlay.Label) {
+	scale := d.w.Scale()
+	d.ops.Reset()
+	gtx := layout.Context{Ops: &d.ops, Now: now, Source: d.router.Source(), Metric: unit.Metric{PxPerDp: scale, PxPerSp: scale},
+		Constraints: layout.Exact(image.Pt(d.width, d.height))}
+	data := overlay.Data{Labels: labels, Inspected: d.m.inspected.Load(), Import: *d.m.imports.Load()}
+	if d.valsNow != nil {
+		v := *d.valsNow
+		data.Setting = func(path string) any { return v[path] }
+		if data.Inspected != nil && !v.bool("nodes.enableMetadataVisualisation") {
+			in := *data.Inspected
+			in.Metadata = nil
+			data.Inspected = &in
+		}
+	}
+	if list := d.m.graphs.Load(); list != nil {
+		data.Graphs = *list
+	}
+	st := &data.Stats
+	st.FPS, st.FrameMillis, st.Remote = d.stats.fps, d.stats.frameMs, d.src.Where()
+	if sc := d.sceneNow; sc != nil {
+		data.Current, st.Graph, st.Nodes, st.Edges = sc.graphID, sc.name, len(sc.nodes), len(sc.edges)
+	}
+	if h := d.m.health.Load(); h != nil {
+		h := &h.Health
+		st.Engine, st.Clients, st.StepMillis, st.StepsPerSecond = h.Engine.Name, h.Clients, h.Engine.StepMillis, h.Engine.StepsPerSecond
+	}
+	if n := d.m.notice.Load(); n != nil && now.Before(n.until) {
+		data.Message = n.text
+	}
+	act := d.ui.Layout(gtx, &data)
+	d.router.Frame(&d.ops)
+	if err := d.gio.Frame(&d.ops, gpu.OpenGLRenderTarget{}, image.Pt(d.width, d.height)); err != nil {
+		d.log.Error("overlay frame failed", "err", err)
+	}
+	d.textInput()
+	d.act(act)
+}
+
+// act hands what the user asked for to the model, off the GL thread.
+func (d *desk) act(a overlay.Actions) {
+	m := d.m
+	if a.SelectGraph != "" {
+		id := a.SelectGraph
+		m.do(func(ctx context.Context) {
+			if err := m.watch(ctx, id); err != nil {
+				m.say("%v", err)
+			}
+		})
+	}
+	if len(a.Settings) > 0 {
+		u := a.Settings
+		m.do(func(ctx context.Context) { m.setSettings(ctx, u) })
+	}
+	if a.Search != "" {
+		q := a.Search
+		m.do(func(context.Context) { m.search(q) })
+	}
+	if a.SelectNode != "" {
+		id := a.SelectNode
+		m.do(func(context.Context) { m.selectNode(id, true) })
+	}
+	if a.FocusNeighbours {
+		m.do(func(context.Context) { m.focusNeighbours() })
+	}
+	if a.ClearSelection {
+		m.do(func(context.Context) { m.selectNode("", false) })
+	}
+	if a.Unpin {
+		m.do(func(ctx context.Context) { m.setPinned(ctx, false) })
+	}
+	if a.Import {
+		dir := a.ImportFolder
+		m.do(func(ctx context.Context) { m.importFolder(ctx, dir) })
+	}
+	if a.Fit {
+		d.fit(true)
+	}
+}
+
+// readiness decides when a screenshot is taken: once the graph is shown
+// and its layout has settled (or two minutes have passed), after the
+// frames --frames asks for.
+type readiness struct {
+	deadline time.Time
+	shownAt  time.Time
+	since    int // frame from which the scene was ready; 0 before
+	warned   bool
+}
+
+func (r *readiness) done(d *desk, frame int) bool {
+	if r.since == 0 {
+		select {
+		case <-d.m.ready:
+		default:
+			return false
+		}
+		sc := d.sceneNow
+		shown := sc != nil && d.posNow != nil && len(d.posNow.Nodes) == len(sc.nodes) && len(d.order) == len(sc.nodes)
+		if sc == nil && d.m.scene.Load() == nil {
+			shown = true // an empty session: show what there is
+		}
+		if shown && r.shownAt.IsZero() {
+			r.shownAt = time.Now()
+		}
+		// Settled by a health report taken after the graph was shown.
+		h := d.m.health.Load()
+		settled := h != nil && !r.shownAt.IsZero() && h.at.After(r.shownAt) && h.Engine.Moving == 0
+		if shown && settled {
+			r.since = frame
+		} else if time.Now().After(r.deadline) {
+			if !r.warned {
+				d.log.Warn("screenshot: the layout has not settled after two minutes; taking it anyway")
+				r.warned = true
+			}
+			r.since = frame
+		}
+		if r.since != 0 {
+			d.fit(false)
+		}
+		return false
+	}
+	return frame-r.since >= d.cfg.Frames
+}
+
+// screenshot writes the frame just drawn as a PNG.
+func (d *desk) screenshot() error {
+	px := render.ReadPixels(d.width, d.height)
+	if err := writePNG(d.cfg.Screenshot, px, d.width, d.height); err != nil {
+		return err
+	}
+	d.log.Info("screenshot written", "file", d.cfg.Screenshot, "width", d.width, "height", d.height)
+	return nil
+}

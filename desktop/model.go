@@ -1,0 +1,492 @@
+package desktop
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"visionflow/graph"
+	"visionflow/net/api"
+	"visionflow/render/overlay"
+	"visionflow/settings"
+)
+
+// nodeView is what the window needs of a node.
+type nodeView struct {
+	id     string
+	label  string
+	wire   graph.WireID
+	agent  bool
+	pinned bool
+	degree int
+	shape  uint32 // from metadata, for nodes.enableMetadataShape
+}
+
+type edgeView struct {
+	a, b   graph.WireID
+	weight float32
+}
+
+// scene is a snapshot of the watched graph for the GL thread. It is never
+// modified once published.
+type scene struct {
+	graphID string
+	name    string
+	nodes   []nodeView
+	byWire  map[graph.WireID]int32 // index in nodes
+	edges   []edgeView
+}
+
+func (s *scene) node(w graph.WireID) *nodeView {
+	if s == nil {
+		return nil
+	}
+	if i, ok := s.byWire[w]; ok {
+		return &s.nodes[i]
+	}
+	return nil
+}
+
+func buildScene(g *graph.Graph) *scene {
+	nodes := g.Nodes()
+	s := &scene{graphID: g.ID, name: g.Name, nodes: make([]nodeView, len(nodes)), byWire: make(map[graph.WireID]int32, len(nodes))}
+	for i := range nodes {
+		n := &nodes[i]
+		s.nodes[i] = nodeView{id: n.ID, label: cmp.Or(n.Label, n.ID), wire: n.WireID, agent: isAgent(n), pinned: n.Pinned,
+			degree: g.Degree(n.ID), shape: metadataShape(n.Metadata)}
+		s.byWire[n.WireID] = int32(i)
+	}
+	edges := g.Edges()
+	s.edges = make([]edgeView, 0, len(edges))
+	for _, e := range edges {
+		a, _ := g.Node(e.Source)
+		b, _ := g.Node(e.Target)
+		s.edges = append(s.edges, edgeView{a: a.WireID, b: b.WireID, weight: e.Weight})
+	}
+	return s
+}
+
+// focus asks the GL thread to fly the camera to these nodes.
+type focus struct{ nodes []graph.WireID }
+
+// health is the session's last health report and when it came.
+type health struct {
+	api.Health
+	at time.Time
+}
+
+type notice struct {
+	text  string
+	until time.Time
+}
+
+// model is the window's copy of the session: the watched graph, the
+// settings, the selection. It runs on its own goroutine, so the GL thread
+// never waits for the session (whose physics may be waiting for the GL
+// thread); the GL thread reads what it publishes and sends it requests.
+type model struct {
+	src Source
+	log *slog.Logger
+
+	scene     atomic.Pointer[scene]
+	values    atomic.Pointer[values]
+	graphs    atomic.Pointer[[]graph.Summary]
+	inspected atomic.Pointer[overlay.Inspected]
+	selected  atomic.Uint32 // wire id of the selected node; 0 for none
+	imports   atomic.Pointer[overlay.ImportState]
+	notice    atomic.Pointer[notice]
+	health    atomic.Pointer[health]
+	focus     atomic.Pointer[focus]
+	ready     chan struct{} // closed once the first graph and settings are in
+
+	reqs chan func(ctx context.Context)
+
+	moveMu  sync.Mutex
+	moves   map[string]graph.Vec3 // drags waiting to be sent, latest only
+	moveSig chan struct{}
+
+	// Model goroutine only.
+	g        *graph.Graph
+	selID    string
+	lastList time.Time
+}
+
+func newModel(src Source, log *slog.Logger) *model {
+	m := &model{src: src, log: log, reqs: make(chan func(context.Context), 64), moves: map[string]graph.Vec3{},
+		moveSig: make(chan struct{}, 1), ready: make(chan struct{})}
+	m.values.Store(&values{})
+	m.imports.Store(&overlay.ImportState{})
+	return m
+}
+
+// do queues a request; it never blocks the GL thread (a full queue drops
+// the request and says so).
+func (m *model) do(fn func(ctx context.Context)) {
+	select {
+	case m.reqs <- fn:
+	default:
+		m.say("busy: the request was dropped, try again")
+	}
+}
+
+func (m *model) say(format string, args ...any) { m.sayFor(5*time.Second, format, args...) }
+
+func (m *model) sayFor(d time.Duration, format string, args ...any) {
+	m.notice.Store(&notice{text: fmt.Sprintf(format, args...), until: time.Now().Add(d)})
+}
+
+// run serves requests and updates until ctx ends.
+func (m *model) run(ctx context.Context) {
+	if err := m.start(ctx); err != nil {
+		m.say("%v", err)
+		m.log.Error("desktop: loading the session failed", "err", err)
+	}
+	close(m.ready)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case fn := <-m.reqs:
+			fn(ctx)
+		case u := <-m.src.Updates():
+			m.update(ctx, u)
+		case <-m.moveSig:
+			m.sendMoves(ctx)
+		case <-tick.C:
+			m.poll(ctx)
+		}
+	}
+}
+
+func (m *model) start(ctx context.Context) error {
+	vals, err := m.src.Settings(ctx)
+	if err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	v := values(vals)
+	m.values.Store(&v)
+	m.poll(ctx)
+	id, err := m.src.DefaultGraph(ctx)
+	if err != nil || id == "" {
+		return err
+	}
+	return m.watch(ctx, id)
+}
+
+// poll refreshes what the stats bar and the graph picker show.
+func (m *model) poll(ctx context.Context) {
+	if h, err := m.src.Health(ctx); err == nil {
+		m.health.Store(&health{Health: h, at: time.Now()})
+	}
+	if time.Since(m.lastList) >= 2*time.Second {
+		if list, err := m.src.Graphs(ctx); err == nil {
+			m.graphs.Store(&list)
+			m.lastList = time.Now()
+		}
+	}
+}
+
+// watch switches the window to a graph.
+func (m *model) watch(ctx context.Context, id string) error {
+	c, err := m.src.Watch(ctx, id)
+	if err != nil {
+		return fmt.Errorf("open graph %q: %w", id, err)
+	}
+	g, err := graphFrom(c)
+	if err != nil {
+		return err
+	}
+	if m.g == nil || m.g.ID != g.ID {
+		m.selID = ""
+	}
+	m.g = g
+	m.publish()
+	return nil
+}
+
+func graphFrom(c graph.Contents) (*graph.Graph, error) {
+	var next uint32
+	for _, n := range c.Nodes {
+		next = max(next, n.WireID.Index()+1)
+	}
+	return graph.Restore(c.Info, next, c.Nodes, c.Edges)
+}
+
+// publish makes the graph's current state the scene and refreshes the
+// inspector.
+func (m *model) publish() {
+	if m.g == nil {
+		m.scene.Store(nil)
+		return
+	}
+	m.scene.Store(buildScene(m.g))
+	m.inspect()
+}
+
+func (m *model) update(ctx context.Context, u Update) {
+	if u.Gone != nil {
+		m.sayFor(24*time.Hour, "disconnected: %v", u.Gone)
+		return
+	}
+	if len(u.Settings) > 0 || u.Resync {
+		m.applySettings(ctx, u)
+	}
+	if m.g == nil || u.Graph != m.g.ID {
+		return
+	}
+	switch {
+	case u.Deleted:
+		m.g = nil
+		m.publish()
+		m.lastList = time.Time{}
+		m.poll(ctx)
+		if id, _ := m.src.DefaultGraph(ctx); id != "" {
+			m.watch(ctx, id)
+		}
+		return
+	case u.Reload:
+		if err := m.watch(ctx, m.g.ID); err != nil {
+			m.say("%v", err)
+		}
+		return
+	}
+	changed := false
+	for _, ev := range u.Events {
+		if ev.Seq <= m.g.Seq {
+			continue // already in the contents fetched
+		}
+		if err := m.g.Apply(ev); err != nil {
+			// A gap or a mismatch: fetch the graph again.
+			if err := m.watch(ctx, m.g.ID); err != nil {
+				m.say("%v", err)
+			}
+			return
+		}
+		if ev.Type != graph.NodeMoved || ev.Pinned != nil {
+			changed = true
+		}
+	}
+	if changed {
+		m.publish()
+	}
+}
+
+func (m *model) applySettings(ctx context.Context, u Update) {
+	if u.Resync {
+		if vals, err := m.src.Settings(ctx); err == nil {
+			v := values(vals)
+			m.values.Store(&v)
+		}
+		return
+	}
+	v := maps.Clone(*m.values.Load())
+	for _, d := range u.Settings {
+		f, ok := settings.Lookup(d.Path)
+		if !ok {
+			continue
+		}
+		if x, err := f.Parse(d.New); err == nil {
+			v[d.Path] = x
+		}
+	}
+	m.values.Store(&v)
+}
+
+// inspect describes the selected node for the inspector.
+func (m *model) inspect() {
+	if m.g == nil || m.selID == "" {
+		m.inspected.Store(nil)
+		m.selected.Store(0)
+		return
+	}
+	n, ok := m.g.Node(m.selID)
+	if !ok {
+		m.selID = ""
+		m.inspected.Store(nil)
+		m.selected.Store(0)
+		return
+	}
+	in := &overlay.Inspected{ID: n.ID, Label: cmp.Or(n.Label, n.ID), Metadata: n.Metadata, Pinned: n.Pinned, Degree: m.g.Degree(n.ID)}
+	seen := map[string]bool{}
+	for _, eid := range m.g.Incident(n.ID) {
+		e, _ := m.g.Edge(eid)
+		other := e.Target
+		if other == n.ID {
+			other = e.Source
+		}
+		if seen[other] {
+			continue
+		}
+		seen[other] = true
+		o, _ := m.g.Node(other)
+		in.Neighbours = append(in.Neighbours, overlay.Neighbour{ID: o.ID, Label: cmp.Or(o.Label, o.ID)})
+	}
+	slices.SortFunc(in.Neighbours, func(a, b overlay.Neighbour) int {
+		return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
+	})
+	m.inspected.Store(in)
+	m.selected.Store(uint32(n.WireID))
+}
+
+// selectNode selects a node by id ("" clears the selection); fly asks the
+// camera to go to it.
+func (m *model) selectNode(id string, fly bool) {
+	m.selID = id
+	m.inspect()
+	if fly && m.selID != "" {
+		m.focus.Store(&focus{nodes: []graph.WireID{graph.WireID(m.selected.Load())}})
+	}
+}
+
+// selectWire selects the node a click picked.
+func (m *model) selectWire(w graph.WireID) {
+	if m.g == nil {
+		return
+	}
+	if n, ok := m.g.NodeByWire(w); ok {
+		m.selectNode(n.ID, false)
+	}
+}
+
+// search finds a node by label: an exact match (ignoring case) first, then
+// the shortest label starting with the text, then the shortest containing
+// it.
+func (m *model) search(text string) {
+	text = strings.ToLower(strings.TrimSpace(text))
+	if m.g == nil || text == "" {
+		return
+	}
+	var best *graph.Node
+	rank := func(n *graph.Node) int {
+		l := strings.ToLower(cmp.Or(n.Label, n.ID))
+		switch {
+		case l == text:
+			return 0
+		case strings.HasPrefix(l, text):
+			return 1
+		case strings.Contains(l, text):
+			return 2
+		}
+		return 3
+	}
+	nodes := m.g.Nodes()
+	bestRank := 3
+	for i := range nodes {
+		n := &nodes[i]
+		r := rank(n)
+		if r < bestRank || (r == bestRank && r < 3 && len(n.Label) < len(best.Label)) {
+			best, bestRank = n, r
+		}
+	}
+	if best == nil {
+		m.say("no node matches %q", text)
+		return
+	}
+	m.selectNode(best.ID, true)
+}
+
+// focusNeighbours flies the camera to the selected node and its
+// neighbours.
+func (m *model) focusNeighbours() {
+	if m.g == nil || m.selID == "" {
+		return
+	}
+	n, _ := m.g.Node(m.selID)
+	f := &focus{nodes: []graph.WireID{n.WireID}}
+	for _, nb := range m.inspected.Load().Neighbours {
+		if o, ok := m.g.Node(nb.ID); ok {
+			f.nodes = append(f.nodes, o.WireID)
+		}
+	}
+	m.focus.Store(f)
+}
+
+// move queues a drag: only the latest position of each node is sent, as
+// fast as the session takes them.
+func (m *model) move(id string, p graph.Vec3) {
+	m.moveMu.Lock()
+	m.moves[id] = p
+	m.moveMu.Unlock()
+	select {
+	case m.moveSig <- struct{}{}:
+	default:
+	}
+}
+
+func (m *model) sendMoves(ctx context.Context) {
+	m.moveMu.Lock()
+	moves := m.moves
+	m.moves = map[string]graph.Vec3{}
+	m.moveMu.Unlock()
+	if m.g == nil || len(moves) == 0 {
+		return
+	}
+	ops := make([]graph.Op, 0, len(moves))
+	for _, id := range slices.Sorted(maps.Keys(moves)) {
+		p := moves[id]
+		op := graph.Op{Op: graph.UpdateNode, ID: id, Position: &p}
+		if n, ok := m.g.Node(id); ok && !n.Pinned {
+			op.Pinned = new(true)
+		}
+		ops = append(ops, op)
+	}
+	if err := m.src.Apply(ctx, m.g.ID, ops); err != nil {
+		m.say("moving the node failed: %v", err)
+	}
+}
+
+// setPinned pins or unpins the selected node.
+func (m *model) setPinned(ctx context.Context, pinned bool) {
+	if m.g == nil || m.selID == "" {
+		return
+	}
+	if err := m.src.Apply(ctx, m.g.ID, []graph.Op{{Op: graph.UpdateNode, ID: m.selID, Pinned: &pinned}}); err != nil {
+		m.say("pinning failed: %v", err)
+	}
+}
+
+func (m *model) setSettings(ctx context.Context, updates []settings.Update) {
+	if err := m.src.SetSettings(ctx, updates); err != nil {
+		m.say("setting refused: %v", err)
+	}
+}
+
+// importFolder imports a Logseq notebook off the model goroutine (it can
+// take a while) and then shows the new graph.
+func (m *model) importFolder(ctx context.Context, dir string) {
+	if m.imports.Load().Running {
+		m.say("an import is already running")
+		return
+	}
+	if dir == "" {
+		m.say("type the path of a Logseq folder first")
+		return
+	}
+	m.imports.Store(&overlay.ImportState{Running: true, Message: "reading " + dir})
+	go func() {
+		sum, err := m.src.ImportLogseq(ctx, dir, func(done, total int) {
+			m.imports.Store(&overlay.ImportState{Running: true, Done: done, Total: total, Message: fmt.Sprintf("%d of %d", done, total)})
+		})
+		if err != nil {
+			m.imports.Store(&overlay.ImportState{Message: "import failed: " + err.Error()})
+			return
+		}
+		m.imports.Store(&overlay.ImportState{Message: fmt.Sprintf("imported %q: %d nodes, %d edges", sum.Name, sum.Nodes, sum.Edges)})
+		m.do(func(ctx context.Context) {
+			m.lastList = time.Time{}
+			m.poll(ctx)
+			if err := m.watch(ctx, sum.ID); err != nil {
+				m.say("%v", err)
+			}
+		})
+	}()
+}

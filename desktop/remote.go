@@ -1,0 +1,183 @@
+package desktop
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"visionflow/graph"
+	"visionflow/net/api"
+	"visionflow/net/client"
+	"visionflow/net/wire"
+	"visionflow/settings"
+)
+
+// remote is another instance's session, joined over its REST API and
+// WebSocket stream: positions come from the binary frames, structure and
+// settings from the JSON messages, and edits go back over REST.
+type remote struct {
+	url     string
+	c       *client.Client
+	st      *client.Stream
+	updates chan Update
+	latest  atomic.Pointer[wire.Positions]
+	watched atomic.Pointer[string]
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+var _ Source = (*remote)(nil)
+
+func dialRemote(ctx context.Context, url string) (*remote, error) {
+	c := client.New(url, "desktop")
+	if _, err := c.Health(ctx); err != nil {
+		return nil, err
+	}
+	st, err := c.Stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &remote{url: url, c: c, st: st, updates: make(chan Update, updateBuffer)}
+	r.watched.Store(new(string))
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.wg.Go(r.readMessages)
+	r.wg.Go(r.followPositions)
+	return r, nil
+}
+
+// readMessages turns the stream's JSON messages into updates.
+func (r *remote) readMessages() {
+	for {
+		var m client.Message
+		select {
+		case m = <-r.st.Messages():
+		case <-r.st.Done():
+			err := r.st.Err()
+			if err == nil {
+				err = errors.New("the host closed the connection")
+			}
+			select {
+			case r.updates <- Update{Gone: fmt.Errorf("%s: %w", r.url, err)}:
+			case <-r.ctx.Done():
+			}
+			return
+		case <-r.ctx.Done():
+			return
+		}
+		var u Update
+		switch m.Type {
+		case wire.TypeEvents:
+			var ev wire.Events
+			if json.Unmarshal(m.Raw, &ev) != nil {
+				continue
+			}
+			u = Update{Graph: ev.Graph, Events: ev.Events}
+		case wire.TypeReload:
+			var rl wire.Reload
+			if json.Unmarshal(m.Raw, &rl) != nil {
+				continue
+			}
+			u = Update{Graph: rl.Graph, Reload: true, Deleted: rl.Deleted}
+		case wire.TypeSettings:
+			var s wire.Settings
+			if json.Unmarshal(m.Raw, &s) != nil {
+				continue
+			}
+			u = Update{Settings: s.Deltas}
+		default:
+			continue
+		}
+		select {
+		case r.updates <- u:
+		case <-r.ctx.Done():
+			return
+		}
+	}
+}
+
+// followPositions rebuilds the latest positions when frames arrive, at
+// most once per frame, so the GL thread only loads a pointer.
+func (r *remote) followPositions() {
+	var nodes []wire.NodeState
+	for {
+		changed := r.st.Changed()
+		var seq uint64
+		var synced bool
+		nodes, seq, synced = r.st.Nodes(nodes[:0])
+		if synced {
+			prev := r.latest.Load()
+			step := uint64(1)
+			if prev != nil {
+				step = prev.Step + 1
+			}
+			r.latest.Store(&wire.Positions{Step: step, Seq: seq, Nodes: append([]wire.NodeState(nil), nodes...)})
+		}
+		select {
+		case <-changed:
+		case <-r.st.Done():
+			return
+		case <-r.ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *remote) Graphs(ctx context.Context) ([]graph.Summary, error) { return r.c.Graphs(ctx) }
+
+func (r *remote) DefaultGraph(ctx context.Context) (string, error) {
+	return r.st.Hello().DefaultGraph, nil
+}
+
+func (r *remote) Watch(ctx context.Context, graphID string) (graph.Contents, error) {
+	r.watched.Store(&graphID)
+	r.latest.Store(nil)
+	// Subscribe first: events after the contents' seq then arrive as
+	// updates, and those before it are skipped by seq.
+	if _, err := r.st.Subscribe(ctx, graphID, wire.StreamPositions, wire.StreamEvents); err != nil {
+		return graph.Contents{}, err
+	}
+	return r.c.Graph(ctx, graphID)
+}
+
+func (r *remote) Positions() *wire.Positions { return r.latest.Load() }
+
+func (r *remote) Updates() <-chan Update { return r.updates }
+
+func (r *remote) Apply(ctx context.Context, graphID string, ops []graph.Op) error {
+	_, err := r.c.Batch(ctx, graphID, ops)
+	return err
+}
+
+func (r *remote) Settings(ctx context.Context) (map[string]any, error) {
+	tree, err := r.c.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return settingsFromTree(tree)
+}
+
+func (r *remote) SetSettings(ctx context.Context, updates []settings.Update) error {
+	_, err := r.c.SetSettings(ctx, updates...)
+	return err
+}
+
+func (r *remote) ImportLogseq(ctx context.Context, dir string, progress func(done, total int)) (graph.Summary, error) {
+	progress(0, 0) // the upload shows no progress of its own
+	sum, _, err := r.c.ImportLogseq(ctx, dir, client.ImportOptions{})
+	return sum, err
+}
+
+func (r *remote) Health(ctx context.Context) (api.Health, error) { return r.c.Health(ctx) }
+
+func (r *remote) Where() string { return r.url }
+
+func (r *remote) Close() error {
+	r.cancel()
+	err := r.st.Close()
+	r.wg.Wait()
+	return err
+}

@@ -1,0 +1,141 @@
+package desktop
+
+import (
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+
+	"visionflow/graph"
+	"visionflow/render"
+)
+
+// values are settings by path, as settings.Manager holds them: float64,
+// int64, bool, string or [2]float64. A snapshot is never modified.
+type values map[string]any
+
+func (v values) float(path string) float32 {
+	switch x := v[path].(type) {
+	case float64:
+		return float32(x)
+	case int64:
+		return float32(x)
+	}
+	return 0
+}
+
+func (v values) bool(path string) bool { b, _ := v[path].(bool); return b }
+
+func (v values) str(path string) string { s, _ := v[path].(string); return s }
+
+func (v values) pair(path string) [2]float32 {
+	p, _ := v[path].([2]float64)
+	return [2]float32{float32(p[0]), float32(p[1])}
+}
+
+func (v values) rgb(path string) [3]uint8 { return parseColor(v.str(path)) }
+
+// parseColor reads #rrggbb (the settings schema guarantees the form).
+func parseColor(s string) [3]uint8 {
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "#"), 16, 32)
+	if err != nil || len(s) != 7 {
+		return [3]uint8{255, 255, 255}
+	}
+	return [3]uint8{uint8(n >> 16), uint8(n >> 8), uint8(n)}
+}
+
+func qualityLevel(s string) int {
+	switch s {
+	case "low":
+		return 0
+	case "medium":
+		return 1
+	}
+	return 2
+}
+
+// sceneSettings is the look of the scene from the settings.
+func sceneSettings(v values) render.Settings {
+	return render.Settings{
+		Background:  v.rgb("rendering.backgroundColor"),
+		NodeSize:    v.float("nodes.nodeSize"),
+		Metalness:   v.float("nodes.metalness"),
+		Roughness:   v.float("nodes.roughness"),
+		Opacity:     v.float("nodes.opacity"),
+		Quality:     qualityLevel(v.str("nodes.quality")),
+		Instancing:  v.bool("nodes.enableInstancing"),
+		Hologram:    v.bool("nodes.enableHologram"),
+		Ambient:     v.float("rendering.ambientLightIntensity"),
+		Directional: v.float("rendering.directionalLightIntensity"),
+		Environment: v.float("rendering.environmentIntensity"),
+		EdgeColor:   v.rgb("edges.color"),
+		EdgeOpacity: v.float("edges.opacity"),
+		Arrows:      v.bool("edges.enableArrows"),
+		ArrowSize:   v.float("edges.arrowSize"),
+	}
+}
+
+// styleKeys are the settings that change node or edge styles (the rest
+// reach the shaders as uniforms).
+var styleKeys = []string{"nodes.baseColor", "nodes.agentColor", "nodes.enableMetadataShape", "edges.baseWidth", "edges.widthRange"}
+
+// shapeKeys are the metadata fields that choose a node's shape when
+// nodes.enableMetadataShape is on, in order of preference. "shape" may
+// name one; any other value picks one by its hash, so nodes of one kind
+// share a shape.
+var shapeKeys = []string{"shape", "type", "kind", "group", "category"}
+
+// metadataShape picks a node's shape from its metadata.
+func metadataShape(md map[string]string) uint32 {
+	for _, k := range shapeKeys {
+		v, ok := md[k]
+		if !ok || v == "" {
+			continue
+		}
+		switch strings.ToLower(v) {
+		case "sphere":
+			return render.ShapeSphere
+		case "cube", "box":
+			return render.ShapeCube
+		case "octahedron", "diamond":
+			return render.ShapeOctahedron
+		}
+		h := fnv.New32a()
+		h.Write([]byte(strings.ToLower(v)))
+		return h.Sum32() % 3
+	}
+	return render.ShapeSphere
+}
+
+// nodeStyle is how a node looks: agents in the agent colour as octahedra
+// (unless metadata chooses), knowledge nodes in the base colour; size grows
+// with the logarithm of the degree, so hubs stand out without swamping.
+func nodeStyle(n *nodeView, v values) render.Style {
+	s := render.Style{Size: 1 + 0.5*float32(math.Log1p(float64(n.degree))), Shape: render.ShapeSphere}
+	c := v.rgb("nodes.baseColor")
+	if n.agent {
+		c = v.rgb("nodes.agentColor")
+		s.Flags |= render.FlagAgent
+		s.Shape = render.ShapeOctahedron
+	}
+	if v.bool("nodes.enableMetadataShape") {
+		s.Shape = n.shape
+	}
+	s.Color = [4]uint8{c[0], c[1], c[2], 255}
+	if n.pinned {
+		s.Flags |= render.FlagPinned
+	}
+	return s
+}
+
+// edgeWidth maps an edge's weight into edges.widthRange around
+// edges.baseWidth: weight 1 is the base width.
+func edgeWidth(weight float32, v values) float32 {
+	base := v.float("edges.baseWidth")
+	r := v.pair("edges.widthRange")
+	w := base * weight
+	return min(max(w, r[0]), r[1])
+}
+
+// isAgent tells agent nodes from knowledge nodes.
+func isAgent(n *graph.Node) bool { return n.Type == graph.Agents || n.WireID&graph.AgentFlag != 0 }

@@ -1,0 +1,7 @@
+//go:build !nogui
+
+package main
+
+import "visionflow/desktop"
+
+var window = desktop.Run
