@@ -20,9 +20,9 @@ func goList(t *testing.T, args ...string) []string {
 
 // The pure packages must never pull in cgo graphics: GL, GLFW and Gio live
 // in render/, the GPU half of compute/ (compute/gpu), internal/{gles,window,
-// gltest} and the desktop half of app/ only.
+// gltest} and desktop/ only.
 func TestPurePackagesStayFreeOfGraphics(t *testing.T) {
-	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./compute", "./internal/binenc", "./internal/testenv"}
+	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
 	for _, dep := range goList(t, append([]string{"-deps"}, pure...)...) {
 		if strings.HasPrefix(dep, "gioui.org") || strings.HasPrefix(dep, "github.com/go-gl/") {
 			t.Errorf("a pure package depends on %s", dep)
@@ -55,9 +55,12 @@ func TestPackageFences(t *testing.T) {
 		"./store/...":   {"visionflow/net", "visionflow/compute", "visionflow/app", "visionflow/render"},
 		"./net/...":     {"visionflow/compute", "visionflow/store", "visionflow/app", "visionflow/render"},
 		"./ingest/...":  {"visionflow/net", "visionflow/store", "visionflow/app"},
+		"./render/...":  {"visionflow/net", "visionflow/store", "visionflow/app", "visionflow/compute"},
+		// The desktop is a leaf: only the main package imports it.
+		"./graph/... ./store/... ./settings/... ./ingest/... ./net/... ./compute/... ./app/... ./render/... ./internal/...": {"visionflow/desktop"},
 	}
 	for pkgs, banned := range never {
-		for _, dep := range goList(t, "-deps", pkgs) {
+		for _, dep := range goList(t, append([]string{"-deps"}, strings.Fields(pkgs)...)...) {
 			for _, b := range banned {
 				if dep == b || strings.HasPrefix(dep, b+"/") {
 					t.Errorf("%s depends on %s", pkgs, dep)

@@ -174,11 +174,8 @@ func (d *desk) handleInput(now time.Time) {
 		case evMove:
 			dx, dy := e.x-in.x, e.y-in.y
 			in.x, in.y = e.x, e.y
-			kind := pointer.Move
-			if in.buttons != 0 {
-				kind = pointer.Drag
-			}
-			d.router.Queue(pointer.Event{Kind: kind, Source: pointer.Mouse, Position: f32.Pt(e.x, e.y), Buttons: in.buttons, Time: since})
+			// Gio turns moves with a button down into drags itself.
+			d.router.Queue(pointer.Event{Kind: pointer.Move, Source: pointer.Mouse, Position: f32.Pt(e.x, e.y), Buttons: in.buttons, Time: since})
 			in.hoverDue = true
 			if in.buttons != 0 && math.Hypot(float64(e.x-in.pressX), float64(e.y-in.pressY)) > 4 {
 				in.moved = true

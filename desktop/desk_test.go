@@ -1,0 +1,361 @@
+package desktop
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-gl/mathgl/mgl32"
+
+	"visionflow/app"
+	"visionflow/graph"
+	"visionflow/net/client"
+	"visionflow/net/wire"
+	"visionflow/render/overlay"
+	"visionflow/settings"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden screenshots in testdata/")
+
+// The sample graph, drawn by the CPU engine's settled layout, matches the
+// golden screenshot within a tolerance (the stats bar's FPS differs from
+// run to run; drivers may round differently).
+func TestGoldenScreenshot(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine, cfg.Frames = "cpu", 3
+	cfg.Screenshot = filepath.Join(t.TempDir(), "sample.png")
+	runDesk(t, cfg, hooks{})
+	got := readPNG(t, cfg.Screenshot)
+	golden := filepath.Join("testdata", "sample.png")
+	if *update {
+		b, err := os.ReadFile(cfg.Screenshot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", golden)
+		return
+	}
+	want := readPNG(t, golden)
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("screenshot is %v, golden %v", got.Bounds(), want.Bounds())
+	}
+	differ := 0
+	for i := 0; i < len(got.Pix); i += 4 {
+		for c := range 3 {
+			if d := int(got.Pix[i+c]) - int(want.Pix[i+c]); d > 48 || d < -48 {
+				differ++
+				break
+			}
+		}
+	}
+	total := got.Bounds().Dx() * got.Bounds().Dy()
+	t.Logf("%d of %d pixels differ from the golden screenshot", differ, total)
+	if differ > total/100 {
+		keep := filepath.Join(os.TempDir(), "visionflow-golden-failed.png")
+		b, _ := os.ReadFile(cfg.Screenshot)
+		os.WriteFile(keep, b, 0o644)
+		t.Errorf("%d of %d pixels differ from %s (more than 1%%); the screenshot is in %s; rerun with -update if the change is intended", differ, total, golden, keep)
+	}
+}
+
+// The command line's --screenshot goes through app.Main to the window.
+func TestScreenshotCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "shot.png")
+	var code int
+	var stderr syncBuf
+	onMain(func() {
+		code = app.Main([]string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0", "--screenshot", out,
+			"--size", "320x200", "--engine", "cpu", "--log-level", "warn"}, io.Discard, &stderr, Run)
+	})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if b := readPNG(t, out).Bounds(); b.Dx() != 320 || b.Dy() != 200 {
+		t.Errorf("screenshot is %v", b.Size())
+	}
+}
+
+// nodeNamed finds a node of the scene by label.
+func nodeNamed(d *desk, label string) *nodeView {
+	if d.sceneNow == nil {
+		return nil
+	}
+	for i := range d.sceneNow.nodes {
+		if d.sceneNow.nodes[i].label == label {
+			return &d.sceneNow.nodes[i]
+		}
+	}
+	return nil
+}
+
+// onScreen is where a node is drawn.
+func onScreen(d *desk, w graph.WireID) (x, y float32, ok bool) {
+	p, ok := d.position(w)
+	if !ok {
+		return 0, 0, false
+	}
+	x, y, _, ok = d.cam.Project(p, d.width, d.height)
+	return x, y, ok
+}
+
+// Hundreds of frames with the GPU engine stepping between them, the camera
+// turning and settings switching the renderer's paths, raise no GL error
+// (every frame checks; one would end the run with an error).
+func TestFramesRunWithoutGLErrors(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "gpu"
+	frames := 0
+	set := func(d *desk, path string, v any) {
+		raw, _ := json.Marshal(v)
+		d.act(overlay.Actions{Settings: []settings.Update{{Path: path, Value: raw}}})
+	}
+	runDesk(t, cfg, script(t, 60*time.Second,
+		step{"GPU engine in use", func(d *desk) bool { return d.engNow != nil && d.engNow.Name() == "gpu" }},
+		step{"300 frames", func(d *desk) bool {
+			frames++
+			d.in.queue = append(d.in.queue, inputEvent{kind: evKey, key: keyLeft, action: keyPress})
+			switch frames {
+			case 60:
+				set(d, "rendering.enableAntialiasing", false)
+				set(d, "nodes.enableInstancing", false)
+			case 120:
+				set(d, "edges.enableArrows", true)
+				set(d, "nodes.quality", "low")
+				set(d, "nodes.enableMetadataShape", true)
+			case 180:
+				set(d, "physics.repelK", 200.0) // wakes the layout: the kernels run again
+			}
+			return frames >= 300
+		}},
+		step{"drawn", func(d *desk) bool {
+			if d.stats.glErrors != 0 {
+				t.Errorf("%d GL errors", d.stats.glErrors)
+			}
+			if !d.setNow.Arrows || d.setNow.Instancing || d.setNow.Quality != 0 {
+				t.Errorf("settings did not reach the renderer: %+v", d.setNow)
+			}
+			return true
+		}},
+	))
+	if frames < 300 {
+		t.Errorf("%d frames", frames)
+	}
+}
+
+// A settings change made over REST shows in the next frames; one made in
+// the panel is stored and recorded like a REST change.
+func TestSettingsReachTheFrames(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	var c *client.Client
+	var sent atomic.Bool
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"background is the default", func(d *desk) bool {
+			c = client.New("http://"+d.loc.srv.Addr.String(), "tester")
+			got := pixel(d, d.width-2, d.height-2)
+			if !colourClose(got, [3]uint8{0x0a, 0x0e, 0x1a}, 3) {
+				t.Errorf("background %s, want #0a0e1a", fmtRGB(got))
+			}
+			return true
+		}},
+		step{"REST change drawn", func(d *desk) bool {
+			if !sent.Swap(true) {
+				go func() {
+					if _, err := c.SetSettings(context.Background(), settings.Update{Path: "rendering.backgroundColor", Value: json.RawMessage(`"#ff0000"`)}); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			return colourClose(pixel(d, d.width-2, d.height-2), [3]uint8{255, 0, 0}, 3)
+		}},
+		step{"panel change stored", func(d *desk) bool {
+			if sent.Swap(false) {
+				d.act(overlay.Actions{Settings: []settings.Update{{Path: "physics.springK", Value: json.RawMessage(`0.2`)}}})
+			}
+			return d.loc.srv.Settings.Float("physics.springK") == 0.2
+		}},
+		step{"recorded as the desktop's", func(d *desk) bool {
+			hist, err := d.loc.srv.Session.SettingsHistory(context.Background(), "physics.springK", 0, 10)
+			if err != nil || len(hist) != 1 || hist[0].Client != "desktop" || string(hist[0].New) != "0.2" {
+				t.Errorf("history %+v %v", hist, err)
+			}
+			return true
+		}},
+	))
+}
+
+// A click on a node selects it and opens its inspector; dragging it moves
+// and pins it through a graph event that a peer on the stream receives.
+func TestClickSelectsAndDragPins(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	var target *nodeView
+	var x, y float32
+	var seen atomic.Bool
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"click", func(d *desk) bool {
+			target = nodeNamed(d, "Time travel")
+			var ok bool
+			if x, y, ok = onScreen(d, target.wire); !ok {
+				t.Fatal("the node is off screen")
+			}
+			d.in.queue = append(d.in.queue, inputEvent{kind: evMove, x: x, y: y}, inputEvent{kind: evPress, button: mouseLeft}, inputEvent{kind: evRelease, button: mouseLeft})
+			// A peer follows the graph's events.
+			go watchForPin(t, "http://"+d.loc.srv.Addr.String(), d.sceneNow.graphID, target.id, &seen)
+			return true
+		}},
+		step{"selected and inspected", func(d *desk) bool {
+			in := d.m.inspected.Load()
+			return d.selected == target.wire && in != nil && in.Label == "Time travel" && in.Degree > 0 && len(in.Neighbours) > 0
+		}},
+		step{"drag", func(d *desk) bool {
+			d.in.queue = append(d.in.queue, inputEvent{kind: evMove, x: x, y: y}, inputEvent{kind: evPress, button: mouseLeft},
+				inputEvent{kind: evMove, x: x + 20, y: y}, inputEvent{kind: evMove, x: x + 60, y: y + 30}, inputEvent{kind: evRelease, button: mouseLeft})
+			return true
+		}},
+		step{"peer saw the pinned move", func(d *desk) bool { return seen.Load() }},
+		step{"the node is pinned where it was dropped", func(d *desk) bool {
+			n := d.sceneNow.node(target.wire)
+			if n == nil || !n.pinned {
+				return false
+			}
+			sx, sy, ok := onScreen(d, target.wire)
+			return ok && abs32(sx-(x+60)) < 3 && abs32(sy-(y+30)) < 3
+		}},
+	))
+}
+
+func watchForPin(t *testing.T, url, graphID, nodeID string, seen *atomic.Bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := client.New(url, "peer").Stream(ctx)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer st.Close()
+	if _, err := st.Subscribe(ctx, graphID, wire.StreamEvents); err != nil {
+		t.Error(err)
+		return
+	}
+	for {
+		select {
+		case m := <-st.Messages():
+			var ev wire.Events
+			if m.Type != wire.TypeEvents || json.Unmarshal(m.Raw, &ev) != nil {
+				continue
+			}
+			for _, e := range ev.Events {
+				if e.Type == graph.NodeMoved && e.ID == nodeID && e.Pinned != nil && *e.Pinned && e.Client == "desktop" {
+					seen.Store(true)
+					return
+				}
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Searching selects the node and flies the camera to it.
+func TestSearchFliesToTheNode(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	var target *nodeView
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"search", func(d *desk) bool {
+			target = nodeNamed(d, "Time travel")
+			d.act(overlay.Actions{Search: "time trav"})
+			return true
+		}},
+		step{"selected, camera there, label strong", func(d *desk) bool {
+			p, _ := d.position(target.wire)
+			if d.selected != target.wire || d.flight != nil || d.cam.Target.Sub(p).Len() > 0.01 {
+				return false
+			}
+			for _, l := range d.labels(time.Now()) {
+				if l.Text == "Time travel" && l.Strong {
+					return true
+				}
+			}
+			return false
+		}},
+		step{"nothing found says so", func(d *desk) bool {
+			if n := d.m.notice.Load(); n != nil {
+				return n.text == `no node matches "zzz-nothing"`
+			}
+			d.act(overlay.Actions{Search: "zzz-nothing"})
+			return false
+		}},
+	))
+}
+
+// --join shows the host's graph from its stream and sends edits back; the
+// host's changes reach the window.
+func TestJoinShowsTheHostsNodes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := app.Start(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: ln.Addr().String()}, ln, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	cfg := testConfig(t)
+	cfg.Join = "http://" + host.Addr.String()
+	var target *nodeView
+	var sent atomic.Bool
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"host's nodes drawn", func(d *desk) bool {
+			if d.loc != nil || d.src.Where() != cfg.Join {
+				t.Fatalf("not joined: %q", d.src.Where())
+			}
+			if len(d.sceneNow.nodes) != 34 || len(d.order) != 34 || len(d.sceneNow.edges) != 50 {
+				t.Errorf("scene %d nodes %d edges, %d slots", len(d.sceneNow.nodes), len(d.sceneNow.edges), len(d.order))
+			}
+			target = nodeNamed(d, "Time travel")
+			x, y, ok := onScreen(d, target.wire)
+			if !ok {
+				t.Fatal("the node is off screen")
+			}
+			if got := pixel(d, int(x), int(y)); colourClose(got, [3]uint8{0x0a, 0x0e, 0x1a}, 20) {
+				t.Errorf("background %s where the host's node should be drawn", fmtRGB(got))
+			}
+			return true
+		}},
+		step{"a window edit reaches the host", func(d *desk) bool {
+			if !sent.Swap(true) {
+				d.act(overlay.Actions{Settings: []settings.Update{{Path: "nodes.nodeSize", Value: json.RawMessage(`2`)}}})
+				d.m.move(target.id, graph.Vec3{X: 1, Y: 2, Z: 3})
+			}
+			return host.Settings.Float("nodes.nodeSize") == 2
+		}},
+		step{"the move reaches the host and comes back", func(d *desk) bool {
+			p, ok := d.position(target.wire)
+			n := d.sceneNow.node(target.wire)
+			return ok && n != nil && n.pinned && p.Sub(mgl32.Vec3{1, 2, 3}).Len() < 1e-3
+		}},
+		step{"a host change reaches the window", func(d *desk) bool {
+			if sent.Swap(false) {
+				go host.Settings.Apply(context.Background(), "host", []settings.Update{{Path: "edges.color", Value: json.RawMessage(`"#ff00ff"`)}})
+			}
+			return d.valsNow.str("edges.color") == "#ff00ff" && d.setNow.EdgeColor == [3]uint8{255, 0, 255}
+		}},
+	))
+}

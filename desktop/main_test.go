@@ -1,0 +1,178 @@
+package desktop
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-gl/glfw/v3.3/glfw"
+
+	"visionflow/app"
+)
+
+// The window must be made and driven on the main OS thread: TestMain keeps
+// it and runs there what tests hand it.
+var mainCalls = make(chan func())
+
+func TestMain(m *testing.M) {
+	runtime.LockOSThread()
+	flag.Parse()
+	code := make(chan int, 1)
+	go func() { code <- m.Run() }()
+	for {
+		select {
+		case fn := <-mainCalls:
+			fn()
+		case c := <-code:
+			os.Exit(c)
+		}
+	}
+}
+
+func onMain(fn func()) {
+	done := make(chan struct{})
+	mainCalls <- func() {
+		defer close(done)
+		fn()
+	}
+	<-done
+}
+
+func testConfig(t *testing.T) app.Config {
+	return app.Config{DB: filepath.Join(t.TempDir(), "vf.db"), Addr: "127.0.0.1:0", Width: 480, Height: 320, Frames: 1, Engine: "auto"}
+}
+
+func testLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", p)
+	return len(p), nil
+}
+
+// runDesk runs the window on the main thread until the hooks close it.
+func runDesk(t *testing.T, cfg app.Config, h hooks) {
+	t.Helper()
+	var err error
+	onMain(func() { err = run(context.Background(), cfg, io.Discard, testLog(t), h) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// step is one stage of a test's script: it runs after every frame until
+// it reports done.
+type step struct {
+	name string
+	fn   func(d *desk) bool
+}
+
+// script plays steps in order, each within timeout, and closes the window
+// after the last (or when one times out, failing the test).
+func script(t *testing.T, timeout time.Duration, steps ...step) hooks {
+	i := 0
+	deadline := time.Now().Add(timeout)
+	return hooks{afterFrame: func(d *desk, frame int) bool {
+		if i >= len(steps) {
+			return false
+		}
+		if steps[i].fn(d) {
+			i++
+			deadline = time.Now().Add(timeout)
+			return i < len(steps)
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("step %q: not done after %v", steps[i].name, timeout)
+			return false
+		}
+		return true
+	}}
+}
+
+// settled waits until the graph is shown and its layout has come to rest.
+func settled() step {
+	r := &readiness{deadline: time.Now().Add(time.Hour)}
+	frame := 0
+	return step{"graph shown and settled", func(d *desk) bool {
+		frame++
+		return r.done(d, frame)
+	}}
+}
+
+func readPNG(t *testing.T, path string) *image.NRGBA {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := img.(*image.NRGBA)
+	if !ok {
+		b := img.Bounds()
+		n = image.NewNRGBA(b)
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				n.Set(x, y, img.At(x, y))
+			}
+		}
+	}
+	return n
+}
+
+// pixel is the colour at a window pixel of the frame just drawn.
+func pixel(d *desk, x, y int) [3]uint8 {
+	px := readPixel(x, d.height-1-y)
+	return [3]uint8{px[0], px[1], px[2]}
+}
+
+func colourClose(a, b [3]uint8, tol int) bool {
+	for i := range a {
+		if diff := int(a[i]) - int(b[i]); diff > tol || diff < -tol {
+			return false
+		}
+	}
+	return true
+}
+
+func fmtRGB(c [3]uint8) string { return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2]) }
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const (
+	keyLeft   = glfw.KeyLeft
+	keyPress  = glfw.Press
+	mouseLeft = glfw.MouseButtonLeft
+)
