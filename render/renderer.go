@@ -370,7 +370,7 @@ func (r *Renderer) draw(f *Frame) error {
 		gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 32, nil)
 		gl.VertexAttribDivisor(1, 1)
 		gl.EnableVertexAttribArray(2)
-		gl.VertexAttribPointer(2, 4, gl.FLOAT, false, 32, gl.PtrOffset(16))
+		gl.VertexAttribPointerWithOffset(2, 4, gl.FLOAT, false, 32, 16)
 		gl.VertexAttribDivisor(2, 1)
 		gl.Disable(gl.CULL_FACE)
 		gl.DepthMask(s.EdgeOpacity >= 1)
@@ -410,9 +410,9 @@ func (r *Renderer) draw(f *Frame) error {
 		// One draw per node: the per-node attributes start at its slot.
 		for i := range r.slots {
 			gl.BindBuffer(gl.ARRAY_BUFFER, f.Positions)
-			gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 16, gl.PtrOffset(16*i))
+			gl.VertexAttribPointerWithOffset(1, 4, gl.FLOAT, false, 16, uintptr(16*i))
 			gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
-			gl.VertexAttribIPointer(2, 4, gl.UNSIGNED_INT, 16, gl.PtrOffset(16*i))
+			gl.VertexAttribIPointerWithOffset(2, 4, gl.UNSIGNED_INT, 16, uintptr(16*i))
 			gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, 1)
 		}
 	}
