@@ -6,6 +6,7 @@ import (
 	"image"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,13 +39,14 @@ type positionBuffer interface {
 // (the main thread), except the model and labeler, which run on their own
 // goroutines and are reached through atomics and request queues.
 type desk struct {
-	cfg    app.Config
-	log    *slog.Logger
-	w      *window.Window
-	thread *gles.Thread
-	src    Source
-	loc    *local // nil when joined
-	hooks  hooks
+	cfg      app.Config
+	log      *slog.Logger
+	w        *window.Window
+	software bool // the GL renderer is Mesa's CPU rasteriser
+	thread   *gles.Thread
+	src      Source
+	loc      *local // nil when joined
+	hooks    hooks
 
 	r      *render.Renderer
 	gio    gpu.GPU
@@ -111,6 +113,8 @@ func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Th
 	d := &desk{cfg: cfg, log: log, w: w, thread: thread, src: src, hooks: h, r: r, gio: g, ui: overlay.New(),
 		m: newModel(src, log), lab: newLabeler(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
 	d.loc, _ = src.(*local)
+	r0 := strings.ToLower(w.Info.Renderer)
+	d.software = strings.Contains(r0, "llvmpipe") || strings.Contains(r0, "softpipe") || strings.Contains(r0, "software")
 	ctx, stop := context.WithCancel(context.Background())
 	d.stop = stop
 	d.wg.Go(func() { d.m.run(ctx) })
@@ -202,7 +206,19 @@ func (d *desk) renderFrame(now time.Time) *render.Frame {
 		t = 0 // animated effects hold still, so screenshots repeat
 	}
 	return &render.Frame{Camera: d.cam, Width: d.width, Height: d.height, Time: t, Positions: d.buf, Settings: d.setNow,
-		Antialias: d.valsNow != nil && d.valsNow.bool("rendering.enableAntialiasing")}
+		Antialias: d.antialias()}
+}
+
+// softwareAALimit is the node count above which a software renderer
+// (Mesa's llvmpipe) draws without multisampling: there it costs more than
+// the rest of the frame.
+const softwareAALimit = 5000
+
+func (d *desk) antialias() bool {
+	if d.valsNow == nil || !d.valsNow.bool("rendering.enableAntialiasing") {
+		return false
+	}
+	return !d.software || len(d.order) <= softwareAALimit
 }
 
 func (d *desk) count(now time.Time) {

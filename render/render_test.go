@@ -1,11 +1,18 @@
 package render
 
 import (
+	"cmp"
+	"flag"
+	"fmt"
 	"image"
+	"math"
+	"math/rand/v2"
 	"image/png"
 	"os"
+	"slices"
 	"testing"
 
+	gl "github.com/go-gl/gl/v3.1/gles2"
 	"github.com/go-gl/mathgl/mgl32"
 
 	"visionflow/internal/gltest"
@@ -14,7 +21,11 @@ import (
 
 const testW, testH = 320, 240
 
-func TestMain(m *testing.M) { gltest.Main(m, testW, testH) }
+var keep = flag.String("keep", "", "write TestDrawAndPick's image to this PNG file")
+
+// The window is as large as the benchmarks' frames; tests draw into its
+// lower left corner.
+func TestMain(m *testing.M) { gltest.Main(m, 1280, 800) }
 
 func onGL(t testing.TB, fn func()) {
 	t.Helper()
@@ -69,7 +80,9 @@ func TestDrawAndPick(t *testing.T) {
 		}
 		_, miss, _ = r.Pick(f, 2, 2)
 	})
-	savePNG(t, "/tmp/render_test.png", px, testW, testH)
+	if *keep != "" {
+		savePNG(t, *keep, px, testW, testH)
+	}
 	if !hit || slot != 2 || miss {
 		t.Errorf("pick: slot %d hit %v; corner hit %v", slot, hit, miss)
 	}
@@ -144,4 +157,77 @@ func drawAA(t *testing.T, cam view.Camera, positions [][4]float32, styles []Styl
 		px = ReadPixels(testW, testH)
 	})
 	return px
+}
+
+// BenchmarkDraw is the renderer alone at 1280×800: n nodes, 2n edges, GL
+// finished before the clock stops.
+func BenchmarkDraw(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		for _, aa := range []bool{false, true} {
+			for _, q := range []int{0, 2} {
+				b.Run(fmt.Sprintf("nodes=%d/aa=%v/quality=%d", n, aa, q), func(b *testing.B) {
+					benchDraw(b, n, aa, q)
+				})
+			}
+		}
+	}
+}
+
+// benchDraw draws a scene shaped like a settled layout: nodes spread
+// through a cube about restLength apart, edges joining near neighbours
+// (consecutive nodes along a Morton curve), so edges are short as they are
+// in a real layout rather than spanning the screen.
+func benchDraw(b *testing.B, n int, aa bool, quality int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	side := float32(math.Cbrt(float64(n))) * 30
+	pos := make([][4]float32, n)
+	for i := range pos {
+		pos[i] = [4]float32{(rng.Float32() - 0.5) * side, (rng.Float32() - 0.5) * side, (rng.Float32() - 0.5) * side, 1}
+	}
+	slices.SortFunc(pos, func(a, c [4]float32) int { return cmp.Compare(morton(a, side), morton(c, side)) })
+	styles := make([]Style, n)
+	for i := range styles {
+		styles[i] = Style{Color: [4]uint8{0, 229, 255, 255}, Size: 1.5}
+	}
+	edges := make([]Edge, 0, 2*n)
+	for i := range n {
+		edges = append(edges, Edge{A: uint32(i), B: uint32((i + 1) % n), Width: 0.5}, Edge{A: uint32(i), B: uint32((i + 7) % n), Width: 0.5})
+	}
+	cam := view.New()
+	cam.Fit(mgl32.Vec3{}, side*0.87, 1.6)
+	s := testSettings()
+	s.Quality, s.Hologram, s.EdgeOpacity = quality, true, 0.5
+	var r *Renderer
+	var f *Frame
+	onGL(b, func() {
+		var err error
+		if r, err = New(); err != nil {
+			b.Fatal(err)
+		}
+		r.SetScene(styles, edges)
+		f = &Frame{Camera: cam, Width: 1280, Height: 800, Positions: r.UploadPositions(pos), Settings: s, Antialias: aa}
+	})
+	defer onGL(b, r.Close)
+	b.ResetTimer()
+	for b.Loop() {
+		onGL(b, func() {
+			if err := r.Draw(f); err != nil {
+				b.Fatal(err)
+			}
+			gl.Finish()
+		})
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/frame")
+}
+
+// morton interleaves a point's quantised coordinates.
+func morton(p [4]float32, side float32) uint64 {
+	var code uint64
+	for k := range 3 {
+		q := uint64((p[k]/side + 0.5) * 1023)
+		for bit := range 10 {
+			code |= (q >> bit & 1) << (3*bit + k)
+		}
+	}
+	return code
 }

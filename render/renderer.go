@@ -250,18 +250,16 @@ func (r *Renderer) matrices(p *gles.Program, f *Frame) {
 	gl.UniformMatrix4fv(p.Uniform("uProj"), 1, false, &proj[0])
 }
 
-// Level of detail: the quality setting picks the finest mesh, and large
-// graphs step down from it, since at 100k nodes each sphere covers a few
-// pixels and triangles would only cost time.
+// Level of detail: the quality setting picks the finest mesh (1280
+// triangles at high), and larger graphs step down from it, since with
+// thousands of nodes each sphere covers a few pixels and triangles would
+// only cost time: a level per tenfold growth past 2,000 nodes.
 func (r *Renderer) lod(quality int) *mesh {
 	level := min(max(quality, 0), 2) + 1
-	switch {
-	case r.slots > 100_000:
-		level -= 2
-	case r.slots > 10_000:
+	for n := r.slots; n > 2_000 && level > 0; n /= 10 {
 		level--
 	}
-	return &r.meshes[max(level, 0)]
+	return &r.meshes[level]
 }
 
 // bindNodes sets up the node attributes: the mesh, then per instance the

@@ -1,0 +1,86 @@
+package desktop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"visionflow/app"
+	"visionflow/graph"
+	"visionflow/graph/gen"
+	"visionflow/settings"
+	"visionflow/store"
+)
+
+// benchDB makes a database holding one generated graph of n nodes and 2n
+// edges, with physics on or off.
+func benchDB(b *testing.B, n int, physics bool) string {
+	b.Helper()
+	ctx := context.Background()
+	db := filepath.Join(b.TempDir(), "bench.db")
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	g, evs := gen.Build("bench", n, 2*n, 1, graph.NewClock(nil))
+	if err := st.CreateGraph(ctx, g, evs, store.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.SetMeta(ctx, "sample_loaded", "no: benchmark"); err != nil {
+		b.Fatal(err)
+	}
+	set, err := settings.Open(ctx, st, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := json.Marshal(physics)
+	if _, err := set.Apply(ctx, "bench", []settings.Update{{Path: "physics.enabled", Value: raw}}); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// BenchmarkFrame is the desktop's whole frame at 1280×800 with the sample
+// settings (multisampling, labels, overlay): with the GPU engine stepping
+// between frames (physics=on), and drawing only (physics=off). A frame's
+// time includes the physics step run before it.
+func BenchmarkFrame(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		for _, physics := range []bool{true, false} {
+			b.Run(fmt.Sprintf("nodes=%d/physics=%v", n, physics), func(b *testing.B) {
+				cfg := app.Config{DB: benchDB(b, n, physics), Addr: "127.0.0.1:0", Width: 1280, Height: 800, Engine: "gpu"}
+				var start time.Time
+				frames := -1
+				h := hooks{afterFrame: func(d *desk, frame int) bool {
+					if frames < 0 {
+						if d.sceneNow == nil || len(d.sceneNow.nodes) != n || len(d.order) != n || (physics && d.engNow == nil) {
+							return true // not shown yet
+						}
+						frames = 0
+						b.ResetTimer()
+						start = time.Now()
+						return true
+					}
+					frames++
+					if frames < b.N {
+						return true
+					}
+					b.StopTimer()
+					b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(frames), "ms/frame")
+					return false
+				}}
+				var err error
+				onMain(func() { err = run(context.Background(), cfg, io.Discard, slog.New(slog.DiscardHandler), h) })
+				if err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
