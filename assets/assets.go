@@ -17,18 +17,24 @@ var SampleGraph []byte
 //go:embed shaders
 var shaders embed.FS
 
-// Shader returns the source of a shader in assets/shaders; a compute
-// kernel named physics_* is preceded by physics_common.glsl.
+// Shader returns the source of a shader in assets/shaders, with each line
+// `#include "file"` replaced by that file (GLSL ES has no includes of its
+// own). A missing shader is a programming error and panics.
 func Shader(name string) string {
 	b, err := fs.ReadFile(shaders, "shaders/"+name)
 	if err != nil {
 		panic("assets: no shader " + name)
 	}
-	if strings.HasPrefix(name, "physics_") && strings.HasSuffix(name, ".comp") {
-		common, _ := fs.ReadFile(shaders, "shaders/physics_common.glsl")
-		return string(common) + "\n" + string(b)
+	var out strings.Builder
+	for line := range strings.Lines(string(b)) {
+		if inc, ok := strings.CutPrefix(strings.TrimSpace(line), "#include "); ok {
+			out.WriteString(Shader(strings.Trim(inc, `"`)))
+			out.WriteString("\n")
+			continue
+		}
+		out.WriteString(line)
 	}
-	return string(b)
+	return out.String()
 }
 
 // SampleGraphID is the id the sample graph gets.

@@ -231,3 +231,69 @@ func morton(p [4]float32, side float32) uint64 {
 	}
 	return code
 }
+
+// Past pointsAbove nodes are point sprites shading a sphere per pixel:
+// they must look like the meshes they replace and pick the same.
+func TestPointSpritesMatchMeshes(t *testing.T) {
+	const n = 1200 // above pointsAbove[low], below pointsAbove[high]
+	positions := make([][4]float32, n)
+	styles := make([]Style, n)
+	for i := range positions {
+		positions[i] = [4]float32{0, 0, 1e6, 1} // far behind the camera
+		styles[i] = Style{Color: [4]uint8{255, 255, 255, 255}, Size: 1}
+	}
+	positions[0], positions[1], positions[2] = [4]float32{-10, 0, 0, 1}, [4]float32{0, 0, 0, 1}, [4]float32{10, 0, 0, 1}
+	styles[0].Color, styles[1].Color, styles[2].Color = [4]uint8{255, 0, 0, 255}, [4]uint8{0, 255, 0, 255}, [4]uint8{0, 0, 255, 255}
+	for i := range 3 {
+		styles[i].Size = 3
+	}
+	cam := view.New()
+	cam.Yaw, cam.Pitch = 0, 0
+	cam.Fit(mgl32.Vec3{}, 14, float32(testW)/testH)
+	draw := func(quality int) (px []byte, points bool, slot int, hit bool) {
+		onGL(t, func() {
+			r, err := New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			r.SetScene(styles, nil)
+			s := testSettings()
+			s.Quality, s.Hologram = quality, false
+			f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: s}
+			points = r.Points(quality)
+			if err := r.Draw(f); err != nil {
+				t.Fatal(err)
+			}
+			px = ReadPixels(testW, testH)
+			x, y, _, _ := cam.Project(mgl32.Vec3{10, 0, 0}, testW, testH)
+			if slot, hit, err = r.Pick(f, int(x), int(y)); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return
+	}
+	meshes, pm, slotM, hitM := draw(2)
+	sprites, ps, slotS, hitS := draw(0)
+	if pm || !ps {
+		t.Fatalf("points at high quality %v, at low %v", pm, ps)
+	}
+	if !hitM || !hitS || slotM != 2 || slotS != 2 {
+		t.Errorf("pick: meshes %d %v, sprites %d %v", slotM, hitM, slotS, hitS)
+	}
+	covered, off := 0, 0
+	for i := 0; i < len(meshes); i += 4 {
+		bgM := meshes[i] < 40 && meshes[i+1] < 40 && meshes[i+2] < 60
+		bgS := sprites[i] < 40 && sprites[i+1] < 40 && sprites[i+2] < 60
+		if !bgM || !bgS {
+			covered++
+			if bgM != bgS {
+				off++
+			}
+		}
+	}
+	t.Logf("%d pixels covered, silhouettes differ in %d", covered, off)
+	if covered < 500 || off > covered/8 {
+		t.Errorf("sprites differ from meshes: %d of %d covered pixels", off, covered)
+	}
+}

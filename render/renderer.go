@@ -75,6 +75,8 @@ type mesh struct {
 // Renderer draws one scene. GL thread only.
 type Renderer struct {
 	node, edge, arrow, pick, expand *gles.Program
+	nodePoint, pickPoint            *gles.Program
+	maxPointSize                    float32
 	meshes                          [4]mesh // by level of detail
 	quad, tri                       uint32
 	vao                             uint32
@@ -105,6 +107,15 @@ func New() (*Renderer, error) {
 	if r.pick, err = gles.RenderProgram(gles.ES310, "pick", assets.Shader("pick.vert"), assets.Shader("pick.frag"), nil); err != nil {
 		return nil, err
 	}
+	if r.nodePoint, err = gles.RenderProgram(gles.ES310, "node_point", assets.Shader("node_point.vert"), assets.Shader("node_point.frag"), nil); err != nil {
+		return nil, err
+	}
+	if r.pickPoint, err = gles.RenderProgram(gles.ES310, "pick_point", assets.Shader("pick_point.vert"), assets.Shader("pick_point.frag"), nil); err != nil {
+		return nil, err
+	}
+	var sizes [2]float32
+	gl.GetFloatv(gl.ALIASED_POINT_SIZE_RANGE, &sizes[0])
+	r.maxPointSize = max(sizes[1], 1)
 	if r.expand, err = gles.ComputeProgram(gles.ES310, "edge_expand", assets.Shader("edge_expand.comp"), nil); err != nil {
 		return nil, err
 	}
@@ -141,7 +152,7 @@ func New() (*Renderer, error) {
 
 // Close frees the renderer's GL objects.
 func (r *Renderer) Close() {
-	for _, p := range []*gles.Program{r.node, r.edge, r.arrow, r.pick, r.expand} {
+	for _, p := range []*gles.Program{r.node, r.edge, r.arrow, r.pick, r.expand, r.nodePoint, r.pickPoint} {
 		p.Delete()
 	}
 	for i := range r.meshes {
@@ -260,6 +271,31 @@ func (r *Renderer) lod(quality int) *mesh {
 		level--
 	}
 	return &r.meshes[level]
+}
+
+// pointsAbove is, by quality, the node count above which nodes are drawn
+// as point sprites that shade a sphere (or the silhouette of a cube or an
+// octahedron) per pixel: one vertex per node instead of a mesh.
+var pointsAbove = [3]int{1_000, 5_000, 20_000}
+
+// Points reports whether nodes are drawn as point sprites.
+func (r *Renderer) Points(quality int) bool {
+	return r.slots > pointsAbove[min(max(quality, 0), 2)]
+}
+
+// bindPoints sets up the point sprites' attributes: a node per vertex.
+func (r *Renderer) bindPoints(f *Frame, p *gles.Program) {
+	gl.BindVertexArray(r.vao)
+	gl.BindBuffer(gl.ARRAY_BUFFER, f.Positions)
+	gl.EnableVertexAttribArray(1)
+	gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 16, nil)
+	gl.VertexAttribDivisor(1, 0)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
+	gl.EnableVertexAttribArray(2)
+	gl.VertexAttribIPointer(2, 4, gl.UNSIGNED_INT, 16, nil)
+	gl.VertexAttribDivisor(2, 0)
+	gl.Uniform1f(p.Uniform("uViewportHeight"), float32(f.Height))
+	gl.Uniform1f(p.Uniform("uMaxPointSize"), r.maxPointSize)
 }
 
 // bindNodes sets up the node attributes: the mesh, then per instance the
@@ -388,24 +424,34 @@ func (r *Renderer) draw(f *Frame) error {
 		gl.Enable(gl.CULL_FACE)
 	}
 
-	m := r.lod(s.Quality)
-	gl.UseProgram(r.node.ID)
-	r.matrices(r.node, f)
+	prog := r.node
+	if r.Points(s.Quality) {
+		prog = r.nodePoint
+	}
+	gl.UseProgram(prog.ID)
+	r.matrices(prog, f)
 	eye := f.Camera.Eye()
 	// The key light comes from above and behind the viewer.
 	light := eye.Sub(f.Camera.Target).Normalize().Add(mgl32.Vec3{0, 0.6, 0}).Normalize()
-	gl.Uniform3f(r.node.Uniform("uEye"), eye[0], eye[1], eye[2])
-	gl.Uniform3f(r.node.Uniform("uLightDir"), light[0], light[1], light[2])
+	gl.Uniform3f(prog.Uniform("uEye"), eye[0], eye[1], eye[2])
+	gl.Uniform3f(prog.Uniform("uLightDir"), light[0], light[1], light[2])
 	for name, v := range map[string]float32{"uNodeSize": s.NodeSize, "uAmbient": s.Ambient, "uDirectional": s.Directional,
 		"uEnvironment": s.Environment, "uMetalness": s.Metalness, "uRoughness": s.Roughness, "uOpacity": s.Opacity, "uTime": f.Time} {
-		gl.Uniform1f(r.node.Uniform(name), v)
+		gl.Uniform1f(prog.Uniform(name), v)
 	}
-	gl.Uniform1i(r.node.Uniform("uHologram"), boolInt(s.Hologram))
-	r.bindNodes(f, m)
-	if s.Instancing {
+	gl.Uniform1i(prog.Uniform("uHologram"), boolInt(s.Hologram))
+	switch {
+	case prog == r.nodePoint:
+		r.bindPoints(f, prog)
+		gl.DrawArrays(gl.POINTS, 0, int32(r.slots))
+	case s.Instancing:
+		m := r.lod(s.Quality)
+		r.bindNodes(f, m)
 		gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
-	} else {
+	default:
 		// One draw per node: the per-node attributes start at its slot.
+		m := r.lod(s.Quality)
+		r.bindNodes(f, m)
 		for i := range r.slots {
 			gl.BindBuffer(gl.ARRAY_BUFFER, f.Positions)
 			gl.VertexAttribPointerWithOffset(1, 4, gl.FLOAT, false, 16, uintptr(16*i))
@@ -453,12 +499,20 @@ func (r *Renderer) Pick(f *Frame, x, y int) (slot int, ok bool, err error) {
 	zero := [4]uint32{}
 	gl.ClearBufferuiv(gl.COLOR, 0, &zero[0])
 	gl.Clear(gl.DEPTH_BUFFER_BIT)
-	gl.UseProgram(r.pick.ID)
-	r.matrices(r.pick, f)
-	gl.Uniform1f(r.pick.Uniform("uNodeSize"), f.Settings.NodeSize)
-	m := &r.meshes[1]
-	r.bindNodes(f, m)
-	gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
+	if r.Points(f.Settings.Quality) {
+		gl.UseProgram(r.pickPoint.ID)
+		r.matrices(r.pickPoint, f)
+		gl.Uniform1f(r.pickPoint.Uniform("uNodeSize"), f.Settings.NodeSize)
+		r.bindPoints(f, r.pickPoint)
+		gl.DrawArrays(gl.POINTS, 0, int32(r.slots))
+	} else {
+		gl.UseProgram(r.pick.ID)
+		r.matrices(r.pick, f)
+		gl.Uniform1f(r.pick.Uniform("uNodeSize"), f.Settings.NodeSize)
+		m := &r.meshes[1]
+		r.bindNodes(f, m)
+		gl.DrawElementsInstanced(gl.TRIANGLES, m.count, gl.UNSIGNED_INT, nil, int32(r.slots))
+	}
 	var px [4]uint32
 	gl.ReadPixels(int32(x), int32(f.Height-1-y), 1, 1, gl.RGBA_INTEGER, gl.UNSIGNED_INT, gl.Ptr(&px[0]))
 	r.unbind()

@@ -1,50 +1,9 @@
-// Lit nodes: a light PBR model (metalness, roughness), an ambient and an
-// environment term, and the hologram shell when enabled. Colours are
-// linear; the sRGB back buffer encodes them.
+#include "node_shade.glsl"
+// Lit node meshes (the lighting is in node_shade.glsl).
 in vec3 vWorld;
 in vec3 vNormal;
 in vec4 vColor;
 flat in uint vFlags;
 out vec4 outColor;
 
-uniform vec3 uEye;
-uniform vec3 uLightDir;
-uniform float uAmbient, uDirectional, uEnvironment, uMetalness, uRoughness, uOpacity, uTime;
-uniform bool uHologram;
-
-const uint flagPinned = 1u, flagSelected = 2u, flagHovered = 4u, flagAgent = 8u;
-
-void main() {
-	vec3 n = normalize(vNormal);
-	vec3 v = normalize(uEye - vWorld);
-	vec3 l = normalize(uLightDir);
-	vec3 h = normalize(l + v);
-	vec3 base = vColor.rgb;
-	vec3 f0 = mix(vec3(0.04), base, uMetalness);
-	float shininess = exp2(10.0 * (1.0 - uRoughness) + 1.0);
-	float ndl = max(dot(n, l), 0.0);
-	vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - max(dot(n, v), 0.0), 5.0);
-	vec3 diffuse = base * (1.0 - uMetalness) * ndl;
-	vec3 spec = fresnel * pow(max(dot(n, h), 0.0), shininess) * (shininess + 8.0) / 25.0 * ndl;
-	// The environment: a bright sky above a dark floor, reflected by the
-	// surface (metals tint it with their colour through f0).
-	vec3 r = reflect(-v, n);
-	vec3 sky = mix(vec3(0.06, 0.08, 0.12), vec3(0.85, 0.92, 1.0), smoothstep(-0.3, 0.8, r.y));
-	vec3 env = sky * mix(fresnel, f0, uMetalness) * (1.0 - 0.6 * uRoughness);
-	vec3 c = (diffuse + spec) * uDirectional + base * uAmbient * 0.4 + env * uEnvironment;
-	float alpha = uOpacity * vColor.a;
-	if (uHologram) {
-		// A glowing rim and bands that drift upwards.
-		float rim = pow(1.0 - max(dot(n, v), 0.0), 2.0);
-		float bands = 0.5 + 0.5 * sin(vWorld.y * 1.5 - uTime * 3.0);
-		c += base * rim * (0.6 + 0.8 * bands);
-	}
-	if ((vFlags & flagAgent) != 0u) {
-		// Agents glow and pulse, so a swarm reads apart from knowledge at a glance.
-		c += base * (0.35 + 0.25 * sin(uTime * 4.0 + vWorld.x * 0.2));
-	}
-	if ((vFlags & flagSelected) != 0u) c = mix(c, vec3(1.0, 0.85, 0.2), 0.5);
-	else if ((vFlags & flagHovered) != 0u) c = mix(c, vec3(1.0), 0.3);
-	if ((vFlags & flagPinned) != 0u) c *= 0.75;
-	outColor = vec4(c, alpha);
-}
+void main() { outColor = shade(vWorld, normalize(vNormal), vColor, vFlags); }

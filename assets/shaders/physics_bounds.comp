@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // The bounding box of every body, into Bounds (reset to ±max by the host).
 layout(local_size_x = 64) in;
 void main() {

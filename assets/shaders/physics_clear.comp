@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // Zero the finest level's cell counts.
 layout(local_size_x = 64) in;
 uniform uint uCells;

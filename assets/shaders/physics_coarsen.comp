@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // Each cell of level uLevel sums its eight children.
 layout(local_size_x = 64) in;
 uniform uint uLevel;

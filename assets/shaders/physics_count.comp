@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // Each body's finest cell, and its rank among the bodies of that cell.
 layout(local_size_x = 64) in;
 void main() {

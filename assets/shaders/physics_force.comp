@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // The force on each body: repulsion (exact from the bodies of the 27
 // nearest finest cells, through the centre of mass of each cell of each
 // coarser level's interaction list: the children of the parent's

@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // v ← (v + F/m·dt)·damping, capped; the move capped at the temperature
 // when annealing; bounds. As the CPU engine. The largest move goes to
 // Bounds.maxMove (as float bits: positive floats order as uints), each

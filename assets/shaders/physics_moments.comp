@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // Mass and mass-weighted position of each finest cell.
 layout(local_size_x = 64) in;
 uniform uint uCells;

@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // Exclusive prefix sum of cellCount into cellStart, in three passes over
 // blocks of 1024 cells: PASS 0 scans each block and writes its total into
 // the tail of Cells' scratch (as uints), PASS 1 scans the block totals in

@@ -1,3 +1,4 @@
+#include "physics_common.glsl"
 // Bodies sorted by finest cell.
 layout(local_size_x = 64) in;
 void main() {
