@@ -19,7 +19,7 @@ import (
 
 // benchDB makes a database holding one generated graph of n nodes and 2n
 // edges, with physics on or off.
-func benchDB(b *testing.B, n int, physics bool) string {
+func benchDB(b testing.TB, n int, physics bool) string {
 	b.Helper()
 	ctx := context.Background()
 	db := filepath.Join(b.TempDir(), "bench.db")

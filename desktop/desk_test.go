@@ -359,3 +359,17 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 		}},
 	))
 }
+
+// Opening a database whose graphs the server lays out in the background
+// while the window starts: the GPU engines they get must not wait for the
+// GL thread while it waits for the session (this once deadlocked).
+func TestStoredGraphsGetGPUEnginesWhileTheWindowStarts(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.DB, cfg.Engine = benchDB(t, 300, true), "gpu"
+	runDesk(t, cfg, script(t, 60*time.Second,
+		settled(),
+		step{"drawn from the GPU engine", func(d *desk) bool {
+			return len(d.order) == 300 && d.engNow != nil && d.engNow.Name() == "gpu"
+		}},
+	))
+}

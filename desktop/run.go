@@ -53,24 +53,40 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 		src = r
 		fmt.Fprintf(stdout, "VisionFlow %s joined %s\n", app.Version, cfg.Join)
 	} else {
-		if cfg.NewEngine, err = chooseEngine(cfg, w, thread, log); err != nil {
+		kernels, err := chooseEngine(cfg, w, thread, log)
+		if err != nil {
 			return err
 		}
-		// The server's layouts build their GPU engines through this
-		// thread, so it is served while the server starts and stops.
-		serveWhile(thread, func() { srv, err = app.Start(ctx, cfg, nil, log) })
+		if kernels != nil {
+			cfg.NewEngine = func() (compute.Engine, error) { return kernels.NewEngine(), nil }
+		}
+		// The GL thread never waits for the session (whose layouts may be
+		// waiting for the GL thread): what must wait for it, starting and
+		// stopping the server, runs elsewhere while this thread serves GL.
+		var l *local
+		serveWhile(thread, func() {
+			if srv, err = app.Start(ctx, cfg, nil, log); err == nil {
+				if l, err = newLocal(srv); err != nil {
+					srv.Close()
+				}
+			}
+		})
 		if err != nil {
+			if kernels != nil {
+				serveWhile(thread, kernels.Close)
+			}
 			return err
 		}
 		defer func() {
 			var closeErr error
-			serveWhile(thread, func() { closeErr = srv.Close() })
+			serveWhile(thread, func() {
+				closeErr = srv.Close()
+				if kernels != nil {
+					kernels.Close()
+				}
+			})
 			err = errors.Join(err, closeErr)
 		}()
-		l, lerr := newLocal(srv)
-		if lerr != nil {
-			return lerr
-		}
 		src = l
 		fmt.Fprintf(stdout, "VisionFlow %s serving http://%s (database %s); close the window to stop it\n", app.Version, srv.Addr, srv.Store.Path())
 	}
@@ -101,31 +117,28 @@ func serveWhile(thread *gles.Thread, fn func()) {
 }
 
 // chooseEngine picks the physics: the GPU engine when the context runs
-// compute shaders and the kernels build, else the CPU engine; it says
-// which and why. --engine gpu makes a GPU failure an error.
-func chooseEngine(cfg app.Config, w *window.Window, thread *gles.Thread, log *slog.Logger) (func() (compute.Engine, error), error) {
+// compute shaders and the kernels build (it returns them), else the CPU
+// engine (nil); it says which and why. --engine gpu makes a GPU failure an
+// error.
+func chooseEngine(cfg app.Config, w *window.Window, thread *gles.Thread, log *slog.Logger) (*gpu.Kernels, error) {
 	if cfg.Engine == "cpu" {
 		log.Info("physics: CPU engine (--engine cpu)")
 		return nil, nil
 	}
-	var probeErr error
+	var kernels *gpu.Kernels
+	var err error
 	if !w.Info.Compute() {
-		probeErr = fmt.Errorf("the OpenGL context (%s) has no compute shaders", w.Info)
+		err = fmt.Errorf("the OpenGL context (%s) has no compute shaders", w.Info)
 	} else {
-		serveWhile(thread, func() {
-			var e *gpu.Engine
-			if e, probeErr = gpu.New(thread); probeErr == nil {
-				e.Close()
-			}
-		})
+		serveWhile(thread, func() { kernels, err = gpu.NewKernels(thread) })
 	}
-	if probeErr != nil {
+	if err != nil {
 		if cfg.Engine == "gpu" {
-			return nil, fmt.Errorf("--engine gpu: %w", probeErr)
+			return nil, fmt.Errorf("--engine gpu: %w", err)
 		}
-		log.Warn("physics: CPU engine, since GPU physics cannot run here", "reason", probeErr)
+		log.Warn("physics: CPU engine, since GPU physics cannot run here", "reason", err)
 		return nil, nil
 	}
 	log.Info("physics: GPU engine (compute shaders)", "renderer", w.Info.Renderer)
-	return func() (compute.Engine, error) { return gpu.New(thread) }, nil
+	return kernels, nil
 }

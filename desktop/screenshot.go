@@ -27,6 +27,10 @@ func writePNG(path string, px []byte, w, h int) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("screenshot: %w", err)
 	}
+	// CreateTemp makes the file private; a picture is for sharing.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("screenshot: %w", err)
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("screenshot: %w", err)
 	}

@@ -40,6 +40,8 @@ const (
 type Engine struct {
 	thread *gles.Thread
 
+	owned *Kernels // freed with the engine
+
 	// GL thread only.
 	progs      map[string]*gles.Program
 	bufs       [bindEnergy + 1]uint32
@@ -85,28 +87,31 @@ type staging struct {
 
 var _ compute.Engine = (*Engine)(nil)
 
-var kernels = []string{"bounds", "clear", "count", "scan0", "scan1", "scan2", "scatter", "moments", "coarsen", "force", "integrate"}
+var kernelNames = []string{"bounds", "clear", "count", "scan0", "scan1", "scan2", "scatter", "moments", "coarsen", "force", "integrate"}
 
-// New builds the kernels on the GL thread. It fails, with the driver's
-// log, when the context cannot compile or run them.
-func New(thread *gles.Thread) (*Engine, error) {
-	e := &Engine{thread: thread, progs: map[string]*gles.Program{}, index: map[graph.WireID]int32{}, patches: map[int32]bool{}, heat: true}
+// Kernels are the compiled physics programs of one GL context, shared by
+// every engine made from them.
+type Kernels struct {
+	thread *gles.Thread
+	progs  map[string]*gles.Program
+}
+
+// NewKernels builds the kernels on the GL thread. It fails, with the
+// driver's log, when the context cannot compile or run them.
+func NewKernels(thread *gles.Thread) (*Kernels, error) {
+	k := &Kernels{thread: thread, progs: map[string]*gles.Program{}}
 	var err error
 	callErr := thread.Call(func() {
-		for _, k := range kernels {
-			src, defines := "physics_"+k+".comp", map[string]string(nil)
-			if len(k) == 5 && k[:4] == "scan" {
-				src, defines = "physics_scan.comp", map[string]string{"PASS": k[4:]}
+		for _, name := range kernelNames {
+			src, defines := "physics_"+name+".comp", map[string]string(nil)
+			if len(name) == 5 && name[:4] == "scan" {
+				src, defines = "physics_scan.comp", map[string]string{"PASS": name[4:]}
 			}
 			var p *gles.Program
-			if p, err = gles.ComputeProgram(gles.ES310, k, assets.Shader(src), defines); err != nil {
+			if p, err = gles.ComputeProgram(gles.ES310, name, assets.Shader(src), defines); err != nil {
 				return
 			}
-			e.progs[k] = p
-		}
-		gl.GenBuffers(int32(len(e.bufs)), &e.bufs[0])
-		for i := range e.stage {
-			gl.GenBuffers(1, &e.stage[i].buf)
+			k.progs[name] = p
 		}
 		err = gles.Check("creating the physics kernels")
 	})
@@ -114,26 +119,71 @@ func New(thread *gles.Thread) (*Engine, error) {
 		return nil, callErr
 	}
 	if err != nil {
-		e.Close()
+		k.Close()
 		return nil, fmt.Errorf("GPU physics: %w", err)
 	}
+	return k, nil
+}
+
+// Close frees the programs; engines made from them must be closed first.
+func (k *Kernels) Close() {
+	k.thread.Call(func() {
+		for _, p := range k.progs {
+			p.Delete()
+		}
+	})
+}
+
+// NewEngine returns an engine running these kernels. It makes no GL call
+// (its buffers are made on the GL thread when bodies first arrive), so it
+// may be called from a goroutine the GL thread waits for.
+func (k *Kernels) NewEngine() *Engine {
+	return &Engine{thread: k.thread, progs: k.progs, index: map[graph.WireID]int32{}, patches: map[int32]bool{}, heat: true}
+}
+
+// New builds kernels for one engine, which frees them when closed.
+func New(thread *gles.Thread) (*Engine, error) {
+	k, err := NewKernels(thread)
+	if err != nil {
+		return nil, err
+	}
+	e := k.NewEngine()
+	e.owned = k
 	return e, nil
 }
 
-// Close frees the GL objects.
+// genBuffers makes the engine's buffers. GL thread.
+func (e *Engine) genBuffers() {
+	if e.bufs[0] != 0 {
+		return
+	}
+	gl.GenBuffers(int32(len(e.bufs)), &e.bufs[0])
+	for i := range e.stage {
+		gl.GenBuffers(1, &e.stage[i].buf)
+	}
+}
+
+// Close frees the engine's buffers (and its kernels, when New made them).
 func (e *Engine) Close() {
 	e.thread.Call(func() {
-		for _, p := range e.progs {
-			p.Delete()
+		if e.bufs[0] != 0 {
+			gl.DeleteBuffers(int32(len(e.bufs)), &e.bufs[0])
 		}
-		gl.DeleteBuffers(int32(len(e.bufs)), &e.bufs[0])
+		if e.blocks != 0 {
+			gl.DeleteBuffers(1, &e.blocks)
+		}
 		for i := range e.stage {
 			if e.stage[i].fence != 0 {
 				gl.DeleteSync(e.stage[i].fence)
 			}
-			gl.DeleteBuffers(1, &e.stage[i].buf)
+			if e.stage[i].buf != 0 {
+				gl.DeleteBuffers(1, &e.stage[i].buf)
+			}
 		}
 	})
+	if e.owned != nil {
+		e.owned.Close()
+	}
 }
 
 // Name implements compute.Engine.
@@ -366,6 +416,7 @@ func cellsUpTo(level uint32) int { return (1<<(3*(level+1)) - 1) / 7 }
 
 // upload (re)builds every buffer from the CPU copy. GL thread.
 func (e *Engine) upload() {
+	e.genBuffers()
 	n, m := len(e.ids), len(e.springs)
 	deg := make([]uint32, n+1)
 	for _, s := range e.springs {
