@@ -19,7 +19,7 @@ DEBS := ca-certificates curl unzip gcc libc6-dev pkg-config \
 	libxkbcommon-x11-dev libwayland-dev libvulkan-dev libffi-dev \
 	xvfb xauth libgl1-mesa-dri
 
-.PHONY: all deps build run test race nogui bench lint fuzz fuzz-corpus dist clean
+.PHONY: all deps build run test race nogui bench lint fuzz fuzz-corpus dist windows clean
 
 all: build
 
@@ -88,5 +88,12 @@ dist: deps
 	cp packaging/linux/visionflow.desktop packaging/linux/visionflow.svg packaging/linux/install.sh README.md $$dir/ && \
 	tar -C dist -czf $$dir.tar.gz $$(basename $$dir) && echo "dist: $$dir.tar.gz"
 
+# A Windows build of the desktop, cross-compiled with mingw-w64 (installed
+# when missing). It is not run here.
+windows: deps
+	@dpkg-query -W -f='$${Status}' gcc-mingw-w64-x86-64 2>/dev/null | grep -q "install ok installed" || \
+		{ SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-mingw-w64-x86-64; }
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -o $(BIN).exe .
+
 clean:
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) $(BIN).exe dist
