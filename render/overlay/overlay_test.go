@@ -1,0 +1,198 @@
+package overlay
+
+import (
+	"encoding/json"
+	"image"
+	"strings"
+	"testing"
+	"time"
+
+	"gioui.org/f32"
+	"gioui.org/io/input"
+	"gioui.org/io/key"
+	"gioui.org/io/pointer"
+	"gioui.org/layout"
+	"gioui.org/op"
+	"gioui.org/unit"
+
+	"visionflow/graph"
+	"visionflow/settings"
+)
+
+// harness lays the overlay out without a GPU (Gio's ops and input routing
+// need none) and clicks what its semantics say is where.
+type harness struct {
+	t      *testing.T
+	u      *UI
+	r      input.Router
+	data   Data
+	values map[string]any
+	size   image.Point
+	now    time.Time
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, u: New(), size: image.Pt(1280, 2400), now: time.Now(), values: map[string]any{}}
+	for _, f := range settings.Schema {
+		b, _ := json.Marshal(f.Default)
+		v, err := f.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.values[f.Path] = v
+	}
+	h.data = Data{Setting: func(p string) any { return h.values[p] }, Current: "g",
+		Graphs: []graph.Summary{{Info: graph.Info{ID: "g", Name: "Graph G"}, Nodes: 3}, {Info: graph.Info{ID: "h", Name: "Graph H"}, Nodes: 5}}}
+	return h
+}
+
+func (h *harness) frame() Actions {
+	var ops op.Ops
+	h.now = h.now.Add(50 * time.Millisecond)
+	gtx := layout.Context{Ops: &ops, Now: h.now, Source: h.r.Source(), Metric: unit.Metric{PxPerDp: 1, PxPerSp: 1}, Constraints: layout.Exact(h.size)}
+	act := h.u.Layout(gtx, &h.data)
+	h.r.Frame(&ops)
+	return act
+}
+
+// find returns the bounds of the first semantic node whose label or
+// description is text, or whose child's label is (a button's bounds, not
+// its label's, which run to the window's edge).
+func (h *harness) find(text string) (image.Rectangle, bool) {
+	var walk func(nodes []input.SemanticNode) (image.Rectangle, bool)
+	walk = func(nodes []input.SemanticNode) (image.Rectangle, bool) {
+		for _, n := range nodes {
+			if n.Desc.Description == text {
+				return n.Desc.Bounds, true
+			}
+			for _, c := range n.Children {
+				if c.Desc.Label == text && len(c.Children) == 0 {
+					return n.Desc.Bounds, true
+				}
+			}
+			if r, ok := walk(n.Children); ok {
+				return r, true
+			}
+		}
+		return image.Rectangle{}, false
+	}
+	return walk(h.r.AppendSemantics(nil))
+}
+
+// click presses and releases at the centre of what find finds, then lays
+// out the frame that sees it.
+func (h *harness) click(text string) Actions {
+	h.t.Helper()
+	r, ok := h.find(text)
+	if !ok {
+		h.t.Fatalf("nothing labelled %q", text)
+	}
+	c := f32.Pt(float32(r.Min.X+r.Max.X)/2, float32(r.Min.Y+r.Max.Y)/2)
+	h.r.Queue(pointer.Event{Kind: pointer.Move, Source: pointer.Mouse, Position: c},
+		pointer.Event{Kind: pointer.Press, Source: pointer.Mouse, Buttons: pointer.ButtonPrimary, Position: c},
+		pointer.Event{Kind: pointer.Release, Source: pointer.Mouse, Position: c})
+	return h.frame()
+}
+
+func TestSettingsPanelSendsValidUpdates(t *testing.T) {
+	h := newHarness(t)
+	h.frame()
+	if h.u.ShowPanel || h.u.Over(100, 400) {
+		t.Fatal("the panel is open before it is asked for")
+	}
+	h.click("Settings")
+	h.frame()
+	if !h.u.ShowPanel || !h.u.Over(100, 400) || h.u.Over(900, 400) {
+		t.Fatalf("panel open %v; over it at (100,400): %v, at (900,400): %v", h.u.ShowPanel, h.u.Over(100, 400), h.u.Over(900, 400))
+	}
+	checks := []struct {
+		click, path, want string
+	}{
+		{"enableHologram", "nodes.enableHologram", "false"}, // a switch, on by default
+		{"low", "nodes.quality", `"low"`},                  // the first radio button named low: nodes.quality
+		{"Graph H  (5 nodes)", "", ""},
+	}
+	for _, c := range checks {
+		act := h.click(c.click)
+		if c.path == "" {
+			if act.SelectGraph != "h" {
+				t.Errorf("clicking %q: %+v", c.click, act)
+			}
+			continue
+		}
+		if len(act.Settings) != 1 || act.Settings[0].Path != c.path || string(act.Settings[0].Value) != c.want {
+			t.Errorf("clicking %q: %+v, want %s = %s", c.click, act.Settings, c.path, c.want)
+			continue
+		}
+		f, _ := settings.Lookup(c.path)
+		if _, err := f.Parse(act.Settings[0].Value); err != nil {
+			t.Errorf("%s: the panel sent an invalid value: %v", c.path, err)
+		}
+	}
+}
+
+func TestInspectorActions(t *testing.T) {
+	h := newHarness(t)
+	h.data.Inspected = &Inspected{ID: "a", Label: "Node A", Degree: 2, Pinned: true, Metadata: map[string]string{"kind": "page"},
+		Neighbours: []Neighbour{{ID: "b", Label: "Node B"}}}
+	h.frame()
+	for _, c := range []struct {
+		click string
+		check func(Actions) bool
+	}{
+		{"→ Node B", func(a Actions) bool { return a.SelectNode == "b" }},
+		{"Open neighbours", func(a Actions) bool { return a.FocusNeighbours }},
+		{"Unpin", func(a Actions) bool { return a.Unpin }},
+		{"Close", func(a Actions) bool { return a.ClearSelection }},
+		{"Fit", func(a Actions) bool { return a.Fit }},
+	} {
+		if act := h.click(c.click); !c.check(act) {
+			t.Errorf("clicking %q: %+v", c.click, act)
+		}
+	}
+	if !h.u.Over(1200, 120) {
+		t.Error("the inspector is not where the 3D view should leave the pointer alone")
+	}
+}
+
+func TestSliderScales(t *testing.T) {
+	for _, c := range []struct{ lo, hi float64 }{{0, 1}, {0, 10000}, {0.01, 100}, {-5, 5}, {1, 1000000}} {
+		for _, v := range []float64{c.lo, c.hi, (c.lo + c.hi) / 2, c.lo + (c.hi-c.lo)/1000} {
+			u := toUnit(v, c.lo, c.hi)
+			back := fromUnit(u, c.lo, c.hi)
+			if u < 0 || u > 1 || (back-v) > 1e-6*(c.hi-c.lo) || (v-back) > 1e-6*(c.hi-c.lo) {
+				t.Errorf("[%v, %v]: %v → %v → %v", c.lo, c.hi, v, u, back)
+			}
+		}
+	}
+	if !logScale(0, 10000) || logScale(0, 1) || logScale(-5, 5) {
+		t.Error("logScale")
+	}
+	if round(0.123456) != 0.1235 || round(12345.6) != 12350 {
+		t.Errorf("round: %v %v", round(0.123456), round(12345.6))
+	}
+	if c := parseHex("#ff8000"); c.R != 255 || c.G != 128 || c.B != 0 || c.A != 255 {
+		t.Errorf("parseHex %+v", c)
+	}
+	if !strings.Contains(formatNum(3, settings.Int), "3") {
+		t.Error("formatNum")
+	}
+}
+
+// Typing in the search box and pressing Return asks for a search; "/"
+// (FocusSearch) gives the box the keyboard.
+func TestSearchSubmits(t *testing.T) {
+	h := newHarness(t)
+	h.frame()
+	h.u.FocusSearch()
+	h.frame()
+	if h.r.TextInputState() != input.TextInputOpen {
+		t.Fatal("the search box did not take the keyboard")
+	}
+	h.r.Queue(key.EditEvent{Range: h.r.EditorState().Selection.Range, Text: "time travel "})
+	h.frame()
+	h.r.Queue(key.Event{Name: key.NameReturn, State: key.Press})
+	if act := h.frame(); act.Search != "time travel" {
+		t.Errorf("search %q", act.Search)
+	}
+}
