@@ -109,7 +109,7 @@ func TestSettingsPanelSendsValidUpdates(t *testing.T) {
 		click, path, want string
 	}{
 		{"enableHologram", "nodes.enableHologram", "false"}, // a switch, on by default
-		{"low", "nodes.quality", `"low"`},                  // the first radio button named low: nodes.quality
+		{"low", "nodes.quality", `"low"`},                   // the first radio button named low: nodes.quality
 		{"Graph H  (5 nodes)", "", ""},
 	}
 	for _, c := range checks {
