@@ -133,6 +133,9 @@ func TestFramesRunWithoutGLErrors(t *testing.T) {
 				set(d, "edges.enableArrows", true)
 				set(d, "nodes.quality", "low")
 				set(d, "nodes.enableMetadataShape", true)
+			case 150:
+				d.w.W.SetSize(640, 400) // the frames follow a resize
+				set(d, "edges.quality", "low")
 			case 180:
 				set(d, "physics.repelK", 200.0) // wakes the layout: the kernels run again
 			}
@@ -142,8 +145,11 @@ func TestFramesRunWithoutGLErrors(t *testing.T) {
 			if d.stats.glErrors != 0 {
 				t.Errorf("%d GL errors", d.stats.glErrors)
 			}
-			if !d.setNow.Arrows || d.setNow.Instancing || d.setNow.Quality != 0 {
+			if !d.setNow.Arrows || d.setNow.Instancing || d.setNow.Quality != 0 || d.setNow.EdgeQuality != 0 {
 				t.Errorf("settings did not reach the renderer: %+v", d.setNow)
+			}
+			if d.width != 640 || d.height != 400 {
+				t.Errorf("after the resize the frame is %dx%d", d.width, d.height)
 			}
 			return true
 		}},

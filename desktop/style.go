@@ -70,6 +70,7 @@ func sceneSettings(v values) render.Settings {
 		Environment: v.float("rendering.environmentIntensity"),
 		EdgeColor:   v.rgb("edges.color"),
 		EdgeOpacity: v.float("edges.opacity"),
+		EdgeQuality: qualityLevel(v.str("edges.quality")),
 		Arrows:      v.bool("edges.enableArrows"),
 		ArrowSize:   v.float("edges.arrowSize"),
 	}

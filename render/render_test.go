@@ -36,7 +36,7 @@ func onGL(t testing.TB, fn func()) {
 
 func testSettings() Settings {
 	return Settings{Background: [3]uint8{10, 14, 26}, NodeSize: 1, Metalness: 0.2, Roughness: 0.4, Opacity: 1, Quality: 2, Instancing: true,
-		Ambient: 0.6, Directional: 1, Environment: 0.5, EdgeColor: [3]uint8{86, 182, 194}, EdgeOpacity: 1}
+		Ambient: 0.6, Directional: 1, Environment: 0.5, EdgeColor: [3]uint8{86, 182, 194}, EdgeOpacity: 1, EdgeQuality: 2}
 }
 
 func savePNG(t testing.TB, name string, px []byte, w, h int) {
@@ -124,6 +124,14 @@ func TestPerNodeDrawAndArrows(t *testing.T) {
 	if d := differing(instanced, arrows); d < 20 {
 		t.Errorf("arrow heads changed only %d pixels", d)
 	}
+	// Low edge quality draws one-pixel lines instead of ribbons.
+	s.Arrows = false
+	s.EdgeQuality = 0
+	lines := draw(s)
+	if d := differing(instanced, lines); d == 0 {
+		t.Error("lines look like ribbons")
+	}
+	s.EdgeQuality = 2
 	// Multisampling changes only the edges of shapes.
 	s.Arrows = false
 	aa := drawAA(t, cam, positions, styles, s)

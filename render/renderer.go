@@ -53,6 +53,7 @@ type Settings struct {
 	Ambient, Directional, Environment float32
 	EdgeColor                         [3]uint8
 	EdgeOpacity                       float32
+	EdgeQuality                       int // 0: one-pixel lines; else ribbons of the edges' widths
 	Arrows                            bool
 	ArrowSize                         float32 // head length in node radii
 }
@@ -78,7 +79,7 @@ type Renderer struct {
 	nodePoint, pickPoint            *gles.Program
 	maxPointSize                    float32
 	meshes                          [4]mesh // by level of detail
-	quad, tri                       uint32
+	quad, tri, line                 uint32
 	vao                             uint32
 	styles, edges, ends, own        uint32
 	slots, nEdges                   int
@@ -134,6 +135,10 @@ func New() (*Renderer, error) {
 	gl.GenBuffers(1, &r.quad)
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.quad)
 	gl.BufferData(gl.ARRAY_BUFFER, len(quad)*4, gl.Ptr(quad), gl.STATIC_DRAW)
+	line := []float32{0, 0, 1, 0}
+	gl.GenBuffers(1, &r.line)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.line)
+	gl.BufferData(gl.ARRAY_BUFFER, len(line)*4, gl.Ptr(line), gl.STATIC_DRAW)
 	tri := []float32{1, 0, 0, 1, 0, -1}
 	gl.GenBuffers(1, &r.tri)
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.tri)
@@ -159,7 +164,7 @@ func (r *Renderer) Close() {
 		gl.DeleteBuffers(1, &r.meshes[i].vbo)
 		gl.DeleteBuffers(1, &r.meshes[i].ibo)
 	}
-	for _, b := range []*uint32{&r.quad, &r.tri, &r.styles, &r.edges, &r.ends, &r.own} {
+	for _, b := range []*uint32{&r.quad, &r.tri, &r.line, &r.styles, &r.edges, &r.ends, &r.own} {
 		gl.DeleteBuffers(1, b)
 	}
 	gl.DeleteVertexArrays(1, &r.vao)
@@ -395,7 +400,11 @@ func (r *Renderer) draw(f *Frame) error {
 		gl.Uniform4f(r.edge.Uniform("uColor"), linear(s.EdgeColor[0]), linear(s.EdgeColor[1]), linear(s.EdgeColor[2]), s.EdgeOpacity)
 		gl.Uniform1i(r.edge.Uniform("uArrows"), boolInt(s.Arrows))
 		gl.BindVertexArray(r.vao)
-		gl.BindBuffer(gl.ARRAY_BUFFER, r.quad)
+		corners := r.quad
+		if s.EdgeQuality == 0 {
+			corners = r.line // the ribbon's centre line
+		}
+		gl.BindBuffer(gl.ARRAY_BUFFER, corners)
 		gl.EnableVertexAttribArray(0)
 		gl.VertexAttribPointer(0, 2, gl.FLOAT, false, 8, nil)
 		gl.VertexAttribDivisor(0, 0)
@@ -408,7 +417,11 @@ func (r *Renderer) draw(f *Frame) error {
 		gl.VertexAttribDivisor(2, 1)
 		gl.Disable(gl.CULL_FACE)
 		gl.DepthMask(s.EdgeOpacity >= 1)
-		gl.DrawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, int32(r.nEdges))
+		if s.EdgeQuality == 0 {
+			gl.DrawArraysInstanced(gl.LINES, 0, 2, int32(r.nEdges))
+		} else {
+			gl.DrawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, int32(r.nEdges))
+		}
 		if s.Arrows {
 			gl.UseProgram(r.arrow.ID)
 			r.matrices(r.arrow, f)
