@@ -20,7 +20,7 @@ func goList(t *testing.T, args ...string) []string {
 
 // The pure packages must never pull in cgo graphics: GL, GLFW and Gio live
 // in render/, the GPU half of compute/ (compute/gpu), internal/{gles,window,
-// gltest} and desktop/ only.
+// gltest} and app/desktop/ only.
 func TestPurePackagesStayFreeOfGraphics(t *testing.T) {
 	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
 	for _, dep := range goList(t, append([]string{"-deps"}, pure...)...) {
@@ -57,7 +57,7 @@ func TestPackageFences(t *testing.T) {
 		"./ingest/...":  {"visionflow/net", "visionflow/store", "visionflow/app"},
 		"./render/...":  {"visionflow/net", "visionflow/store", "visionflow/app", "visionflow/compute"},
 		// The desktop is a leaf: only the main package imports it.
-		"./graph/... ./store/... ./settings/... ./ingest/... ./net/... ./compute/... ./app/... ./render/... ./internal/...": {"visionflow/desktop"},
+		"./graph/... ./store/... ./settings/... ./ingest/... ./net/... ./compute/... ./app ./render/... ./internal/...": {"visionflow/app/desktop"},
 	}
 	for pkgs, banned := range never {
 		for _, dep := range goList(t, append([]string{"-deps"}, strings.Fields(pkgs)...)...) {

@@ -2,6 +2,6 @@
 
 package main
 
-import "visionflow/desktop"
+import "visionflow/app/desktop"
 
 var window = desktop.Run
