@@ -124,8 +124,12 @@ func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Th
 }
 
 func (d *desk) close() {
-	d.stop()
-	d.wg.Wait()
+	// The model may be inside a session command that waits for a layout
+	// that waits for this thread: serve it until the model has stopped.
+	serveWhile(d.thread, func() {
+		d.stop()
+		d.wg.Wait()
+	})
 	d.gio.Release()
 	d.r.Close()
 }
