@@ -529,7 +529,9 @@ func appendOnce(refs []ref, r ref) []ref {
 // nodeID keeps ids within the graph's limit; long names get a hash suffix
 // so they stay unique.
 func nodeID(name string) string {
-	if len(name) <= graph.MaxIDBytes {
+	// "." and ".." are no ids (they are URL path segments); long names are
+	// cut. Both get a hash of the whole name, so ids stay unique.
+	if len(name) <= graph.MaxIDBytes && name != "." && name != ".." {
 		return name
 	}
 	h := fnv.New64a()

@@ -1,6 +1,9 @@
 package desktop
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -64,5 +67,45 @@ func TestFlightEasesToItsEnd(t *testing.T) {
 	}
 	if c, done := f.at(start.Add(2 * time.Second)); !done || c != to {
 		t.Errorf("end: %+v %v", c, done)
+	}
+}
+
+func cloud(n int) *wire.Positions {
+	p := &wire.Positions{Nodes: make([]wire.NodeState, n)}
+	side := float32(math.Cbrt(float64(n))) * 30
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range p.Nodes {
+		p.Nodes[i] = wire.NodeState{ID: graph.WireID(i + 1), Value: float32(rng.IntN(5)),
+			Position: graph.Vec3{X: (rng.Float32() - 0.5) * side, Y: (rng.Float32() - 0.5) * side, Z: (rng.Float32() - 0.5) * side}}
+	}
+	return p
+}
+
+// BenchmarkNearest is the labeler's choice of the 30 nearest nodes in view
+// (on its own goroutine, ten times a second).
+func BenchmarkNearest(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			pos := cloud(n)
+			cam := view.New()
+			cam.Distance = float32(math.Cbrt(float64(n))) * 30
+			for b.Loop() {
+				nearest(cam, 1280, 800, pos.Nodes, maxLabels)
+			}
+		})
+	}
+}
+
+// BenchmarkHoverPick is the hover test of a ray against every node's
+// sphere on the CPU (on the GL thread, at most ten times a second).
+func BenchmarkHoverPick(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			d := &desk{posNow: cloud(n), cam: view.New(), width: 1280, height: 800}
+			d.cam.Distance = float32(math.Cbrt(float64(n))) * 30
+			for b.Loop() {
+				d.rayPick(640, 400, 1.2)
+			}
+		})
 	}
 }
