@@ -123,18 +123,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
-	t.Setenv("DISPLAY", "")
-	t.Setenv("WAYLAND_DISPLAY", "")
+// serveUntilUp runs the server command until it says where it serves, then
+// stops it and returns what it logged.
+func serveUntilUp(t *testing.T, window Window) string {
+	t.Helper()
 	var out, errOut syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut,
-			func(context.Context, Config, io.Writer, *slog.Logger) error {
-				t.Error("the window was tried without a display")
-				return nil
-			})
+		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut, window)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "serving http://127.0.0.1:") {
@@ -147,7 +144,17 @@ func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if e := errOut.String(); !strings.Contains(e, "no display found ($DISPLAY and $WAYLAND_DISPLAY are not set)") || !strings.Contains(e, "running headless") {
+	return errOut.String()
+}
+
+func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	e := serveUntilUp(t, func(context.Context, Config, io.Writer, *slog.Logger) error {
+		t.Error("the window was tried without a display")
+		return nil
+	})
+	if !strings.Contains(e, "no display found ($DISPLAY and $WAYLAND_DISPLAY are not set)") || !strings.Contains(e, "running headless") {
 		t.Errorf("stderr %q", e)
 	}
 }
@@ -160,26 +167,10 @@ func TestWindowFailureFallsBackToHeadless(t *testing.T) {
 	noGL := func(context.Context, Config, io.Writer, *slog.Logger) error {
 		return fmt.Errorf("%w: create an OpenGL ES 3.1 window: no such context", ErrNoWindow)
 	}
-	var out, errOut syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut, noGL)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "serving http://127.0.0.1:") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no serving line; stderr %q", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if e := errOut.String(); !strings.Contains(e, "no such context") || !strings.Contains(e, "running headless") {
+	if e := serveUntilUp(t, noGL); !strings.Contains(e, "no such context") || !strings.Contains(e, "running headless") {
 		t.Errorf("stderr %q", e)
 	}
+	var out, errOut syncBuffer
 	err := runServer(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--join", "http://127.0.0.1:1"}, &out, &errOut, noGL)
 	if !errors.Is(err, ErrNoWindow) {
 		t.Errorf("--join without a window: %v", err)

@@ -96,7 +96,7 @@ func TestPerNodeDrawAndArrows(t *testing.T) {
 	cam := view.New()
 	cam.Yaw, cam.Pitch = 0, 0
 	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
-	draw := func(s Settings) (px []byte) {
+	draw := func(s Settings, aa bool) (px []byte) {
 		onGL(t, func() {
 			r, err := New()
 			if err != nil {
@@ -104,7 +104,7 @@ func TestPerNodeDrawAndArrows(t *testing.T) {
 			}
 			defer r.Close()
 			r.SetScene(styles, []Edge{{A: 0, B: 2, Width: 0.3}})
-			f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: s}
+			f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: s, Antialias: aa}
 			if err := r.Draw(f); err != nil {
 				t.Fatal(err)
 			}
@@ -113,28 +113,28 @@ func TestPerNodeDrawAndArrows(t *testing.T) {
 		return px
 	}
 	s := testSettings()
-	instanced := draw(s)
+	instanced := draw(s, false)
 	s.Instancing = false
-	perNode := draw(s)
+	perNode := draw(s, false)
 	if d := differing(instanced, perNode); d != 0 {
 		t.Errorf("per-node drawing differs from instanced in %d pixels", d)
 	}
 	s.Instancing, s.Arrows, s.ArrowSize = true, true, 3
-	arrows := draw(s)
+	arrows := draw(s, false)
 	if d := differing(instanced, arrows); d < 20 {
 		t.Errorf("arrow heads changed only %d pixels", d)
 	}
 	// Low edge quality draws one-pixel lines instead of ribbons.
 	s.Arrows = false
 	s.EdgeQuality = 0
-	lines := draw(s)
+	lines := draw(s, false)
 	if d := differing(instanced, lines); d == 0 {
 		t.Error("lines look like ribbons")
 	}
 	s.EdgeQuality = 2
 	// Multisampling changes only the edges of shapes.
 	s.Arrows = false
-	aa := drawAA(t, cam, positions, styles, s)
+	aa := draw(s, true)
 	if d := differing(instanced, aa); d == 0 || d > testW*testH/20 {
 		t.Errorf("antialiasing changed %d pixels", d)
 	}
@@ -148,23 +148,6 @@ func differing(a, b []byte) int {
 		}
 	}
 	return n
-}
-
-func drawAA(t *testing.T, cam view.Camera, positions [][4]float32, styles []Style, s Settings) (px []byte) {
-	onGL(t, func() {
-		r, err := New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		r.SetScene(styles, []Edge{{A: 0, B: 2, Width: 0.3}})
-		f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: s, Antialias: true}
-		if err := r.Draw(f); err != nil {
-			t.Fatal(err)
-		}
-		px = ReadPixels(testW, testH)
-	})
-	return px
 }
 
 // BenchmarkDraw is the renderer alone at 1280×800: n nodes, 2n edges, GL

@@ -291,14 +291,7 @@ func (r *Renderer) Points(quality int) bool {
 // bindPoints sets up the point sprites' attributes: a node per vertex.
 func (r *Renderer) bindPoints(f *Frame, p *gles.Program) {
 	gl.BindVertexArray(r.vao)
-	gl.BindBuffer(gl.ARRAY_BUFFER, f.Positions)
-	gl.EnableVertexAttribArray(1)
-	gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 16, nil)
-	gl.VertexAttribDivisor(1, 0)
-	gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
-	gl.EnableVertexAttribArray(2)
-	gl.VertexAttribIPointer(2, 4, gl.UNSIGNED_INT, 16, nil)
-	gl.VertexAttribDivisor(2, 0)
+	r.bindPerNode(f, 0)
 	gl.Uniform1f(p.Uniform("uViewportHeight"), float32(f.Height))
 	gl.Uniform1f(p.Uniform("uMaxPointSize"), r.maxPointSize)
 }
@@ -311,15 +304,21 @@ func (r *Renderer) bindNodes(f *Frame, m *mesh) {
 	gl.EnableVertexAttribArray(0)
 	gl.VertexAttribPointer(0, 3, gl.FLOAT, false, 12, nil)
 	gl.VertexAttribDivisor(0, 0)
+	r.bindPerNode(f, 1)
+	gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, m.ibo)
+}
+
+// bindPerNode points attributes 1 (position) and 2 (style) at the
+// per-node buffers, advancing per vertex (divisor 0) or per instance (1).
+func (r *Renderer) bindPerNode(f *Frame, divisor uint32) {
 	gl.BindBuffer(gl.ARRAY_BUFFER, f.Positions)
 	gl.EnableVertexAttribArray(1)
 	gl.VertexAttribPointer(1, 4, gl.FLOAT, false, 16, nil)
-	gl.VertexAttribDivisor(1, 1)
+	gl.VertexAttribDivisor(1, divisor)
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
 	gl.EnableVertexAttribArray(2)
 	gl.VertexAttribIPointer(2, 4, gl.UNSIGNED_INT, 16, nil)
-	gl.VertexAttribDivisor(2, 1)
-	gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, m.ibo)
+	gl.VertexAttribDivisor(2, divisor)
 }
 
 // Draw clears to the background and draws edges, then nodes, into the

@@ -333,11 +333,7 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 		rows = append(rows, material.Body1(u.th, "Neighbours").Layout)
 	}
 	for _, nb := range n.Neighbours {
-		btn := u.neighBtns[nb.ID]
-		if btn == nil {
-			btn = new(widget.Clickable)
-			u.neighBtns[nb.ID] = btn
-		}
+		btn := clickable(u.neighBtns, nb.ID)
 		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
 			if btn.Clicked(gtx) {
 				act.SelectNode = nb.ID
@@ -354,6 +350,16 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 	})
 }
 
+// clickable returns the clickable kept for id, making it on first use.
+func clickable(m map[string]*widget.Clickable, id string) *widget.Clickable {
+	c := m[id]
+	if c == nil {
+		c = new(widget.Clickable)
+		m[id] = c
+	}
+	return c
+}
+
 // swatches are the colours a colour setting offers at a click.
 var swatches = []string{"#00e5ff", "#40ff00", "#ff8800", "#ff3d7f", "#b388ff", "#ffd600", "#ffffff", "#56b6c2", "#0a0e1a", "#202724"}
 
@@ -361,11 +367,7 @@ func (u *UI) settingsPanel(gtx layout.Context, d *Data, act *Actions) layout.Dim
 	var rows []layout.Widget
 	rows = append(rows, material.H6(u.th, "Graphs").Layout)
 	for _, g := range d.Graphs {
-		btn := u.graphBtns[g.ID]
-		if btn == nil {
-			btn = new(widget.Clickable)
-			u.graphBtns[g.ID] = btn
-		}
+		btn := clickable(u.graphBtns, g.ID)
 		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
 			if btn.Clicked(gtx) {
 				act.SelectGraph = g.ID
