@@ -21,6 +21,7 @@ import (
 	"visionflow/net/wire"
 	"visionflow/render/overlay"
 	"visionflow/settings"
+	"visionflow/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden screenshots in testdata/")
@@ -378,4 +379,40 @@ func TestStoredGraphsGetGPUEnginesWhileTheWindowStarts(t *testing.T) {
 			return len(d.order) == 300 && d.engNow != nil && d.engNow.Name() == "gpu"
 		}},
 	))
+}
+
+// Closing the window saves the layout the GPU engine computed: a new
+// start from the same file finds the nodes where the window last drew
+// them.
+func TestClosingSavesTheGPULayout(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "gpu"
+	var id string
+	var last mgl32.Vec3
+	runDesk(t, cfg, script(t, 60*time.Second,
+		settled(),
+		step{"remember a node", func(d *desk) bool {
+			if d.engNow == nil || d.engNow.Name() != "gpu" {
+				t.Fatal("not the GPU engine")
+			}
+			n := nodeNamed(d, "Time travel")
+			id = n.id
+			last, _ = d.position(n.wire)
+			return true
+		}},
+	))
+	st, err := store.Open(context.Background(), cfg.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g, err := st.LoadGraph(context.Background(), "visionflow-tour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := g.Node(id)
+	saved := mgl32.Vec3{n.Position.X, n.Position.Y, n.Position.Z}
+	if saved.Sub(last).Len() > 0.01 || last.Len() == 0 {
+		t.Errorf("saved %v, the window last drew %v", saved, last)
+	}
 }
