@@ -75,6 +75,10 @@ type mesh struct {
 
 // Renderer draws one scene. GL thread only.
 type Renderer struct {
+	// Software says the GL renderer is a CPU rasteriser (Mesa's
+	// llvmpipe): large graphs switch to point sprites sooner.
+	Software bool
+
 	node, edge, arrow, pick, expand *gles.Program
 	nodePoint, pickPoint            *gles.Program
 	maxPointSize                    float32
@@ -283,9 +287,17 @@ func (r *Renderer) lod(quality int) *mesh {
 // octahedron) per pixel: one vertex per node instead of a mesh.
 var pointsAbove = [3]int{1_000, 5_000, 20_000}
 
+// softwarePointsAbove caps pointsAbove on a software rasteriser, where
+// vertex shading runs on the CPU and costs far more than the pixels.
+const softwarePointsAbove = 2_000
+
 // Points reports whether nodes are drawn as point sprites.
 func (r *Renderer) Points(quality int) bool {
-	return r.slots > pointsAbove[min(max(quality, 0), 2)]
+	limit := pointsAbove[min(max(quality, 0), 2)]
+	if r.Software {
+		limit = min(limit, softwarePointsAbove)
+	}
+	return r.slots > limit
 }
 
 // bindPoints sets up the point sprites' attributes: a node per vertex.

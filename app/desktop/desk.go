@@ -115,6 +115,7 @@ func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Th
 	d.loc, _ = src.(*local)
 	r0 := strings.ToLower(w.Info.Renderer)
 	d.software = strings.Contains(r0, "llvmpipe") || strings.Contains(r0, "softpipe") || strings.Contains(r0, "software")
+	d.r.Software = d.software
 	ctx, stop := context.WithCancel(context.Background())
 	d.stop = stop
 	d.wg.Go(func() { d.m.run(ctx) })
