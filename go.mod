@@ -3,8 +3,10 @@ module visionflow
 go 1.26.0
 
 require (
+	gioui.org v0.10.3
 	github.com/go-gl/gl v0.0.0-20231021071112-07e5d0ea2e71
 	github.com/go-gl/glfw/v3.3/glfw v0.0.0-20260823155953-d41da22a9587
+	github.com/go-gl/mathgl v1.2.0
 	github.com/gorilla/websocket v1.5.3
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sys v0.49.0
@@ -12,10 +14,8 @@ require (
 )
 
 require (
-	gioui.org v0.10.3 // indirect
 	gioui.org/shader v1.0.9 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
-	github.com/go-gl/mathgl v1.2.0 // indirect
 	github.com/go-text/typesetting v0.3.5 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

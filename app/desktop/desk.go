@@ -100,16 +100,23 @@ type frameStats struct {
 	glErrors int
 }
 
-func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Thread, src Source, h hooks) (*desk, error) {
+// graphics makes the scene renderer and Gio's, before anything else
+// starts: if the context cannot run them, nothing has to be undone.
+func graphics() (*render.Renderer, gpu.GPU, error) {
 	r, err := render.New()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	g, err := gpu.New(gpu.OpenGL{ES: true, Shared: true})
 	if err != nil {
 		r.Close()
-		return nil, fmt.Errorf("start the Gio renderer: %w", err)
+		return nil, nil, fmt.Errorf("start the Gio renderer: %w", err)
 	}
+	return r, g, nil
+}
+
+// newDesk takes over the renderers and starts the model and labeler.
+func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Thread, src Source, r *render.Renderer, g gpu.GPU, h hooks) *desk {
 	d := &desk{cfg: cfg, log: log, w: w, thread: thread, src: src, hooks: h, r: r, gio: g, ui: overlay.New(),
 		m: newModel(src, log), lab: newLabeler(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
 	d.loc, _ = src.(*local)
@@ -121,7 +128,7 @@ func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Th
 	d.wg.Go(func() { d.m.run(ctx) })
 	d.wg.Go(func() { d.lab.run(ctx) })
 	d.listen()
-	return d, nil
+	return d
 }
 
 func (d *desk) close() {

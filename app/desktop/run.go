@@ -40,6 +40,17 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 	}
 	defer w.Close()
 	log.Info("OpenGL context", "gl", w.Info.String())
+	r, g, err := graphics()
+	if err != nil {
+		return fmt.Errorf("%w: %v", app.ErrNoWindow, err)
+	}
+	handed := false // to the desk, which frees them
+	defer func() {
+		if !handed {
+			g.Release()
+			r.Close()
+		}
+	}()
 	thread := gles.NewThread()
 	defer thread.Stop()
 
@@ -92,10 +103,8 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 	}
 	defer src.Close()
 
-	d, err := newDesk(cfg, log, w, thread, src, h)
-	if err != nil {
-		return err
-	}
+	d := newDesk(cfg, log, w, thread, src, r, g, h)
+	handed = true
 	defer d.close()
 	return d.loop(ctx)
 }
