@@ -27,20 +27,24 @@ func (f *flight) at(now time.Time) (view.Camera, bool) {
 	return c, false
 }
 
-// bounds is the sphere around the nodes' latest positions.
+// bounds is the sphere around the nodes' latest positions, computed once
+// per published layout (the camera asks every frame while it follows).
 func (d *desk) bounds() (mgl32.Vec3, float32, bool) {
 	if d.posNow == nil || len(d.posNow.Nodes) == 0 {
 		return mgl32.Vec3{}, 0, false
 	}
-	nodes := d.posNow.Nodes
-	c, r := view.Bounds(func(yield func(mgl32.Vec3) bool) {
-		for _, n := range nodes {
-			if !yield(mgl32.Vec3{n.Position.X, n.Position.Y, n.Position.Z}) {
-				return
+	if d.boundsOf != d.posNow {
+		nodes := d.posNow.Nodes
+		d.boundsCentre, d.boundsRadius = view.Bounds(func(yield func(mgl32.Vec3) bool) {
+			for _, n := range nodes {
+				if !yield(mgl32.Vec3{n.Position.X, n.Position.Y, n.Position.Z}) {
+					return
+				}
 			}
-		}
-	})
-	return c, r + d.setNow.NodeSize*2, true
+		})
+		d.boundsOf = d.posNow
+	}
+	return d.boundsCentre, d.boundsRadius + d.setNow.NodeSize*2, true
 }
 
 // fit frames the whole graph, flying there when animated.

@@ -79,6 +79,12 @@ type desk struct {
 	posOrder []graph.WireID
 	posIndex map[graph.WireID]int32
 	posBuf   [][4]float32
+	uploaded *wire.Positions // what the renderer's own buffer holds
+
+	// The sphere around posNow, for fitting the camera.
+	boundsOf     *wire.Positions
+	boundsCentre mgl32.Vec3
+	boundsRadius float32
 
 	restyle, reedge bool
 	hovered         graph.WireID
@@ -310,7 +316,7 @@ func (d *desk) positions() {
 			d.setOrder(order)
 			d.engNow, d.orderV = eng, version
 		}
-		d.buf = buf
+		d.buf, d.uploaded = buf, nil
 		return
 	}
 	d.engNow = nil
@@ -320,9 +326,13 @@ func (d *desk) positions() {
 		}
 		return
 	}
+	if pos == d.uploaded {
+		return // nothing moved since the last upload
+	}
 	if !sameOrder(pos.Nodes, d.order) {
 		d.setOrder(d.posOrder)
 	}
+	d.uploaded = pos
 	d.posBuf = d.posBuf[:0]
 	for _, n := range pos.Nodes {
 		d.posBuf = append(d.posBuf, [4]float32{n.Position.X, n.Position.Y, n.Position.Z, 1})

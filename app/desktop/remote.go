@@ -102,19 +102,16 @@ func (r *remote) readMessages() {
 // followPositions rebuilds the latest positions when frames arrive, at
 // most once per frame, so the GL thread only loads a pointer.
 func (r *remote) followPositions() {
-	var nodes []wire.NodeState
 	for {
 		changed := r.st.Changed()
-		var seq uint64
-		var synced bool
-		nodes, seq, synced = r.st.Nodes(nodes[:0])
-		if synced {
+		// A fresh slice each time: published positions are never modified.
+		if nodes, seq, synced := r.st.Nodes(nil); synced {
 			prev := r.latest.Load()
 			step := uint64(1)
 			if prev != nil {
 				step = prev.Step + 1
 			}
-			r.latest.Store(&wire.Positions{Step: step, Seq: seq, Nodes: append([]wire.NodeState(nil), nodes...)})
+			r.latest.Store(&wire.Positions{Step: step, Seq: seq, Nodes: nodes})
 		}
 		select {
 		case <-changed:

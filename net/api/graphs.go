@@ -22,10 +22,7 @@ func (s *Server) listGraphs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []graph.Summary{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"graphs": list})
+	writeJSON(w, http.StatusOK, map[string]any{"graphs": nonNil(list)})
 	return nil
 }
 

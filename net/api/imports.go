@@ -95,9 +95,10 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func nonNil(s []string) []string {
+// nonNil makes a nil list an empty one, so JSON says [] rather than null.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

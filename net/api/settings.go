@@ -42,10 +42,7 @@ func (s *Server) settingsHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if hist == nil {
-		hist = []settings.Delta{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deltas": hist})
+	writeJSON(w, http.StatusOK, map[string]any{"deltas": nonNil(hist)})
 	return nil
 }
 
@@ -93,9 +90,6 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if deltas == nil {
-		deltas = []settings.Delta{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"applied": deltas})
+	writeJSON(w, http.StatusOK, map[string]any{"applied": nonNil(deltas)})
 	return nil
 }
