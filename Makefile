@@ -19,7 +19,7 @@ DEBS := ca-certificates curl unzip gcc libc6-dev pkg-config \
 	libxkbcommon-x11-dev libwayland-dev libvulkan-dev libffi-dev \
 	xvfb xauth libgl1-mesa-dri
 
-.PHONY: all deps build run test race nogui bench lint fuzz fuzz-corpus dist windows clean
+.PHONY: all deps build run test race core nogui bench lint fuzz fuzz-corpus dist windows clean
 
 all: build
 
@@ -39,11 +39,16 @@ build: deps
 run: build
 	./$(BIN) $(ARGS)
 
-test: deps lint race nogui
+test: deps lint race core nogui
 
 # Every test, the GL ones in a virtual X server with Mesa's software GL.
 race:
 	xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -race -count=1 ./...
+
+# The GL tests again on OpenGL 4.1 core, the path macOS takes (no compute
+# shaders: CPU physics, edges expanded on the CPU, Gio's GLSL 1.50 shaders).
+core:
+	VISIONFLOW_TEST_GL=core xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 ./internal/gles ./render ./app/desktop
 
 # The server must build without cgo, GL or Gio.
 nogui:

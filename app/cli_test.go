@@ -190,6 +190,8 @@ func TestWindowFlagsAreChecked(t *testing.T) {
 		{[]string{"--size", "big"}, "want WIDTHxHEIGHT"},
 		{[]string{"--size", "10x10"}, "from 64 to 16384"},
 		{[]string{"--engine", "quantum"}, "want auto, gpu or cpu"},
+		{[]string{"--gl", "vulkan"}, "want auto, es or core"},
+		{[]string{"--gl", "core", "--engine", "gpu"}, "does not have: use --gl es or --engine cpu"},
 		{[]string{"--frames", "5"}, "give --screenshot FILE too"},
 		{[]string{"--screenshot", filepath.Join(dir, "x.png"), "--frames", "-1"}, "want 1 to 100000"},
 		{[]string{"--screenshot", filepath.Join(dir, "x.jpg")}, "must end in .png"},
@@ -205,7 +207,7 @@ func TestWindowFlagsAreChecked(t *testing.T) {
 		}
 	}
 	cfg, err := parseRun([]string{"--join", "http://10.0.0.2:7733/", "--size", "800X600", "--db", filepath.Join(dir, "x.db")}, io.Discard)
-	if err != nil || cfg.Join != "http://10.0.0.2:7733" || cfg.Width != 800 || cfg.Height != 600 || cfg.Frames != 3 || cfg.Engine != "auto" {
+	if err != nil || cfg.Join != "http://10.0.0.2:7733" || cfg.Width != 800 || cfg.Height != 600 || cfg.Frames != 3 || cfg.Engine != "auto" || cfg.GL != "auto" {
 		t.Errorf("%+v %v", cfg, err)
 	}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	Height     int
 	Frames     int    // frames to draw before a screenshot
 	Engine     string // physics engine: auto, gpu or cpu
+	GL         string // OpenGL to ask for: auto, es (ES 3.1) or core (4.1 core)
 
 	// NewEngine makes each graph's physics engine; set by the desktop
 	// front end (not a flag). Nil means the CPU engine.
@@ -54,6 +55,7 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	size := fs.String("size", "1280x800", "window size in pixels, WIDTHxHEIGHT")
 	fs.IntVar(&cfg.Frames, "frames", 0, "with --screenshot: frames to draw once the layout has settled (default 3)")
 	fs.StringVar(&cfg.Engine, "engine", "auto", "physics engine of the desktop: auto (GPU when compute shaders work), gpu or cpu")
+	fs.StringVar(&cfg.GL, "gl", "auto", "OpenGL of the desktop: auto (core on macOS, es elsewhere), es (OpenGL ES 3.1, GPU physics) or core (OpenGL 4.1 core, CPU physics)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow version\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -126,6 +128,14 @@ func checkWindowFlags(cfg *Config) error {
 	case "auto", "gpu", "cpu":
 	default:
 		return fmt.Errorf("--engine %q: want auto, gpu or cpu", cfg.Engine)
+	}
+	switch cfg.GL {
+	case "auto", "es", "core":
+	default:
+		return fmt.Errorf("--gl %q: want auto, es or core", cfg.GL)
+	}
+	if cfg.GL == "core" && cfg.Engine == "gpu" {
+		return errors.New("--engine gpu runs on compute shaders, which OpenGL 4.1 (--gl core) does not have: use --gl es or --engine cpu")
 	}
 	if cfg.Frames < 0 || cfg.Frames > 100000 {
 		return fmt.Errorf("--frames %d: want 1 to 100000", cfg.Frames)

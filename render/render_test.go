@@ -62,7 +62,7 @@ func TestDrawAndPick(t *testing.T) {
 	var slot int
 	var hit, miss bool
 	onGL(t, func() {
-		r, err := New()
+		r, err := New(gltest.Window.Info.Dialect)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestPerNodeDrawAndArrows(t *testing.T) {
 	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
 	draw := func(s Settings, aa bool) (px []byte) {
 		onGL(t, func() {
-			r, err := New()
+			r, err := New(gltest.Window.Info.Dialect)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +192,7 @@ func benchDraw(b *testing.B, n int, aa bool, quality int) {
 	var f *Frame
 	onGL(b, func() {
 		var err error
-		if r, err = New(); err != nil {
+		if r, err = New(gltest.Window.Info.Dialect); err != nil {
 			b.Fatal(err)
 		}
 		r.SetScene(styles, edges)
@@ -243,7 +243,7 @@ func TestPointSpritesMatchMeshes(t *testing.T) {
 	cam.Fit(mgl32.Vec3{}, 14, float32(testW)/testH)
 	draw := func(quality int) (px []byte, points bool, slot int, hit bool) {
 		onGL(t, func() {
-			r, err := New()
+			r, err := New(gltest.Window.Info.Dialect)
 			if err != nil {
 				t.Fatal(err)
 			}

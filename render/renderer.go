@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	gl "github.com/go-gl/gl/v3.1/gles2"
 	"github.com/go-gl/mathgl/mgl32"
@@ -79,12 +80,21 @@ type Renderer struct {
 	// llvmpipe): large graphs switch to point sprites sooner.
 	Software bool
 
+	dialect gles.Dialect
+	// Without compute shaders (OpenGL 4.1) the edges' ends are copied
+	// out on the CPU, from the positions UploadPositions was given.
+	cpuPos    [][4]float32
+	cpuEdges  []Edge
+	cpuEnds   [][4]float32
+	endsStale bool
+
 	node, edge, arrow, pick, expand *gles.Program
 	nodePoint, pickPoint            *gles.Program
 	maxPointSize                    float32
 	meshes                          [4]mesh // by level of detail
 	quad, tri, line                 uint32
 	vao                             uint32
+	idle                            uint32 // VAO left bound between frames on desktop GL
 	styles, edges, ends, own        uint32
 	slots, nEdges                   int
 	ownCap                          int
@@ -96,33 +106,41 @@ type Renderer struct {
 	msW, msH                int
 }
 
-// New builds the programs and meshes.
-func New() (*Renderer, error) {
-	r := &Renderer{}
+// Entry points of desktop OpenGL that OpenGL ES has no names for.
+const (
+	programPointSize = 0x8642 // GL_PROGRAM_POINT_SIZE
+	framebufferSRGB  = 0x8DB9 // GL_FRAMEBUFFER_SRGB
+)
+
+// New builds the programs and meshes for a context speaking dialect d.
+func New(d gles.Dialect) (*Renderer, error) {
+	r := &Renderer{dialect: d}
 	var err error
-	if r.node, err = gles.RenderProgram(gles.ES310, "node", assets.Shader("node.vert"), assets.Shader("node.frag"), nil); err != nil {
+	if r.node, err = gles.RenderProgram(d, "node", assets.Shader("node.vert"), assets.Shader("node.frag"), nil); err != nil {
 		return nil, err
 	}
-	if r.edge, err = gles.RenderProgram(gles.ES310, "edge", assets.Shader("edge.vert"), assets.Shader("edge.frag"), nil); err != nil {
+	if r.edge, err = gles.RenderProgram(d, "edge", assets.Shader("edge.vert"), assets.Shader("edge.frag"), nil); err != nil {
 		return nil, err
 	}
-	if r.arrow, err = gles.RenderProgram(gles.ES310, "arrow", assets.Shader("arrow.vert"), assets.Shader("edge.frag"), nil); err != nil {
+	if r.arrow, err = gles.RenderProgram(d, "arrow", assets.Shader("arrow.vert"), assets.Shader("edge.frag"), nil); err != nil {
 		return nil, err
 	}
-	if r.pick, err = gles.RenderProgram(gles.ES310, "pick", assets.Shader("pick.vert"), assets.Shader("pick.frag"), nil); err != nil {
+	if r.pick, err = gles.RenderProgram(d, "pick", assets.Shader("pick.vert"), assets.Shader("pick.frag"), nil); err != nil {
 		return nil, err
 	}
-	if r.nodePoint, err = gles.RenderProgram(gles.ES310, "node_point", assets.Shader("node_point.vert"), assets.Shader("node_point.frag"), nil); err != nil {
+	if r.nodePoint, err = gles.RenderProgram(d, "node_point", assets.Shader("node_point.vert"), assets.Shader("node_point.frag"), nil); err != nil {
 		return nil, err
 	}
-	if r.pickPoint, err = gles.RenderProgram(gles.ES310, "pick_point", assets.Shader("pick_point.vert"), assets.Shader("pick_point.frag"), nil); err != nil {
+	if r.pickPoint, err = gles.RenderProgram(d, "pick_point", assets.Shader("pick_point.vert"), assets.Shader("pick_point.frag"), nil); err != nil {
 		return nil, err
 	}
 	var sizes [2]float32
 	gl.GetFloatv(gl.ALIASED_POINT_SIZE_RANGE, &sizes[0])
 	r.maxPointSize = max(sizes[1], 1)
-	if r.expand, err = gles.ComputeProgram(gles.ES310, "edge_expand", assets.Shader("edge_expand.comp"), nil); err != nil {
-		return nil, err
+	if d.Compute() {
+		if r.expand, err = gles.ComputeProgram(d, "edge_expand", assets.Shader("edge_expand.comp"), nil); err != nil {
+			return nil, err
+		}
 	}
 	for q, level := range []int{0, 1, 2, 3} {
 		verts, idx := icosphere(level)
@@ -148,6 +166,7 @@ func New() (*Renderer, error) {
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.tri)
 	gl.BufferData(gl.ARRAY_BUFFER, len(tri)*4, gl.Ptr(tri), gl.STATIC_DRAW)
 	gl.GenVertexArrays(1, &r.vao)
+	gl.GenVertexArrays(1, &r.idle)
 	for _, b := range []*uint32{&r.styles, &r.edges, &r.ends, &r.own} {
 		gl.GenBuffers(1, b)
 	}
@@ -172,6 +191,7 @@ func (r *Renderer) Close() {
 		gl.DeleteBuffers(1, b)
 	}
 	gl.DeleteVertexArrays(1, &r.vao)
+	gl.DeleteVertexArrays(1, &r.idle)
 	if r.msFBO != 0 {
 		gl.DeleteFramebuffers(1, &r.msFBO)
 		gl.DeleteRenderbuffers(1, &r.msColor)
@@ -208,14 +228,49 @@ func (r *Renderer) SetStyles(styles []Style) {
 
 // SetEdges uploads the edges.
 func (r *Renderer) SetEdges(edges []Edge) {
+	r.nEdges = len(edges)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.ends)
+	if !r.dialect.Compute() {
+		r.cpuEdges = append(r.cpuEdges[:0], edges...)
+		r.endsStale = true
+		gl.BufferData(gl.ARRAY_BUFFER, max(32*len(edges), 32), nil, gl.STREAM_DRAW)
+		gl.BindBuffer(gl.ARRAY_BUFFER, 0)
+		return
+	}
+	gl.BufferData(gl.ARRAY_BUFFER, max(32*len(edges), 32), nil, gl.DYNAMIC_COPY)
 	e := make([]uint32, 4*len(edges))
 	for i, x := range edges {
 		e[4*i], e[4*i+1], e[4*i+2] = x.A, x.B, math.Float32bits(x.Width)
 	}
-	upload(gl.SHADER_STORAGE_BUFFER, r.edges, e)
-	gl.BindBuffer(gl.SHADER_STORAGE_BUFFER, r.ends)
-	gl.BufferData(gl.SHADER_STORAGE_BUFFER, max(32*len(edges), 32), nil, gl.DYNAMIC_COPY)
-	r.nEdges = len(edges)
+	upload(gl.ARRAY_BUFFER, r.edges, e)
+	gl.BindBuffer(gl.ARRAY_BUFFER, 0)
+}
+
+// expandOnCPU does edge_expand.comp's work where there are no compute
+// shaders: each edge's two end positions side by side. An end outside
+// the positions (a node not placed yet) sits at the origin.
+func (r *Renderer) expandOnCPU() {
+	if !r.endsStale {
+		return
+	}
+	r.endsStale = false
+	r.cpuEnds = slices.Grow(r.cpuEnds[:0], 2*len(r.cpuEdges))[:2*len(r.cpuEdges)]
+	at := func(i uint32) [4]float32 {
+		if int(i) < len(r.cpuPos) {
+			return r.cpuPos[i]
+		}
+		return [4]float32{}
+	}
+	for i, e := range r.cpuEdges {
+		a, b := at(e.A), at(e.B)
+		r.cpuEnds[2*i] = [4]float32{a[0], a[1], a[2], e.Width}
+		r.cpuEnds[2*i+1] = [4]float32{b[0], b[1], b[2], 0}
+	}
+	if len(r.cpuEnds) > 0 {
+		gl.BindBuffer(gl.ARRAY_BUFFER, r.ends)
+		gl.BufferSubData(gl.ARRAY_BUFFER, 0, 16*len(r.cpuEnds), gl.Ptr(r.cpuEnds))
+		gl.BindBuffer(gl.ARRAY_BUFFER, 0)
+	}
 }
 
 func upload(target, buf uint32, data []uint32) {
@@ -228,8 +283,13 @@ func upload(target, buf uint32, data []uint32) {
 }
 
 // UploadPositions fills the renderer's own position buffer (for the CPU
-// engine and remote streams) and returns it.
+// engine and remote streams) and returns it. Without compute shaders it
+// is the only buffer frames may draw from.
 func (r *Renderer) UploadPositions(pos [][4]float32) uint32 {
+	if !r.dialect.Compute() {
+		r.cpuPos = append(r.cpuPos[:0], pos...)
+		r.endsStale = true
+	}
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.own)
 	if len(pos) > r.ownCap {
 		r.ownCap = len(pos) + len(pos)/4
@@ -261,6 +321,13 @@ func (r *Renderer) state(f *Frame) {
 	gl.Enable(gl.CULL_FACE)
 	gl.CullFace(gl.BACK)
 	gl.FrontFace(gl.CCW)
+	if r.dialect == gles.GL410 {
+		// ES always takes the point size from the vertex shader and
+		// writes sRGB to an sRGB framebuffer; desktop GL does on request.
+		gl.Enable(programPointSize)
+		gl.Enable(framebufferSRGB)
+		gl.BindVertexArray(r.idle) // see unbind
+	}
 }
 
 func (r *Renderer) matrices(p *gles.Program, f *Frame) {
@@ -387,25 +454,33 @@ func (r *Renderer) msTarget(w, h int) error {
 func (r *Renderer) draw(f *Frame) error {
 	s := &f.Settings
 	r.state(f)
-	// Positions may come straight from the physics kernels.
-	gl.MemoryBarrier(gl.VERTEX_ATTRIB_ARRAY_BARRIER_BIT | gl.SHADER_STORAGE_BARRIER_BIT)
 	gl.ClearColor(linear(s.Background[0]), linear(s.Background[1]), linear(s.Background[2]), 1)
 	gl.Clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT)
-	if r.slots == 0 {
+	if r.slots == 0 || f.Positions == 0 {
 		return gles.Check("drawing an empty scene")
+	}
+	if r.dialect.Compute() {
+		// Positions may come straight from the physics kernels.
+		gl.MemoryBarrier(gl.VERTEX_ATTRIB_ARRAY_BARRIER_BIT | gl.SHADER_STORAGE_BARRIER_BIT)
+	} else if f.Positions != r.own {
+		return fmt.Errorf("draw: without compute shaders frames must draw the positions given to UploadPositions (buffer %d), not buffer %d", r.own, f.Positions)
 	}
 	gl.Enable(gl.BLEND)
 	gl.BlendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA)
 
 	if r.nEdges > 0 {
 		// Edge ends from the positions, then the ribbons.
-		gl.UseProgram(r.expand.ID)
-		gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 0, f.Positions)
-		gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 1, r.edges)
-		gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 2, r.ends)
-		gl.Uniform1ui(r.expand.Uniform("uEdges"), uint32(r.nEdges))
-		gl.DispatchCompute(uint32((r.nEdges+63)/64), 1, 1)
-		gl.MemoryBarrier(gl.VERTEX_ATTRIB_ARRAY_BARRIER_BIT)
+		if r.expand != nil {
+			gl.UseProgram(r.expand.ID)
+			gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 0, f.Positions)
+			gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 1, r.edges)
+			gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, 2, r.ends)
+			gl.Uniform1ui(r.expand.Uniform("uEdges"), uint32(r.nEdges))
+			gl.DispatchCompute(uint32((r.nEdges+63)/64), 1, 1)
+			gl.MemoryBarrier(gl.VERTEX_ATTRIB_ARRAY_BARRIER_BIT)
+		} else {
+			r.expandOnCPU()
+		}
 		gl.UseProgram(r.edge.ID)
 		r.matrices(r.edge, f)
 		gl.Uniform4f(r.edge.Uniform("uColor"), linear(s.EdgeColor[0]), linear(s.EdgeColor[1]), linear(s.EdgeColor[2]), s.EdgeOpacity)
@@ -493,7 +568,13 @@ func (r *Renderer) unbind() {
 		gl.VertexAttribDivisor(a, 0)
 		gl.DisableVertexAttribArray(a)
 	}
-	gl.BindVertexArray(0)
+	if r.dialect == gles.GL410 {
+		// Gio restores vertex attributes into whatever vertex array it
+		// found bound; a core profile refuses that with none bound.
+		gl.BindVertexArray(r.idle)
+	} else {
+		gl.BindVertexArray(0)
+	}
 	gl.BindBuffer(gl.ARRAY_BUFFER, 0)
 	gl.BindBuffer(gl.ELEMENT_ARRAY_BUFFER, 0)
 	gl.UseProgram(0)

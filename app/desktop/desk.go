@@ -21,6 +21,7 @@ import (
 	"visionflow/app"
 	"visionflow/compute"
 	"visionflow/graph"
+	"visionflow/internal/gioshaders"
 	"visionflow/internal/gles"
 	"visionflow/internal/window"
 	"visionflow/net/wire"
@@ -108,15 +109,26 @@ type frameStats struct {
 
 // graphics makes the scene renderer and Gio's, before anything else
 // starts: if the context cannot run them, nothing has to be undone.
-func graphics() (*render.Renderer, gpu.GPU, error) {
-	r, err := render.New()
+func graphics(d gles.Dialect) (*render.Renderer, gpu.GPU, error) {
+	r, err := render.New(d)
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := gpu.New(gpu.OpenGL{ES: true, Shared: true})
+	es := d == gles.ES310
+	if !es {
+		gioshaders.Install()
+	}
+	g, err := gpu.New(gpu.OpenGL{ES: es, Shared: true})
 	if err != nil {
 		r.Close()
 		return nil, nil, fmt.Errorf("start the Gio renderer: %w", err)
+	}
+	if !es {
+		// Gio's desktop-GL start raises two harmless errors of its own:
+		// glGetString(GL_EXTENSIONS), which core profiles lack, and vertex
+		// attributes set before it binds its vertex array. Cleared here,
+		// so that the first frame's check reports only that frame's.
+		_ = gles.Check("starting Gio")
 	}
 	return r, g, nil
 }

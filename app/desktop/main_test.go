@@ -19,6 +19,7 @@ import (
 	"github.com/go-gl/glfw/v3.3/glfw"
 
 	"visionflow/app"
+	"visionflow/internal/gltest"
 )
 
 // The window must be made and driven on the main OS thread: TestMain keeps
@@ -50,7 +51,26 @@ func onMain(fn func()) {
 }
 
 func testConfig(t *testing.T) app.Config {
-	return app.Config{DB: filepath.Join(t.TempDir(), "vf.db"), Addr: "127.0.0.1:0", Width: 480, Height: 320, Frames: 1, Engine: "auto"}
+	return app.Config{DB: filepath.Join(t.TempDir(), "vf.db"), Addr: "127.0.0.1:0", Width: 480, Height: 320, Frames: 1, Engine: "auto", GL: gltest.GL()}
+}
+
+// core reports whether the tests run on OpenGL 4.1 (VISIONFLOW_TEST_GL=core),
+// the path macOS takes: no compute shaders, so the CPU engine.
+func core() bool { return gltest.GL() == "core" }
+
+// gpuEngine is the engine a test that wants GPU physics gets: the CPU one
+// on OpenGL 4.1.
+func gpuEngine() string {
+	if core() {
+		return "cpu"
+	}
+	return "gpu"
+}
+
+func skipOnCore(t *testing.T) {
+	if core() {
+		t.Skip("GPU physics: OpenGL 4.1 has no compute shaders")
+	}
 }
 
 func testLog(t *testing.T) *slog.Logger {

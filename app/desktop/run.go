@@ -34,13 +34,20 @@ type hooks struct {
 }
 
 func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger, h hooks) (err error) {
-	w, err := window.Open(window.Options{Width: cfg.Width, Height: cfg.Height, Title: "VisionFlow", Hidden: cfg.Screenshot != "", VSync: true})
+	api, err := window.ParseAPI(cfg.GL)
+	if err != nil {
+		return fmt.Errorf("--gl: %w", err)
+	}
+	w, err := window.Open(window.Options{API: api, Width: cfg.Width, Height: cfg.Height, Title: "VisionFlow", Hidden: cfg.Screenshot != "", VSync: true})
 	if err != nil {
 		return fmt.Errorf("%w: %v", app.ErrNoWindow, err)
 	}
 	defer w.Close()
-	log.Info("OpenGL context", "gl", w.Info.String())
-	r, g, err := graphics()
+	log.Info("OpenGL context", "dialect", w.Info.Dialect.String(), "gl", w.Info.String())
+	if len(w.Info.Missing) > 0 {
+		log.Debug("OpenGL entry points this context lacks", "names", w.Info.Missing)
+	}
+	r, g, err := graphics(w.Info.Dialect)
 	if err != nil {
 		return fmt.Errorf("%w: %v", app.ErrNoWindow, err)
 	}
@@ -134,10 +141,14 @@ func chooseEngine(cfg app.Config, w *window.Window, thread *gles.Thread, log *sl
 		log.Info("physics: CPU engine (--engine cpu)")
 		return nil, nil
 	}
+	if !w.Info.Dialect.Compute() && cfg.Engine == "auto" {
+		log.Info("physics: CPU engine, since " + w.Info.Dialect.String() + " has no compute shaders")
+		return nil, nil
+	}
 	var kernels *gpu.Kernels
 	var err error
 	if !w.Info.Compute() {
-		err = fmt.Errorf("the OpenGL context (%s) has no compute shaders", w.Info)
+		err = fmt.Errorf("the OpenGL context (%s, %s) has no compute shaders", w.Info.Dialect, w.Info)
 	} else {
 		serveWhile(thread, func() { kernels, err = gpu.NewKernels(thread) })
 	}

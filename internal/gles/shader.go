@@ -11,12 +11,27 @@ import (
 type Dialect int
 
 const (
-	ES310 Dialect = iota // OpenGL ES 3.1 (Linux through EGL, Windows' ES profile)
+	ES310 Dialect = iota // OpenGL ES 3.1: Linux through EGL, Windows through ANGLE; compute shaders
+	GL410                // OpenGL 4.1 core: macOS, and --gl core elsewhere; no compute shaders
 )
 
 // header starts every shader: version and default precision.
 func (d Dialect) header() string {
+	if d == GL410 {
+		return "#version 410 core\n"
+	}
 	return "#version 310 es\nprecision highp float;\nprecision highp int;\n"
+}
+
+// Compute reports whether the dialect has compute shaders (whether a
+// context of it has enough of them is Info.Compute).
+func (d Dialect) Compute() bool { return d == ES310 }
+
+func (d Dialect) String() string {
+	if d == GL410 {
+		return "OpenGL 4.1 core"
+	}
+	return "OpenGL ES 3.1"
 }
 
 // Program is a linked shader program.

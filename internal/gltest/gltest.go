@@ -1,6 +1,8 @@
-// Package gltest runs a package's tests with a real OpenGL ES 3.1 context:
+// Package gltest runs a package's tests with a real OpenGL context:
 // TestMain opens a hidden window (Mesa's llvmpipe under xvfb-run on CI) and
-// serves GL calls on the main thread while the tests run.
+// serves GL calls on the main thread while the tests run. The context is
+// OpenGL ES 3.1 unless VISIONFLOW_TEST_GL says core (OpenGL 4.1, the macOS
+// path).
 package gltest
 
 import (
@@ -24,7 +26,12 @@ var Window *window.Window
 // message saying how to run them, rather than pass having tested nothing.
 func Main(m *testing.M, width, height int) {
 	runtime.LockOSThread()
-	w, err := window.Open(window.Options{Width: width, Height: height, Title: "visionflow test", Hidden: true})
+	api, err := API()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	w, err := window.Open(window.Options{API: api, Width: width, Height: height, Title: "visionflow test", Hidden: true})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "GL tests need a display: run them under xvfb-run (make test does): %v\n", err)
 		os.Exit(1)
@@ -43,4 +50,33 @@ func Main(m *testing.M, width, height int) {
 	Thread.Stop()
 	w.Close()
 	os.Exit(<-code)
+}
+
+// Env names the environment variable that picks the tests' OpenGL: es
+// (the default) or core.
+const Env = "VISIONFLOW_TEST_GL"
+
+// GL is the --gl value the tests run with.
+func GL() string {
+	if v := os.Getenv(Env); v != "" {
+		return v
+	}
+	return "es"
+}
+
+// API is the window API the tests run with.
+func API() (window.API, error) {
+	api, err := window.ParseAPI(GL())
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", Env, err)
+	}
+	return api, nil
+}
+
+// SkipWithoutCompute skips a test that needs compute shaders when the
+// tests run on OpenGL 4.1.
+func SkipWithoutCompute(tb testing.TB) {
+	if !Window.Info.Dialect.Compute() {
+		tb.Skipf("needs compute shaders; %s has none", Window.Info.Dialect)
+	}
 }

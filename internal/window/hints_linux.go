@@ -2,5 +2,8 @@ package window
 
 import "github.com/go-gl/glfw/v3.3/glfw"
 
-// On Linux, Gio draws only into an OpenGL ES context made through EGL.
-func hints() { glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI) }
+// On Linux, Gio draws only into contexts made through EGL; both dialects
+// come from there.
+const defaultAPI = ES31
+
+func contextHints(API) { glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI) }

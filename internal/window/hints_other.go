@@ -1,9 +1,9 @@
-//go:build !linux
+//go:build !linux && !windows && !darwin
 
 package window
 
 import "github.com/go-gl/glfw/v3.3/glfw"
 
-// Elsewhere the platform's own API makes the ES context (WGL's ES profile
-// on Windows).
-func hints() { glfw.WindowHint(glfw.ContextCreationAPI, glfw.NativeContextAPI) }
+const defaultAPI = ES31
+
+func contextHints(API) { glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI) }

@@ -1,7 +1,7 @@
-// Package window opens the GLFW window and OpenGL ES 3.1 context that the
-// desktop app, the screenshot mode and the GL tests draw into. On Linux the
-// context comes through EGL, the only way Gio draws with GLFW there; on
-// Windows through WGL's ES profile.
+// Package window opens the GLFW window and OpenGL context that the desktop
+// app, the screenshot mode and the GL tests draw into: OpenGL ES 3.1 (with
+// compute shaders) through EGL on Linux and through ANGLE on Windows, or
+// OpenGL 4.1 core, the only OpenGL of macOS and an option elsewhere.
 package window
 
 import (
@@ -14,8 +14,46 @@ import (
 	"visionflow/internal/gles"
 )
 
+// API is the kind of OpenGL context a window asks for.
+type API int
+
+const (
+	Default API = iota // the platform's: Core41 on macOS, ES31 elsewhere
+	ES31               // OpenGL ES 3.1: compute shaders, GPU physics
+	Core41             // OpenGL 4.1 core profile: no compute shaders
+)
+
+// ParseAPI reads the --gl flag's values.
+func ParseAPI(s string) (API, error) {
+	switch s {
+	case "", "auto":
+		return Default, nil
+	case "es":
+		return ES31, nil
+	case "core":
+		return Core41, nil
+	}
+	return Default, fmt.Errorf("want auto, es or core, not %q", s)
+}
+
+// Resolve turns Default into the platform's API.
+func (a API) Resolve() API {
+	if a == Default {
+		return defaultAPI
+	}
+	return a
+}
+
+func (a API) dialect() gles.Dialect {
+	if a.Resolve() == Core41 {
+		return gles.GL410
+	}
+	return gles.ES310
+}
+
 // Options describe a window.
 type Options struct {
+	API           API
 	Width, Height int
 	Title         string
 	Hidden        bool // for screenshots and tests
@@ -50,10 +88,19 @@ func Open(o Options) (*Window, error) {
 		return nil, initOnce.err
 	}
 	glfw.DefaultWindowHints()
-	hints()
-	glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLESAPI)
-	glfw.WindowHint(glfw.ContextVersionMajor, 3)
-	glfw.WindowHint(glfw.ContextVersionMinor, 1)
+	api := o.API.Resolve()
+	contextHints(api)
+	if api == Core41 {
+		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLAPI)
+		glfw.WindowHint(glfw.ContextVersionMajor, 4)
+		glfw.WindowHint(glfw.ContextVersionMinor, 1)
+		glfw.WindowHint(glfw.OpenGLProfile, glfw.OpenGLCoreProfile)
+		glfw.WindowHint(glfw.OpenGLForwardCompatible, glfw.True)
+	} else {
+		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLESAPI)
+		glfw.WindowHint(glfw.ContextVersionMajor, 3)
+		glfw.WindowHint(glfw.ContextVersionMinor, 1)
+	}
 	glfw.WindowHint(glfw.SRGBCapable, glfw.True) // Gio assumes an sRGB back buffer
 	glfw.WindowHint(glfw.DepthBits, 24)
 	glfw.WindowHint(glfw.Samples, o.Samples)
@@ -63,7 +110,7 @@ func Open(o Options) (*Window, error) {
 	}
 	w, err := glfw.CreateWindow(o.Width, o.Height, o.Title, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create an OpenGL ES 3.1 window: %w", err)
+		return nil, fmt.Errorf("create an %s window: %w", api.dialect(), err)
 	}
 	w.MakeContextCurrent()
 	if o.VSync {
@@ -71,7 +118,7 @@ func Open(o Options) (*Window, error) {
 	} else {
 		glfw.SwapInterval(0)
 	}
-	info, err := gles.Init()
+	info, err := gles.Init(api.dialect(), glfw.GetProcAddress)
 	if err != nil {
 		w.Destroy()
 		return nil, err

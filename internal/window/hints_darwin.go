@@ -1,0 +1,9 @@
+package window
+
+import "github.com/go-gl/glfw/v3.3/glfw"
+
+// macOS has no OpenGL ES: OpenGL 4.1 core through CGL, where Gio draws
+// with its GLSL 1.50 shaders and physics runs on the CPU.
+const defaultAPI = Core41
+
+func contextHints(API) { glfw.WindowHint(glfw.ContextCreationAPI, glfw.NativeContextAPI) }
