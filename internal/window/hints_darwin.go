@@ -1,9 +1,21 @@
 package window
 
-import "github.com/go-gl/glfw/v3.3/glfw"
+import (
+	"errors"
+
+	"github.com/go-gl/glfw/v3.3/glfw"
+)
 
 // macOS has no OpenGL ES: OpenGL 4.1 core through CGL, where Gio draws
 // with its GLSL 1.50 shaders and physics runs on the CPU.
 const defaultAPI = Core41
 
-func contextHints(API) { glfw.WindowHint(glfw.ContextCreationAPI, glfw.NativeContextAPI) }
+func contextHints(api API) error {
+	if api == ES31 {
+		return errors.New("macOS has no OpenGL ES (--gl es): use --gl core or leave --gl out")
+	}
+	glfw.WindowHint(glfw.ContextCreationAPI, glfw.NativeContextAPI)
+	return nil
+}
+
+const contextHelp = ""

@@ -6,4 +6,9 @@ import "github.com/go-gl/glfw/v3.3/glfw"
 
 const defaultAPI = ES31
 
-func contextHints(API) { glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI) }
+func contextHints(API) error {
+	glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI)
+	return nil
+}
+
+const contextHelp = ""

@@ -1,10 +1,23 @@
 package window
 
-import "github.com/go-gl/glfw/v3.3/glfw"
+import (
+	"errors"
+
+	"github.com/go-gl/glfw/v3.3/glfw"
+)
 
 // On Windows, Gio's OpenGL backend calls ANGLE (libGLESv2.dll), so the
 // scene must be drawn into an ANGLE context too: GLFW makes it through
-// ANGLE's libEGL.dll, which has to sit beside the executable.
+// ANGLE's libEGL.dll, which has to sit beside the executable. ANGLE has no
+// desktop OpenGL, so OpenGL 4.1 core is not offered.
 const defaultAPI = ES31
 
-func contextHints(API) { glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI) }
+func contextHints(api API) error {
+	if api == Core41 {
+		return errors.New("OpenGL 4.1 core (--gl core) is not available on Windows, where Gio draws through ANGLE: use --gl es")
+	}
+	glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI)
+	return nil
+}
+
+const contextHelp = "; on Windows OpenGL ES comes from ANGLE: put its libEGL.dll, libGLESv2.dll and d3dcompiler_47.dll beside visionflow.exe"

@@ -89,7 +89,9 @@ func Open(o Options) (*Window, error) {
 	}
 	glfw.DefaultWindowHints()
 	api := o.API.Resolve()
-	contextHints(api)
+	if err := contextHints(api); err != nil {
+		return nil, err
+	}
 	if api == Core41 {
 		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLAPI)
 		glfw.WindowHint(glfw.ContextVersionMajor, 4)
@@ -110,7 +112,7 @@ func Open(o Options) (*Window, error) {
 	}
 	w, err := glfw.CreateWindow(o.Width, o.Height, o.Title, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create an %s window: %w", api.dialect(), err)
+		return nil, fmt.Errorf("create an %s window: %w%s", api.dialect(), err, contextHelp)
 	}
 	w.MakeContextCurrent()
 	if o.VSync {
