@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-gl/glfw/v3.3/glfw"
 	"github.com/go-gl/mathgl/mgl32"
 
 	"visionflow/app"
@@ -20,6 +21,7 @@ import (
 	"visionflow/net/client"
 	"visionflow/net/wire"
 	"visionflow/render/overlay"
+	"visionflow/render/view"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -311,6 +313,50 @@ func TestSearchFliesToTheNode(t *testing.T) {
 			d.act(overlay.Actions{Search: "zzz-nothing"})
 			return false
 		}},
+	))
+}
+
+// Scrolling over the graph, as a wheel or a trackpad does: vertical zooms,
+// horizontal orbits, Shift pans, Alt orbits both ways; over the panels it
+// leaves the camera alone.
+func TestScrollZoomsOrbitsAndPans(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	var before view.Camera
+	scroll := func(d *desk, dx, dy float32, mods glfw.ModifierKey, x, y float32) {
+		before = d.cam
+		d.in.x, d.in.y = x, y
+		d.in.queue = append(d.in.queue, inputEvent{kind: evScroll, dx: dx, dy: dy, mods: mods})
+	}
+	centre := func(d *desk) (float32, float32) { return float32(d.width) / 2, float32(d.height) / 2 }
+	check := func(name string, ok func(d *desk) bool) step {
+		return step{name, func(d *desk) bool {
+			if !ok(d) {
+				t.Errorf("%s: camera %+v, before %+v", name, d.cam, before)
+			}
+			return true
+		}}
+	}
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"wheel up", func(d *desk) bool { x, y := centre(d); scroll(d, 0, 1, 0, x, y); return true }},
+		check("zoomed in", func(d *desk) bool {
+			return d.cam.Distance < before.Distance*0.9 && d.cam.Yaw == before.Yaw && d.cam.Target == before.Target && !d.autoFit
+		}),
+		step{"two fingers sideways", func(d *desk) bool { x, y := centre(d); scroll(d, 0.5, 0, 0, x, y); return true }},
+		check("orbited sideways", func(d *desk) bool {
+			return d.cam.Yaw != before.Yaw && d.cam.Pitch == before.Pitch && d.cam.Distance == before.Distance
+		}),
+		step{"Shift+scroll", func(d *desk) bool { x, y := centre(d); scroll(d, 1, 1, glfw.ModShift, x, y); return true }},
+		check("panned", func(d *desk) bool {
+			return d.cam.Target.Sub(before.Target).Len() > 0 && d.cam.Distance == before.Distance && d.cam.Yaw == before.Yaw
+		}),
+		step{"Alt+scroll", func(d *desk) bool { x, y := centre(d); scroll(d, 0, 1, glfw.ModAlt, x, y); return true }},
+		check("orbited up", func(d *desk) bool {
+			return d.cam.Pitch != before.Pitch && d.cam.Distance == before.Distance && d.cam.Target == before.Target
+		}),
+		step{"over the bar", func(d *desk) bool { scroll(d, 0, 1, 0, 20, 10); return true }},
+		check("camera left alone", func(d *desk) bool { return d.cam == before }),
 	))
 }
 

@@ -98,8 +98,16 @@ func (d *desk) listen() {
 		}
 		push(inputEvent{kind: k, button: b, mods: mods})
 	})
-	w.SetScrollCallback(func(_ *glfw.Window, dx, dy float64) {
-		push(inputEvent{kind: evScroll, dx: float32(dx), dy: float32(dy)})
+	w.SetScrollCallback(func(w *glfw.Window, dx, dy float64) {
+		// Scrolls carry no modifiers in GLFW; they matter for trackpads.
+		var mods glfw.ModifierKey
+		for k, m := range map[glfw.Key]glfw.ModifierKey{glfw.KeyLeftShift: glfw.ModShift, glfw.KeyRightShift: glfw.ModShift,
+			glfw.KeyLeftAlt: glfw.ModAlt, glfw.KeyRightAlt: glfw.ModAlt} {
+			if w.GetKey(k) == glfw.Press {
+				mods |= m
+			}
+		}
+		push(inputEvent{kind: evScroll, dx: float32(dx), dy: float32(dy), mods: mods})
 	})
 	w.SetKeyCallback(func(_ *glfw.Window, k glfw.Key, _ int, a glfw.Action, mods glfw.ModifierKey) {
 		push(inputEvent{kind: evKey, key: k, action: a, mods: mods})
@@ -196,9 +204,8 @@ func (d *desk) handleInput(now time.Time) {
 			}
 		case evScroll:
 			d.router.Queue(pointer.Event{Kind: pointer.Scroll, Source: pointer.Mouse, Position: f32.Pt(in.x, in.y), Scroll: f32.Pt(-e.dx*40, -e.dy*40), Time: since})
-			if !d.ui.Over(in.x, in.y) && e.dy != 0 {
-				d.userCamera()
-				d.cam.Zoom(float32(math.Pow(0.88, float64(e.dy))))
+			if !d.ui.Over(in.x, in.y) {
+				d.scroll(e.dx, e.dy, e.mods)
 			}
 		case evKey:
 			state := key.Press
@@ -218,6 +225,25 @@ func (d *desk) handleInput(now time.Time) {
 		}
 	}
 	in.queue = in.queue[:0]
+}
+
+// scroll moves the camera for a wheel or a two-finger trackpad swipe:
+// vertical zooms and horizontal orbits; with Shift both pan, with Alt
+// (Option) both orbit. A wheel step is 1; trackpads send fractions.
+func (d *desk) scroll(dx, dy float32, mods glfw.ModifierKey) {
+	if dx == 0 && dy == 0 {
+		return
+	}
+	d.userCamera()
+	switch {
+	case mods&glfw.ModShift != 0:
+		d.cam.Pan(-dx*0.05, dy*0.05)
+	case mods&glfw.ModAlt != 0:
+		d.cam.Orbit(-dx*0.08, dy*0.08)
+	default:
+		d.cam.Orbit(-dx*0.08, 0)
+		d.cam.Zoom(float32(math.Pow(0.88, float64(dy))))
+	}
 }
 
 // userCamera marks the camera as the user's: automatic fitting stops.
