@@ -88,6 +88,47 @@ func TestDrawAndPick(t *testing.T) {
 	}
 }
 
+// SetStyle changes one slot's look and no other's.
+func TestSetStyleChangesOneSlot(t *testing.T) {
+	positions := [][4]float32{{-10, 0, 0, 1}, {0, 0, 0, 1}, {10, 0, 0, 1}}
+	green := Style{Color: [4]uint8{0, 255, 0, 255}, Size: 2}
+	cam := view.New()
+	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
+	pixel := func(px []byte, p mgl32.Vec3) [3]byte {
+		x, y, _, _ := cam.Project(p, testW, testH)
+		i := (int(y)*testW + int(x)) * 4
+		return [3]byte{px[i], px[i+1], px[i+2]}
+	}
+	var before, after []byte
+	onGL(t, func() {
+		r, err := New(gltest.Window.Info.Dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		r.SetStyles([]Style{green, green, green})
+		f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: testSettings()}
+		if err := r.Draw(f); err != nil {
+			t.Fatal(err)
+		}
+		before = ReadPixels(testW, testH)
+		r.SetStyle(2, Style{Color: [4]uint8{255, 0, 0, 255}, Size: 2})
+		r.SetStyle(7, green) // past the last slot: ignored
+		if err := r.Draw(f); err != nil {
+			t.Fatal(err)
+		}
+		after = ReadPixels(testW, testH)
+	})
+	for i, p := range []mgl32.Vec3{{-10, 0, 0}, {0, 0, 0}} {
+		if a, b := pixel(before, p), pixel(after, p); a != b || a[1] < 100 {
+			t.Errorf("node %d changed or is not green: %v then %v", i, a, b)
+		}
+	}
+	if c := pixel(after, mgl32.Vec3{10, 0, 0}); c[0] < 100 || c[1] > c[0]/2 {
+		t.Errorf("node 2 is not red after SetStyle: %v (was %v)", c, pixel(before, mgl32.Vec3{10, 0, 0}))
+	}
+}
+
 // Drawing one node at a time, and arrow heads, must work too; without
 // arrows the per-node path gives the instanced image.
 func TestPerNodeDrawAndArrows(t *testing.T) {

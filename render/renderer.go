@@ -214,16 +214,36 @@ func (r *Renderer) SetScene(styles []Style, edges []Edge) {
 // SetStyles uploads what the nodes look like, one per slot of the position
 // buffer.
 func (r *Renderer) SetStyles(styles []Style) {
-	packed := make([]uint32, 4*len(styles))
+	packed := make([][4]uint32, len(styles))
 	for i, s := range styles {
-		c := s.Color
-		packed[4*i] = uint32(c[0]) | uint32(c[1])<<8 | uint32(c[2])<<16 | uint32(c[3])<<24
-		packed[4*i+1] = math.Float32bits(s.Size)
-		packed[4*i+2] = s.Flags
-		packed[4*i+3] = s.Shape
+		packed[i] = s.pack()
 	}
-	upload(gl.ARRAY_BUFFER, r.styles, packed)
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
+	if len(packed) == 0 {
+		gl.BufferData(gl.ARRAY_BUFFER, 16, nil, gl.DYNAMIC_DRAW)
+	} else {
+		gl.BufferData(gl.ARRAY_BUFFER, len(packed)*16, gl.Ptr(packed), gl.DYNAMIC_DRAW)
+	}
 	r.slots = len(styles)
+}
+
+// SetStyle changes one slot's look, leaving the others as they are (a
+// hover or a selection touches one or two nodes of perhaps a million).
+func (r *Renderer) SetStyle(slot int, s Style) {
+	if slot < 0 || slot >= r.slots {
+		return
+	}
+	p := s.pack()
+	gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
+	gl.BufferSubData(gl.ARRAY_BUFFER, 16*slot, 16, gl.Ptr(&p[0]))
+	gl.BindBuffer(gl.ARRAY_BUFFER, 0)
+}
+
+// pack is a style as the vertex shaders read it: colour rgba8, size
+// (float bits), flags, shape.
+func (s Style) pack() [4]uint32 {
+	c := s.Color
+	return [4]uint32{uint32(c[0]) | uint32(c[1])<<8 | uint32(c[2])<<16 | uint32(c[3])<<24, math.Float32bits(s.Size), s.Flags, s.Shape}
 }
 
 // SetEdges uploads the edges.

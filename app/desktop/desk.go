@@ -89,6 +89,7 @@ type desk struct {
 
 	restyle, reedge bool
 	hovered         graph.WireID
+	touched         []graph.WireID // nodes whose marks changed since the last frame
 	selected        graph.WireID
 	lastHover       time.Time
 	lastLabels      time.Time
@@ -287,14 +288,22 @@ func (d *desk) sync() {
 		}
 	}
 	if sel := graph.WireID(d.m.selected.Load()); sel != d.selected {
+		d.touched = append(d.touched, d.selected, sel)
 		d.selected = sel
-		d.restyle = true
 	}
 	d.positions()
 	if d.restyle {
 		d.r.SetStyles(d.styles())
 		d.restyle = false
+	} else {
+		// Hover and selection change a node or two: only their slots.
+		for _, id := range d.touched {
+			if slot, ok := d.slotOf[id]; ok && d.valsNow != nil {
+				d.r.SetStyle(int(slot), d.styleOf(id, *d.valsNow))
+			}
+		}
 	}
+	d.touched = d.touched[:0]
 	if d.reedge {
 		d.r.SetEdges(d.edges())
 		d.reedge = false
@@ -381,22 +390,26 @@ func (d *desk) styles() []render.Style {
 	}
 	v := *d.valsNow
 	out := make([]render.Style, len(d.order))
-	fallback := nodeStyle(&nodeView{}, v)
 	for i, id := range d.order {
-		n := d.sceneNow.node(id)
-		if n == nil {
-			out[i] = fallback
-			continue
-		}
-		out[i] = nodeStyle(n, v)
-		if id == d.selected {
-			out[i].Flags |= render.FlagSelected
-		}
-		if id == d.hovered {
-			out[i].Flags |= render.FlagHovered
-		}
+		out[i] = d.styleOf(id, v)
 	}
 	return out
+}
+
+// styleOf is one node's look, with the selection and hover marks.
+func (d *desk) styleOf(id graph.WireID, v values) render.Style {
+	n := d.sceneNow.node(id)
+	if n == nil {
+		return nodeStyle(&nodeView{}, v)
+	}
+	s := nodeStyle(n, v)
+	if id == d.selected {
+		s.Flags |= render.FlagSelected
+	}
+	if id == d.hovered {
+		s.Flags |= render.FlagHovered
+	}
+	return s
 }
 
 func (d *desk) edges() []render.Edge {

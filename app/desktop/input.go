@@ -379,8 +379,8 @@ func (d *desk) hover(now time.Time, f *render.Frame) {
 		id = d.rayPick(in.x, in.y, f.Settings.NodeSize)
 	}
 	if id != d.hovered {
+		d.touched = append(d.touched, d.hovered, id)
 		d.hovered = id
-		d.restyle = true
 	}
 }
 
