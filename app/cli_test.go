@@ -125,13 +125,16 @@ func (s *syncBuffer) String() string {
 
 // serveUntilUp runs the server command until it says where it serves, then
 // stops it and returns what it logged.
-func serveUntilUp(t *testing.T, window Window) string {
+func serveUntilUp(t *testing.T, window Window, args ...string) string {
 	t.Helper()
 	var out, errOut syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	if args == nil {
+		args = []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}
+	}
 	go func() {
-		done <- runServer(ctx, []string{"--db", filepath.Join(t.TempDir(), "vf.db"), "--addr", "127.0.0.1:0"}, &out, &errOut, window)
+		done <- runServer(ctx, args, &out, &errOut, window)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "serving http://127.0.0.1:") {
@@ -145,6 +148,26 @@ func serveUntilUp(t *testing.T, window Window) string {
 		t.Fatal(err)
 	}
 	return errOut.String()
+}
+
+// The very first start, with no --db, makes the user's data folder, which
+// a fresh account does not have yet.
+func TestFirstStartMakesTheDataFolder(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("LocalAppData", filepath.Join(home, "AppData", "Local"))
+	serveUntilUp(t, nil, "--headless", "--addr", "127.0.0.1:0")
+	db, err := dataDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(db, home) {
+		t.Fatalf("data folder %s is not under the test's home %s", db, home)
+	}
+	if _, err := os.Stat(filepath.Join(db, "visionflow.db")); err != nil {
+		t.Errorf("no database in the new data folder: %v", err)
+	}
 }
 
 func TestWithoutADisplayItSaysSoAndServes(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -28,7 +29,12 @@ func (e *errLocked) Error() string {
 type dbLock struct{ f *os.File }
 
 // lockDB takes the lock of the database at path without waiting.
+// The database's folder is made here, since the lock sits beside the
+// database (on a first start the user's data folder may not exist yet).
 func lockDB(path string) (*dbLock, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("lock database: make its folder: %w", err)
+	}
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock database: %w", err)
