@@ -19,7 +19,7 @@ DEBS := ca-certificates curl unzip gcc libc6-dev pkg-config \
 	libxkbcommon-x11-dev libwayland-dev libvulkan-dev libffi-dev \
 	xvfb xauth libgl1-mesa-dri
 
-.PHONY: all deps build run test race core nogui bench lint fuzz fuzz-corpus dist windows clean
+.PHONY: all deps build run test race core nogui bench lint fuzz fuzz-corpus dist windows wine-check clean
 
 all: build
 
@@ -99,6 +99,14 @@ windows: deps
 	@dpkg-query -W -f='$${Status}' gcc-mingw-w64-x86-64 2>/dev/null | grep -q "install ok installed" || \
 		{ SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-mingw-w64-x86-64; }
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -o $(BIN).exe .
+
+# Runs the Windows build under Wine (installed when missing): it must start,
+# serve the API from %LocalAppData%, and, with no usable window there, say
+# why and run headless. Wine cannot show the window (no ANGLE, no GPU).
+wine-check: windows
+	@dpkg-query -W -f='$${Status}' wine64 2>/dev/null | grep -q "install ok installed" || \
+		{ SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64; }
+	packaging/windows/wine-check.sh $(BIN).exe
 
 clean:
 	rm -rf $(BIN) $(BIN).exe dist

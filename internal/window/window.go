@@ -78,10 +78,25 @@ var ErrNoDisplay = errors.New("no display")
 
 // Open creates the window and makes its context current on the calling
 // thread, which must be locked to its OS thread.
-func Open(o Options) (*Window, error) {
+func Open(o Options) (_ *Window, err error) {
+	// go-gl/glfw only logs GLFW's platform errors, and panics on the ones
+	// it takes for programmer errors, such as calls after an init that the
+	// platform refused. Both come from the machine, not from this code, so
+	// both end as errors here.
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(*glfw.Error)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("%w: GLFW: %v (and any platform error logged before it)", ErrNoDisplay, e)
+		}
+	}()
 	initOnce.Do(func() {
 		if err := glfw.Init(); err != nil {
 			initOnce.err = fmt.Errorf("%w: %v", ErrNoDisplay, err)
+		} else if !initialized() {
+			initOnce.err = fmt.Errorf("%w: GLFW did not start: the platform refused it (its error is logged above)", ErrNoDisplay)
 		}
 	})
 	if initOnce.err != nil {
@@ -115,6 +130,10 @@ func Open(o Options) (*Window, error) {
 		return nil, fmt.Errorf("create an %s window: %w%s", api.dialect(), err, contextHelp)
 	}
 	w.MakeContextCurrent()
+	if glfw.GetCurrentContext() == nil {
+		// A platform error, which go-gl/glfw logs and does not return.
+		return nil, fmt.Errorf("create an %s window: the platform made none (its error is logged above)%s", api.dialect(), contextHelp)
+	}
 	if o.VSync {
 		glfw.SwapInterval(1)
 	} else {
@@ -126,6 +145,18 @@ func Open(o Options) (*Window, error) {
 		return nil, err
 	}
 	return &Window{W: w, Info: info}, nil
+}
+
+// initialized reports whether glfw.Init worked, which it does not say
+// when the platform refused: any call then panics.
+func initialized() (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	glfw.GetPrimaryMonitor()
+	return true
 }
 
 // FramebufferSize is the drawable size in pixels (HiDPI aware).

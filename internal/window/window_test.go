@@ -1,0 +1,51 @@
+package window
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// childEnv marks the test binary run as a child with a display that does
+// not exist: GLFW can be started only once per process.
+const childEnv = "VISIONFLOW_WINDOW_CHILD"
+
+func TestOpenOnADeadDisplay(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		runtime.LockOSThread()
+		_, err := Open(Options{Width: 64, Height: 64, Hidden: true})
+		if !errors.Is(err, ErrNoDisplay) {
+			t.Fatalf("Open: %v, want ErrNoDisplay", err)
+		}
+		t.Logf("Open: %v", err)
+		return
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("a dead display is an X11 notion")
+	}
+	// A stale $DISPLAY (an old SSH session, a closed Xvfb) once made go-gl's
+	// GLFW panic after the platform refused to start.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOpenOnADeadDisplay$", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "DISPLAY=:197", "WAYLAND_DISPLAY=")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "panic") || !strings.Contains(string(out), "GLFW did not start") {
+		t.Errorf("child: %v\n%s", err, out)
+	}
+}
+
+func TestParseAPI(t *testing.T) {
+	for in, want := range map[string]API{"": Default, "auto": Default, "es": ES31, "core": Core41} {
+		if got, err := ParseAPI(in); err != nil || got != want {
+			t.Errorf("ParseAPI(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseAPI("vulkan"); err == nil || !strings.Contains(err.Error(), "want auto, es or core") {
+		t.Errorf("ParseAPI(vulkan): %v", err)
+	}
+	if Default.Resolve() == Default || ES31.Resolve() != ES31 || Core41.Resolve() != Core41 {
+		t.Error("Resolve")
+	}
+}
