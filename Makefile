@@ -45,10 +45,14 @@ test: deps lint race core nogui
 race:
 	xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -race -count=1 ./...
 
-# The GL tests again on OpenGL 4.1 core, the path macOS takes (no compute
-# shaders: CPU physics, edges expanded on the CPU, Gio's GLSL 1.50 shaders).
+# The GL tests again on the OpenGLs without compute shaders (CPU physics,
+# edges expanded on the CPU): OpenGL 4.1 core, the path macOS takes (with
+# Gio's GLSL 1.50 shaders), and OpenGL ES 3.0, where ANGLE on Direct3D 11
+# stops.
 core:
-	VISIONFLOW_TEST_GL=core xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 ./internal/gles ./render ./app/desktop
+	for gl in core es30; do \
+		VISIONFLOW_TEST_GL=$$gl xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 ./internal/gles ./render ./app/desktop || exit 1; \
+	done
 
 # The server must build without cgo, GL or Gio.
 nogui:

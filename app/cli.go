@@ -27,7 +27,7 @@ import (
 type Window func(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error
 
 // ErrNoWindow says a window could not be opened: no display, or no OpenGL
-// ES 3.1 context.
+// context the renderer can use.
 var ErrNoWindow = errors.New("no desktop window")
 
 // Main runs the visionflow command with the given arguments (without the

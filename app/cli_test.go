@@ -204,6 +204,22 @@ func TestWindowFailureFallsBackToHeadless(t *testing.T) {
 	}
 }
 
+func TestGLOnThisOS(t *testing.T) {
+	for _, tc := range []struct {
+		gl, goos, want string
+	}{
+		{"es", "darwin", "macOS has no OpenGL ES"},
+		{"es30", "darwin", "macOS has no OpenGL ES"},
+		{"core", "windows", "ANGLE, which has OpenGL ES only"},
+		{"core", "darwin", ""}, {"auto", "darwin", ""}, {"es", "windows", ""}, {"core", "linux", ""}, {"es30", "linux", ""},
+	} {
+		err := glOnThisOS(tc.gl, tc.goos)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("--gl %s on %s: %v, want %q", tc.gl, tc.goos, err, tc.want)
+		}
+	}
+}
+
 func TestWindowFlagsAreChecked(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -213,8 +229,9 @@ func TestWindowFlagsAreChecked(t *testing.T) {
 		{[]string{"--size", "big"}, "want WIDTHxHEIGHT"},
 		{[]string{"--size", "10x10"}, "from 64 to 16384"},
 		{[]string{"--engine", "quantum"}, "want auto, gpu or cpu"},
-		{[]string{"--gl", "vulkan"}, "want auto, es or core"},
-		{[]string{"--gl", "core", "--engine", "gpu"}, "does not have: use --gl es or --engine cpu"},
+		{[]string{"--gl", "vulkan"}, "want auto, es, es30 or core"},
+		{[]string{"--gl", "core", "--engine", "gpu"}, "which --gl core does not have: use --gl es or --engine cpu"},
+		{[]string{"--gl", "es30", "--engine", "gpu"}, "which --gl es30 does not have"},
 		{[]string{"--frames", "5"}, "give --screenshot FILE too"},
 		{[]string{"--screenshot", filepath.Join(dir, "x.png"), "--frames", "-1"}, "want 1 to 100000"},
 		{[]string{"--screenshot", filepath.Join(dir, "x.jpg")}, "must end in .png"},

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -55,7 +56,7 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	size := fs.String("size", "1280x800", "window size in pixels, WIDTHxHEIGHT")
 	fs.IntVar(&cfg.Frames, "frames", 0, "with --screenshot: frames to draw once the layout has settled (default 3)")
 	fs.StringVar(&cfg.Engine, "engine", "auto", "physics engine of the desktop: auto (GPU when compute shaders work), gpu or cpu")
-	fs.StringVar(&cfg.GL, "gl", "auto", "OpenGL of the desktop: auto (core on macOS, es elsewhere), es (OpenGL ES 3.1, GPU physics) or core (OpenGL 4.1 core, CPU physics)")
+	fs.StringVar(&cfg.GL, "gl", "auto", "OpenGL of the desktop: auto (core on macOS, es elsewhere), es (OpenGL ES 3.1 with GPU physics, else 3.0), es30 (OpenGL ES 3.0 only) or core (OpenGL 4.1 core); all but es 3.1 lay out on the CPU")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow version\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -122,6 +123,19 @@ func parseSize(s string) (w, h int, err error) {
 	return w, h, nil
 }
 
+// glOnThisOS refuses an OpenGL the platform cannot give the window: macOS
+// has no OpenGL ES, and on Windows Gio draws through ANGLE, which has no
+// desktop OpenGL.
+func glOnThisOS(gl, goos string) error {
+	switch {
+	case goos == "darwin" && (gl == "es" || gl == "es30"):
+		return fmt.Errorf("--gl %s: macOS has no OpenGL ES; use --gl core or leave --gl out", gl)
+	case goos == "windows" && gl == "core":
+		return errors.New("--gl core: on Windows the window draws through ANGLE, which has OpenGL ES only; use --gl es or leave --gl out")
+	}
+	return nil
+}
+
 // checkWindowFlags validates the flags of the desktop window.
 func checkWindowFlags(cfg *Config) error {
 	switch cfg.Engine {
@@ -130,12 +144,15 @@ func checkWindowFlags(cfg *Config) error {
 		return fmt.Errorf("--engine %q: want auto, gpu or cpu", cfg.Engine)
 	}
 	switch cfg.GL {
-	case "auto", "es", "core":
+	case "auto", "es", "es30", "core":
 	default:
-		return fmt.Errorf("--gl %q: want auto, es or core", cfg.GL)
+		return fmt.Errorf("--gl %q: want auto, es, es30 or core", cfg.GL)
 	}
-	if cfg.GL == "core" && cfg.Engine == "gpu" {
-		return errors.New("--engine gpu runs on compute shaders, which OpenGL 4.1 (--gl core) does not have: use --gl es or --engine cpu")
+	if err := glOnThisOS(cfg.GL, runtime.GOOS); err != nil {
+		return err
+	}
+	if (cfg.GL == "core" || cfg.GL == "es30") && cfg.Engine == "gpu" {
+		return fmt.Errorf("--engine gpu runs on compute shaders, which --gl %s does not have: use --gl es or --engine cpu", cfg.GL)
 	}
 	if cfg.Frames < 0 || cfg.Frames > 100000 {
 		return fmt.Errorf("--frames %d: want 1 to 100000", cfg.Frames)

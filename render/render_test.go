@@ -205,28 +205,74 @@ func BenchmarkDraw(b *testing.B) {
 	}
 }
 
-// benchDraw draws a scene shaped like a settled layout: nodes spread
-// through a cube about restLength apart, edges joining near neighbours
-// (consecutive nodes along a Morton curve), so edges are short as they are
-// in a real layout rather than spanning the screen.
-func benchDraw(b *testing.B, n int, aa bool, quality int) {
+// BenchmarkMovingLayout is a frame of a layout the CPU engine moves: the
+// positions uploaded, the edge ends expanded (by a compute shader on ES
+// 3.1, on the CPU on OpenGL 4.1: run it with VISIONFLOW_TEST_GL=core too)
+// and the scene drawn at low quality without multisampling, so that the
+// upload and the expansion weigh as much as they can.
+func BenchmarkMovingLayout(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("nodes=%d/edges=%d", n, 2*n), func(b *testing.B) { benchDrawMoving(b, n) })
+	}
+}
+
+func benchDrawMoving(b *testing.B, n int) {
+	pos, styles, edges, cam := benchScene(n)
+	s := testSettings()
+	s.Quality = 0
+	var r *Renderer
+	onGL(b, func() {
+		var err error
+		if r, err = New(gltest.Window.Info.Dialect); err != nil {
+			b.Fatal(err)
+		}
+		r.SetScene(styles, edges)
+	})
+	defer onGL(b, r.Close)
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range pos {
+			pos[i][0] += 0.01 // a step of the layout
+		}
+		onGL(b, func() {
+			f := &Frame{Camera: cam, Width: 1280, Height: 800, Positions: r.UploadPositions(pos), Settings: s}
+			if err := r.Draw(f); err != nil {
+				b.Fatal(err)
+			}
+			gl.Finish()
+		})
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/frame")
+}
+
+// benchScene is n nodes shaped like a settled layout: spread through a
+// cube about restLength apart, edges joining near neighbours (consecutive
+// nodes along a Morton curve), so edges are short as they are in a real
+// layout rather than spanning the screen.
+func benchScene(n int) (pos [][4]float32, styles []Style, edges []Edge, cam view.Camera) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	side := float32(math.Cbrt(float64(n))) * 30
-	pos := make([][4]float32, n)
+	pos = make([][4]float32, n)
 	for i := range pos {
 		pos[i] = [4]float32{(rng.Float32() - 0.5) * side, (rng.Float32() - 0.5) * side, (rng.Float32() - 0.5) * side, 1}
 	}
 	slices.SortFunc(pos, func(a, c [4]float32) int { return cmp.Compare(morton(a, side), morton(c, side)) })
-	styles := make([]Style, n)
+	styles = make([]Style, n)
 	for i := range styles {
 		styles[i] = Style{Color: [4]uint8{0, 229, 255, 255}, Size: 1.5}
 	}
-	edges := make([]Edge, 0, 2*n)
+	edges = make([]Edge, 0, 2*n)
 	for i := range n {
 		edges = append(edges, Edge{A: uint32(i), B: uint32((i + 1) % n), Width: 0.5}, Edge{A: uint32(i), B: uint32((i + 7) % n), Width: 0.5})
 	}
-	cam := view.New()
+	cam = view.New()
 	cam.Fit(mgl32.Vec3{}, side*0.87, 1.6)
+	return pos, styles, edges, cam
+}
+
+// benchDraw draws benchScene(n).
+func benchDraw(b *testing.B, n int, aa bool, quality int) {
+	pos, styles, edges, cam := benchScene(n)
 	s := testSettings()
 	s.Quality, s.Hologram, s.EdgeOpacity = quality, true, 0.5
 	var r *Renderer

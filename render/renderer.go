@@ -110,6 +110,7 @@ type Renderer struct {
 const (
 	programPointSize = 0x8642 // GL_PROGRAM_POINT_SIZE
 	framebufferSRGB  = 0x8DB9 // GL_FRAMEBUFFER_SRGB
+	pointSizeRange   = 0x0B12 // GL_POINT_SIZE_RANGE
 )
 
 // New builds the programs and meshes for a context speaking dialect d.
@@ -135,7 +136,11 @@ func New(d gles.Dialect) (*Renderer, error) {
 		return nil, err
 	}
 	var sizes [2]float32
-	gl.GetFloatv(gl.ALIASED_POINT_SIZE_RANGE, &sizes[0])
+	if d == gles.GL410 {
+		gl.GetFloatv(pointSizeRange, &sizes[0]) // core profiles dropped the aliased range
+	} else {
+		gl.GetFloatv(gl.ALIASED_POINT_SIZE_RANGE, &sizes[0])
+	}
 	r.maxPointSize = max(sizes[1], 1)
 	if d.Compute() {
 		if r.expand, err = gles.ComputeProgram(d, "edge_expand", assets.Shader("edge_expand.comp"), nil); err != nil {
@@ -214,16 +219,13 @@ func (r *Renderer) SetScene(styles []Style, edges []Edge) {
 // SetStyles uploads what the nodes look like, one per slot of the position
 // buffer.
 func (r *Renderer) SetStyles(styles []Style) {
-	packed := make([][4]uint32, len(styles))
-	for i, s := range styles {
-		packed[i] = s.pack()
+	packed := make([]uint32, 0, 4*len(styles))
+	for _, s := range styles {
+		p := s.pack()
+		packed = append(packed, p[:]...)
 	}
-	gl.BindBuffer(gl.ARRAY_BUFFER, r.styles)
-	if len(packed) == 0 {
-		gl.BufferData(gl.ARRAY_BUFFER, 16, nil, gl.DYNAMIC_DRAW)
-	} else {
-		gl.BufferData(gl.ARRAY_BUFFER, len(packed)*16, gl.Ptr(packed), gl.DYNAMIC_DRAW)
-	}
+	upload(gl.ARRAY_BUFFER, r.styles, packed)
+	gl.BindBuffer(gl.ARRAY_BUFFER, 0)
 	r.slots = len(styles)
 }
 

@@ -13,6 +13,7 @@ import (
 	"visionflow/app"
 	"visionflow/graph"
 	"visionflow/graph/gen"
+	"visionflow/internal/gltest"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -49,17 +50,19 @@ func benchDB(b testing.TB, n int, physics bool) string {
 // BenchmarkFrame is the desktop's whole frame at 1280×800 with the sample
 // settings (multisampling, labels, overlay): with the GPU engine stepping
 // between frames (physics=on), and drawing only (physics=off). A frame's
-// time includes the physics step run before it.
+// time includes the physics step run before it. Without compute shaders
+// (VISIONFLOW_TEST_GL=core or es30) the CPU engine steps instead, on its
+// own goroutines, and each frame uploads its positions.
 func BenchmarkFrame(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		for _, physics := range []bool{true, false} {
 			b.Run(fmt.Sprintf("nodes=%d/physics=%v", n, physics), func(b *testing.B) {
-				cfg := app.Config{DB: benchDB(b, n, physics), Addr: "127.0.0.1:0", Width: 1280, Height: 800, Engine: "gpu"}
+				cfg := app.Config{DB: benchDB(b, n, physics), Addr: "127.0.0.1:0", Width: 1280, Height: 800, Engine: gpuEngine(), GL: gltest.GL()}
 				var start time.Time
 				frames := -1
 				h := hooks{afterFrame: func(d *desk, frame int) bool {
 					if frames < 0 {
-						if d.sceneNow == nil || len(d.sceneNow.nodes) != n || len(d.order) != n || (physics && d.engNow == nil) {
+						if d.sceneNow == nil || len(d.sceneNow.nodes) != n || len(d.order) != n || (physics && gltest.Compute() && d.engNow == nil) {
 							return true // not shown yet
 						}
 						frames = 0

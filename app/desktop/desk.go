@@ -115,7 +115,7 @@ func graphics(d gles.Dialect) (*render.Renderer, gpu.GPU, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	es := d == gles.ES310
+	es := d != gles.GL410
 	if !es {
 		gioshaders.Install()
 	}

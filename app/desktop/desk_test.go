@@ -420,7 +420,7 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 // while the window starts: the GPU engines they get must not wait for the
 // GL thread while it waits for the session (this once deadlocked).
 func TestStoredGraphsGetGPUEnginesWhileTheWindowStarts(t *testing.T) {
-	skipOnCore(t)
+	skipWithoutCompute(t)
 	cfg := testConfig(t)
 	cfg.DB, cfg.Engine = benchDB(t, 300, true), "gpu"
 	runDesk(t, cfg, script(t, 60*time.Second,
@@ -435,7 +435,7 @@ func TestStoredGraphsGetGPUEnginesWhileTheWindowStarts(t *testing.T) {
 // start from the same file finds the nodes where the window last drew
 // them.
 func TestClosingSavesTheGPULayout(t *testing.T) {
-	skipOnCore(t)
+	skipWithoutCompute(t)
 	cfg := testConfig(t)
 	cfg.Engine = "gpu"
 	var id string

@@ -101,10 +101,9 @@ func (d *desk) listen() {
 	w.SetScrollCallback(func(w *glfw.Window, dx, dy float64) {
 		// Scrolls carry no modifiers in GLFW; they matter for trackpads.
 		var mods glfw.ModifierKey
-		for k, m := range map[glfw.Key]glfw.ModifierKey{glfw.KeyLeftShift: glfw.ModShift, glfw.KeyRightShift: glfw.ModShift,
-			glfw.KeyLeftAlt: glfw.ModAlt, glfw.KeyRightAlt: glfw.ModAlt} {
-			if w.GetKey(k) == glfw.Press {
-				mods |= m
+		for _, k := range scrollMods {
+			if w.GetKey(k.key) == glfw.Press {
+				mods |= k.mod
 			}
 		}
 		push(inputEvent{kind: evScroll, dx: float32(dx), dy: float32(dy), mods: mods})
@@ -226,6 +225,12 @@ func (d *desk) handleInput(now time.Time) {
 	}
 	in.queue = in.queue[:0]
 }
+
+// scrollMods are the modifier keys that change what a scroll does.
+var scrollMods = [...]struct {
+	key glfw.Key
+	mod glfw.ModifierKey
+}{{glfw.KeyLeftShift, glfw.ModShift}, {glfw.KeyRightShift, glfw.ModShift}, {glfw.KeyLeftAlt, glfw.ModAlt}, {glfw.KeyRightAlt, glfw.ModAlt}}
 
 // scroll moves the camera for a wheel or a two-finger trackpad swipe:
 // vertical zooms and horizontal orbits; with Shift both pan, with Alt

@@ -54,22 +54,19 @@ func testConfig(t *testing.T) app.Config {
 	return app.Config{DB: filepath.Join(t.TempDir(), "vf.db"), Addr: "127.0.0.1:0", Width: 480, Height: 320, Frames: 1, Engine: "auto", GL: gltest.GL()}
 }
 
-// core reports whether the tests run on OpenGL 4.1 (VISIONFLOW_TEST_GL=core),
-// the path macOS takes: no compute shaders, so the CPU engine.
-func core() bool { return gltest.GL() == "core" }
-
 // gpuEngine is the engine a test that wants GPU physics gets: the CPU one
-// on OpenGL 4.1.
+// where the tests' OpenGL has no compute shaders (VISIONFLOW_TEST_GL=core
+// or es30, and macOS).
 func gpuEngine() string {
-	if core() {
+	if !gltest.Compute() {
 		return "cpu"
 	}
 	return "gpu"
 }
 
-func skipOnCore(t *testing.T) {
-	if core() {
-		t.Skip("GPU physics: OpenGL 4.1 has no compute shaders")
+func skipWithoutCompute(t *testing.T) {
+	if !gltest.Compute() {
+		t.Skipf("GPU physics: %s=%s has no compute shaders", gltest.Env, gltest.GL())
 	}
 }
 

@@ -44,8 +44,9 @@ func Check(where string) error {
 }
 
 // Init loads the GL entry points of the current context, which speaks
-// dialect d, and reports what it is. Entry points the context lacks are
-// listed in Info.Missing; calling one is reported by the next Check.
+// dialect d, and reports what it is. The ES 3.1 entry points the dialect
+// lacks are listed in Info.Missing; calling one is reported by the next
+// Check.
 func Init(d Dialect, find ProcAddr) (Info, error) {
 	missing, err := load(d, find)
 	if err != nil {

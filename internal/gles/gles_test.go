@@ -26,15 +26,19 @@ func call(t *testing.T, fn func()) {
 func TestContextSpeaksTheDialectAskedFor(t *testing.T) {
 	info := gltest.Window.Info
 	t.Logf("%s: %s; stand-ins for %v", info.Dialect, info, info.Missing)
-	switch gltest.GL() {
-	case "core":
-		if info.Dialect != gles.GL410 || info.Compute() || !slices.Contains(info.Missing, "glDispatchCompute") {
-			t.Errorf("core: dialect %s, compute %v, missing %v", info.Dialect, info.Compute(), info.Missing)
+	api, err := gltest.API()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Dialect != api.Dialect() {
+		t.Errorf("asked for %s (%s=%s), got %s", api.Dialect(), gltest.Env, gltest.GL(), info.Dialect)
+	}
+	if info.Dialect == gles.ES310 {
+		if !info.Compute() || len(info.Missing) != 0 {
+			t.Errorf("ES 3.1: compute %v, stand-ins %v", info.Compute(), info.Missing)
 		}
-	default:
-		if info.Dialect != gles.ES310 || !info.Compute() || len(info.Missing) != 0 {
-			t.Errorf("es: dialect %s, compute %v, missing %v", info.Dialect, info.Compute(), info.Missing)
-		}
+	} else if info.Compute() || !slices.Contains(info.Missing, "glDispatchCompute") {
+		t.Errorf("%s: compute %v, stand-ins %v", info.Dialect, info.Compute(), info.Missing)
 	}
 }
 

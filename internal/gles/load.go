@@ -4,16 +4,18 @@ package gles
 // vfMissing stands in for the entry points a context lacks. It counts the
 // calls, so that Check reports a call to one as an error instead of the
 // process jumping to a null pointer.
+// It returns 0, which the callers of the integer-returning ones (program
+// resource queries) read as "none".
 static unsigned long vfMissingCalls;
-static void vfMissing(void) { vfMissingCalls++; }
+static long long vfMissing(void) { vfMissingCalls++; return 0; }
 static void *vfMissingAddr(void) { return (void *)vfMissing; }
 static unsigned long vfMissingCount(void) { return vfMissingCalls; }
 */
 import "C"
 
 import (
+	"fmt"
 	"slices"
-	"strings"
 	"unsafe"
 
 	gl "github.com/go-gl/gl/v3.1/gles2"
@@ -34,36 +36,58 @@ var notInGL41 = []string{
 	"glVertexAttribIFormat", "glVertexBindingDivisor",
 }
 
+// notInES30 are the core OpenGL ES 3.1 entry points that OpenGL ES 3.0
+// lacks (compute, program pipelines, indirect draws and the rest).
+var notInES30 = []string{
+	"glActiveShaderProgram", "glBindImageTexture", "glBindProgramPipeline", "glBindVertexBuffer",
+	"glCreateShaderProgramv", "glDeleteProgramPipelines", "glDispatchCompute",
+	"glDispatchComputeIndirect", "glDrawArraysIndirect", "glDrawElementsIndirect",
+	"glFramebufferParameteri", "glGenProgramPipelines", "glGetFramebufferParameteriv",
+	"glGetMultisamplefv", "glGetProgramInterfaceiv", "glGetProgramPipelineInfoLog",
+	"glGetProgramPipelineiv", "glGetProgramResourceIndex", "glGetProgramResourceLocation",
+	"glGetProgramResourceName", "glGetProgramResourceiv", "glGetTexLevelParameterfv",
+	"glGetTexLevelParameteriv", "glIsProgramPipeline", "glMemoryBarrier", "glMemoryBarrierByRegion",
+	"glProgramUniform1f", "glProgramUniform1fv", "glProgramUniform1i", "glProgramUniform1iv",
+	"glProgramUniform1ui", "glProgramUniform1uiv", "glProgramUniform2f", "glProgramUniform2fv",
+	"glProgramUniform2i", "glProgramUniform2iv", "glProgramUniform2ui", "glProgramUniform2uiv",
+	"glProgramUniform3f", "glProgramUniform3fv", "glProgramUniform3i", "glProgramUniform3iv",
+	"glProgramUniform3ui", "glProgramUniform3uiv", "glProgramUniform4f", "glProgramUniform4fv",
+	"glProgramUniform4i", "glProgramUniform4iv", "glProgramUniform4ui", "glProgramUniform4uiv",
+	"glProgramUniformMatrix2fv", "glProgramUniformMatrix2x3fv", "glProgramUniformMatrix2x4fv",
+	"glProgramUniformMatrix3fv", "glProgramUniformMatrix3x2fv", "glProgramUniformMatrix3x4fv",
+	"glProgramUniformMatrix4fv", "glProgramUniformMatrix4x2fv", "glProgramUniformMatrix4x3fv",
+	"glSampleMaski", "glTexStorage2DMultisample", "glUseProgramStages", "glValidateProgramPipeline",
+	"glVertexAttribBinding", "glVertexAttribFormat", "glVertexAttribIFormat",
+	"glVertexBindingDivisor",
+}
+
 // ProcAddr finds a GL entry point of the current context by name (GLFW's
 // glfwGetProcAddress); nil when the context has none.
 type ProcAddr func(name string) unsafe.Pointer
 
-// load fills go-gl's function table. go-gl refuses a context that lacks
-// any core OpenGL ES 3.1 entry point, naming the first; load puts the
-// counting stand-in there and tries again, so that a context that lacks
-// some (OpenGL 4.1 has no compute) still loads. It returns the names it
-// stood in for.
+// load fills go-gl's OpenGL ES 3.1 function table for a context of
+// dialect d. The entry points the dialect lacks get the counting stand-in,
+// even where the driver has them, so that a call to one is an error on
+// Mesa as it would be on the platforms that lack them; any other missing
+// core entry point is an error here. It returns the names it stood in for.
 func load(d Dialect, find ProcAddr) ([]string, error) {
-	var missing []string
-	if d == GL410 {
-		missing = slices.Clone(notInGL41)
+	var lacks []string
+	switch d {
+	case GL410:
+		lacks = notInGL41
+	case ES300:
+		lacks = notInES30
 	}
-	for {
-		err := gl.InitWithProcAddrFunc(func(name string) unsafe.Pointer {
-			if slices.Contains(missing, name) {
-				return C.vfMissingAddr()
-			}
-			return find(name)
-		})
-		if err == nil {
-			return missing, nil
+	err := gl.InitWithProcAddrFunc(func(name string) unsafe.Pointer {
+		if slices.Contains(lacks, name) {
+			return C.vfMissingAddr()
 		}
-		name := err.Error()
-		if !strings.HasPrefix(name, "gl") || strings.ContainsRune(name, ' ') || slices.Contains(missing, name) || len(missing) > 100 {
-			return missing, err
-		}
-		missing = append(missing, name)
+		return find(name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the %s context has no %s", d, err)
 	}
+	return slices.Clone(lacks), nil
 }
 
 // missingCalls is how often an entry point the context lacks was called.

@@ -12,13 +12,17 @@ type Dialect int
 
 const (
 	ES310 Dialect = iota // OpenGL ES 3.1: Linux through EGL, Windows through ANGLE; compute shaders
+	ES300                // OpenGL ES 3.0: where 3.1 is missing (ANGLE on Direct3D 11); no compute shaders
 	GL410                // OpenGL 4.1 core: macOS, and --gl core elsewhere; no compute shaders
 )
 
 // header starts every shader: version and default precision.
 func (d Dialect) header() string {
-	if d == GL410 {
+	switch d {
+	case GL410:
 		return "#version 410 core\n"
+	case ES300:
+		return "#version 300 es\nprecision highp float;\nprecision highp int;\n"
 	}
 	return "#version 310 es\nprecision highp float;\nprecision highp int;\n"
 }
@@ -28,8 +32,11 @@ func (d Dialect) header() string {
 func (d Dialect) Compute() bool { return d == ES310 }
 
 func (d Dialect) String() string {
-	if d == GL410 {
+	switch d {
+	case GL410:
 		return "OpenGL 4.1 core"
+	case ES300:
+		return "OpenGL ES 3.0"
 	}
 	return "OpenGL ES 3.1"
 }

@@ -1,8 +1,8 @@
 // Package gltest runs a package's tests with a real OpenGL context:
 // TestMain opens a hidden window (Mesa's llvmpipe under xvfb-run on CI) and
 // serves GL calls on the main thread while the tests run. The context is
-// OpenGL ES 3.1 unless VISIONFLOW_TEST_GL says core (OpenGL 4.1, the macOS
-// path).
+// the platform's unless VISIONFLOW_TEST_GL asks for another (core: the
+// OpenGL 4.1 path of macOS; es30: OpenGL ES 3.0, as ANGLE on Direct3D 11).
 package gltest
 
 import (
@@ -52,8 +52,8 @@ func Main(m *testing.M, width, height int) {
 	os.Exit(<-code)
 }
 
-// Env names the environment variable that picks the tests' OpenGL: es
-// (the default) or core.
+// Env names the environment variable that picks the tests' OpenGL, as
+// --gl does: auto (the default: the platform's), es, es30 or core.
 const Env = "VISIONFLOW_TEST_GL"
 
 // GL is the --gl value the tests run with.
@@ -61,7 +61,14 @@ func GL() string {
 	if v := os.Getenv(Env); v != "" {
 		return v
 	}
-	return "es"
+	return "auto"
+}
+
+// Compute reports whether the tests' OpenGL has compute shaders, as far
+// as asking for it tells (ES 3.1 may still fall back to 3.0).
+func Compute() bool {
+	api, err := API()
+	return err == nil && api.Dialect().Compute()
 }
 
 // API is the window API the tests run with.
@@ -71,12 +78,4 @@ func API() (window.API, error) {
 		return 0, fmt.Errorf("%s: %w", Env, err)
 	}
 	return api, nil
-}
-
-// SkipWithoutCompute skips a test that needs compute shaders when the
-// tests run on OpenGL 4.1.
-func SkipWithoutCompute(tb testing.TB) {
-	if !Window.Info.Dialect.Compute() {
-		tb.Skipf("needs compute shaders; %s has none", Window.Info.Dialect)
-	}
 }

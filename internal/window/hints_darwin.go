@@ -11,8 +11,8 @@ import (
 const defaultAPI = Core41
 
 func contextHints(api API) error {
-	if api == ES31 {
-		return errors.New("macOS has no OpenGL ES (--gl es): use --gl core or leave --gl out")
+	if api != Core41 {
+		return errors.New("macOS has no OpenGL ES: use --gl core or leave --gl out")
 	}
 	glfw.WindowHint(glfw.ContextCreationAPI, glfw.NativeContextAPI)
 	return nil

@@ -19,7 +19,8 @@ type API int
 
 const (
 	Default API = iota // the platform's: Core41 on macOS, ES31 elsewhere
-	ES31               // OpenGL ES 3.1: compute shaders, GPU physics
+	ES31               // OpenGL ES 3.1 (compute shaders, GPU physics), else 3.0
+	ES30               // OpenGL ES 3.0 only: no compute shaders (for tests)
 	Core41             // OpenGL 4.1 core profile: no compute shaders
 )
 
@@ -30,10 +31,12 @@ func ParseAPI(s string) (API, error) {
 		return Default, nil
 	case "es":
 		return ES31, nil
+	case "es30":
+		return ES30, nil
 	case "core":
 		return Core41, nil
 	}
-	return Default, fmt.Errorf("want auto, es or core, not %q", s)
+	return Default, fmt.Errorf("want auto, es, es30 or core, not %q", s)
 }
 
 // Resolve turns Default into the platform's API.
@@ -44,9 +47,13 @@ func (a API) Resolve() API {
 	return a
 }
 
-func (a API) dialect() gles.Dialect {
-	if a.Resolve() == Core41 {
+// Dialect is the GLSL dialect a context of this API speaks.
+func (a API) Dialect() gles.Dialect {
+	switch a.Resolve() {
+	case Core41:
 		return gles.GL410
+	case ES30:
+		return gles.ES300
 	}
 	return gles.ES310
 }
@@ -77,8 +84,11 @@ var initOnce struct {
 var ErrNoDisplay = errors.New("no display")
 
 // Open creates the window and makes its context current on the calling
-// thread, which must be locked to its OS thread.
+// thread, which must be locked to its OS thread. Asked for OpenGL ES, it
+// takes 3.1 (compute shaders) where there is one, else 3.0 (ANGLE's
+// Direct3D 11 back end stops there).
 func Open(o Options) (_ *Window, err error) {
+	var w *glfw.Window
 	// go-gl/glfw only logs GLFW's platform errors, and panics on the ones
 	// it takes for programmer errors, such as calls after an init that the
 	// platform refused. Both come from the machine, not from this code, so
@@ -91,6 +101,9 @@ func Open(o Options) (_ *Window, err error) {
 			}
 			err = fmt.Errorf("%w: GLFW: %v (and any platform error logged before it)", ErrNoDisplay, e)
 		}
+		if err != nil && w != nil {
+			w.Destroy()
+		}
 	}()
 	initOnce.Do(func() {
 		if err := glfw.Init(); err != nil {
@@ -102,18 +115,56 @@ func Open(o Options) (_ *Window, err error) {
 	if initOnce.err != nil {
 		return nil, initOnce.err
 	}
-	glfw.DefaultWindowHints()
 	api := o.API.Resolve()
+	tries := []API{api}
+	if api == ES31 {
+		tries = append(tries, ES30)
+	}
+	var errs []error
+	for _, a := range tries {
+		if w, err = create(o, a); err == nil {
+			api = a
+			break
+		}
+		errs = append(errs, err)
+	}
+	if w == nil {
+		return nil, fmt.Errorf("%w%s", errors.Join(errs...), contextHelp)
+	}
+	w.MakeContextCurrent()
+	if glfw.GetCurrentContext() == nil {
+		return nil, fmt.Errorf("make the %s context current: the platform refused (its error is logged above)", api.Dialect())
+	}
+	if o.VSync {
+		glfw.SwapInterval(1)
+	} else {
+		glfw.SwapInterval(0)
+	}
+	info, err := gles.Init(api.Dialect(), glfw.GetProcAddress)
+	if err != nil {
+		return nil, err
+	}
+	return &Window{W: w, Info: info}, nil
+}
+
+// create makes a window whose context speaks api.
+func create(o Options, api API) (*glfw.Window, error) {
+	glfw.DefaultWindowHints()
 	if err := contextHints(api); err != nil {
 		return nil, err
 	}
-	if api == Core41 {
+	switch api {
+	case Core41:
 		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLAPI)
 		glfw.WindowHint(glfw.ContextVersionMajor, 4)
 		glfw.WindowHint(glfw.ContextVersionMinor, 1)
 		glfw.WindowHint(glfw.OpenGLProfile, glfw.OpenGLCoreProfile)
 		glfw.WindowHint(glfw.OpenGLForwardCompatible, glfw.True)
-	} else {
+	case ES30:
+		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLESAPI)
+		glfw.WindowHint(glfw.ContextVersionMajor, 3)
+		glfw.WindowHint(glfw.ContextVersionMinor, 0)
+	default:
 		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLESAPI)
 		glfw.WindowHint(glfw.ContextVersionMajor, 3)
 		glfw.WindowHint(glfw.ContextVersionMinor, 1)
@@ -127,24 +178,13 @@ func Open(o Options) (_ *Window, err error) {
 	}
 	w, err := glfw.CreateWindow(o.Width, o.Height, o.Title, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create an %s window: %w%s", api.dialect(), err, contextHelp)
+		return nil, fmt.Errorf("create an %s window: %w", api.Dialect(), err)
 	}
-	w.MakeContextCurrent()
-	if glfw.GetCurrentContext() == nil {
+	if w == nil {
 		// A platform error, which go-gl/glfw logs and does not return.
-		return nil, fmt.Errorf("create an %s window: the platform made none (its error is logged above)%s", api.dialect(), contextHelp)
+		return nil, fmt.Errorf("create an %s window: the platform made none (its error is logged above)", api.Dialect())
 	}
-	if o.VSync {
-		glfw.SwapInterval(1)
-	} else {
-		glfw.SwapInterval(0)
-	}
-	info, err := gles.Init(api.dialect(), glfw.GetProcAddress)
-	if err != nil {
-		w.Destroy()
-		return nil, err
-	}
-	return &Window{W: w, Info: info}, nil
+	return w, nil
 }
 
 // initialized reports whether glfw.Init worked, which it does not say

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"visionflow/internal/gles"
 )
 
 // childEnv marks the test binary run as a child with a display that does
@@ -37,15 +39,18 @@ func TestOpenOnADeadDisplay(t *testing.T) {
 }
 
 func TestParseAPI(t *testing.T) {
-	for in, want := range map[string]API{"": Default, "auto": Default, "es": ES31, "core": Core41} {
+	for in, want := range map[string]API{"": Default, "auto": Default, "es": ES31, "es30": ES30, "core": Core41} {
 		if got, err := ParseAPI(in); err != nil || got != want {
 			t.Errorf("ParseAPI(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	if _, err := ParseAPI("vulkan"); err == nil || !strings.Contains(err.Error(), "want auto, es or core") {
+	if _, err := ParseAPI("vulkan"); err == nil || !strings.Contains(err.Error(), "want auto, es, es30 or core") {
 		t.Errorf("ParseAPI(vulkan): %v", err)
 	}
 	if Default.Resolve() == Default || ES31.Resolve() != ES31 || Core41.Resolve() != Core41 {
 		t.Error("Resolve")
+	}
+	if ES31.Dialect() != gles.ES310 || ES30.Dialect() != gles.ES300 || Core41.Dialect() != gles.GL410 {
+		t.Error("Dialect")
 	}
 }
