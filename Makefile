@@ -19,7 +19,7 @@ DEBS := ca-certificates curl unzip gcc libc6-dev pkg-config \
 	libxkbcommon-x11-dev libwayland-dev libvulkan-dev libffi-dev \
 	xvfb xauth libgl1-mesa-dri
 
-.PHONY: all deps build run test race core nogui bench lint fuzz fuzz-corpus dist windows wine-check clean
+.PHONY: all deps build run test race core crosscheck nogui bench lint fuzz fuzz-corpus dist windows wine-check clean
 
 all: build
 
@@ -39,7 +39,7 @@ build: deps
 run: build
 	./$(BIN) $(ARGS)
 
-test: deps lint race core nogui
+test: deps lint race core crosscheck nogui
 
 # Every test, the GL ones in a virtual X server with Mesa's software GL.
 race:
@@ -53,6 +53,12 @@ core:
 	for gl in core es30; do \
 		VISIONFLOW_TEST_GL=$$gl xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 ./internal/gles ./render ./app/desktop || exit 1; \
 	done
+
+# The builds that cannot be made here, type-checked on their Go side: the
+# macOS desktop (cgo for macOS needs Apple's SDK) and Windows (cross-built
+# by `make windows`, which needs mingw-w64).
+crosscheck:
+	for p in darwin/arm64 darwin/amd64 windows/amd64; do $(GO) run ./internal/crosscheck $${p%/*} $${p#*/} . || exit 1; done
 
 # The server must build without cgo, GL or Gio.
 nogui:
