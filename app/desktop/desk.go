@@ -511,7 +511,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 		data.Graphs = *list
 	}
 	st := &data.Stats
-	st.FPS, st.FrameMillis, st.Remote = d.stats.fps, d.stats.frameMs, d.src.Where()
+	st.FPS, st.FrameMillis, st.Remote, st.GL = d.stats.fps, d.stats.frameMs, d.src.Where(), strings.Replace(d.w.Info.Dialect.String(), "OpenGL", "GL", 1)
 	if sc := d.sceneNow; sc != nil {
 		data.Current, st.Graph, st.Nodes, st.Edges = sc.graphID, sc.name, len(sc.nodes), len(sc.edges)
 	}

@@ -34,6 +34,7 @@ type Stats struct {
 	Nodes, Edges   int
 	Clients        int
 	Engine         string
+	GL             string // the window's OpenGL, such as "GL ES 3.1"
 	Graph          string
 	Remote         string // the host, when joined
 }
@@ -226,8 +227,8 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 	if s.StepsPerSecond > 0 {
 		physics = fmt.Sprintf("%.0f steps/s · %.1f ms", s.StepsPerSecond, s.StepMillis)
 	}
-	text := fmt.Sprintf("%s   %d nodes · %d edges   %s physics %s   %.0f FPS · %.1f ms   %d clients",
-		where, s.Nodes, s.Edges, s.Engine, physics, s.FPS, s.FrameMillis, s.Clients)
+	text := fmt.Sprintf("%s   %d nodes · %d edges   %s physics %s   %.0f FPS · %.1f ms · %s   %d clients",
+		where, s.Nodes, s.Edges, s.Engine, physics, s.FPS, s.FrameMillis, s.GL, s.Clients)
 	g := gtx
 	g.Constraints.Min.X = gtx.Constraints.Max.X
 	var r image.Rectangle
