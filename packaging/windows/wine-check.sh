@@ -21,16 +21,17 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "wine-check: FAIL: $*" >&2; exit 1; }
 
-# start LOG ARGS... runs the exe in the background and waits for the line
-# saying where it serves; it prints the base URL.
+# start LOG ARGS... runs the exe in the background (not in a subshell, so
+# that cleanup knows its pid) and waits for the line saying where it
+# serves; it sets url to the base URL.
 start() {
-	local log=$1
+	local log=$1 line
 	shift
 	timeout 180 "$@" >"$log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 120); do
-		if url=$(grep -o 'serving http://127.0.0.1:[0-9]*' "$log"); then
-			echo "${url#serving }"
+		if line=$(grep -o 'serving http://127.0.0.1:[0-9]*' "$log"); then
+			url=${line#serving }
 			return
 		fi
 		kill -0 "${pids[-1]}" 2>/dev/null || break
@@ -49,7 +50,7 @@ cd "$work"
 out=$(timeout 120 "$wine" ./visionflow.exe version 2>&1) || fail "version: $out"
 echo "wine-check: $out"
 
-url=$(start headless.log "$wine" ./visionflow.exe --headless --addr 127.0.0.1:0)
+start headless.log "$wine" ./visionflow.exe --headless --addr 127.0.0.1:0
 health=$(curl -sf "$url/api/health") || fail "no API at $url; log: $(cat headless.log)"
 echo "$health" | grep -q '"nodes":34' || fail "health: $health"
 echo "$health" | grep -q 'AppData\\\\Local\\\\VisionFlow\\\\visionflow.db' || fail "database not in %LocalAppData%: $health"
@@ -62,7 +63,7 @@ echo "wine-check: headless server on Windows API at $url: sample graph served, a
 # Wine's GLFW may fail before any context is tried (no helper window); on
 # Windows without ANGLE the reason names the DLLs. Either way: a reason,
 # the headless server, no crash.
-url=$(start gui.log xvfb-run -a "$wine" ./visionflow.exe --db 'C:\vf\gui.db' --addr 127.0.0.1:0)
+start gui.log xvfb-run -a "$wine" ./visionflow.exe --db 'C:\vf\gui.db' --addr 127.0.0.1:0
 grep -q 'msg="no desktop window: .*\(GLFW did not start\|libEGL.dll, libGLESv2.dll and d3dcompiler_47.dll\).*; running headless"' gui.log ||
 	fail "no window and no clear reason: $(cat gui.log)"
 grep -q "panic" gui.log && fail "panicked: $(cat gui.log)"
