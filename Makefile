@@ -47,8 +47,8 @@ race:
 
 # The GL tests again on the OpenGLs without compute shaders (CPU physics,
 # edges expanded on the CPU): OpenGL 4.1 core, the path macOS takes (with
-# Gio's GLSL 1.50 shaders), and OpenGL ES 3.0, where ANGLE on Direct3D 11
-# stops.
+# Gio's GLSL 1.50 shaders), and OpenGL ES 3.0, the fallback where a
+# platform refuses ES 3.1.
 core:
 	for gl in core es30; do \
 		VISIONFLOW_TEST_GL=$$gl xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -count=1 ./internal/gles ./render ./app/desktop || exit 1; \
@@ -58,7 +58,7 @@ core:
 # macOS desktop (cgo for macOS needs Apple's SDK) and Windows (cross-built
 # by `make windows`, which needs mingw-w64).
 crosscheck:
-	for p in darwin/arm64 darwin/amd64 windows/amd64; do $(GO) run ./internal/crosscheck $${p%/*} $${p#*/} . || exit 1; done
+	for p in darwin/arm64 darwin/amd64 windows/amd64; do $(GO) run ./internal/crosscheck $${p%/*} $${p#*/} ./... || exit 1; done
 
 # The server must build without cgo, GL or Gio.
 nogui:

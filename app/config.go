@@ -125,7 +125,9 @@ func parseSize(s string) (w, h int, err error) {
 
 // glOnThisOS refuses an OpenGL the platform cannot give the window: macOS
 // has no OpenGL ES, and on Windows Gio draws through ANGLE, which has no
-// desktop OpenGL.
+// desktop OpenGL. internal/window refuses the same (for callers that skip
+// the flags); this package stays free of graphics, so the rule is written
+// twice.
 func glOnThisOS(gl, goos string) error {
 	switch {
 	case goos == "darwin" && (gl == "es" || gl == "es30"):
@@ -148,11 +150,11 @@ func checkWindowFlags(cfg *Config) error {
 	default:
 		return fmt.Errorf("--gl %q: want auto, es, es30 or core", cfg.GL)
 	}
-	if err := glOnThisOS(cfg.GL, runtime.GOOS); err != nil {
-		return err
-	}
 	if (cfg.GL == "core" || cfg.GL == "es30") && cfg.Engine == "gpu" {
 		return fmt.Errorf("--engine gpu runs on compute shaders, which --gl %s does not have: use --gl es or --engine cpu", cfg.GL)
+	}
+	if err := glOnThisOS(cfg.GL, runtime.GOOS); err != nil {
+		return err
 	}
 	if cfg.Frames < 0 || cfg.Frames > 100000 {
 		return fmt.Errorf("--frames %d: want 1 to 100000", cfg.Frames)

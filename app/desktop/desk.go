@@ -90,6 +90,7 @@ type desk struct {
 	restyle, reedge bool
 	hovered         graph.WireID
 	touched         []graph.WireID // nodes whose marks changed since the last frame
+	glName          string         // the context's OpenGL, for the bar
 	selected        graph.WireID
 	lastHover       time.Time
 	lastLabels      time.Time
@@ -139,6 +140,7 @@ func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Th
 	d := &desk{cfg: cfg, log: log, w: w, thread: thread, src: src, hooks: h, r: r, gio: g, ui: overlay.New(),
 		m: newModel(src, log), lab: newLabeler(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
 	d.loc, _ = src.(*local)
+	d.glName = strings.Replace(w.Info.Dialect.String(), "OpenGL", "GL", 1) // the bar is short of room
 	r0 := strings.ToLower(w.Info.Renderer)
 	d.software = strings.Contains(r0, "llvmpipe") || strings.Contains(r0, "softpipe") || strings.Contains(r0, "software")
 	d.r.Software = d.software
@@ -511,7 +513,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 		data.Graphs = *list
 	}
 	st := &data.Stats
-	st.FPS, st.FrameMillis, st.Remote, st.GL = d.stats.fps, d.stats.frameMs, d.src.Where(), strings.Replace(d.w.Info.Dialect.String(), "OpenGL", "GL", 1)
+	st.FPS, st.FrameMillis, st.Remote, st.GL = d.stats.fps, d.stats.frameMs, d.src.Where(), d.glName
 	if sc := d.sceneNow; sc != nil {
 		data.Current, st.Graph, st.Nodes, st.Edges = sc.graphID, sc.name, len(sc.nodes), len(sc.edges)
 	}

@@ -9,14 +9,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/ast"
-	"go/build"
 	"go/parser"
 	"go/token"
 	"go/types"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,12 +43,25 @@ func main() {
 	fmt.Printf("crosscheck: %d VisionFlow packages type-check for %s/%s\n", checked, goos, goarch)
 }
 
-// check type-checks the packages roots and their dependencies, listed by
-// the go command in dir, for goos/goarch. Packages of the main module are
-// checked in full and their problems returned (at most ten each); the
-// others are checked by signature, since their errors are not ours.
+// listed is what check needs of `go list -json` for one package.
+type listed struct {
+	ImportPath, Dir   string
+	GoFiles, CgoFiles []string
+	ImportMap         map[string]string // as written → the package meant (vendored std)
+	Module            *struct{ Main bool }
+	Error             *struct{ Err string }
+	DepsErrors        []struct{ Err string }
+	Incomplete        bool
+}
+
+// check type-checks the packages roots and their dependencies, as the go
+// command in dir lists them for goos/goarch (build tags from GOFLAGS
+// included). Packages of the main module are checked in full and their
+// problems returned (at most ten each); the others by signature, where
+// only a failed import counts as a problem, since it would leave types
+// invalid that ours then use without complaint.
 func check(dir, goos, goarch string, roots []string) (checked int, problems []string, err error) {
-	cmd := exec.Command("go", append([]string{"list", "-deps", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{if .Module}}{{.Module.Main}}{{end}}"}, roots...)...)
+	cmd := exec.Command("go", append([]string{"list", "-deps", "-json=ImportPath,Dir,GoFiles,CgoFiles,ImportMap,Module,Error,DepsErrors,Incomplete"}, roots...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=1")
 	var stderr bytes.Buffer
@@ -57,57 +70,67 @@ func check(dir, goos, goarch string, roots []string) (checked int, problems []st
 	if err != nil {
 		return 0, nil, fmt.Errorf("go list: %v: %s", err, stderr.Bytes())
 	}
-	ctx := build.Default
-	ctx.GOOS, ctx.GOARCH, ctx.CgoEnabled = goos, goarch, true
 	fset := token.NewFileSet()
 	pkgs := map[string]*types.Package{"unsafe": types.Unsafe}
-	imp := importerFunc(func(path string) (*types.Package, error) {
-		if p, ok := pkgs[path]; ok {
-			return p, nil
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listed
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			return 0, nil, fmt.Errorf("read go list's output: %w", err)
 		}
-		return nil, fmt.Errorf("%s not checked yet", path)
-	})
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		path, pkgDir, ours := fields[0], fields[1], fields[2] == "true"
-		if path == "unsafe" || path == "C" {
+		if p.ImportPath == "unsafe" || p.ImportPath == "C" {
 			continue
 		}
-		bp, err := ctx.ImportDir(pkgDir, 0)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("FAIL %s: %v", path, err))
+		if p.Error != nil {
+			problems = append(problems, fmt.Sprintf("FAIL %s: %s", p.ImportPath, p.Error.Err))
 			continue
 		}
+		ours := p.Module != nil && p.Module.Main
 		var files []*ast.File
-		for _, f := range append(append([]string{}, bp.GoFiles...), bp.CgoFiles...) {
-			af, err := parser.ParseFile(fset, filepath.Join(bp.Dir, f), nil, parser.SkipObjectResolution)
+		for _, f := range append(append([]string{}, p.GoFiles...), p.CgoFiles...) {
+			af, err := parser.ParseFile(fset, filepath.Join(p.Dir, f), nil, parser.SkipObjectResolution)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("FAIL %s: %v", path, err))
+				problems = append(problems, fmt.Sprintf("FAIL %s: %v", p.ImportPath, err))
 				continue
 			}
 			files = append(files, af)
 		}
 		var errs []string
+		imp := importerFunc(func(path string) (*types.Package, error) {
+			if mapped, ok := p.ImportMap[path]; ok {
+				path = mapped
+			}
+			if q, ok := pkgs[path]; ok {
+				return q, nil
+			}
+			return nil, fmt.Errorf("%s not checked yet", path)
+		})
 		conf := types.Config{Importer: imp, FakeImportC: true, IgnoreFuncBodies: !ours, Sizes: types.SizesFor("gc", goarch),
 			Error: func(err error) {
-				// C constants have no value under FakeImportC, so map
-				// literals keyed by them look like duplicates.
-				if !strings.Contains(err.Error(), "duplicate key unknown") {
-					errs = append(errs, err.Error())
+				msg := err.Error()
+				switch {
+				case strings.Contains(msg, "duplicate key unknown"):
+					// C constants have no value under FakeImportC, so
+					// map literals keyed by them look like duplicates.
+				case ours || strings.Contains(msg, "could not import"):
+					errs = append(errs, msg)
 				}
 			}}
-		pkgs[path], _ = conf.Check(path, fset, files, nil)
-		if !ours {
-			continue
+		pkgs[p.ImportPath], _ = conf.Check(p.ImportPath, fset, files, nil)
+		if ours {
+			checked++
 		}
-		checked++
 		if len(errs) > 0 {
-			problems = append(problems, "FAIL "+path)
+			problems = append(problems, "FAIL "+p.ImportPath)
 			for _, e := range errs[:min(len(errs), 10)] {
 				problems = append(problems, "    "+e)
 			}
 		}
+	}
+	if checked == 0 && len(problems) == 0 {
+		return 0, nil, fmt.Errorf("no package of the main module among %v (run it inside the module)", roots)
 	}
 	return checked, problems, nil
 }

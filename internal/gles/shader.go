@@ -12,7 +12,7 @@ type Dialect int
 
 const (
 	ES310 Dialect = iota // OpenGL ES 3.1: Linux through EGL, Windows through ANGLE; compute shaders
-	ES300                // OpenGL ES 3.0: where 3.1 is missing (ANGLE on Direct3D 11); no compute shaders
+	ES300                // OpenGL ES 3.0: where a platform refuses 3.1; no compute shaders
 	GL410                // OpenGL 4.1 core: macOS, and --gl core elsewhere; no compute shaders
 )
 

@@ -2,7 +2,7 @@
 // TestMain opens a hidden window (Mesa's llvmpipe under xvfb-run on CI) and
 // serves GL calls on the main thread while the tests run. The context is
 // the platform's unless VISIONFLOW_TEST_GL asks for another (core: the
-// OpenGL 4.1 path of macOS; es30: OpenGL ES 3.0, as ANGLE on Direct3D 11).
+// OpenGL 4.1 path of macOS; es30: OpenGL ES 3.0, the fallback where ES 3.1 is refused).
 package gltest
 
 import (

@@ -12,7 +12,7 @@ const defaultAPI = Core41
 
 func contextHints(api API) error {
 	if api != Core41 {
-		return errors.New("macOS has no OpenGL ES: use --gl core or leave --gl out")
+		return errors.New("OpenGL ES: macOS has none; use --gl core or leave --gl out")
 	}
 	glfw.WindowHint(glfw.ContextCreationAPI, glfw.NativeContextAPI)
 	return nil

@@ -14,7 +14,7 @@ const defaultAPI = ES31
 
 func contextHints(api API) error {
 	if api == Core41 {
-		return errors.New("OpenGL 4.1 core (--gl core) is not available on Windows, where Gio draws through ANGLE: use --gl es")
+		return errors.New("OpenGL 4.1 core: on Windows the window draws through ANGLE, which has OpenGL ES only; use --gl es or leave --gl out")
 	}
 	glfw.WindowHint(glfw.ContextCreationAPI, glfw.EGLContextAPI)
 	return nil

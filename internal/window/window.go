@@ -1,7 +1,8 @@
 // Package window opens the GLFW window and OpenGL context that the desktop
 // app, the screenshot mode and the GL tests draw into: OpenGL ES 3.1 (with
-// compute shaders) through EGL on Linux and through ANGLE on Windows, or
-// OpenGL 4.1 core, the only OpenGL of macOS and an option elsewhere.
+// compute shaders), else 3.0, through EGL on Linux and through ANGLE on
+// Windows; or OpenGL 4.1 core, the only OpenGL of macOS and an option on
+// Linux.
 package window
 
 import (
@@ -20,7 +21,7 @@ type API int
 const (
 	Default API = iota // the platform's: Core41 on macOS, ES31 elsewhere
 	ES31               // OpenGL ES 3.1 (compute shaders, GPU physics), else 3.0
-	ES30               // OpenGL ES 3.0 only: no compute shaders (for tests)
+	ES30               // OpenGL ES 3.0 only: no compute shaders (--gl es30)
 	Core41             // OpenGL 4.1 core profile: no compute shaders
 )
 
@@ -85,8 +86,9 @@ var ErrNoDisplay = errors.New("no display")
 
 // Open creates the window and makes its context current on the calling
 // thread, which must be locked to its OS thread. Asked for OpenGL ES, it
-// takes 3.1 (compute shaders) where there is one, else 3.0 (ANGLE's
-// Direct3D 11 back end stops there).
+// takes 3.1 (compute shaders) where the platform offers it and 3.0 where
+// it refuses 3.1 as a version it lacks (ANGLE on Direct3D 10-class
+// hardware, for one).
 func Open(o Options) (_ *Window, err error) {
 	var w *glfw.Window
 	// go-gl/glfw only logs GLFW's platform errors, and panics on the ones
@@ -102,7 +104,7 @@ func Open(o Options) (_ *Window, err error) {
 			err = fmt.Errorf("%w: GLFW: %v (and any platform error logged before it)", ErrNoDisplay, e)
 		}
 		if err != nil && w != nil {
-			w.Destroy()
+			destroy(w)
 		}
 	}()
 	initOnce.Do(func() {
@@ -120,16 +122,18 @@ func Open(o Options) (_ *Window, err error) {
 	if api == ES31 {
 		tries = append(tries, ES30)
 	}
-	var errs []error
 	for _, a := range tries {
 		if w, err = create(o, a); err == nil {
 			api = a
 			break
 		}
-		errs = append(errs, err)
+		var ge *glfw.Error
+		if !errors.Is(err, errNoWindow) && !(errors.As(err, &ge) && ge.Code == glfw.VersionUnavailable) {
+			break // the next version would fail the same way
+		}
 	}
 	if w == nil {
-		return nil, fmt.Errorf("%w%s", errors.Join(errs...), contextHelp)
+		return nil, fmt.Errorf("%w%s", err, contextHelp)
 	}
 	w.MakeContextCurrent()
 	if glfw.GetCurrentContext() == nil {
@@ -153,21 +157,20 @@ func create(o Options, api API) (*glfw.Window, error) {
 	if err := contextHints(api); err != nil {
 		return nil, err
 	}
-	switch api {
-	case Core41:
+	if api == Core41 {
 		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLAPI)
 		glfw.WindowHint(glfw.ContextVersionMajor, 4)
 		glfw.WindowHint(glfw.ContextVersionMinor, 1)
 		glfw.WindowHint(glfw.OpenGLProfile, glfw.OpenGLCoreProfile)
 		glfw.WindowHint(glfw.OpenGLForwardCompatible, glfw.True)
-	case ES30:
+	} else {
+		minor := 1
+		if api == ES30 {
+			minor = 0
+		}
 		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLESAPI)
 		glfw.WindowHint(glfw.ContextVersionMajor, 3)
-		glfw.WindowHint(glfw.ContextVersionMinor, 0)
-	default:
-		glfw.WindowHint(glfw.ClientAPI, glfw.OpenGLESAPI)
-		glfw.WindowHint(glfw.ContextVersionMajor, 3)
-		glfw.WindowHint(glfw.ContextVersionMinor, 1)
+		glfw.WindowHint(glfw.ContextVersionMinor, minor)
 	}
 	glfw.WindowHint(glfw.SRGBCapable, glfw.True) // Gio assumes an sRGB back buffer
 	glfw.WindowHint(glfw.DepthBits, 24)
@@ -182,9 +185,20 @@ func create(o Options, api API) (*glfw.Window, error) {
 	}
 	if w == nil {
 		// A platform error, which go-gl/glfw logs and does not return.
-		return nil, fmt.Errorf("create an %s window: the platform made none (its error is logged above)", api.Dialect())
+		return nil, fmt.Errorf("create an %s window: %w (its error is logged above)", api.Dialect(), errNoWindow)
 	}
 	return w, nil
+}
+
+// errNoWindow is a window the platform did not make, for a reason that
+// go-gl/glfw logged instead of returning.
+var errNoWindow = errors.New("the platform made none")
+
+// destroy closes a window that is being given up on, without letting a
+// second GLFW panic escape Open.
+func destroy(w *glfw.Window) {
+	defer func() { _ = recover() }()
+	w.Destroy()
 }
 
 // initialized reports whether glfw.Init worked, which it does not say
