@@ -10,6 +10,8 @@ import (
 // with its GLSL 1.50 shaders and physics runs on the CPU.
 const defaultAPI = Core41
 
+const coreFallback = false // the default already
+
 func contextHints(api API) error {
 	if api != Core41 {
 		return errors.New("OpenGL ES: macOS has none; use --gl core or leave --gl out")

@@ -12,6 +12,8 @@ import (
 // desktop OpenGL, so OpenGL 4.1 core is not offered.
 const defaultAPI = ES31
 
+const coreFallback = false // ANGLE has no desktop OpenGL
+
 func contextHints(api API) error {
 	if api == Core41 {
 		return errors.New("OpenGL 4.1 core: on Windows the window draws through ANGLE, which has OpenGL ES only; use --gl es or leave --gl out")

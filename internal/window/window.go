@@ -88,7 +88,7 @@ var ErrNoDisplay = errors.New("no display")
 // thread, which must be locked to its OS thread. Asked for OpenGL ES, it
 // takes 3.1 (compute shaders) where the platform offers it and 3.0 where
 // it refuses 3.1 as a version it lacks (ANGLE on Direct3D 10-class
-// hardware, for one).
+// hardware, for one); see plan.
 func Open(o Options) (_ *Window, err error) {
 	var w *glfw.Window
 	// go-gl/glfw only logs GLFW's platform errors, and panics on the ones
@@ -118,22 +118,22 @@ func Open(o Options) (_ *Window, err error) {
 		return nil, initOnce.err
 	}
 	api := o.API.Resolve()
-	tries := []API{api}
-	if api == ES31 {
-		tries = append(tries, ES30)
-	}
-	for _, a := range tries {
+	tries := plan(o.API)
+	var errs []error
+	for i, a := range tries {
 		if w, err = create(o, a); err == nil {
 			api = a
 			break
 		}
+		errs = append(errs, err)
 		var ge *glfw.Error
-		if !errors.Is(err, errNoWindow) && !(errors.As(err, &ge) && ge.Code == glfw.VersionUnavailable) {
-			break // the next version would fail the same way
+		versionRefused := errors.Is(err, errNoWindow) || errors.As(err, &ge) && ge.Code == glfw.VersionUnavailable
+		if i+1 < len(tries) && !retry(tries[i+1], versionRefused) {
+			break // the next would fail the same way
 		}
 	}
 	if w == nil {
-		return nil, fmt.Errorf("%w%s", err, contextHelp)
+		return nil, fmt.Errorf("%w%s", errors.Join(errs...), contextHelp)
 	}
 	w.MakeContextCurrent()
 	if glfw.GetCurrentContext() == nil {
@@ -149,6 +149,31 @@ func Open(o Options) (_ *Window, err error) {
 		return nil, err
 	}
 	return &Window{W: w, Info: info}, nil
+}
+
+// plan is the contexts to try, in order, for what was asked. ES 3.1 falls
+// back to 3.0; left to choose (--gl auto), Linux falls back to OpenGL 4.1
+// core last, for drivers whose EGL makes no ES context at all. Windows has
+// only ES (ANGLE) and macOS only 4.1 core.
+func plan(asked API) []API {
+	switch api := asked.Resolve(); {
+	case api != ES31:
+		return []API{api}
+	case asked == Default && defaultAPI == ES31 && coreFallback:
+		return []API{ES31, ES30, Core41}
+	default:
+		return []API{ES31, ES30}
+	}
+}
+
+// retry says whether, the try before having failed, to is worth one: ES
+// 3.0 only when 3.1 was refused as a version (a failure of ES itself would
+// repeat), desktop OpenGL after any failure of ES.
+func retry(to API, versionRefused bool) bool {
+	if to == Core41 {
+		return true
+	}
+	return versionRefused
 }
 
 // create makes a window whose context speaks api.

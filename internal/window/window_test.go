@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,5 +53,35 @@ func TestParseAPI(t *testing.T) {
 	}
 	if ES31.Dialect() != gles.ES310 || ES30.Dialect() != gles.ES300 || Core41.Dialect() != gles.GL410 {
 		t.Error("Dialect")
+	}
+}
+
+func TestPlan(t *testing.T) {
+	if got := plan(ES30); !slices.Equal(got, []API{ES30}) {
+		t.Errorf("es30: %v", got)
+	}
+	if got := plan(Core41); !slices.Equal(got, []API{Core41}) {
+		t.Errorf("core: %v", got)
+	}
+	if got := plan(ES31); !slices.Equal(got, []API{ES31, ES30}) {
+		t.Errorf("es: %v (asked for, ES never falls back to desktop GL)", got)
+	}
+	want := []API{defaultAPI}
+	switch {
+	case defaultAPI == ES31 && coreFallback:
+		want = []API{ES31, ES30, Core41}
+	case defaultAPI == ES31:
+		want = []API{ES31, ES30}
+	}
+	if got := plan(Default); !slices.Equal(got, want) {
+		t.Errorf("auto on %s: %v, want %v", runtime.GOOS, got, want)
+	}
+	if runtime.GOOS == "linux" && !coreFallback {
+		t.Error("Linux has lost its last resort of OpenGL 4.1 core")
+	}
+	// ES 3.0 is tried only when 3.1 was refused as a version; desktop
+	// OpenGL after any failure of ES.
+	if retry(ES30, false) || !retry(ES30, true) || !retry(Core41, false) {
+		t.Error("retry")
 	}
 }
