@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	gl "github.com/go-gl/gl/v3.1/gles2"
@@ -85,6 +86,63 @@ func TestDrawAndPick(t *testing.T) {
 	}
 	if !hit || slot != 2 || miss {
 		t.Errorf("pick: slot %d hit %v; corner hit %v", slot, hit, miss)
+	}
+}
+
+// Where the edge_expand kernel does not build, the edge ends come from the
+// CPU and the picture is the same.
+func TestEdgesFromTheCPUWhenTheKernelDoesNotBuild(t *testing.T) {
+	if !gltest.Window.Info.Dialect.Compute() {
+		t.Skip("no compute shaders: the CPU path is the only one, tested everywhere else")
+	}
+	positions := [][4]float32{{-10, -4, 0, 1}, {0, 6, 0, 1}, {10, -4, 0, 1}}
+	styles := []Style{{Color: [4]uint8{255, 0, 0, 255}, Size: 2}, {Color: [4]uint8{0, 255, 0, 255}, Size: 2}, {Color: [4]uint8{0, 0, 255, 255}, Size: 2}}
+	edges := []Edge{{A: 0, B: 1, Width: 0.8}, {A: 1, B: 2, Width: 0.8}, {A: 2, B: 0, Width: 0.8}}
+	cam := view.New()
+	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
+	draw := func(broken bool) (px []byte, expandErr error) {
+		if broken {
+			defer func(src string) { expandSource = src }(expandSource)
+			expandSource = "void main() { not glsl; }"
+		}
+		onGL(t, func() {
+			r, err := New(gltest.Window.Info.Dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			expandErr = r.ExpandErr
+			r.SetScene(styles, edges)
+			f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: testSettings()}
+			if err := r.Draw(f); err != nil {
+				t.Fatal(err)
+			}
+			px = ReadPixels(testW, testH)
+		})
+		return px, expandErr
+	}
+	gpu, err := draw(false)
+	if err != nil {
+		t.Fatalf("the kernel should build: %v", err)
+	}
+	cpu, err := draw(true)
+	if err == nil || !strings.Contains(err.Error(), "edge_expand") {
+		t.Fatalf("the broken kernel built, or its error does not name it: %v", err)
+	}
+	x, y, _, _ := cam.Project(mgl32.Vec3{0, -4, 0}, testW, testH) // the middle of the bottom edge
+	i := (int(y)*testW + int(x)) * 4
+	bg := testSettings().Background
+	if p := cpu[i : i+3]; p[0] == bg[0] && p[1] == bg[1] && p[2] == bg[2] {
+		t.Errorf("no edge drawn at (%.0f, %.0f) from CPU ends", x, y)
+	}
+	differ := 0
+	for j := 0; j < len(gpu); j += 4 {
+		if gpu[j] != cpu[j] || gpu[j+1] != cpu[j+1] || gpu[j+2] != cpu[j+2] {
+			differ++
+		}
+	}
+	if differ > 0 {
+		t.Errorf("%d pixels differ between kernel and CPU edge ends", differ)
 	}
 }
 

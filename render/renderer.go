@@ -80,9 +80,14 @@ type Renderer struct {
 	// llvmpipe): large graphs switch to point sprites sooner.
 	Software bool
 
+	// ExpandErr says why edge ends are expanded on the CPU in a context
+	// that has compute shaders; nil otherwise.
+	ExpandErr error
+
 	dialect gles.Dialect
-	// Without compute shaders (OpenGL 4.1) the edges' ends are copied
-	// out on the CPU, from the positions UploadPositions was given.
+	// Without the edge_expand kernel (OpenGL 4.1 and ES 3.0, or ExpandErr)
+	// the edges' ends are copied out on the CPU, from the positions
+	// UploadPositions was given.
 	cpuPos    [][4]float32
 	cpuEdges  []Edge
 	cpuEnds   [][4]float32
@@ -105,6 +110,10 @@ type Renderer struct {
 	msFBO, msColor, msDepth uint32
 	msW, msH                int
 }
+
+// expandSource is the edge_expand kernel (a variable so that a test can
+// break it).
+var expandSource = assets.Shader("edge_expand.comp")
 
 // Entry points of desktop OpenGL that OpenGL ES has no names for.
 const (
@@ -143,9 +152,9 @@ func New(d gles.Dialect) (*Renderer, error) {
 	}
 	r.maxPointSize = max(sizes[1], 1)
 	if d.Compute() {
-		if r.expand, err = gles.ComputeProgram(d, "edge_expand", assets.Shader("edge_expand.comp"), nil); err != nil {
-			return nil, err
-		}
+		// A context whose compute shaders cannot build this one (too few
+		// storage buffers, a driver bug) still draws: edges from the CPU.
+		r.expand, r.ExpandErr = gles.ComputeProgram(d, "edge_expand", expandSource, nil)
 	}
 	for q, level := range []int{0, 1, 2, 3} {
 		verts, idx := icosphere(level)
@@ -252,7 +261,7 @@ func (s Style) pack() [4]uint32 {
 func (r *Renderer) SetEdges(edges []Edge) {
 	r.nEdges = len(edges)
 	gl.BindBuffer(gl.ARRAY_BUFFER, r.ends)
-	if !r.dialect.Compute() {
+	if r.expand == nil {
 		r.cpuEdges = append(r.cpuEdges[:0], edges...)
 		r.endsStale = true
 		gl.BufferData(gl.ARRAY_BUFFER, max(32*len(edges), 32), nil, gl.STREAM_DRAW)
@@ -308,7 +317,7 @@ func upload(target, buf uint32, data []uint32) {
 // engine and remote streams) and returns it. Without compute shaders it
 // is the only buffer frames may draw from.
 func (r *Renderer) UploadPositions(pos [][4]float32) uint32 {
-	if !r.dialect.Compute() {
+	if r.expand == nil {
 		r.cpuPos = append(r.cpuPos[:0], pos...)
 		r.endsStale = true
 	}
@@ -484,8 +493,9 @@ func (r *Renderer) draw(f *Frame) error {
 	if r.dialect.Compute() {
 		// Positions may come straight from the physics kernels.
 		gl.MemoryBarrier(gl.VERTEX_ATTRIB_ARRAY_BARRIER_BIT | gl.SHADER_STORAGE_BARRIER_BIT)
-	} else if f.Positions != r.own {
-		return fmt.Errorf("draw: without compute shaders frames must draw the positions given to UploadPositions (buffer %d), not buffer %d", r.own, f.Positions)
+	}
+	if r.expand == nil && f.Positions != r.own {
+		return fmt.Errorf("draw: with edge ends expanded on the CPU, frames must draw the positions given to UploadPositions (buffer %d), not buffer %d", r.own, f.Positions)
 	}
 	gl.Enable(gl.BLEND)
 	gl.BlendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA)

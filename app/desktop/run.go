@@ -48,6 +48,9 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 		log.Debug("OpenGL entry points this context lacks", "names", w.Info.Missing)
 	}
 	r, g, err := graphics(w.Info.Dialect)
+	if err == nil && r.ExpandErr != nil {
+		log.Warn("edge ends expanded on the CPU: the edge_expand kernel does not build here", "err", r.ExpandErr)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", app.ErrNoWindow, err)
 	}
