@@ -1,9 +1,11 @@
+//go:build !windows && !darwin
+
 package window
 
 import "github.com/go-gl/glfw/v3.3/glfw"
 
-// On Linux, Gio draws only into contexts made through EGL; every dialect
-// comes from there.
+// On Linux (and the BSDs), Gio draws only into contexts made through EGL;
+// every dialect comes from there.
 const defaultAPI = ES31
 
 // Gio draws into 4.1 core through its GLSL 1.50 shaders, so it is a last
