@@ -22,7 +22,7 @@ func goList(t *testing.T, args ...string) []string {
 // in render/, the GPU half of compute/ (compute/gpu), internal/{gles,window,
 // gltest} and app/desktop/ only.
 func TestPurePackagesStayFreeOfGraphics(t *testing.T) {
-	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
+	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./session", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
 	for _, dep := range goList(t, append([]string{"-deps"}, pure...)...) {
 		if strings.HasPrefix(dep, "gioui.org") || strings.HasPrefix(dep, "github.com/go-gl/") {
 			t.Errorf("a pure package depends on %s", dep)
@@ -56,6 +56,11 @@ func TestPackageFences(t *testing.T) {
 		"./net/...":     {"visionflow/compute", "visionflow/store", "visionflow/app", "visionflow/render"},
 		"./ingest/...":  {"visionflow/net", "visionflow/store", "visionflow/app"},
 		"./render/...":  {"visionflow/net", "visionflow/store", "visionflow/app", "visionflow/compute"},
+		// The session's contract is neutral ground: transports import it,
+		// it imports none of them.
+		"./session": {"visionflow/net/api", "visionflow/net/client", "visionflow/store", "visionflow/app", "visionflow/render", "visionflow/compute"},
+		// A client shares wire types with the server, never its code.
+		"./net/client": {"visionflow/net/api"},
 		// The desktop is a leaf: only the main package imports it.
 		"./graph/... ./store/... ./settings/... ./ingest/... ./net/... ./compute/... ./app ./render/... ./internal/...": {"visionflow/app/desktop"},
 	}

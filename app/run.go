@@ -65,10 +65,17 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	// On loopback, answer only requests addressed to this machine by name
 	// (DNS rebinding); listening on a LAN address means peers are welcome.
 	tcp, _ := ln.Addr().(*net.TCPAddr)
-	srv := api.New(s.Session, api.Options{Log: log, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback(), Version: Version})
+	srv := api.New(s.Session, api.Options{Log: log, Version: Version})
 	s.api = srv
+	h := mounts{api: srv.Handler(), loopbackOnly: tcp != nil && tcp.IP.IsLoopback()}.handler()
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); srv.Hub().Run(hubCtx) }()
 	s.wg.Go(func() {
-		s.record(srv.Serve(runCtx, ln))
+		s.record(serveHTTP(runCtx, ln, h, log))
+		// WebSocket connections are not the http.Server's to close.
+		stopHub()
+		<-hubDone
 		// The API is down: no more commands will come, so the session can
 		// save positions and stop.
 		stopSession()

@@ -15,8 +15,8 @@ import (
 	"visionflow/compute"
 	"visionflow/graph"
 	"visionflow/ingest"
-	"visionflow/net/api"
 	"visionflow/net/wire"
+	"visionflow/session"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -49,7 +49,7 @@ type Session struct {
 	// Owned by the Run goroutine.
 	graphs    map[string]*graph.Graph
 	saved     map[string]uint64 // graph → step of the last layout positions saved
-	listeners map[int]func(api.Change)
+	listeners map[int]func(session.Change)
 	nextID    int
 	runCtx    context.Context // layouts run under it
 
@@ -59,7 +59,7 @@ type Session struct {
 	layoutsWG sync.WaitGroup
 }
 
-var _ api.Backend = (*Session)(nil)
+var _ session.Backend = (*Session)(nil)
 
 // SessionOptions configure a Session.
 type SessionOptions struct {
@@ -91,7 +91,7 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		stopped:   make(chan struct{}),
 		graphs:    map[string]*graph.Graph{},
 		saved:     map[string]uint64{},
-		listeners: map[int]func(api.Change){},
+		listeners: map[int]func(session.Change){},
 		layouts:   map[string]*layout{},
 	}
 }
@@ -221,7 +221,7 @@ func (s *Session) loaded(ctx context.Context, id string) (*graph.Graph, error) {
 // Subscribe registers fn to receive every committed batch of events, in
 // commit order. fn runs on the session goroutine and must not block or call
 // back into the session. The returned function removes it.
-func (s *Session) Subscribe(fn func(api.Change)) (cancel func(), err error) {
+func (s *Session) Subscribe(fn func(session.Change)) (cancel func(), err error) {
 	var id int
 	err = s.do(context.Background(), func(context.Context) error {
 		id = s.nextID
@@ -241,7 +241,7 @@ func (s *Session) Subscribe(fn func(api.Change)) (cancel func(), err error) {
 }
 
 // publish tells listeners about a committed change.
-func (s *Session) publish(ch api.Change) {
+func (s *Session) publish(ch session.Change) {
 	if len(ch.Events) == 0 && !ch.Reload && !ch.Deleted {
 		return
 	}
@@ -262,7 +262,7 @@ func (s *Session) CreateGraph(ctx context.Context, client string, info graph.Inf
 }
 
 // ImportGraph creates a graph holding everything imp describes.
-func (s *Session) ImportGraph(ctx context.Context, client string, info graph.Info, imp *ingest.Import, opt api.ImportOptions) (graph.Summary, error) {
+func (s *Session) ImportGraph(ctx context.Context, client string, info graph.Info, imp *ingest.Import, opt session.ImportOptions) (graph.Summary, error) {
 	return s.Import(ctx, client, info, imp, ImportOptions{IDBase: opt.IDBase, Replace: opt.Replace})
 }
 
@@ -319,12 +319,12 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 	register := func(ctx context.Context) error {
 		if _, ok := s.graphs[g.ID]; ok && !opt.Replace {
 			// A request loaded it from the store meanwhile; that copy is live.
-			s.publish(api.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
+			s.publish(session.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
 			return nil
 		}
 		s.stopLayout(g.ID)
 		s.graphs[g.ID] = g
-		s.publish(api.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
+		s.publish(session.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
 		s.startLayout(g)
 		return nil
 	}
@@ -359,7 +359,7 @@ func (s *Session) DeleteGraph(ctx context.Context, id string) error {
 		}
 		delete(s.graphs, id)
 		s.stopLayout(id)
-		s.publish(api.Change{Graph: id, Deleted: true})
+		s.publish(session.Change{Graph: id, Deleted: true})
 		return nil
 	})
 }
@@ -479,7 +479,7 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 		if ch.Events == nil {
 			ch.Events = []graph.Event{}
 		}
-		s.publish(api.Change{Graph: graphID, Events: events, Seq: g.Seq})
+		s.publish(session.Change{Graph: graphID, Events: events, Seq: g.Seq})
 		return nil
 	})
 	return ch, err
@@ -494,12 +494,12 @@ func (s *Session) SettingsHistory(ctx context.Context, path string, since int64,
 }
 
 // Health reports what the session holds.
-func (s *Session) Health(ctx context.Context) (api.Health, error) {
+func (s *Session) Health(ctx context.Context) (session.Health, error) {
 	list, err := s.store.ListGraphs(ctx)
 	if err != nil {
-		return api.Health{}, err
+		return session.Health{}, err
 	}
-	h := api.Health{
+	h := session.Health{
 		Status:    "ok",
 		Version:   Version,
 		StartedAt: s.started.UTC(),

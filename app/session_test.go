@@ -11,7 +11,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/ingest"
-	"visionflow/net/api"
+	"visionflow/session"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -45,7 +45,7 @@ func TestSessionPublishesCommittedEventsInOrder(t *testing.T) {
 	defer stop()
 	ctx := context.Background()
 	var got []uint64
-	cancel, err := s.Subscribe(func(ch api.Change) {
+	cancel, err := s.Subscribe(func(ch session.Change) {
 		for _, ev := range ch.Events {
 			got = append(got, ev.Seq)
 		}

@@ -12,8 +12,8 @@ import (
 	"visionflow/compute"
 	"visionflow/graph"
 	"visionflow/ingest"
-	"visionflow/net/api"
 	"visionflow/net/wire"
+	"visionflow/session"
 	"visionflow/settings"
 )
 
@@ -36,7 +36,7 @@ const updateBuffer = 256
 func newLocal(srv *app.Server) (*local, error) {
 	l := &local{srv: srv, updates: make(chan Update, updateBuffer)}
 	l.watched.Store(new(string))
-	cancel, err := srv.Session.Subscribe(func(ch api.Change) {
+	cancel, err := srv.Session.Subscribe(func(ch session.Change) {
 		if ch.Graph != *l.watched.Load() {
 			return
 		}
@@ -126,7 +126,7 @@ func (l *local) ImportLogseq(ctx context.Context, dir string, progress func(done
 	return l.srv.Session.Import(ctx, "desktop", info, imp, app.ImportOptions{IDBase: app.Slug(base), Progress: progress})
 }
 
-func (l *local) Health(ctx context.Context) (api.Health, error) {
+func (l *local) Health(ctx context.Context) (session.Health, error) {
 	h, err := l.srv.Session.Health(ctx)
 	h.Clients = l.srv.Clients()
 	return h, err

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"visionflow/graph"
-	"visionflow/net/api"
 	"visionflow/render/overlay"
+	"visionflow/session"
 	"visionflow/settings"
 )
 
@@ -78,7 +78,7 @@ type focus struct{ nodes []graph.WireID }
 
 // health is the session's last health report and when it came.
 type health struct {
-	api.Health
+	session.Health
 	at time.Time
 }
 

@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 
 	"visionflow/graph"
-	"visionflow/net/api"
 	"visionflow/net/client"
 	"visionflow/net/wire"
+	"visionflow/session"
 	"visionflow/settings"
 )
 
@@ -168,7 +168,7 @@ func (r *remote) ImportLogseq(ctx context.Context, dir string, progress func(don
 	return sum, err
 }
 
-func (r *remote) Health(ctx context.Context) (api.Health, error) { return r.c.Health(ctx) }
+func (r *remote) Health(ctx context.Context) (session.Health, error) { return r.c.Health(ctx) }
 
 func (r *remote) Where() string { return r.url }
 

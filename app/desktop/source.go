@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"visionflow/graph"
-	"visionflow/net/api"
 	"visionflow/net/wire"
+	"visionflow/session"
 	"visionflow/settings"
 )
 
@@ -37,7 +37,7 @@ type Source interface {
 	// ImportLogseq imports a Logseq notebook folder as a new graph.
 	ImportLogseq(ctx context.Context, dir string, progress func(done, total int)) (graph.Summary, error)
 	// Health describes the session (engine, clients).
-	Health(ctx context.Context) (api.Health, error)
+	Health(ctx context.Context) (session.Health, error)
 	// Where is "" for the local session, else the host's URL.
 	Where() string
 	// Close stops the source's goroutines.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"visionflow/net/api"
 	"visionflow/net/client"
 	"visionflow/net/wire"
+	"visionflow/session"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -24,14 +26,14 @@ import (
 // publish moves every node, as a layout in full swing does. The methods it
 // does not define are not used by the stream (calling one would panic).
 type streamBackend struct {
-	api.Backend
+	session.Backend
 	set *settings.Manager
 	pos func() *wire.Positions
 }
 
-func (b *streamBackend) Settings() *settings.Manager                { return b.set }
-func (b *streamBackend) Positions(string) *wire.Positions           { return b.pos() }
-func (b *streamBackend) Subscribe(func(api.Change)) (func(), error) { return func() {}, nil }
+func (b *streamBackend) Settings() *settings.Manager                    { return b.set }
+func (b *streamBackend) Positions(string) *wire.Positions               { return b.pos() }
+func (b *streamBackend) Subscribe(func(session.Change)) (func(), error) { return func() {}, nil }
 func (b *streamBackend) DefaultGraph(context.Context) (string, error) {
 	return "g", nil
 }
@@ -66,8 +68,10 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	srvCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(srvCtx, ln) }()
-	defer func() { stop(); <-done }()
+	hs := &http.Server{Handler: srv.Handler()}
+	go func() { done <- hs.Serve(ln) }()
+	go srv.Hub().Run(srvCtx)
+	defer func() { stop(); hs.Close(); <-done }()
 
 	// The layout: every node moves every 1/60 s.
 	move := func(step uint64) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"visionflow/graph"
+	"visionflow/net/wire"
 )
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
@@ -108,30 +109,12 @@ func (s *Server) getGraph(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// MaxEventPage is the most events one GET …/events returns.
-const MaxEventPage = 10000
-
-// Event is a graph event as the API shows it: with its time in RFC 3339
-// beside the hybrid-logical-clock value.
-type Event struct {
-	graph.Event
-	At time.Time `json:"time"`
-}
-
-// EventPage is the answer of GET /api/graph/{id}/events.
-type EventPage struct {
-	Graph  string  `json:"graph"`
-	Events []Event `json:"events"`
-	Next   uint64  `json:"next"` // pass as since= for the next page
-	More   bool    `json:"more"`
-}
-
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	since, err := queryUint(r, "since", 0, 1<<62)
 	if err != nil {
 		return err
 	}
-	limit, err := queryUint(r, "limit", 1000, MaxEventPage)
+	limit, err := queryUint(r, "limit", 1000, wire.MaxEventPage)
 	if err != nil {
 		return err
 	}
@@ -143,22 +126,17 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := EventPage{Graph: id, Events: make([]Event, 0, len(evs)), Next: since}
+	page := wire.EventPage{Graph: id, Events: make([]wire.Event, 0, len(evs)), Next: since}
 	if len(evs) > int(limit) {
 		page.More = true
 		evs = evs[:limit]
 	}
 	for _, ev := range evs {
-		page.Events = append(page.Events, Event{Event: ev, At: ev.Time.Wall()})
+		page.Events = append(page.Events, wire.Event{Event: ev, At: ev.Time.Wall()})
 		page.Next = ev.Seq
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
-}
-
-// Batch is the body of POST /api/graph/{id}/batch.
-type Batch struct {
-	Ops []graph.Op `json:"ops"`
 }
 
 // MaxBatchOps bounds one batch.
@@ -169,7 +147,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var b Batch
+	var b wire.Batch
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"visionflow/net/wire"
+	"visionflow/session"
 	"visionflow/settings"
 )
 
@@ -28,7 +29,7 @@ const (
 // full frame), JSON into a bounded queue, and a client that cannot keep up
 // is closed without waiting for it.
 type Hub struct {
-	b   Backend
+	b   session.Backend
 	log *slog.Logger
 
 	mu       sync.Mutex
@@ -55,7 +56,7 @@ type stream struct {
 	lastFull time.Time
 }
 
-func newHub(b Backend, log *slog.Logger) *Hub {
+func newHub(b session.Backend, log *slog.Logger) *Hub {
 	return &Hub{b: b, log: log, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}}
 }
 
@@ -89,8 +90,9 @@ func (h *Hub) admit(c *wsConn) bool {
 	return true
 }
 
-// run streams until ctx ends, then closes every client.
-func (h *Hub) run(ctx context.Context) {
+// Run streams until ctx ends, then closes every client and waits for
+// their goroutines.
+func (h *Hub) Run(ctx context.Context) {
 	cancelEvents, err := h.b.Subscribe(h.onChange)
 	if err != nil {
 		h.log.Error("stream: cannot follow graph events", "err", err)
@@ -304,7 +306,7 @@ func moved(a, b wire.NodeState) bool {
 
 // onChange forwards a committed change. It runs on the session goroutine:
 // it encodes once and queues, nothing more.
-func (h *Hub) onChange(ch Change) {
+func (h *Hub) onChange(ch session.Change) {
 	reload := ch.Reload || ch.Deleted || len(ch.Events) > maxEventBatch
 	var msg any = wire.Events{Type: wire.TypeEvents, Graph: ch.Graph, Events: ch.Events}
 	if reload {

@@ -7,12 +7,13 @@ import (
 
 	"visionflow/graph"
 	"visionflow/net/wire"
+	"visionflow/session"
 )
 
 // positionsBackend serves positions the test sets; the hub needs nothing
 // else for ticking.
 type positionsBackend struct {
-	Backend
+	session.Backend
 	pos *wire.Positions
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"visionflow/ingest"
+	"visionflow/session"
 )
 
 // Limits on a zipped Logseq notebook, so a small upload cannot expand into
@@ -86,7 +87,7 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 			return invalid("replace=true needs the id of the graph to replace")
 		}
 	}
-	sum, err := s.b.ImportGraph(r.Context(), client, info, imp, ImportOptions{IDBase: format, Replace: replace})
+	sum, err := s.b.ImportGraph(r.Context(), client, info, imp, session.ImportOptions{IDBase: format, Replace: replace})
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,26 +8,23 @@ import (
 	"path"
 	"strings"
 	"time"
+	"visionflow/session"
 )
 
 // Options tune a Server. The zero value is sensible.
 type Options struct {
-	MaxBody       int64 // largest JSON request body (default 8 MiB)
-	MaxImportBody int64 // largest import upload (default 64 MiB)
-	// LoopbackOnly refuses requests whose Host is not localhost, 127.0.0.1
-	// or [::1]: a server that only listens on loopback must not answer a
-	// page that rebinds its own domain name to 127.0.0.1.
-	LoopbackOnly bool
-	Version      string // reported to WebSocket clients
+	MaxBody       int64  // largest JSON request body (default 8 MiB)
+	MaxImportBody int64  // largest import upload (default 64 MiB)
+	Version       string // reported to WebSocket clients
 	// FrameSent, when set, is told about every position frame the moment it
 	// is queued for its subscribers (for latency measurements and metrics).
 	FrameSent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 	Log       *slog.Logger
 }
 
-// Server serves the REST API.
+// Server serves the REST API and the WebSocket stream.
 type Server struct {
-	b          Backend
+	b          session.Backend
 	opt        Options
 	mux        *http.ServeMux
 	log        *slog.Logger
@@ -38,7 +33,7 @@ type Server struct {
 }
 
 // New returns a server for b.
-func New(b Backend, opt Options) *Server {
+func New(b session.Backend, opt Options) *Server {
 	if opt.MaxBody <= 0 {
 		opt.MaxBody = 8 << 20
 	}
@@ -88,22 +83,17 @@ var routeMethods = []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
 // Clients is the number of WebSocket clients connected.
 func (s *Server) Clients() int { return s.hub.clients() }
 
-// ServeHTTP makes the server an http.Handler. Requests no route takes get a
-// JSON 404, or 405 with Allow when the path exists for other methods; paths
-// with "." or ".." segments or doubled slashes get a 400 rather than the
-// mux's redirect, which a client following it with the same method could
-// turn into a different request (DELETE …/nodes/.. into DELETE the graph).
+// Hub is the WebSocket hub; whoever serves the Handler runs it (Hub.Run)
+// for as long as the server is up.
+func (s *Server) Hub() *Hub { return s.hub }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Handler answers the REST routes under /api/ and the WebSocket at /ws.
+// Requests no route takes get a JSON 404, or 405 with Allow when the path
+// exists for other methods. Mount it behind Guard.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *Error) { writeJSON(w, e.Status, e) }
-	if err := s.checkHost(r); err != nil {
-		fail(err)
-		return
-	}
-	if p := r.URL.EscapedPath(); p != cleanPath(p) {
-		fail(invalid("the path %q is not in canonical form (no \".\" or \"..\" segments, no empty segments)", p))
-		return
-	}
 	if _, pattern := s.mux.Handler(r); pattern != "" {
 		s.mux.ServeHTTP(w, r)
 		return
@@ -124,6 +114,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail(&Error{Status: http.StatusNotFound, Code: "not found", Detail: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 }
 
+// Guard checks what every request to this process must pass, whatever
+// handler takes it: on a loopback-only server the Host must name this
+// machine (a page that rebinds its own domain to 127.0.0.1 must not get
+// in), and the path must be canonical: paths with "." or ".." segments or
+// doubled slashes get a 400 rather than a mux's redirect, which a client
+// following it with the same method could turn into a different request
+// (DELETE …/nodes/.. into DELETE the graph).
+func Guard(next http.Handler, loopbackOnly bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(e *Error) { writeJSON(w, e.Status, e) }
+		if loopbackOnly {
+			if err := checkHost(r); err != nil {
+				fail(err)
+				return
+			}
+		}
+		if p := r.URL.EscapedPath(); p != cleanPath(p) {
+			fail(invalid("the path %q is not in canonical form (no \".\" or \"..\" segments, no empty segments)", p))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // cleanPath is path.Clean that keeps a trailing slash.
 func cleanPath(p string) string {
 	c := path.Clean(p)
@@ -133,10 +147,7 @@ func cleanPath(p string) string {
 	return c
 }
 
-func (s *Server) checkHost(r *http.Request) *Error {
-	if !s.opt.LoopbackOnly {
-		return nil
-	}
+func checkHost(r *http.Request) *Error {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -146,40 +157,6 @@ func (s *Server) checkHost(r *http.Request) *Error {
 		return nil
 	}
 	return &Error{Status: http.StatusForbidden, Code: "forbidden", Detail: fmt.Sprintf("host %q is not this machine; the server only answers requests for localhost, 127.0.0.1 or [::1]", r.Host)}
-}
-
-// Serve answers requests on ln until ctx ends, then shuts down, giving
-// requests in flight up to five seconds to finish.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute, // a whole upload, however slow the client
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); s.hub.run(hubCtx) }()
-	defer func() { stopHub(); <-hubDone }() // WebSocket connections are not the http.Server's to close
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := hs.Shutdown(shutdown)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = hs.Close()
-	}
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	return err
 }
 
 // wrap turns a handler that returns an error into an http.Handler that

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"visionflow/net/wire"
 	"visionflow/settings"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) settingsHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, err := queryUint(r, "limit", 1000, MaxEventPage)
+	limit, err := queryUint(r, "limit", 1000, wire.MaxEventPage)
 	if err != nil {
 		return err
 	}

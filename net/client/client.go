@@ -19,7 +19,8 @@ import (
 	"time"
 
 	"visionflow/graph"
-	"visionflow/net/api"
+	"visionflow/net/wire"
+	"visionflow/session"
 	"visionflow/settings"
 )
 
@@ -99,8 +100,8 @@ func graphPath(id string, rest ...string) string {
 }
 
 // Health returns the server's health report.
-func (c *Client) Health(ctx context.Context) (api.Health, error) {
-	var h api.Health
+func (c *Client) Health(ctx context.Context) (session.Health, error) {
+	var h session.Health
 	return h, c.do(ctx, "GET", "/api/health", "", nil, &h)
 }
 
@@ -211,18 +212,18 @@ func (c *Client) GraphAt(ctx context.Context, id string, at time.Time) (graph.Co
 }
 
 // Events returns one page of a graph's events after seq since.
-func (c *Client) Events(ctx context.Context, id string, since uint64, limit int) (api.EventPage, error) {
-	var p api.EventPage
+func (c *Client) Events(ctx context.Context, id string, since uint64, limit int) (wire.EventPage, error) {
+	var p wire.EventPage
 	path := graphPath(id, "events") + "?since=" + strconv.FormatUint(since, 10) + "&limit=" + strconv.Itoa(limit)
 	return p, c.do(ctx, "GET", path, "", nil, &p)
 }
 
 // AllEvents pages through a graph's whole event log.
-func (c *Client) AllEvents(ctx context.Context, id string) ([]api.Event, error) {
-	var all []api.Event
+func (c *Client) AllEvents(ctx context.Context, id string) ([]wire.Event, error) {
+	var all []wire.Event
 	var since uint64
 	for {
-		p, err := c.Events(ctx, id, since, api.MaxEventPage)
+		p, err := c.Events(ctx, id, since, wire.MaxEventPage)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +238,7 @@ func (c *Client) AllEvents(ctx context.Context, id string) ([]api.Event, error) 
 // Batch applies ops to a graph, all or nothing.
 func (c *Client) Batch(ctx context.Context, graphID string, ops []graph.Op) (graph.Changes, error) {
 	var ch graph.Changes
-	return ch, c.doJSON(ctx, "POST", graphPath(graphID, "batch"), api.Batch{Ops: ops}, &ch)
+	return ch, c.doJSON(ctx, "POST", graphPath(graphID, "batch"), wire.Batch{Ops: ops}, &ch)
 }
 
 // Change is the answer to a single node or edge request.

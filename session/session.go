@@ -1,4 +1,7 @@
-package api
+// Package session is the contract between VisionFlow's live session and
+// everything that reaches it: the REST API, the WebSocket stream, the MCP
+// server and the desktop window import these types; app implements them.
+package session
 
 import (
 	"context"
@@ -10,7 +13,7 @@ import (
 	"visionflow/settings"
 )
 
-// Backend is the live session as the API sees it. Every method is safe for
+// Backend is the live session as its transports see it. Every method is safe for
 // concurrent use; mutations are durable when they return nil.
 type Backend interface {
 	ListGraphs(ctx context.Context) ([]graph.Summary, error)

@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+	"visionflow/net/api"
+)
+
+// mounts is every HTTP handler this process serves, in one place: the REST
+// API and the WebSocket stream, MCP, and whatever else joins them. Every
+// request passes the same guard first.
+type mounts struct {
+	api          http.Handler // /api/ and /ws; also answers unknown paths with a JSON 404
+	mcp          http.Handler // /mcp (Streamable HTTP)
+	loopbackOnly bool
+}
+
+func (m mounts) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", m.api)
+	mux.Handle("/ws", m.api)
+	if m.mcp != nil {
+		mux.Handle("/mcp", m.mcp)
+	}
+	mux.Handle("/", m.api)
+	return api.Guard(mux, m.loopbackOnly)
+}
+
+// serveHTTP answers requests on ln until ctx ends, then shuts down, giving
+// requests in flight up to five seconds to finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a whole upload, however slow the client
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdown)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
