@@ -2,11 +2,8 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"maps"
 	"math"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -247,9 +244,6 @@ func (l *layout) stepMillis() float64 { return math.Float64frombits(l.stepMs.Loa
 
 // startLayout runs physics for a graph the session has just loaded.
 func (s *Session) startLayout(g *graph.Graph) {
-	if s.runCtx == nil {
-		return // not running (a command-line job before Run)
-	}
 	engine := s.newEngine(g.ID)
 	bodies, springs := bodiesAndSprings(g)
 	if err := engine.Load(bodies, nil); err != nil {
@@ -281,17 +275,19 @@ func (s *Session) newEngine(graphID string) compute.Engine {
 	return compute.NewCPU(0)
 }
 
-// stopLayout stops a graph's physics. It does not wait for a step in
-// progress (Run waits for every layout before it returns).
-func (s *Session) stopLayout(id string) {
+// stopLayout stops a graph's physics, waiting for its goroutine to finish
+// when wait is set (Run waits for every layout before it returns).
+func (s *Session) stopLayout(id string, wait bool) {
 	s.layoutMu.Lock()
 	l := s.layouts[id]
 	delete(s.layouts, id)
 	s.layoutMu.Unlock()
 	if l != nil {
 		l.cancel()
+		if wait {
+			<-l.done
+		}
 	}
-	delete(s.saved, id)
 }
 
 // feedLayout tells a graph's physics about committed events: one command
@@ -398,31 +394,4 @@ func (s *Session) syncPositions(g *graph.Graph) (step uint64, ok bool) {
 		g.SetLayoutAt(n.ID.Index(), n.Position, n.Velocity)
 	}
 	return p.Step, true
-}
-
-// savePositions saves the layout of every graph whose positions moved
-// since they were last saved. Layout motion is not logged; it is saved in
-// bulk, a few rows per thousand nodes.
-func (s *Session) savePositions(ctx context.Context) error {
-	var errs []error
-	for _, id := range slices.Sorted(maps.Keys(s.graphs)) {
-		g := s.graphs[id]
-		step, ok := s.syncPositions(g)
-		if !ok || step == s.saved[id] {
-			continue
-		}
-		if err := s.store.SaveLayout(ctx, g); err != nil {
-			s.log.Error("saving positions failed; will retry", "graph", id, "err", err)
-			errs = append(errs, err)
-			continue
-		}
-		s.saved[id] = step
-		s.log.Debug("positions saved", "graph", id, "step", step)
-	}
-	return errors.Join(errs...)
-}
-
-// SavePositions saves every moved position now.
-func (s *Session) SavePositions(ctx context.Context) error {
-	return s.do(ctx, func(ctx context.Context) error { return s.savePositions(ctx) })
 }

@@ -29,10 +29,11 @@ var Version = "0.1.0-dev"
 var ErrClosed = errors.New("session closed")
 
 // Session owns the live graphs. Every change from any source (REST,
-// WebSocket, the UI, agents) runs as a command on the one goroutine of Run,
-// in arrival order: it is validated, written durably to the store, applied
-// in memory, and only then acknowledged and told to listeners. No other
-// goroutine touches graph state.
+// WebSocket, MCP, the UI, agents) runs as a command on its graph's own
+// goroutine (worker.go), in arrival order: it is validated, written durably
+// to the store, applied in memory, and only then acknowledged and told to
+// listeners. No other goroutine touches a graph's state, and one graph's
+// slow work (a load, a large commit) never holds up another's commands.
 type Session struct {
 	store    *store.Store
 	settings *settings.Manager
@@ -41,19 +42,26 @@ type Session struct {
 	log      *slog.Logger
 	started  time.Time
 	engines  func() (compute.Engine, error)
+	load     func(ctx context.Context, id string) (*graph.Graph, error)
 
-	cmds    chan func()
-	stopped chan struct{}
+	ready   chan struct{} // closed by Run once the clock is seeded
+	stopped chan struct{} // closed when Run returns
 	running sync.Once
 
-	// Owned by the Run goroutine.
-	graphs    map[string]*graph.Graph
-	saved     map[string]uint64 // graph → step of the last layout positions saved
+	// Workers: one goroutine per graph that has commands or is loaded.
+	mu        sync.Mutex
+	workers   map[string]*worker
+	closed    bool // no new workers: Run is stopping
+	workersWG sync.WaitGroup
+	runCtx    context.Context // workers and layouts run under it
+	stopRun   context.CancelFunc
+	saveErrs  []error // of the last saves, at shutdown; guarded by mu
+
+	listenMu  sync.RWMutex
 	listeners map[int]func(session.Change)
 	nextID    int
-	runCtx    context.Context // layouts run under it
 
-	// Written by the Run goroutine, read by the stream too.
+	// Written by workers, read by the stream too.
 	layoutMu  sync.RWMutex
 	layouts   map[string]*layout
 	layoutsWG sync.WaitGroup
@@ -68,6 +76,9 @@ type SessionOptions struct {
 	// NewEngine makes the physics engine of each graph (the desktop's GPU
 	// engine); the CPU engine when nil or when it fails.
 	NewEngine func() (compute.Engine, error)
+	// LoadGraph reads a graph from the store (tests slow it down); the
+	// store's LoadGraph when nil.
+	LoadGraph func(ctx context.Context, id string) (*graph.Graph, error)
 }
 
 // NewSession returns a session over an open store and settings. Call Run to
@@ -79,6 +90,10 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
+	if opt.LoadGraph == nil {
+		opt.LoadGraph = st.LoadGraph
+	}
+	runCtx, stop := context.WithCancel(context.Background())
 	return &Session{
 		store:     st,
 		settings:  set,
@@ -87,19 +102,22 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		log:       opt.Log,
 		started:   opt.Now(),
 		engines:   opt.NewEngine,
-		cmds:      make(chan func()),
+		load:      opt.LoadGraph,
+		ready:     make(chan struct{}),
 		stopped:   make(chan struct{}),
-		graphs:    map[string]*graph.Graph{},
-		saved:     map[string]uint64{},
+		workers:   map[string]*worker{},
+		runCtx:    runCtx,
+		stopRun:   stop,
 		listeners: map[int]func(session.Change){},
 		layouts:   map[string]*layout{},
 	}
 }
 
-// Run executes commands until ctx ends, with a layout (physics) running for
+// Run serves commands until ctx ends, with a layout (physics) running for
 // every loaded graph, and saves the layouts' positions every
-// system.persistence.positionSaveInterval seconds and once more on the way
-// out, after the layouts have stopped. It returns after that last save.
+// system.persistence.positionSaveInterval seconds. When ctx ends it stops
+// taking commands, lets every graph's worker finish its command, stop its
+// layout and save its positions once more, and returns after that.
 func (s *Session) Run(ctx context.Context) error {
 	first := false
 	s.running.Do(func() { first = true })
@@ -111,19 +129,19 @@ func (s *Session) Run(ctx context.Context) error {
 	// increasing across restarts even if the wall clock stepped back.
 	last, err := s.store.MaxTime(ctx)
 	if err != nil {
+		s.shutdown()
 		return err
 	}
 	s.clock.Seed(last)
-	layoutCtx, stopLayouts := context.WithCancel(context.WithoutCancel(ctx))
-	s.runCtx = layoutCtx
+	close(s.ready)
 	interval := func() time.Duration {
 		return time.Duration(s.settings.Float("system.persistence.positionSaveInterval") * float64(time.Second))
 	}
 	ticker := time.NewTicker(interval())
 	defer ticker.Stop()
 	changed := make(chan struct{}, 1)
-	// Physics settings go straight to the layouts, not through the command
-	// queue: they apply from each layout's next step even while the session
+	// Physics settings go straight to the layouts, not through the
+	// workers: they apply from each layout's next step even while a graph
 	// is busy.
 	cancel := s.settings.Subscribe(func(ds []settings.Delta) {
 		physics := false
@@ -150,93 +168,53 @@ func (s *Session) Run(ctx context.Context) error {
 	defer cancel()
 	for {
 		select {
-		case cmd := <-s.cmds:
-			cmd()
 		case <-ticker.C:
-			s.savePositions(ctx)
+			s.requestSaves()
 		case <-changed:
 			ticker.Reset(interval())
 		case <-ctx.Done():
-			stopLayouts()
-			s.layoutsWG.Wait()
-			// Saving must finish even though ctx is done.
-			return s.savePositions(context.WithoutCancel(ctx))
+			return s.shutdown()
 		}
 	}
+}
+
+// shutdown stops every worker (each saves its graph's positions after its
+// layout stopped) and returns the saves' errors.
+func (s *Session) shutdown() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stopRun()
+	s.workersWG.Wait()
+	s.layoutsWG.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.saveErrs...)
 }
 
 func (s *Session) physics() (compute.Params, bool) {
 	return compute.ParamsFrom(s.settings), s.settings.Bool("physics.enabled")
 }
 
-// do runs fn on the session goroutine and waits for it. A command whose
-// caller has given up before it starts is skipped; one that has started
-// runs to the end, so a change is never half applied.
-func (s *Session) do(ctx context.Context, fn func(ctx context.Context) error) error {
-	done := make(chan error, 1)
-	cmd := func() {
-		if err := ctx.Err(); err != nil {
-			done <- err
-			return
-		}
-		done <- fn(context.WithoutCancel(ctx))
-	}
-	select {
-	case s.cmds <- cmd:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.stopped:
-		return ErrClosed
-	}
-	select {
-	case err := <-done:
-		return err
-	case <-s.stopped:
-		// Run exits only between commands, so the command has finished.
-		select {
-		case err := <-done:
-			return err
-		default:
-			return ErrClosed
-		}
-	}
-}
-
-// loaded returns a graph, reading it from the store on first use.
-func (s *Session) loaded(ctx context.Context, id string) (*graph.Graph, error) {
-	if g, ok := s.graphs[id]; ok {
-		return g, nil
-	}
-	start := time.Now()
-	g, err := s.store.LoadGraph(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	s.graphs[id] = g
-	s.log.Info("graph loaded", "graph", id, "nodes", g.NodeCount(), "edges", g.EdgeCount(), "took", time.Since(start).Round(time.Millisecond))
-	s.startLayout(g)
-	return g, nil
-}
-
 // Subscribe registers fn to receive every committed batch of events, in
-// commit order. fn runs on the session goroutine and must not block or call
+// commit order per graph. fn runs on the graph's worker goroutine (changes
+// to different graphs may arrive concurrently) and must not block or call
 // back into the session. The returned function removes it.
 func (s *Session) Subscribe(fn func(session.Change)) (cancel func(), err error) {
-	var id int
-	err = s.do(context.Background(), func(context.Context) error {
-		id = s.nextID
-		s.nextID++
-		s.listeners[id] = fn
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	select {
+	case <-s.stopped:
+		return nil, ErrClosed
+	default:
 	}
+	s.listenMu.Lock()
+	id := s.nextID
+	s.nextID++
+	s.listeners[id] = fn
+	s.listenMu.Unlock()
 	return func() {
-		_ = s.do(context.Background(), func(context.Context) error {
-			delete(s.listeners, id)
-			return nil
-		})
+		s.listenMu.Lock()
+		delete(s.listeners, id)
+		s.listenMu.Unlock()
 	}, nil
 }
 
@@ -245,6 +223,8 @@ func (s *Session) publish(ch session.Change) {
 	if len(ch.Events) == 0 && !ch.Reload && !ch.Deleted {
 		return
 	}
+	s.listenMu.RLock()
+	defer s.listenMu.RUnlock()
 	for _, id := range slices.Sorted(maps.Keys(s.listeners)) {
 		s.listeners[id](ch)
 	}
@@ -316,28 +296,28 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 	if info.ID == "" {
 		create.IDBase = opt.IDBase
 	}
-	register := func(ctx context.Context) error {
-		if _, ok := s.graphs[g.ID]; ok && !opt.Replace {
+	register := func(ctx context.Context, w *worker) error {
+		if w.g != nil && !opt.Replace {
 			// A request loaded it from the store meanwhile; that copy is live.
 			s.publish(session.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
 			return nil
 		}
-		s.stopLayout(g.ID)
-		s.graphs[g.ID] = g
+		s.stopLayout(g.ID, false)
+		w.g, w.saved = g, 0
 		s.publish(session.Change{Graph: g.ID, Seq: g.Seq, Reload: true})
 		s.startLayout(g)
 		return nil
 	}
-	// g belongs to the session once registered: its summary is taken
+	// g belongs to the worker once registered: its summary is taken
 	// before that.
 	var sum graph.Summary
-	if opt.Replace {
-		err := s.do(ctx, func(ctx context.Context) error {
+	if opt.Replace && info.ID != "" {
+		err := s.onGraph(ctx, info.ID, func(ctx context.Context, w *worker) error {
 			if err := s.store.CreateGraph(ctx, g, events, create); err != nil {
 				return err
 			}
 			sum = g.Summary()
-			return register(ctx)
+			return register(ctx, w)
 		})
 		return sum, err
 	}
@@ -345,20 +325,20 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 		return graph.Summary{}, err
 	}
 	sum = g.Summary()
-	// The graph is stored; tell the session about it. If the caller has
-	// gone, the graph is still there and loads from the store on first use.
-	_ = s.do(context.WithoutCancel(ctx), register)
+	// The graph is stored; tell its worker. If the caller has gone, the
+	// graph is still there and loads from the store on first use.
+	_ = s.onGraph(context.WithoutCancel(ctx), g.ID, register)
 	return sum, nil
 }
 
 // DeleteGraph removes a graph and its history.
 func (s *Session) DeleteGraph(ctx context.Context, id string) error {
-	return s.do(ctx, func(ctx context.Context) error {
+	return s.onGraph(ctx, id, func(ctx context.Context, w *worker) error {
 		if err := s.store.DeleteGraph(ctx, id); err != nil {
 			return err
 		}
-		delete(s.graphs, id)
-		s.stopLayout(id)
+		w.g = nil
+		s.stopLayout(id, false)
 		s.publish(session.Change{Graph: id, Deleted: true})
 		return nil
 	})
@@ -367,8 +347,8 @@ func (s *Session) DeleteGraph(ctx context.Context, id string) error {
 // Graph returns a copy of a graph's current state.
 func (s *Session) Graph(ctx context.Context, id string) (graph.Contents, error) {
 	var c graph.Contents
-	err := s.do(ctx, func(ctx context.Context) error {
-		g, err := s.loaded(ctx, id)
+	err := s.onGraph(ctx, id, func(ctx context.Context, w *worker) error {
+		g, err := s.loaded(ctx, w)
 		if err != nil {
 			return err
 		}
@@ -383,8 +363,8 @@ func (s *Session) Graph(ctx context.Context, id string) (graph.Contents, error) 
 // describes it.
 func (s *Session) OpenGraph(ctx context.Context, id string) (graph.Summary, error) {
 	var sum graph.Summary
-	err := s.do(ctx, func(ctx context.Context) error {
-		g, err := s.loaded(ctx, id)
+	err := s.onGraph(ctx, id, func(ctx context.Context, w *worker) error {
+		g, err := s.loaded(ctx, w)
 		if err == nil {
 			sum = g.Summary()
 		}
@@ -426,8 +406,8 @@ func (s *Session) Events(ctx context.Context, id string, since uint64, limit int
 // events are durable; on any error nothing is applied.
 func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph.Op) (graph.Changes, error) {
 	var ch graph.Changes
-	err := s.do(ctx, func(ctx context.Context) error {
-		g, err := s.loaded(ctx, graphID)
+	err := s.onGraph(ctx, graphID, func(ctx context.Context, w *worker) error {
+		g, err := s.loaded(ctx, w)
 		if err != nil {
 			return err
 		}
@@ -454,8 +434,8 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 				// The stored log moved on without us (another process wrote
 				// to the file): forget the cached graph so the next command
 				// loads what is really stored.
-				delete(s.graphs, graphID)
-				s.stopLayout(graphID)
+				w.g = nil
+				s.stopLayout(graphID, false)
 			}
 			return err
 		}

@@ -135,3 +135,75 @@ func TestSessionSavesLayoutPeriodically(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// A graph that takes long to load must not hold up commands to another:
+// each graph has its own worker. The slow load is a hook that waits for
+// the test, so nothing here depends on timing.
+func TestSlowLoadDoesNotStallOtherGraphs(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "vf.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	set, err := settings.Open(ctx, st, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	loading := make(chan struct{})
+	s := NewSession(st, set, SessionOptions{LoadGraph: func(ctx context.Context, id string) (*graph.Graph, error) {
+		if id == "slow" {
+			close(loading)
+			<-release
+		}
+		return st.LoadGraph(ctx, id)
+	}})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, id := range []string{"slow", "fast"} {
+		if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: id, Name: id, Type: graph.Knowledge}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Unload "slow" (as a worker does when the stored log moved on without
+	// it), so that the next command loads it from the store.
+	if err := s.onGraph(ctx, "slow", func(_ context.Context, w *worker) error {
+		s.stopLayout(w.id, true)
+		w.g = nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := s.Apply(ctx, "t", "slow", []graph.Op{{Op: graph.AddNode, ID: "s1"}})
+		slowDone <- err
+	}()
+	<-loading
+	// "slow" is stuck in its load; "fast" answers anyway.
+	fastCtx, stop := context.WithTimeout(ctx, time.Minute)
+	defer stop()
+	if _, err := s.Apply(fastCtx, "t", "fast", []graph.Op{{Op: graph.AddNode, ID: "f1"}}); err != nil {
+		t.Fatalf("an edit to another graph waited for the slow load: %v", err)
+	}
+	if c, err := s.Graph(fastCtx, "fast"); err != nil || len(c.Nodes) != 1 {
+		t.Fatalf("fast graph: %v, %d nodes", err, len(c.Nodes))
+	}
+	select {
+	case err := <-slowDone:
+		t.Fatalf("the slow graph's edit finished before its load: %v", err)
+	default:
+	}
+	close(release)
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+}
