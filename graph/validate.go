@@ -74,8 +74,10 @@ func ValidateType(field string, t Type) error {
 	return nil
 }
 
-// validateText checks a label or name: UTF-8, within limit, and no control
-// characters but tab and newline.
+// ValidateText checks a label, name or other free text: UTF-8, within
+// limit bytes, and no control characters but tab and newline.
+func ValidateText(field, s string, limit int) error { return validateText(field, s, limit) }
+
 func validateText(field, s string, limit int) error {
 	if len(s) > limit {
 		return errf(ErrTooLarge, field, "is %d bytes, the limit is %d", len(s), limit)
