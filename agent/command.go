@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"visionflow/graph"
+	"visionflow/internal/strictjson"
 )
 
 // CommandKind is what an operator asks of an agent.
@@ -149,4 +151,31 @@ func (m *Message) Validate() error {
 // String describes a command for logs.
 func (c *Command) String() string {
 	return fmt.Sprintf("%s %s to %s/%s (%s)", c.ID, c.Kind, c.Swarm, c.Agent, c.State)
+}
+
+// UnmarshalJSON refuses field names that are not exactly the request's.
+func (r *CommandRequest) UnmarshalJSON(b []byte) error {
+	if err := strictjson.CheckKeys(b, []string{"kind", "text"}); err != nil {
+		return err
+	}
+	type plain CommandRequest
+	return json.Unmarshal(b, (*plain)(r))
+}
+
+// UnmarshalJSON refuses field names that are not exactly the ack's.
+func (a *Ack) UnmarshalJSON(b []byte) error {
+	if err := strictjson.CheckKeys(b, []string{"commandId", "ok", "note"}); err != nil {
+		return err
+	}
+	type plain Ack
+	return json.Unmarshal(b, (*plain)(a))
+}
+
+// UnmarshalJSON refuses field names that are not exactly the message's.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	if err := strictjson.CheckKeys(b, []string{"swarmId", "from", "to", "kind", "text", "at"}); err != nil {
+		return err
+	}
+	type plain Message
+	return json.Unmarshal(b, (*plain)(m))
 }

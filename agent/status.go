@@ -6,11 +6,13 @@
 package agent
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
 
 	"visionflow/graph"
+	"visionflow/internal/strictjson"
 )
 
 // State is what an agent is doing.
@@ -97,6 +99,16 @@ type Status struct {
 // refuse unknown ones.
 var StatusFields = []string{"agentId", "swarmId", "state", "currentTask", "progress", "collaboratingWith", "timestamp",
 	"name", "type", "capabilities", "health", "tokens", "tokenRate", "workingOn", "knowledgeGraph"}
+
+// UnmarshalJSON decodes a status, refusing field names that are not
+// exactly Status's.
+func (u *Status) UnmarshalJSON(b []byte) error {
+	if err := strictjson.CheckKeys(b, StatusFields); err != nil {
+		return err
+	}
+	type plain Status
+	return json.Unmarshal(b, (*plain)(u))
+}
 
 func invalid(field, format string, args ...any) error {
 	return &graph.Error{Kind: graph.ErrInvalid, Field: field, Detail: fmt.Sprintf(format, args...)}

@@ -82,6 +82,21 @@ type Link struct {
 	Kind   string    // of the last interaction
 }
 
+// LinkView is a link as clients see it: its weight as of the last time
+// the swarm published links.
+type LinkView struct {
+	A      string  `json:"a"`
+	B      string  `json:"b"`
+	Weight float64 `json:"weight"`
+	Kind   string  `json:"kind"` // of the last interaction
+	Count  int     `json:"count"`
+}
+
+// View returns the link as clients see it at time now.
+func (l *Link) View(now time.Time, halfLife time.Duration) LinkView {
+	return LinkView{A: l.Key.A, B: l.Key.B, Weight: l.WeightAt(now, halfLife), Kind: l.Kind, Count: l.Count}
+}
+
 // WeightAt is the link's weight at time now, decayed since its last
 // interaction.
 func (l *Link) WeightAt(now time.Time, halfLife time.Duration) float64 {
@@ -102,6 +117,9 @@ type Swarm struct {
 	links   map[LinkKey]*Link
 	removed map[string]tomb // agents removed in the last minute
 	version uint64
+
+	published    map[LinkKey]float64 // link weights as last published
+	linksVersion uint64              // version at which they were
 }
 
 // NewSwarm returns an empty swarm.
@@ -143,6 +161,54 @@ func (s *Swarm) Agents() []Agent {
 	for _, id := range slices.Sorted(maps.Keys(s.agents)) {
 		out = append(out, s.agents[id].clone())
 	}
+	return out
+}
+
+// PublishLinks records the links' weights at time now for clients, when
+// the set of links changed or a weight moved by more than a tenth since
+// they were last published, and reports whether it did.
+func (s *Swarm) PublishLinks(now time.Time, halfLife time.Duration) bool {
+	changed := len(s.published) != len(s.links)
+	for k, l := range s.links {
+		w := l.WeightAt(now, halfLife)
+		old, ok := s.published[k]
+		if !ok || math.Abs(w-old) > 0.1*max(old, MinLinkWeight) {
+			changed = true
+			break
+		}
+	}
+	if !changed {
+		return false
+	}
+	s.version++
+	s.linksVersion = s.version
+	s.published = make(map[LinkKey]float64, len(s.links))
+	for k, l := range s.links {
+		s.published[k] = l.WeightAt(now, halfLife)
+	}
+	return true
+}
+
+// PublishedLinks returns the links as last published (nil when they have
+// not changed after version since).
+func (s *Swarm) PublishedLinks(since uint64) []LinkView {
+	if s.linksVersion <= since {
+		return nil
+	}
+	out := make([]LinkView, 0, len(s.published))
+	for k, w := range s.published {
+		v := LinkView{A: k.A, B: k.B, Weight: w}
+		if l := s.links[k]; l != nil {
+			v.Kind, v.Count = l.Kind, l.Count
+		}
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b LinkView) int {
+		if c := cmpString(a.A, b.A); c != 0 {
+			return c
+		}
+		return cmpString(a.B, b.B)
+	})
 	return out
 }
 

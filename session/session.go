@@ -13,9 +13,22 @@ import (
 	"visionflow/settings"
 )
 
-// Backend is the live session as its transports see it. Every method is safe for
-// concurrent use; mutations are durable when they return nil.
+// Backend is the live session as its transports see it. Every method is
+// safe for concurrent use; mutations are durable when they return nil.
 type Backend interface {
+	Graphs
+	Agents
+	Telemetry
+
+	Settings() *settings.Manager
+	SettingsHistory(ctx context.Context, path string, since int64, limit int) ([]settings.Delta, error)
+
+	Health(ctx context.Context) (Health, error)
+}
+
+// Graphs is the knowledge half of the session: named graphs, their
+// history, edits and live layout.
+type Graphs interface {
 	ListGraphs(ctx context.Context) ([]graph.Summary, error)
 	// CreateGraph makes a free id from idBase when info.ID is empty.
 	CreateGraph(ctx context.Context, client string, info graph.Info, idBase string) (graph.Summary, error)
@@ -39,11 +52,6 @@ type Backend interface {
 	// Subscribe registers fn for every committed change, in order; fn
 	// must not block.
 	Subscribe(fn func(Change)) (cancel func(), err error)
-
-	Settings() *settings.Manager
-	SettingsHistory(ctx context.Context, path string, since int64, limit int) ([]settings.Delta, error)
-
-	Health(ctx context.Context) (Health, error)
 }
 
 // Change is one committed change to a graph: a batch of events, or the

@@ -491,9 +491,20 @@ func (s *Store) loadLayout(ctx context.Context, g *graph.Graph) error {
 	return rows.Err()
 }
 
-// DeleteGraph removes a graph with its history.
+// DeleteGraph removes a graph with its history (and, for a swarm, its
+// agents' history and commands).
 func (s *Store) DeleteGraph(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return deleteGraph(ctx, tx, id) })
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := deleteGraph(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, q := range []string{"DELETE FROM swarms WHERE id = ?", "DELETE FROM agent_history WHERE swarm = ?", "DELETE FROM agent_commands WHERE swarm = ?"} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("delete graph %q: %w", id, err)
 	}

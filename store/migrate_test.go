@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"visionflow/graph"
 )
@@ -31,6 +32,11 @@ var fixtures = map[int]string{
 		'{"seq":3,"hlc":111411200000000002,"type":"EdgeCreated","edge":{"id":"e1","source":"a","target":"b","label":"link","weight":2}}');`,
 	2: `INSERT INTO settings VALUES ('physics.springK', '0.25');
 	INSERT INTO settings_history (path, old, new, at_ms, client) VALUES ('physics.springK', '0.05', '0.25', 1700000000000, 'old-client');`,
+	3: `INSERT INTO swarms VALUES ('crew', 'old', 1700000000000);
+	INSERT INTO agent_history (swarm, agent, at_ms, kind, state, body) VALUES ('crew', 'a1', 1700000000000, 'first', 'idle', '{"id":"a1"}');
+	INSERT INTO agent_commands VALUES ('c1', 'crew', 'a1', 'queued', 1700000000000,
+		'{"id":"c1","swarm":"crew","agentId":"a1","kind":"pause","by":"op","state":"queued","queuedAt":"2023-11-14T22:13:20Z"}');
+	INSERT INTO telemetry (session, at_ms, body) VALUES ('s1', 1700000000000, '{"sessionId":"s1","activeAgents":3,"timestamp":"2023-11-14T22:13:20Z"}');`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
@@ -84,6 +90,21 @@ var checks = map[int]func(t *testing.T, s *Store){
 		hist, err := s.SettingsHistory(ctx, "", 0, 10)
 		if err != nil || len(hist) != 1 || hist[0].Client != "old-client" {
 			t.Errorf("old settings history after upgrade: %v %+v", err, hist)
+		}
+	},
+	3: func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if sw, err := s.SwarmInfo(ctx, "crew"); err != nil || sw.KnowledgeGraph != "old" {
+			t.Errorf("old swarm after upgrade: %v %+v", err, sw)
+		}
+		if h, err := s.AgentHistory(ctx, "crew", "a1", time.Time{}, 10); err != nil || len(h) != 1 || h[0].Kind != "first" {
+			t.Errorf("old agent history after upgrade: %v %+v", err, h)
+		}
+		if c, err := s.Command(ctx, "c1"); err != nil || c.Kind != "pause" {
+			t.Errorf("old command after upgrade: %v %+v", err, c)
+		}
+		if m, err := s.RecentTelemetry(ctx, time.Time{}, 10, "s1"); err != nil || len(m) != 1 || m[0].ActiveAgents != 3 {
+			t.Errorf("old telemetry after upgrade: %v %+v", err, m)
 		}
 	},
 }

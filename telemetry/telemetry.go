@@ -4,11 +4,13 @@
 package telemetry
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
 
 	"visionflow/graph"
+	"visionflow/internal/strictjson"
 )
 
 // Metrics is one telemetry report (the seed's TelemetryMetrics). Counts
@@ -32,6 +34,15 @@ type Metrics struct {
 // Fields are the JSON names of Metrics's fields.
 var Fields = []string{"agentSpawns", "activeAgents", "completedTasks", "failedTasks", "webSocketMessages", "restApiCalls",
 	"collaborationEvents", "averageFrameTime", "renderCycles", "memoryUsage", "errorCount", "timestamp", "sessionId"}
+
+// UnmarshalJSON refuses field names that are not exactly Metrics's.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	if err := strictjson.CheckKeys(b, Fields); err != nil {
+		return err
+	}
+	type plain Metrics
+	return json.Unmarshal(b, (*plain)(m))
+}
 
 // MaxCount bounds every count (far above anything real, well inside what
 // JSON numbers carry exactly).

@@ -31,9 +31,10 @@ type streamBackend struct {
 	pos func() *wire.Positions
 }
 
-func (b *streamBackend) Settings() *settings.Manager                    { return b.set }
-func (b *streamBackend) Positions(string) *wire.Positions               { return b.pos() }
-func (b *streamBackend) Subscribe(func(session.Change)) (func(), error) { return func() {}, nil }
+func (b *streamBackend) Settings() *settings.Manager                     { return b.set }
+func (b *streamBackend) Positions(string) *wire.Positions                { return b.pos() }
+func (b *streamBackend) Subscribe(func(session.Change)) (func(), error)  { return func() {}, nil }
+func (b *streamBackend) SubscribeAgents(func(session.AgentEvent)) func() { return func() {} }
 func (b *streamBackend) DefaultGraph(context.Context) (string, error) {
 	return "g", nil
 }
@@ -154,7 +155,7 @@ func BenchmarkEncodeFrame(b *testing.B) {
 			buf := make([]byte, 0, wire.FrameSize(n))
 			b.SetBytes(int64(wire.FrameSize(n)))
 			for b.Loop() {
-				buf = wire.AppendFrame(buf[:0], wire.FullFrame, 1, ns)
+				buf = wire.AppendFrame(buf[:0], wire.FullFrame, 1, 1, ns)
 			}
 			b.ReportMetric(float64(len(buf)), "bytes/frame")
 		})

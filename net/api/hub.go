@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"visionflow/agent"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
@@ -19,15 +20,16 @@ const (
 	maxEventBatch  = 1000            // larger batches are announced as "reload"
 )
 
-// Hub owns the set of WebSocket clients and streams to them: position
-// frames per graph at the update rate, each encoded once and shared by
-// every subscriber, and JSON events and settings as they are committed.
+// Hub owns the set of WebSocket clients and streams to them, per graph:
+// position frames at the update rate, each encoded once and shared by
+// every subscriber; agent status coalesced per tick, also encoded once;
+// JSON events, settings, messages and commands as they happen.
 //
 // Nothing that can wait on the network happens with the hub's lock held or
-// on the session's goroutine: frames go into a one-frame mailbox per client
-// (a newer frame replaces one not yet written, and that client then gets a
-// full frame), JSON into a bounded queue, and a client that cannot keep up
-// is closed without waiting for it.
+// on the session's goroutines: frames go into a one-frame mailbox per
+// subscription (a newer frame replaces one not yet written, and that
+// subscription then gets a full frame), JSON into a bounded queue, and a
+// client that cannot keep up is closed without waiting for it.
 type Hub struct {
 	b   session.Backend
 	log *slog.Logger
@@ -35,29 +37,38 @@ type Hub struct {
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{}
 	reserved int                // connection slots taken by upgrades in progress
-	streams  map[string]*stream // by graph id; only graphs with position subscribers
+	streams  map[string]*stream // by graph id; only graphs with position or agent subscribers
+	numbers  map[uint16]bool    // stream numbers in use
+	nextNum  uint16
 	closed   bool
 
 	wg   sync.WaitGroup // connection goroutines, and closers
 	sent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 }
 
-// stream is one graph's position stream. subs and fullAll are guarded by
-// the hub's lock; the rest belongs to the tick goroutine.
+// stream is one graph's streams on this server. subs, agentSubs and
+// fullAll are guarded by the hub's lock; the rest belongs to the tick
+// goroutine.
 type stream struct {
-	graph   string
-	subs    map[*wsConn]bool // → needs a full frame
-	fullAll bool             // everyone needs one (the graph was reloaded)
+	graph     string
+	num       uint16           // in its frames' headers
+	subs      map[*wsConn]bool // position subscribers → needs a full frame
+	agentSubs map[*wsConn]bool // agent subscribers → needs every agent
+	fullAll   bool             // everyone needs one (the graph was reloaded)
 
 	seq      uint64           // of the last frame sent
 	step     uint64           // layout step of the last frame sent
 	sentSeq  uint64           // graph event seq of the positions last sent
 	last     []wire.NodeState // the state last sent, in the layout's order
 	lastFull time.Time
+	agentVer uint64 // swarm version of the agent status last sent
 }
 
 func newHub(b session.Backend, log *slog.Logger) *Hub {
-	return &Hub{b: b, log: log, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Hub{b: b, log: log, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}, numbers: map[uint16]bool{}}
 }
 
 func (h *Hub) clients() int {
@@ -99,8 +110,8 @@ func (h *Hub) Run(ctx context.Context) {
 	} else {
 		defer cancelEvents()
 	}
-	cancelSettings := h.b.Settings().Subscribe(h.onSettings)
-	defer cancelSettings()
+	defer h.b.SubscribeAgents(h.onAgentEvent)()
+	defer h.b.Settings().Subscribe(h.onSettings)()
 
 	rate := func() time.Duration {
 		return time.Second / time.Duration(max(1, int(h.b.Settings().Float("system.websocket.updateRate"))))
@@ -142,46 +153,79 @@ func (h *Hub) remove(c *wsConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.conns, c)
-	h.unsubscribeLocked(c)
+	for id := range h.streams {
+		h.leaveLocked(c, id)
+	}
 }
 
-// subscribePositions adds c to a graph's position stream; it gets a full
-// frame at the next tick.
-func (h *Hub) subscribePositions(c *wsConn, graphID string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.unsubscribeLocked(c)
+// streamLocked returns a graph's stream, making it with a free number.
+func (h *Hub) streamLocked(graphID string) *stream {
 	st := h.streams[graphID]
 	if st == nil {
-		st = &stream{graph: graphID, subs: map[*wsConn]bool{}}
+		// Numbers go round rather than reusing the one just freed, so a
+		// late frame of an ended subscription is unlikely to be taken for
+		// a new one's.
+		for h.numbers[h.nextNum] || h.nextNum == 0 {
+			h.nextNum++
+		}
+		st = &stream{graph: graphID, num: h.nextNum, subs: map[*wsConn]bool{}, agentSubs: map[*wsConn]bool{}}
+		h.numbers[st.num] = true
+		h.nextNum++
 		h.streams[graphID] = st
 	}
-	st.subs[c] = true
+	return st
 }
 
-func (h *Hub) unsubscribe(c *wsConn) {
+// join adds c to a graph's position and agent streams as asked, and
+// queues the subscribe answer (made with the stream number) under the
+// hub's lock, so that it is queued before the first frame or agent status
+// of the new subscription.
+func (h *Hub) join(c *wsConn, graphID string, positions, agents bool, answer func(num uint16) []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.unsubscribeLocked(c)
+	h.leaveLocked(c, graphID)
+	var num uint16
+	if positions || agents {
+		st := h.streamLocked(graphID)
+		num = st.num
+		if positions {
+			st.subs[c] = true
+		}
+		if agents {
+			st.agentSubs[c] = true
+		}
+	}
+	c.sendText(answer(num), true)
 }
 
-func (h *Hub) unsubscribeLocked(c *wsConn) {
-	for id, st := range h.streams {
-		if _, ok := st.subs[c]; ok {
-			delete(st.subs, c)
-			if len(st.subs) == 0 {
-				delete(h.streams, id)
-			}
-		}
+// leave removes c from a graph's streams.
+func (h *Hub) leave(c *wsConn, graphID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.leaveLocked(c, graphID)
+}
+
+func (h *Hub) leaveLocked(c *wsConn, graphID string) {
+	st := h.streams[graphID]
+	if st == nil {
+		return
+	}
+	delete(st.subs, c)
+	delete(st.agentSubs, c)
+	c.clearFrame(st.num)
+	if len(st.subs) == 0 && len(st.agentSubs) == 0 {
+		delete(h.streams, graphID)
+		delete(h.numbers, st.num)
 	}
 }
 
-// wantFull marks c for a full frame at the next tick.
-func (h *Hub) wantFull(c *wsConn) {
+// wantFull marks c for a full frame of a graph ("": of every graph) at the
+// next tick.
+func (h *Hub) wantFull(c *wsConn, graphID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, st := range h.streams {
-		if _, ok := st.subs[c]; ok {
+	for id, st := range h.streams {
+		if _, ok := st.subs[c]; ok && (graphID == "" || id == graphID) {
 			st.subs[c] = true
 		}
 	}
@@ -198,6 +242,7 @@ func (h *Hub) tick(now time.Time) {
 	type work struct {
 		st      *stream
 		subs    []subscriber
+		agents  []subscriber
 		fullAll bool
 	}
 	h.mu.Lock()
@@ -209,10 +254,20 @@ func (h *Hub) tick(now time.Time) {
 			w.subs = append(w.subs, subscriber{c, full})
 			st.subs[c] = false
 		}
+		for c, all := range st.agentSubs {
+			w.agents = append(w.agents, subscriber{c, all})
+			st.agentSubs[c] = false
+		}
 		jobs = append(jobs, w)
 	}
 	h.mu.Unlock()
 	for _, w := range jobs {
+		if len(w.agents) > 0 {
+			h.tickAgents(w.st, w.agents)
+		}
+		if len(w.subs) == 0 {
+			continue
+		}
 		missed := h.tickStream(w.st, w.subs, w.fullAll, now)
 		if len(missed) == 0 {
 			continue
@@ -225,6 +280,40 @@ func (h *Hub) tick(now time.Time) {
 		}
 		h.mu.Unlock()
 	}
+}
+
+// tickAgents sends a swarm's agent status: what changed since the last
+// tick to those who have the rest, and everything to newcomers.
+func (h *Hub) tickAgents(st *stream, subs []subscriber) {
+	var delta, all []byte
+	encode := func(d session.AgentDelta) []byte {
+		b, err := json.Marshal(wire.AgentStatus{Type: wire.TypeAgentStatus, Swarm: st.graph, Agents: nonNil(d.Agents), Removed: d.Removed, Links: d.Links})
+		if err != nil {
+			h.log.Error("stream: encode agent status", "err", err)
+			return nil
+		}
+		return b
+	}
+	d := h.b.AgentChanges(st.graph, st.agentVer)
+	if !d.Exists {
+		return
+	}
+	if len(d.Agents) > 0 || len(d.Removed) > 0 || len(d.Links) > 0 {
+		delta = encode(d)
+	}
+	for _, s := range subs {
+		msg := delta
+		if s.full {
+			if all == nil {
+				all = encode(h.b.AgentChanges(st.graph, 0))
+			}
+			msg = all
+		}
+		if msg != nil {
+			s.c.sendText(msg, true)
+		}
+	}
+	st.agentVer = d.Version
 }
 
 // tickStream sends one graph's frames and returns the clients that missed
@@ -267,14 +356,14 @@ func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.T
 	for _, s := range subs {
 		if s.full || fullAll {
 			if full == nil {
-				full = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(pos.Nodes))), wire.FullFrame, st.seq, pos.Nodes)
+				full = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(pos.Nodes))), wire.FullFrame, st.num, st.seq, pos.Nodes)
 				if fullAll {
 					st.lastFull = now
 				}
 				h.report(st, wire.FullFrame, len(pos.Nodes), now)
 			}
 		} else if len(delta) > 0 && part == nil {
-			part = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(delta))), wire.DeltaFrame, st.seq, delta)
+			part = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(delta))), wire.DeltaFrame, st.num, st.seq, delta)
 			h.report(st, wire.DeltaFrame, len(delta), now)
 		}
 	}
@@ -283,7 +372,7 @@ func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.T
 		if s.full || fullAll {
 			msg = full
 		}
-		if msg != nil && !s.c.offerFrame(msg) {
+		if msg != nil && !s.c.offerFrame(st.num, msg) {
 			missed = append(missed, s.c)
 		}
 	}
@@ -304,7 +393,7 @@ func moved(a, b wire.NodeState) bool {
 		d(a.Velocity.X, b.Velocity.X) || d(a.Velocity.Y, b.Velocity.Y) || d(a.Velocity.Z, b.Velocity.Z)
 }
 
-// onChange forwards a committed change. It runs on the session goroutine:
+// onChange forwards a committed change. It runs on the graph's worker:
 // it encodes once and queues, nothing more.
 func (h *Hub) onChange(ch session.Change) {
 	reload := ch.Reload || ch.Deleted || len(ch.Events) > maxEventBatch
@@ -320,22 +409,91 @@ func (h *Hub) onChange(ch session.Change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if st := h.streams[ch.Graph]; st != nil && reload {
-		if ch.Deleted {
-			delete(h.streams, ch.Graph)
-		} else {
-			st.fullAll = true
+		st.fullAll = true
+		for c := range st.agentSubs {
+			st.agentSubs[c] = true
 		}
 	}
 	for c := range h.conns {
-		graph, events := c.subscription()
+		sub, ok := c.subscription(ch.Graph)
 		// Everyone following the graph hears of a reload; events go to
 		// those who asked for them.
-		if graph == ch.Graph && (events || reload) {
+		if ok && (sub.events || reload) {
 			c.sendText(b, true)
 			if ch.Deleted {
-				c.setSubscription("", false)
+				c.dropSubscription(ch.Graph)
+				h.leaveLocked(c, ch.Graph)
 			}
 		}
+	}
+}
+
+// onAgentEvent forwards messages, commands and focus requests. It runs on
+// whatever goroutine made them and only queues.
+func (h *Hub) onAgentEvent(ev session.AgentEvent) {
+	switch {
+	case ev.Message != nil:
+		h.toSwarm(ev.Swarm, wire.AgentMessage{Type: wire.TypeAgentMessage, Message: *ev.Message, Link: ev.Link})
+	case ev.Command != nil:
+		h.toSwarm(ev.Swarm, wire.CommandState{Type: wire.TypeCommandState, Command: *ev.Command})
+		if ev.Command.State == agent.Queued {
+			h.deliver(*ev.Command)
+		}
+	case ev.Focus != nil:
+		b, err := json.Marshal(wire.Focus{Type: wire.TypeFocus, Graph: ev.Focus.Graph, Nodes: ev.Focus.Nodes, By: ev.By, Note: ev.Focus.Note})
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for c := range h.conns {
+			if _, ok := c.subscription(ev.Focus.Graph); ok {
+				c.sendText(b, false)
+			}
+		}
+	}
+}
+
+// toSwarm sends a message to the subscribers of a swarm's agents stream.
+func (h *Hub) toSwarm(swarm string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st := h.streams[swarm]; st != nil {
+		for c := range st.agentSubs {
+			c.sendText(b, false)
+		}
+	}
+}
+
+// deliver pushes a queued command to the connections that report the
+// agent's status, and marks it delivered when one took it.
+func (h *Hub) deliver(cmd agent.Command) {
+	b, err := json.Marshal(wire.CommandMsg{Type: wire.TypeCommand, Command: cmd})
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sent := false
+	for c := range h.conns {
+		if c.speaksFor(cmd.Swarm, cmd.Agent) {
+			c.sendText(b, true)
+			sent = true
+		}
+	}
+	if sent && !h.closed {
+		// Not on the caller's goroutine: it may be a graph's worker.
+		h.wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := h.b.CommandDelivered(ctx, cmd.ID); err != nil {
+				h.log.Warn("stream: command delivered but not recorded", "command", cmd.ID, "err", err)
+			}
+		})
 	}
 }
 

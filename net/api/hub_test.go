@@ -19,8 +19,14 @@ type positionsBackend struct {
 
 func (b *positionsBackend) Positions(string) *wire.Positions { return b.pos }
 
-func testConn() *wsConn {
-	return &wsConn{done: make(chan struct{}), ready: make(chan struct{}, 1), send: make(chan []byte, 8)}
+func testConn() *wsConn { return newConn(nil, nil) }
+
+// follow subscribes c to a graph's positions, as a subscribe message does.
+func follow(h *Hub, c *wsConn, graphID string) {
+	c.subscribe(graphID, subscription{positions: true})
+	h.join(c, graphID, true, false, func(uint16) []byte { return []byte("{}") })
+	<-c.send // the answer
+	c.queued.Store(0)
 }
 
 // take reads the frame a client's writer would write next.
@@ -49,8 +55,9 @@ func TestHubSequenceNumbers(t *testing.T) {
 	b := &positionsBackend{pos: &wire.Positions{Step: 1, Nodes: nodesAt(0, 3)}}
 	h := newHub(b, nil)
 	a, c := testConn(), testConn()
-	h.subscribePositions(a, "g")
-	h.subscribePositions(c, "g")
+	a.hub, c.hub = h, h
+	follow(h, a, "g")
+	follow(h, c, "g")
 	now := time.Now()
 	h.tick(now)
 	for _, x := range []*wsConn{a, c} {
@@ -61,7 +68,7 @@ func TestHubSequenceNumbers(t *testing.T) {
 	// No new state, but a newcomer: it gets the current state as a full
 	// frame with the current number, and the others get nothing.
 	late := testConn()
-	h.subscribePositions(late, "g")
+	follow(h, late, "g")
 	h.tick(now.Add(time.Millisecond))
 	if f := take(t, late); f == nil || f.Kind != wire.FullFrame || f.Seq != 1 {
 		t.Fatalf("newcomer: %+v", f)
@@ -124,7 +131,7 @@ func BenchmarkHubTick(b *testing.B) {
 			conns := make([]*wsConn, 8)
 			for i := range conns {
 				conns[i] = testConn()
-				h.subscribePositions(conns[i], "g")
+				follow(h, conns[i], "g")
 			}
 			now := time.Now()
 			h.tick(now)

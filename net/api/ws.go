@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -26,11 +27,14 @@ const (
 	// maxDrops is how many position frames in a row a client may miss
 	// before it is dropped: about five seconds at 60 Hz.
 	maxDrops = 300
+	// maxAgentsPerConn bounds the agents one connection reports for (and
+	// so receives commands of).
+	maxAgentsPerConn = 100_000
 )
 
 // wsConn is one WebSocket client: one reader goroutine (its messages, in
-// order), one writer goroutine (its JSON queue and its frame mailbox), and
-// its subscription.
+// order), one writer goroutine (its JSON queue and its frame mailboxes),
+// and its subscriptions.
 type wsConn struct {
 	hub  *Hub
 	ws   *websocket.Conn
@@ -42,14 +46,21 @@ type wsConn struct {
 	queued atomic.Int64 // bytes in send
 
 	frameMu sync.Mutex
-	frame   []byte        // the next position frame to write, if any
-	ready   chan struct{} // a frame is in the mailbox
-	drops   int           // frames replaced unwritten in a row; guarded by frameMu
+	frames  map[uint16][]byte // by stream number: the next frame to write
+	drops   map[uint16]int    // frames replaced unwritten in a row
+	ready   chan struct{}     // a frame is in a mailbox
 
 	mu     sync.Mutex
-	graph  string // subscribed graph
-	events bool
+	subs   map[string]subscription // by graph
+	agents map[agentRef]bool       // agents whose status this client reports
 }
+
+// subscription is what a connection follows of one graph.
+type subscription struct {
+	events, positions, agents bool
+}
+
+type agentRef struct{ swarm, agent string }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	set := s.b.Settings()
@@ -67,7 +78,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 		s.hub.admit(nil)
 		return nil // Upgrade has answered the client
 	}
-	c := &wsConn{hub: s.hub, ws: ws, id: newClientID(), send: make(chan []byte, sendQueue), done: make(chan struct{}), ready: make(chan struct{}, 1)}
+	c := newConn(s.hub, ws)
 	if !s.hub.admit(c) {
 		ws.Close()
 		return nil
@@ -79,6 +90,12 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	go func() { defer s.hub.wg.Done(); c.writeLoop(set.Float("system.websocket.heartbeatInterval")) }()
 	go func() { defer s.hub.wg.Done(); c.readLoop(s) }()
 	return nil
+}
+
+func newConn(h *Hub, ws *websocket.Conn) *wsConn {
+	return &wsConn{hub: h, ws: ws, id: newClientID(), send: make(chan []byte, sendQueue), done: make(chan struct{}),
+		ready: make(chan struct{}, 1), frames: map[uint16][]byte{}, drops: map[uint16]int{},
+		subs: map[string]subscription{}, agents: map[agentRef]bool{}}
 }
 
 func newClientID() string {
@@ -109,20 +126,20 @@ func (c *wsConn) sendText(b []byte, mustArrive bool) {
 	}
 }
 
-// offerFrame puts a position frame in the mailbox. It reports false when
-// it replaced a frame the client had not taken yet: the client has missed
-// that one and must be sent a full frame. A client that misses maxDrops in
-// a row is dropped.
-func (c *wsConn) offerFrame(b []byte) bool {
+// offerFrame puts a position frame of stream num in its mailbox. It
+// reports false when it replaced a frame the client had not taken yet: the
+// client has missed that one and must be sent a full frame. A client that
+// misses maxDrops in a row of one stream is dropped.
+func (c *wsConn) offerFrame(num uint16, b []byte) bool {
 	c.frameMu.Lock()
-	missed := c.frame != nil
-	c.frame = b
+	_, missed := c.frames[num]
+	c.frames[num] = b
 	if missed {
-		c.drops++
+		c.drops[num]++
 	} else {
-		c.drops = 0
+		c.drops[num] = 0
 	}
-	drop := c.drops > maxDrops
+	drop := c.drops[num] > maxDrops
 	c.frameMu.Unlock()
 	if drop {
 		c.shutdown("too slow to take position frames")
@@ -135,18 +152,22 @@ func (c *wsConn) offerFrame(b []byte) bool {
 	return !missed
 }
 
+// takeFrame returns a frame waiting in a mailbox, or nil.
 func (c *wsConn) takeFrame() []byte {
 	c.frameMu.Lock()
 	defer c.frameMu.Unlock()
-	b := c.frame
-	c.frame = nil
-	return b
+	for num, b := range c.frames {
+		delete(c.frames, num)
+		return b
+	}
+	return nil
 }
 
-// clearFrame drops an unwritten frame (of a graph no longer subscribed).
-func (c *wsConn) clearFrame() {
+// clearFrame drops an unwritten frame of a stream no longer subscribed.
+func (c *wsConn) clearFrame(num uint16) {
 	c.frameMu.Lock()
-	c.frame = nil
+	delete(c.frames, num)
+	delete(c.drops, num)
 	c.frameMu.Unlock()
 }
 
@@ -163,16 +184,57 @@ func (c *wsConn) shutdown(reason string) {
 	})
 }
 
-func (c *wsConn) subscription() (graph string, events bool) {
+func (c *wsConn) subscription(graphID string) (subscription, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.graph, c.events
+	sub, ok := c.subs[graphID]
+	return sub, ok
 }
 
-func (c *wsConn) setSubscription(graph string, events bool) {
+// subscribe records what the connection follows of a graph, refusing a
+// new graph past the limit.
+func (c *wsConn) subscribe(graphID string, sub subscription) bool {
 	c.mu.Lock()
-	c.graph, c.events = graph, events
+	defer c.mu.Unlock()
+	if _, ok := c.subs[graphID]; !ok && len(c.subs) >= wire.MaxSubscriptions {
+		return false
+	}
+	c.subs[graphID] = sub
+	return true
+}
+
+func (c *wsConn) dropSubscription(graphID string) {
+	c.mu.Lock()
+	delete(c.subs, graphID)
 	c.mu.Unlock()
+}
+
+// subscribed lists the graphs the connection follows.
+func (c *wsConn) subscribed() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Sorted(maps.Keys(c.subs))
+}
+
+// speaksFor reports whether the client reports this agent's status.
+func (c *wsConn) speaksFor(swarm, agentID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.agents[agentRef{swarm, agentID}]
+}
+
+// reportsFor records that the client reports these agents' status and
+// returns those it did not report before.
+func (c *wsConn) reportsFor(refs []agentRef) (added []agentRef) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range refs {
+		if !c.agents[r] && len(c.agents) < maxAgentsPerConn {
+			c.agents[r] = true
+			added = append(added, r)
+		}
+	}
+	return added
 }
 
 func (c *wsConn) writeLoop(pingMillis float64) {
@@ -196,8 +258,23 @@ func (c *wsConn) writeLoop(pingMillis float64) {
 				return
 			}
 		case <-c.ready:
-			if b := c.takeFrame(); b != nil && !write(websocket.BinaryMessage, b) {
-				return
+			// JSON queued before the frame goes first: a subscription's
+			// answer precedes its first frame.
+			for pending := true; pending; {
+				select {
+				case b := <-c.send:
+					c.queued.Add(-int64(len(b)))
+					if !write(websocket.TextMessage, b) {
+						return
+					}
+				default:
+					pending = false
+				}
+			}
+			for b := c.takeFrame(); b != nil; b = c.takeFrame() {
+				if !write(websocket.BinaryMessage, b) {
+					return
+				}
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
@@ -265,63 +342,119 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 		case <-ctx.Done():
 		}
 	}()
+	who := "ws:" + c.id
+	ok := func() {
+		if m.ID != "" {
+			c.reply(wire.OK{Type: wire.TypeOK, ID: m.ID})
+		}
+	}
 	switch m.Type {
 	case wire.TypePing:
 		c.reply(wire.Pong{Type: wire.TypePong, ID: m.ID})
 	case wire.TypeSubscribe:
-		id := m.Graph
-		if id == "" {
-			def, err := s.b.DefaultGraph(ctx)
-			if err != nil {
-				c.fail(m.ID, err)
-				return
-			}
-			if def == "" {
-				c.fail(m.ID, &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: "there are no graphs to subscribe to"})
-				return
-			}
-			id = def
-		}
-		events := slices.Contains(m.Streams, wire.StreamEvents)
-		positions := slices.Contains(m.Streams, wire.StreamPositions)
-		// Follow the events before reading the graph's seq: every event
-		// after the seq the answer gives is then delivered.
-		c.hub.unsubscribe(c)
-		c.clearFrame()
-		c.setSubscription(id, events)
-		sum, err := s.b.OpenGraph(ctx, id)
-		if err != nil {
-			c.setSubscription("", false)
-			c.fail(m.ID, err)
-			return
-		}
-		c.reply(wire.Subscribed{Type: wire.TypeSubscribed, ID: m.ID, Graph: id, Streams: m.Streams, Seq: sum.Seq})
-		if positions {
-			c.hub.subscribePositions(c, id)
-		}
+		c.subscribeTo(ctx, s, m)
 	case wire.TypeUnsubscribe:
-		c.hub.unsubscribe(c)
-		c.clearFrame()
-		c.setSubscription("", false)
-		c.reply(wire.Unsubscribed{Type: wire.TypeUnsubscribed, ID: m.ID})
+		graphs := []string{m.Graph}
+		if m.Graph == "" {
+			graphs = c.subscribed()
+		}
+		for _, id := range graphs {
+			c.dropSubscription(id)
+			c.hub.leave(c, id)
+		}
+		c.reply(wire.Unsubscribed{Type: wire.TypeUnsubscribed, ID: m.ID, Graph: m.Graph})
 	case wire.TypeFullFrame:
-		c.hub.wantFull(c)
+		c.hub.wantFull(c, m.Graph)
 	case wire.TypeApply:
 		id := m.Graph
 		if id == "" {
-			id, _ = c.subscription()
+			if subs := c.subscribed(); len(subs) == 1 {
+				id = subs[0]
+			}
 		}
 		if id == "" {
-			c.fail(m.ID, &graph.Error{Kind: graph.ErrInvalid, Field: "graph", Detail: "name the graph or subscribe to one first"})
+			c.fail(m.ID, &graph.Error{Kind: graph.ErrInvalid, Field: "graph", Detail: "name the graph (the connection does not follow exactly one)"})
 			return
 		}
-		ch, err := s.b.Apply(ctx, "ws:"+c.id, id, m.Ops)
+		ch, err := s.b.Apply(ctx, who, id, m.Ops)
 		if err != nil {
 			c.fail(m.ID, err)
 			return
 		}
 		c.reply(wire.Applied{Type: wire.TypeApplied, ID: m.ID, Graph: id, Events: ch.Events})
+	case wire.TypeAgentStatus:
+		if _, err := s.b.ReportStatus(ctx, who, m.Updates); err != nil {
+			c.fail(m.ID, err)
+			return
+		}
+		refs := make([]agentRef, len(m.Updates))
+		for i, u := range m.Updates {
+			refs[i] = agentRef{u.SwarmID, u.AgentID}
+		}
+		ok()
+		// Commands queued before this connection spoke for the agent.
+		for _, r := range c.reportsFor(refs) {
+			for {
+				cmd, err := s.b.NextCommand(ctx, r.swarm, r.agent)
+				if err != nil || cmd == nil {
+					break
+				}
+				c.reply(wire.CommandMsg{Type: wire.TypeCommand, Command: *cmd})
+			}
+		}
+	case wire.TypeSendMessage:
+		if _, err := s.b.SendMessage(ctx, who, *m.Message); err != nil {
+			c.fail(m.ID, err)
+			return
+		}
+		ok()
+	case wire.TypeCommandAck:
+		if _, err := s.b.AckCommand(ctx, who, *m.Ack); err != nil {
+			c.fail(m.ID, err)
+			return
+		}
+		ok()
 	}
+}
+
+// subscribeTo follows a graph with the streams m asks for.
+func (c *wsConn) subscribeTo(ctx context.Context, s *Server, m wire.ClientMessage) {
+	id := m.Graph
+	if id == "" {
+		def, err := s.b.DefaultGraph(ctx)
+		if err != nil {
+			c.fail(m.ID, err)
+			return
+		}
+		if def == "" {
+			c.fail(m.ID, &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: "there are no graphs to subscribe to"})
+			return
+		}
+		id = def
+	}
+	sub := subscription{
+		events:    slices.Contains(m.Streams, wire.StreamEvents),
+		positions: slices.Contains(m.Streams, wire.StreamPositions),
+		agents:    slices.Contains(m.Streams, wire.StreamAgents),
+	}
+	// Follow the events before reading the graph's seq: every event after
+	// the seq the answer gives is then delivered.
+	c.hub.leave(c, id)
+	if !c.subscribe(id, sub) {
+		c.fail(m.ID, &graph.Error{Kind: graph.ErrInvalid, Field: "graph", Detail: fmt.Sprintf("the connection already follows %d graphs, the most it may; unsubscribe from one first", wire.MaxSubscriptions)})
+		return
+	}
+	sum, err := s.b.OpenGraph(ctx, id)
+	if err != nil {
+		c.dropSubscription(id)
+		c.fail(m.ID, err)
+		return
+	}
+	c.hub.join(c, id, sub.positions, sub.agents, func(num uint16) []byte {
+		b, _ := json.Marshal(wire.Subscribed{Type: wire.TypeSubscribed, ID: m.ID, Graph: id, GraphType: sum.Type,
+			Streams: m.Streams, Seq: sum.Seq, Stream: num})
+		return b
+	})
 }
 
 // errorOf maps an error as the REST API does.

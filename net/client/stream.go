@@ -16,29 +16,25 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/net/wire"
 )
 
-// Stream is a live WebSocket connection to a server. It keeps the
-// positions of the subscribed graph up to date from full and delta frames;
-// when a frame's sequence number shows that one was missed, it asks for a
-// full frame and ignores deltas until that arrives, so the positions it
-// holds are always a state the server sent.
+// Stream is a live WebSocket connection to a server. It may follow
+// several graphs at once; for each graph whose positions it subscribed to
+// it keeps the positions up to date from full and delta frames, and when a
+// frame's sequence number shows that one was missed, it asks for a full
+// frame and ignores deltas until that arrives, so the positions it holds
+// are always a state the server sent.
 type Stream struct {
 	ws    *websocket.Conn
 	hello wire.Hello
 
-	mu      sync.Mutex
-	slots   []wire.NodeState                // by wire index, for indices below slotLimit; ID 0: empty
-	far     map[graph.WireID]wire.NodeState // the rest
-	count   int                             // nodes held
-	seq     uint64
-	synced  bool
-	graph   string // subscribed graph
-	pending bool   // a subscribe is on its way: frames are of the old graph
-	stats   StreamStats
-	changed chan struct{} // closed and replaced when positions change
+	mu    sync.Mutex
+	subs  map[string]*followed // by graph
+	byNum map[uint16]*followed // by the stream number in frame headers
+	stats StreamStats
 
 	writeMu  sync.Mutex
 	nextID   atomic.Uint64
@@ -48,7 +44,25 @@ type Stream struct {
 	done     chan struct{}
 	err      error
 	frame    wire.Frame
-	hook     atomic.Pointer[func(kind uint8, seq uint64, nodes int, at time.Time)]
+	hook     atomic.Pointer[func(graph string, kind uint8, seq uint64, nodes int, at time.Time)]
+}
+
+// followed is the positions held for one subscribed graph.
+type followed struct {
+	graph   string
+	num     uint16
+	slots   []wire.NodeState                // by wire index, for indices below slotLimit; ID 0: empty
+	far     map[graph.WireID]wire.NodeState // the rest
+	count   int                             // nodes held
+	seq     uint64
+	synced  bool
+	changed chan struct{} // closed and replaced when positions change
+}
+
+func (f *followed) reset() {
+	clear(f.slots)
+	f.far = nil
+	f.count = 0
 }
 
 // Message is a JSON message from the server that is not an answer to a
@@ -81,8 +95,8 @@ func (c *Client) Stream(ctx context.Context) (*Stream, error) {
 		}
 		return nil, fmt.Errorf("connect to %s: %w", u, err)
 	}
-	s := &Stream{ws: ws, waiters: map[string]chan Message{},
-		messages: make(chan Message, 4096), done: make(chan struct{}), changed: make(chan struct{})}
+	s := &Stream{ws: ws, waiters: map[string]chan Message{}, subs: map[string]*followed{}, byNum: map[uint16]*followed{},
+		messages: make(chan Message, 4096), done: make(chan struct{})}
 	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, b, err := ws.ReadMessage()
 	if err == nil {
@@ -91,6 +105,10 @@ func (c *Client) Stream(ctx context.Context) (*Stream, error) {
 	if err != nil || s.hello.Type != wire.TypeHello {
 		ws.Close()
 		return nil, fmt.Errorf("connect to %s: no hello: %v", u, err)
+	}
+	if s.hello.Protocol != wire.Version {
+		ws.Close()
+		return nil, fmt.Errorf("connect to %s: the server speaks protocol %d, this client %d", u, s.hello.Protocol, wire.Version)
 	}
 	ws.SetReadDeadline(time.Time{})
 	go s.read()
@@ -165,29 +183,59 @@ func (s *Stream) request(ctx context.Context, m wire.ClientMessage) (Message, er
 	}
 }
 
-// Subscribe chooses the graph (empty: the server's default) and streams
-// (none: positions and events). Positions arrive from the next full frame.
+// Subscribe follows a graph (empty: the server's default) with the given
+// streams (none: all of them). Subscribing again to the same graph
+// replaces its streams. Positions arrive from the next full frame.
 func (s *Stream) Subscribe(ctx context.Context, graphID string, streams ...string) (wire.Subscribed, error) {
-	s.mu.Lock()
-	s.pending, s.synced = true, false
-	s.resetLocked()
-	s.mu.Unlock()
 	reply, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeSubscribe, Graph: graphID, Streams: streams})
 	var sub wire.Subscribed
 	if err == nil {
 		err = json.Unmarshal(reply.Raw, &sub)
 	}
-	s.mu.Lock()
-	s.pending = false
-	s.graph = sub.Graph
-	s.mu.Unlock()
 	return sub, err
 }
 
-func (s *Stream) resetLocked() {
-	clear(s.slots)
-	s.far = nil
-	s.count = 0
+// onSubscribed starts following a graph. It runs on the reading goroutine
+// as the answer arrives, before any frame of the subscription (the server
+// writes the answer first), so the stream number is known when they come.
+func (s *Stream) onSubscribed(b []byte) {
+	var sub wire.Subscribed
+	if json.Unmarshal(b, &sub) != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgetLocked(sub.Graph)
+	f := &followed{graph: sub.Graph, num: sub.Stream, changed: make(chan struct{})}
+	s.subs[sub.Graph] = f
+	if slices.Contains(sub.Streams, wire.StreamPositions) {
+		s.byNum[sub.Stream] = f
+	}
+}
+
+// Unsubscribe stops following a graph ("": every graph).
+func (s *Stream) Unsubscribe(ctx context.Context, graphID string) error {
+	s.mu.Lock()
+	if graphID == "" {
+		for id := range s.subs {
+			s.forgetLocked(id)
+		}
+	} else {
+		s.forgetLocked(graphID)
+	}
+	s.mu.Unlock()
+	_, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeUnsubscribe, Graph: graphID})
+	return err
+}
+
+func (s *Stream) forgetLocked(graphID string) {
+	if f := s.subs[graphID]; f != nil {
+		delete(s.subs, graphID)
+		if s.byNum[f.num] == f {
+			delete(s.byNum, f.num)
+		}
+		close(f.changed)
+	}
 }
 
 // Apply sends ops to be applied to a graph as one transaction.
@@ -200,6 +248,26 @@ func (s *Stream) Apply(ctx context.Context, graphID string, ops []graph.Op) (wir
 	return a, err
 }
 
+// ReportStatus sends agents' status updates; the server answers once they
+// are recorded. Operator commands for these agents then arrive as
+// "command" messages.
+func (s *Stream) ReportStatus(ctx context.Context, updates ...agent.Status) error {
+	_, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeAgentStatus, Updates: updates})
+	return err
+}
+
+// SendMessage sends one agent's message to another.
+func (s *Stream) SendMessage(ctx context.Context, m agent.Message) error {
+	_, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeSendMessage, Message: &m})
+	return err
+}
+
+// AckCommand answers an operator's command.
+func (s *Stream) AckCommand(ctx context.Context, ack agent.Ack) error {
+	_, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeCommandAck, Ack: &ack})
+	return err
+}
+
 // Ping asks the server to answer; it returns the round trip.
 func (s *Stream) Ping(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
@@ -207,48 +275,66 @@ func (s *Stream) Ping(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// Positions returns a copy of the positions held, the sequence number of
-// the frame they come from, and whether they are in step with the server.
-func (s *Stream) Positions() (map[graph.WireID]wire.NodeState, uint64, bool) {
+// Positions returns a copy of the positions held for a graph, the
+// sequence number of the frame they come from, and whether they are in
+// step with the server.
+func (s *Stream) Positions(graphID string) (map[graph.WireID]wire.NodeState, uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	nodes := make(map[graph.WireID]wire.NodeState, s.count)
-	for _, n := range s.slots {
+	f := s.subs[graphID]
+	if f == nil {
+		return map[graph.WireID]wire.NodeState{}, 0, false
+	}
+	nodes := make(map[graph.WireID]wire.NodeState, f.count)
+	for _, n := range f.slots {
 		if n.ID != 0 {
 			nodes[n.ID] = n
 		}
 	}
-	for id, n := range s.far {
+	for id, n := range f.far {
 		nodes[id] = n
 	}
-	return nodes, s.seq, s.synced
+	return nodes, f.seq, f.synced
 }
 
-// Nodes appends the positions held to dst, in wire-index order, without
-// the map Positions builds (for a window that copies them every frame).
-func (s *Stream) Nodes(dst []wire.NodeState) ([]wire.NodeState, uint64, bool) {
+// Nodes appends the positions held for a graph to dst, in wire-index
+// order, without the map Positions builds (for a window that copies them
+// every frame).
+func (s *Stream) Nodes(graphID string, dst []wire.NodeState) ([]wire.NodeState, uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, n := range s.slots {
+	f := s.subs[graphID]
+	if f == nil {
+		return dst, 0, false
+	}
+	for _, n := range f.slots {
 		if n.ID != 0 {
 			dst = append(dst, n)
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(s.far)) {
-		dst = append(dst, s.far[id])
+	for _, id := range slices.Sorted(maps.Keys(f.far)) {
+		dst = append(dst, f.far[id])
 	}
-	return dst, s.seq, s.synced
+	return dst, f.seq, f.synced
 }
 
 // OnFrame sets a function told about every frame as it arrives (on the
 // reading goroutine: it must be quick).
-func (s *Stream) OnFrame(fn func(kind uint8, seq uint64, nodes int, at time.Time)) { s.hook.Store(&fn) }
+func (s *Stream) OnFrame(fn func(graph string, kind uint8, seq uint64, nodes int, at time.Time)) {
+	s.hook.Store(&fn)
+}
 
-// Changed returns a channel closed when the positions next change.
-func (s *Stream) Changed() <-chan struct{} {
+// Changed returns a channel closed when a graph's positions next change
+// (or it is no longer followed).
+func (s *Stream) Changed(graphID string) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.changed
+	if f := s.subs[graphID]; f != nil {
+		return f.changed
+	}
+	closed := make(chan struct{})
+	close(closed)
+	return closed
 }
 
 // Stats returns what the stream has received so far.
@@ -294,6 +380,9 @@ func (s *Stream) read() {
 			return
 		}
 		m := Message{Type: head.Type, Raw: bytes.Clone(b)}
+		if head.Type == wire.TypeSubscribed {
+			s.onSubscribed(b)
+		}
 		if head.ID != "" {
 			s.waitMu.Lock()
 			ch := s.waiters[head.ID]
@@ -316,7 +405,7 @@ func (s *Stream) read() {
 	}
 }
 
-// onReload handles the server's word that the subscribed graph changed
+// onReload handles the server's word that a followed graph changed
 // whole: the positions held are stale until the full frame that follows.
 func (s *Stream) onReload(b []byte) {
 	var r wire.Reload
@@ -325,11 +414,10 @@ func (s *Stream) onReload(b []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.Graph == s.graph {
-		s.synced = false
+	if f := s.subs[r.Graph]; f != nil {
+		f.synced = false
 		if r.Deleted {
-			s.resetLocked()
-			s.graph = ""
+			s.forgetLocked(r.Graph)
 		}
 	}
 }
@@ -340,70 +428,69 @@ func (s *Stream) onReload(b []byte) {
 const slotLimit = 1 << 20
 
 // apply stores node states by wire index.
-func (s *Stream) apply(nodes []wire.NodeState) error {
+func (f *followed) apply(nodes []wire.NodeState) {
 	for _, n := range nodes {
 		i := int(n.ID.Index())
 		if i >= slotLimit {
-			if s.far == nil {
-				s.far = map[graph.WireID]wire.NodeState{}
+			if f.far == nil {
+				f.far = map[graph.WireID]wire.NodeState{}
 			}
-			if _, ok := s.far[n.ID]; !ok {
-				s.count++
+			if _, ok := f.far[n.ID]; !ok {
+				f.count++
 			}
-			s.far[n.ID] = n
+			f.far[n.ID] = n
 			continue
 		}
-		if i >= len(s.slots) {
-			s.slots = append(s.slots, make([]wire.NodeState, max(i+1-len(s.slots), len(s.slots)))...)
+		if i >= len(f.slots) {
+			f.slots = append(f.slots, make([]wire.NodeState, max(i+1-len(f.slots), len(f.slots)))...)
 		}
-		if s.slots[i].ID == 0 {
-			s.count++
+		if f.slots[i].ID == 0 {
+			f.count++
 		}
-		s.slots[i] = n
+		f.slots[i] = n
 	}
-	return nil
 }
 
 func (s *Stream) onFrame(b []byte) error {
 	if err := wire.DecodeFrame(b, &s.frame); err != nil {
 		return err
 	}
-	f := &s.frame
-	if fn := s.hook.Load(); fn != nil {
-		(*fn)(f.Kind, f.Seq, len(f.Nodes), time.Now())
-	}
+	fr := &s.frame
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Frames++
 	s.stats.Bytes += int64(len(b))
 	s.stats.LastFrame = time.Now()
-	switch {
-	case s.pending:
-		return nil // of the graph subscribed before
-	case f.Kind == wire.FullFrame:
+	if fr.Kind == wire.FullFrame {
 		s.stats.FullFrames++
-		s.resetLocked()
-		if err := s.apply(f.Nodes); err != nil {
-			return err
-		}
-		s.seq, s.synced = f.Seq, true
-	case !s.synced:
+	} else {
 		s.stats.DeltaFrames++
+	}
+	f := s.byNum[fr.Stream]
+	if f == nil {
+		return nil // of a graph no longer followed
+	}
+	if fn := s.hook.Load(); fn != nil {
+		(*fn)(f.graph, fr.Kind, fr.Seq, len(fr.Nodes), time.Now())
+	}
+	switch {
+	case fr.Kind == wire.FullFrame:
+		f.reset()
+		f.apply(fr.Nodes)
+		f.seq, f.synced = fr.Seq, true
+	case !f.synced:
 		return nil // waiting for the full frame already asked for
-	case f.Seq != s.seq+1:
-		s.stats.DeltaFrames++
+	case fr.Seq != f.seq+1:
 		s.stats.Gaps++
-		s.synced = false
-		go s.Send([]byte(`{"type":"fullFrame"}`))
+		f.synced = false
+		req, _ := json.Marshal(wire.ClientMessage{Type: wire.TypeFullFrame, Graph: f.graph})
+		go s.Send(req)
 		return nil
 	default:
-		s.stats.DeltaFrames++
-		if err := s.apply(f.Nodes); err != nil {
-			return err
-		}
-		s.seq = f.Seq
+		f.apply(fr.Nodes)
+		f.seq = fr.Seq
 	}
-	close(s.changed)
-	s.changed = make(chan struct{})
+	close(f.changed)
+	f.changed = make(chan struct{})
 	return nil
 }

@@ -28,9 +28,17 @@ func TestStreamDetectsGapsAndAsksForAFullFrame(t *testing.T) {
 		defer ws.Close()
 		hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Protocol: wire.Version, ClientID: "c"})
 		ws.WriteMessage(websocket.TextMessage, hello)
-		send := func(kind uint8, seq uint64, nodes ...wire.NodeState) {
-			ws.WriteMessage(websocket.BinaryMessage, wire.AppendFrame(nil, kind, seq, nodes))
+		// The subscribe request, answered with stream number 4.
+		var req wire.ClientMessage
+		if ws.ReadJSON(&req) != nil {
+			return
 		}
+		ws.WriteJSON(wire.Subscribed{Type: wire.TypeSubscribed, ID: req.ID, Graph: "g", Streams: []string{wire.StreamPositions}, Stream: 4})
+		send := func(kind uint8, seq uint64, nodes ...wire.NodeState) {
+			ws.WriteMessage(websocket.BinaryMessage, wire.AppendFrame(nil, kind, 4, seq, nodes))
+		}
+		// A frame of another stream is not this graph's.
+		ws.WriteMessage(websocket.BinaryMessage, wire.AppendFrame(nil, wire.FullFrame, 5, 99, []wire.NodeState{{ID: a}}))
 		send(wire.FullFrame, 10, wire.NodeState{ID: a}, wire.NodeState{ID: b})
 		send(wire.DeltaFrame, 11, wire.NodeState{ID: a, Position: graph.Vec3{X: 1}})
 		send(wire.DeltaFrame, 13, wire.NodeState{ID: b, Position: graph.Vec3{X: 9}}) // 12 is missing
@@ -49,9 +57,12 @@ func TestStreamDetectsGapsAndAsksForAFullFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if _, err := st.Subscribe(context.Background(), "g", wire.StreamPositions); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case msg := <-asked:
-		if msg != `{"type":"fullFrame"}` {
+		if msg != `{"type":"fullFrame","graph":"g","streams":null}` {
 			t.Errorf("client asked %s", msg)
 		}
 	case <-time.After(5 * time.Second):
@@ -59,12 +70,12 @@ func TestStreamDetectsGapsAndAsksForAFullFrame(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		nodes, seq, synced := st.Positions()
+		nodes, seq, synced := st.Positions("g")
 		if synced && seq == 15 {
 			if nodes[a].Position.X != 2 || nodes[b].Position.X != 3 {
 				t.Errorf("after the full frame: %+v", nodes)
 			}
-			list, lseq, lsynced := st.Nodes(nil)
+			list, lseq, lsynced := st.Nodes("g", nil)
 			if len(list) != len(nodes) || lseq != seq || !lsynced {
 				t.Errorf("Nodes: %d nodes seq %d synced %v, Positions: %d", len(list), lseq, lsynced, len(nodes))
 			}
@@ -80,7 +91,7 @@ func TestStreamDetectsGapsAndAsksForAFullFrame(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if s := st.Stats(); s.Gaps != 1 || s.FullFrames != 2 || s.DeltaFrames != 3 {
+	if s := st.Stats(); s.Gaps != 1 || s.FullFrames != 3 || s.DeltaFrames != 3 {
 		t.Errorf("stats %+v", s)
 	}
 }

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"math"
 
+	"visionflow/agent"
 	"visionflow/graph"
 )
 
 // Version is the protocol version, in the hello message and every frame.
-const Version = 1
+// Version 2 put the subscription's stream number in the header's third and
+// fourth bytes (reserved in version 1), so one connection can follow
+// several graphs, and packs agents' state into the node flags.
+const Version = 2
 
 // Frame kinds.
 const (
@@ -23,11 +27,36 @@ const (
 	NodeSize   = 34
 )
 
-// Node flags.
+// Node flags. Bits 8–11 hold an agent node's state code (agent.State.Code,
+// 0 for none); with FlagProgress set, an agent node's value is its
+// progress (0–100).
 const (
-	FlagPinned   uint16 = 1 << 0
-	FlagSelected uint16 = 1 << 1
+	FlagPinned    uint16 = 1 << 0
+	FlagSelected  uint16 = 1 << 1
+	FlagStale     uint16 = 1 << 2 // an agent silent past the heartbeat timeout
+	FlagProgress  uint16 = 1 << 3 // the value is an agent's progress
+	stateShift           = 8
+	FlagStateMask uint16 = 0xf << stateShift
 )
+
+// AgentFlags packs an agent's state into node flags (other bits, such as
+// pinned, are kept from flags).
+func AgentFlags(flags uint16, s agent.State, stale, hasProgress bool) uint16 {
+	flags &^= FlagStateMask | FlagStale | FlagProgress
+	flags |= uint16(s.Code()) << stateShift
+	if stale {
+		flags |= FlagStale
+	}
+	if hasProgress {
+		flags |= FlagProgress
+	}
+	return flags
+}
+
+// AgentState is the agent state packed in a node's flags ("" for none).
+func (n *NodeState) AgentState() agent.State {
+	return agent.StateOf(uint8((n.Flags & FlagStateMask) >> stateShift))
+}
 
 // MaxNodes bounds a frame's node count (and so a decoder's allocation): a
 // frame never holds more nodes than a graph can (2³⁰).
@@ -44,9 +73,10 @@ type NodeState struct {
 
 // Frame is a decoded position frame.
 type Frame struct {
-	Kind  uint8
-	Seq   uint64
-	Nodes []NodeState
+	Kind   uint8
+	Stream uint16 // the subscription's stream number (wire.Subscribed)
+	Seq    uint64
+	Nodes  []NodeState
 }
 
 // FrameSize is the encoded size of a frame of n nodes.
@@ -55,14 +85,15 @@ func FrameSize(n int) int { return HeaderSize + NodeSize*n }
 // AppendFrame appends the encoding of a frame to b.
 //
 //	offset  size  field
-//	0       1     version (1)
+//	0       1     version (2)
 //	1       1     kind (1 full, 2 delta)
-//	2       2     reserved, 0
+//	2       2     stream number
 //	4       8     seq
 //	12      4     node count
 //	16      34·n  nodes: u32 id, f32 x y z, f32 vx vy vz, f32 value, u16 flags
-func AppendFrame(b []byte, kind uint8, seq uint64, nodes []NodeState) []byte {
-	b = append(b, Version, kind, 0, 0)
+func AppendFrame(b []byte, kind uint8, stream uint16, seq uint64, nodes []NodeState) []byte {
+	b = append(b, Version, kind)
+	b = binary.LittleEndian.AppendUint16(b, stream)
 	b = binary.LittleEndian.AppendUint64(b, seq)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(nodes)))
 	for i := range nodes {
@@ -86,7 +117,7 @@ var ErrFrame = errors.New("malformed frame")
 
 // DecodeFrame decodes a frame, reusing dst's node slice. It rejects an
 // unknown version or kind, a length that does not match the count, an id
-// without a graph-type flag, non-finite numbers and set reserved bits.
+// without a graph-type flag, and non-finite numbers.
 func DecodeFrame(b []byte, dst *Frame) error {
 	if len(b) < HeaderSize {
 		return fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrFrame, len(b), HeaderSize)
@@ -99,14 +130,11 @@ func DecodeFrame(b []byte, dst *Frame) error {
 	if kind != FullFrame && kind != DeltaFrame {
 		return fmt.Errorf("%w: unknown kind %d", ErrFrame, kind)
 	}
-	if b[2] != 0 || b[3] != 0 {
-		return fmt.Errorf("%w: reserved header bytes are not zero", ErrFrame)
-	}
 	count := le.Uint32(b[12:])
 	if count > MaxNodes || len(b) != FrameSize(int(count)) {
 		return fmt.Errorf("%w: %d bytes for %d nodes, want %d", ErrFrame, len(b), count, FrameSize(int(min(count, MaxNodes))))
 	}
-	dst.Kind, dst.Seq = kind, le.Uint64(b[4:])
+	dst.Kind, dst.Stream, dst.Seq = kind, le.Uint16(b[2:]), le.Uint64(b[4:])
 	dst.Nodes = dst.Nodes[:0]
 	if cap(dst.Nodes) < int(count) {
 		dst.Nodes = make([]NodeState, 0, count)

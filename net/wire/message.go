@@ -8,15 +8,23 @@ import (
 	"io"
 	"slices"
 
+	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/settings"
 )
 
-// Streams a client can subscribe to.
+// Streams a client can subscribe to, per graph.
 const (
 	StreamPositions = "positions"
 	StreamEvents    = "events"
+	StreamAgents    = "agents" // agent status, messages and commands of a swarm graph
 )
+
+// AllStreams is what a subscribe without streams asks for.
+var AllStreams = []string{StreamAgents, StreamEvents, StreamPositions}
+
+// MaxSubscriptions is the most graphs one connection may follow at once.
+const MaxSubscriptions = 16
 
 // Client message types.
 const (
@@ -25,6 +33,9 @@ const (
 	TypeFullFrame   = "fullFrame"
 	TypeApply       = "apply"
 	TypePing        = "ping"
+	TypeAgentStatus = "agentStatus" // also sent by the server
+	TypeSendMessage = "sendMessage"
+	TypeCommandAck  = "commandAck"
 )
 
 // Server message types.
@@ -38,25 +49,36 @@ const (
 	TypeError        = "error"
 	TypePong         = "pong"
 	TypeReload       = "reload"
+	TypeOK           = "ok"
+	TypeAgentMessage = "agentMessage"
+	TypeCommand      = "command"
+	TypeCommandState = "commandState"
+	TypeFocus        = "focus"
 )
 
 // ClientMessage is anything a client sends as text. Which fields apply
 // depends on Type:
 //
-//	{"type": "subscribe", "graph": "g", "streams": ["positions", "events"]}
-//	{"type": "unsubscribe"}
-//	{"type": "fullFrame"}
+//	{"type": "subscribe", "graph": "g", "streams": ["positions", "events", "agents"]}
+//	{"type": "unsubscribe", "graph": "g"}       (no graph: every subscription)
+//	{"type": "fullFrame", "graph": "g"}         (no graph: every subscription)
 //	{"type": "apply", "id": "r1", "graph": "g", "ops": [...]}
 //	{"type": "ping", "id": "p1"}
+//	{"type": "agentStatus", "updates": [{"agentId": …, "swarmId": …, "state": …}]}
+//	{"type": "sendMessage", "message": {"swarmId": …, "from": …, "to": …, "text": …}}
+//	{"type": "commandAck", "ack": {"commandId": …, "ok": true, "note": …}}
 type ClientMessage struct {
-	Type    string     `json:"type"`
-	ID      string     `json:"id,omitempty"`    // echoed in the answer
-	Graph   string     `json:"graph,omitempty"` // subscribe, apply: empty means the default / subscribed graph
-	Streams []string   `json:"streams"`         // subscribe: null or absent means both; [] means none
-	Ops     []graph.Op `json:"ops,omitempty"`   // apply
+	Type    string         `json:"type"`
+	ID      string         `json:"id,omitempty"`    // echoed in the answer
+	Graph   string         `json:"graph,omitempty"` // subscribe, apply: empty means the default / only subscribed graph
+	Streams []string       `json:"streams"`         // subscribe: null or absent means all; [] means none
+	Ops     []graph.Op     `json:"ops,omitempty"`   // apply
+	Updates []agent.Status `json:"updates,omitempty"`
+	Message *agent.Message `json:"message,omitempty"`
+	Ack     *agent.Ack     `json:"ack,omitempty"`
 }
 
-var clientFields = []string{"type", "id", "graph", "streams", "ops"}
+var clientFields = []string{"type", "id", "graph", "streams", "ops", "updates", "message", "ack"}
 
 // MaxRequestID bounds the id a client attaches to a message.
 const MaxRequestID = 128
@@ -97,36 +119,75 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 			return bad("%v", err)
 		}
 	}
+	// fields lists the fields each type may carry beside type and id.
+	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "ops": m.Ops != nil,
+		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil}
+	only := func(allowed ...string) error {
+		for _, f := range []string{"graph", "streams", "ops", "updates", "message", "ack"} {
+			if given[f] && !slices.Contains(allowed, f) {
+				return fmt.Errorf("%w: %s takes no %s", ErrMessage, m.Type, f)
+			}
+		}
+		return nil
+	}
+	var err error
 	switch m.Type {
 	case TypeSubscribe:
-		if m.Ops != nil {
-			return bad("subscribe takes no ops")
+		if err = only("graph", "streams"); err != nil {
+			return ClientMessage{}, err
 		}
 		if m.Streams == nil {
-			m.Streams = []string{StreamPositions, StreamEvents}
+			m.Streams = slices.Clone(AllStreams)
 		}
 		for _, s := range m.Streams {
-			if s != StreamPositions && s != StreamEvents {
-				return bad("unknown stream %q (want %q or %q)", s, StreamPositions, StreamEvents)
+			if !slices.Contains(AllStreams, s) {
+				return bad("unknown stream %q (want %q, %q or %q)", s, StreamPositions, StreamEvents, StreamAgents)
 			}
 		}
 		slices.Sort(m.Streams)
 		m.Streams = slices.Compact(m.Streams)
 	case TypeApply:
-		if m.Streams != nil {
-			return bad("apply takes no streams")
+		if err = only("graph", "ops"); err != nil {
+			return ClientMessage{}, err
 		}
 		if len(m.Ops) == 0 {
 			return bad("apply needs ops")
 		}
-	case TypeUnsubscribe, TypeFullFrame, TypePing:
-		if m.Graph != "" || m.Streams != nil || m.Ops != nil {
-			return bad("%s takes no graph, streams or ops", m.Type)
+	case TypeUnsubscribe, TypeFullFrame:
+		err = only("graph")
+	case TypePing:
+		err = only()
+	case TypeAgentStatus:
+		if err = only("updates"); err != nil {
+			return ClientMessage{}, err
+		}
+		if len(m.Updates) == 0 {
+			return bad("agentStatus needs updates")
+		}
+		if len(m.Updates) > agent.MaxUpdatesPerRequest {
+			return bad("%d updates in one message; the limit is %d", len(m.Updates), agent.MaxUpdatesPerRequest)
+		}
+	case TypeSendMessage:
+		if err = only("message"); err != nil {
+			return ClientMessage{}, err
+		}
+		if m.Message == nil {
+			return bad("sendMessage needs a message")
+		}
+	case TypeCommandAck:
+		if err = only("ack"); err != nil {
+			return ClientMessage{}, err
+		}
+		if m.Ack == nil {
+			return bad("commandAck needs an ack")
 		}
 	case "":
 		return bad(`"type" is missing`)
 	default:
 		return bad("unknown type %q", m.Type)
+	}
+	if err != nil {
+		return ClientMessage{}, err
 	}
 	return m, nil
 }
@@ -141,19 +202,71 @@ type Hello struct {
 }
 
 // Subscribed confirms a subscription; a full frame follows it when
-// positions are subscribed.
+// positions are subscribed. Frames of this graph carry Stream in their
+// header for as long as the subscription lasts.
 type Subscribed struct {
-	Type    string   `json:"type"` // "subscribed"
-	ID      string   `json:"id,omitempty"`
-	Graph   string   `json:"graph"`
-	Streams []string `json:"streams"`
-	Seq     uint64   `json:"seq"` // the graph's last event
+	Type      string     `json:"type"` // "subscribed"
+	ID        string     `json:"id,omitempty"`
+	Graph     string     `json:"graph"`
+	GraphType graph.Type `json:"graphType"`
+	Streams   []string   `json:"streams"`
+	Seq       uint64     `json:"seq"`    // the graph's last event
+	Stream    uint16     `json:"stream"` // in position frames' headers
 }
 
 // Unsubscribed confirms an unsubscribe.
 type Unsubscribed struct {
-	Type string `json:"type"` // "unsubscribed"
-	ID   string `json:"id,omitempty"`
+	Type  string `json:"type"` // "unsubscribed"
+	ID    string `json:"id,omitempty"`
+	Graph string `json:"graph,omitempty"` // empty: every subscription ended
+}
+
+// OK answers a message that carries an id and has no other answer
+// (agentStatus, sendMessage, commandAck).
+type OK struct {
+	Type string `json:"type"` // "ok"
+	ID   string `json:"id"`
+}
+
+// AgentStatus carries what changed in a swarm since the last one (sent at
+// most once per stream tick, newest state winning): agents whose status
+// changed, and the ids of agents that went away. The first one after a
+// subscribe holds every agent.
+type AgentStatus struct {
+	Type    string           `json:"type"` // "agentStatus"
+	Swarm   string           `json:"swarm"`
+	Agents  []agent.Agent    `json:"agents"`
+	Removed []string         `json:"removed,omitempty"`
+	Links   []agent.LinkView `json:"links,omitempty"` // every link of the swarm, when their weights changed
+}
+
+// AgentMessage tells a swarm's subscribers that one agent messaged
+// another (a pulse along their link).
+type AgentMessage struct {
+	Type    string         `json:"type"` // "agentMessage"
+	Message agent.Message  `json:"message"`
+	Link    agent.LinkView `json:"link"` // after it
+}
+
+// CommandMsg delivers an operator's command to the agent's connection.
+type CommandMsg struct {
+	Type    string        `json:"type"` // "command"
+	Command agent.Command `json:"command"`
+}
+
+// CommandState tells a swarm's subscribers where a command stands.
+type CommandState struct {
+	Type    string        `json:"type"` // "commandState"
+	Command agent.Command `json:"command"`
+}
+
+// Focus asks the people's windows to fly to some nodes of a graph.
+type Focus struct {
+	Type  string   `json:"type"` // "focus"
+	Graph string   `json:"graph"`
+	Nodes []string `json:"nodes"`
+	By    string   `json:"by"`
+	Note  string   `json:"note,omitempty"`
 }
 
 // Events carries committed graph events, in order. Nodes in NodeAdded and

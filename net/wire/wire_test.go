@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"visionflow/agent"
 	"visionflow/graph"
 )
 
@@ -22,9 +23,10 @@ type vector struct {
 	name  string
 	bytes []byte
 	want  struct {
-		Kind  uint8  `json:"kind"`
-		Seq   uint64 `json:"seq"`
-		Nodes []struct {
+		Kind   uint8  `json:"kind"`
+		Stream uint16 `json:"stream"`
+		Seq    uint64 `json:"seq"`
+		Nodes  []struct {
 			ID       uint32     `json:"id"`
 			Position [3]float32 `json:"position"`
 			Velocity [3]float32 `json:"velocity"`
@@ -68,8 +70,8 @@ func TestProtocolVectors(t *testing.T) {
 			t.Errorf("%s: %v", v.name, err)
 			continue
 		}
-		if f.Kind != v.want.Kind || f.Seq != v.want.Seq || len(f.Nodes) != len(v.want.Nodes) {
-			t.Errorf("%s: kind %d seq %d %d nodes", v.name, f.Kind, f.Seq, len(f.Nodes))
+		if f.Kind != v.want.Kind || f.Stream != v.want.Stream || f.Seq != v.want.Seq || len(f.Nodes) != len(v.want.Nodes) {
+			t.Errorf("%s: kind %d stream %d seq %d %d nodes", v.name, f.Kind, f.Stream, f.Seq, len(f.Nodes))
 			continue
 		}
 		var nodes []NodeState
@@ -81,7 +83,7 @@ func TestProtocolVectors(t *testing.T) {
 			}
 			nodes = append(nodes, n)
 		}
-		if enc := AppendFrame(nil, v.want.Kind, v.want.Seq, nodes); !bytes.Equal(enc, v.bytes) {
+		if enc := AppendFrame(nil, v.want.Kind, v.want.Stream, v.want.Seq, nodes); !bytes.Equal(enc, v.bytes) {
 			t.Errorf("%s: encoding gives\n%x\nwant\n%x", v.name, enc, v.bytes)
 		}
 	}
@@ -93,26 +95,25 @@ func TestFrameRoundTripAndSize(t *testing.T) {
 	for i := range nodes {
 		nodes[i] = NodeState{ID: graph.MakeWireID(graph.Knowledge, uint32(i+1)), Position: graph.Vec3{X: r.Float32(), Y: -r.Float32(), Z: 1e6}, Value: float32(i), Flags: uint16(i % 4)}
 	}
-	b := AppendFrame(nil, DeltaFrame, 1<<40, nodes)
+	b := AppendFrame(nil, DeltaFrame, 7, 1<<40, nodes)
 	if len(b) != 16+34*1000 {
 		t.Fatalf("%d bytes", len(b))
 	}
 	var f Frame
-	if err := DecodeFrame(b, &f); err != nil || f.Seq != 1<<40 || !reflect.DeepEqual(f.Nodes, nodes) {
+	if err := DecodeFrame(b, &f); err != nil || f.Seq != 1<<40 || f.Stream != 7 || !reflect.DeepEqual(f.Nodes, nodes) {
 		t.Fatalf("round trip: %v", err)
 	}
 }
 
 func TestDecodeFrameRejectsDamage(t *testing.T) {
-	good := AppendFrame(nil, FullFrame, 3, []NodeState{{ID: graph.MakeWireID(graph.Knowledge, 1)}})
+	good := AppendFrame(nil, FullFrame, 1, 3, []NodeState{{ID: graph.MakeWireID(graph.Knowledge, 1)}})
 	mutate := func(f func([]byte) []byte) []byte { return f(bytes.Clone(good)) }
 	nan := math.Float32bits(float32(math.NaN()))
 	cases := map[string][]byte{
 		"empty":          nil,
 		"short header":   good[:10],
-		"version 2":      mutate(func(b []byte) []byte { b[0] = 2; return b }),
+		"version 1":      mutate(func(b []byte) []byte { b[0] = 1; return b }),
 		"kind 9":         mutate(func(b []byte) []byte { b[1] = 9; return b }),
-		"reserved":       mutate(func(b []byte) []byte { b[3] = 1; return b }),
 		"count too high": mutate(func(b []byte) []byte { b[12] = 2; return b }),
 		"huge count":     mutate(func(b []byte) []byte { b[15] = 0xff; return b }),
 		"trailing byte":  append(bytes.Clone(good), 0),
@@ -133,14 +134,14 @@ func TestDecodeFrameRejectsDamage(t *testing.T) {
 
 func FuzzDecodeFrame(f *testing.F) {
 	for _, v := range []struct{ kind uint8 }{{FullFrame}, {DeltaFrame}} {
-		f.Add(AppendFrame(nil, v.kind, 9, []NodeState{{ID: graph.MakeWireID(graph.Agents, 3), Value: 1}}))
+		f.Add(AppendFrame(nil, v.kind, 2, 9, []NodeState{{ID: graph.MakeWireID(graph.Agents, 3), Value: 1}}))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fr Frame
 		if err := DecodeFrame(b, &fr); err != nil {
 			return
 		}
-		if again := AppendFrame(nil, fr.Kind, fr.Seq, fr.Nodes); !bytes.Equal(again, b) {
+		if again := AppendFrame(nil, fr.Kind, fr.Stream, fr.Seq, fr.Nodes); !bytes.Equal(again, b) {
 			t.Fatalf("decoded frame encodes differently:\n%x\n%x", b, again)
 		}
 	})
@@ -148,7 +149,14 @@ func FuzzDecodeFrame(f *testing.F) {
 
 func TestDecodeClientMessage(t *testing.T) {
 	good := map[string]ClientMessage{
-		`{"type": "subscribe"}`: {Type: TypeSubscribe, Streams: []string{StreamEvents, StreamPositions}},
+		`{"type": "subscribe"}`:                 {Type: TypeSubscribe, Streams: []string{StreamAgents, StreamEvents, StreamPositions}},
+		`{"type": "unsubscribe", "graph": "g"}`: {Type: TypeUnsubscribe, Graph: "g"},
+		`{"type": "fullFrame", "graph": "g"}`:   {Type: TypeFullFrame, Graph: "g"},
+		`{"type": "agentStatus", "updates": [{"agentId": "a", "swarmId": "s", "state": "idle"}]}`: {Type: TypeAgentStatus,
+			Updates: []agent.Status{{AgentID: "a", SwarmID: "s", State: agent.Idle}}},
+		`{"type": "sendMessage", "id": "m", "message": {"swarmId": "s", "from": "a", "to": "b"}}`: {Type: TypeSendMessage, ID: "m",
+			Message: &agent.Message{Swarm: "s", From: "a", To: "b"}},
+		`{"type": "commandAck", "ack": {"commandId": "c1", "ok": true}}`:             {Type: TypeCommandAck, Ack: &agent.Ack{CommandID: "c1", OK: true}},
 		`{"type": "subscribe", "graph": "g", "streams": ["positions", "positions"]}`: {Type: TypeSubscribe, Graph: "g", Streams: []string{StreamPositions}},
 		`{"type": "apply", "id": "r1", "ops": [{"op": "addNode", "id": "a"}]}`:       {Type: TypeApply, ID: "r1", Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}}},
 		`{"type": "fullFrame"}`:       {Type: TypeFullFrame},
@@ -170,7 +178,11 @@ func TestDecodeClientMessage(t *testing.T) {
 		`{"type": "subscribe", "graph": "a b"}`:                      `graph id`,
 		`{"type": "subscribe", "ops": []}`:                           `subscribe takes no ops`,
 		`{"type": "apply"}`:                                          `apply needs ops`,
-		`{"type": "fullFrame", "graph": "g"}`:                        `takes no graph`,
+		`{"type": "ping", "graph": "g"}`:                             `ping takes no graph`,
+		`{"type": "agentStatus"}`:                                    `agentStatus needs updates`,
+		`{"type": "agentStatus", "updates": [{"agentID": "a"}]}`:     `unknown field "agentID"`,
+		`{"type": "sendMessage", "ops": []}`:                         `sendMessage takes no ops`,
+		`{"type": "commandAck", "graph": "g", "ack": {}}`:            `commandAck takes no graph`,
 		`{"type": "ping", "id": "` + strings.Repeat("i", 200) + `"}`: `id is 200 bytes`,
 	}
 	for in, want := range bad {
@@ -184,6 +196,8 @@ func TestDecodeClientMessage(t *testing.T) {
 func FuzzDecodeClientMessage(f *testing.F) {
 	f.Add([]byte(`{"type": "subscribe", "graph": "g", "streams": ["positions"]}`))
 	f.Add([]byte(`{"type": "apply", "ops": [{"op": "removeNode", "id": "x"}]}`))
+	f.Add([]byte(`{"type": "agentStatus", "updates": [{"agentId": "a", "swarmId": "s", "state": "idle", "progress": 5, "timestamp": "2026-12-01T10:00:00Z"}]}`))
+	f.Add([]byte(`{"type": "commandAck", "ack": {"commandId": "c", "ok": false, "note": "busy"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := DecodeClientMessage(b)
 		if err != nil {
@@ -223,7 +237,7 @@ func TestBinaryIsSmallerThanJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := AppendFrame(nil, FullFrame, 1, states)
+	bin := AppendFrame(nil, FullFrame, 1, 1, states)
 	reduction := 1 - float64(len(bin))/float64(len(js))
 	t.Logf("%d nodes: JSON %d bytes (%.1f per node), binary %d bytes (%.1f per node): %.1f%% smaller",
 		n, len(js), float64(len(js))/n, len(bin), float64(len(bin))/n, 100*reduction)
