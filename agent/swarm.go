@@ -412,3 +412,51 @@ func (s *Swarm) Sweep(now time.Time, stale, remove, halfLife time.Duration) Swee
 	}
 	return sw
 }
+
+// Restore puts back an agent known from before a restart, as it was last
+// stored: it counts from lastSeen and is stale until it reports again.
+func (s *Swarm) Restore(a Agent) {
+	s.version++
+	c := a.clone()
+	c.Swarm = s.ID
+	c.Stale = true
+	if c.Control == "" {
+		c.Control = "running"
+	}
+	c.version = s.version
+	s.agents[a.ID] = &c
+	delete(s.removed, a.ID)
+}
+
+// RestoreLink puts back a link known from before a restart, with weight w
+// as of time at.
+func (s *Swarm) RestoreLink(k LinkKey, w float64, at time.Time) {
+	if _, ok := s.links[k]; !ok {
+		s.links[k] = &Link{Key: k, Weight: w, Last: at, Kind: Collaboration}
+	}
+}
+
+// Remove takes an agent out of the swarm (its node went away), with its
+// links, and reports whether it was there.
+func (s *Swarm) Remove(id string, now time.Time) bool {
+	if _, ok := s.agents[id]; !ok {
+		return false
+	}
+	s.version++
+	delete(s.agents, id)
+	s.removed[id] = tomb{s.version, now}
+	for k := range s.links {
+		if k.A == id || k.B == id {
+			delete(s.links, k)
+		}
+	}
+	return true
+}
+
+// Touch bumps an agent's version, so that readers of Changed send it again.
+func (s *Swarm) Touch(id string) {
+	if a, ok := s.agents[id]; ok {
+		s.version++
+		a.version = s.version
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -36,10 +37,13 @@ type layout struct {
 	stepMs  atomic.Uint64 // recent step time in ms, float64 bits
 	settled atomic.Bool
 
-	degree map[graph.WireID]float32 // only touched by the layout goroutine
-	seq    uint64                   // graph event applied last; layout goroutine only
-	cancel context.CancelFunc
-	done   chan struct{}
+	// Owned by the layout goroutine.
+	degree  map[graph.WireID]float32
+	springs []compute.Spring            // as the graph's edges say
+	weights map[[2]graph.WireID]float32 // live weights that override them (a swarm's links)
+	seq     uint64                      // graph event applied last; layout goroutine only
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newLayout(graphID string, engine compute.Engine, p compute.Params, enabled bool, log *slog.Logger) *layout {
@@ -102,15 +106,54 @@ func (l *layout) setParams(p compute.Params, enabled bool) {
 
 func (l *layout) setSprings(springs []compute.Spring) func(compute.Engine) {
 	return func(e compute.Engine) {
-		if err := e.SetSprings(springs); err != nil {
-			l.log.Error("layout: springs refused", "graph", l.graphID, "err", err)
-		}
+		l.springs = springs
+		l.install(e)
 		clear(l.degree)
 		for _, s := range springs {
 			l.degree[s.Source]++
 			l.degree[s.Target]++
 		}
 	}
+}
+
+// springKey names the spring between two bodies, in either direction.
+func springKey(a, b graph.WireID) [2]graph.WireID {
+	if b < a {
+		a, b = b, a
+	}
+	return [2]graph.WireID{a, b}
+}
+
+// install gives the engine the graph's springs with the live weights
+// applied.
+func (l *layout) install(e compute.Engine) {
+	springs := l.springs
+	if len(l.weights) > 0 {
+		springs = slices.Clone(springs)
+		for i, s := range springs {
+			if w, ok := l.weights[springKey(s.Source, s.Target)]; ok {
+				springs[i].Weight = w
+			}
+		}
+	}
+	if err := e.SetSprings(springs); err != nil {
+		l.log.Error("layout: springs refused", "graph", l.graphID, "err", err)
+	}
+}
+
+// reweigh sets live spring weights of a graph's layout (a swarm's link
+// weights, which change too often to be graph events).
+func (s *Session) reweigh(ctx context.Context, graphID string, weights map[[2]graph.WireID]float32) {
+	s.layoutMu.RLock()
+	l := s.layouts[graphID]
+	s.layoutMu.RUnlock()
+	if l == nil {
+		return
+	}
+	l.send(ctx, func(e compute.Engine) {
+		l.weights = weights
+		l.install(e)
+	})
 }
 
 // drain applies every queued command, and a pending reheat, and reports

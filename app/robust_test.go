@@ -196,7 +196,7 @@ func TestPositionsOnlyClientsFollowStructureChanges(t *testing.T) {
 	if err := s.c.DeleteGraph(ctx, "g"); err != nil {
 		t.Fatal(err)
 	}
-	for m := nextMessage(t, st, wire.TypeReload); !strings.Contains(string(m.Raw), `"deleted":true`); m = nextMessage(t, st, wire.TypeReload) {
+	for m := nextMessage(t, st.Stream, wire.TypeReload); !strings.Contains(string(m.Raw), `"deleted":true`); m = nextMessage(t, st.Stream, wire.TypeReload) {
 		// the reload of the replacement comes first
 	}
 	waitFor(t, "the client to drop the deleted graph", func() bool {

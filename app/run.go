@@ -67,6 +67,7 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	tcp, _ := ln.Addr().(*net.TCPAddr)
 	srv := api.New(s.Session, api.Options{Log: log, Version: Version})
 	s.api = srv
+	s.Session.CountRequests(srv.Counts)
 	h := mounts{api: srv.Handler(), loopbackOnly: tcp != nil && tcp.IP.IsLoopback()}.handler()
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})

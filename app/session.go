@@ -3,6 +3,8 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"visionflow/compute"
@@ -61,6 +64,12 @@ type Session struct {
 	listeners map[int]func(session.Change)
 	nextID    int
 
+	// The agent half (swarms.go, agents.go).
+	swarms    *swarms
+	commandMu sync.Mutex // commands are read, changed and written back
+	counters  atomic.Pointer[func() (rest, ws, errs int64)]
+	id        string // names this run in its own telemetry
+
 	// Written by workers, read by the stream too.
 	layoutMu  sync.RWMutex
 	layouts   map[string]*layout
@@ -94,7 +103,9 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		opt.LoadGraph = st.LoadGraph
 	}
 	runCtx, stop := context.WithCancel(context.Background())
-	return &Session{
+	id := make([]byte, 4)
+	rand.Read(id)
+	s := &Session{
 		store:     st,
 		settings:  set,
 		clock:     graph.NewClock(opt.Now),
@@ -110,7 +121,10 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		stopRun:   stop,
 		listeners: map[int]func(session.Change){},
 		layouts:   map[string]*layout{},
+		id:        hex.EncodeToString(id),
 	}
+	s.swarms = newSwarms(s)
+	return s
 }
 
 // Run serves commands until ctx ends, with a layout (physics) running for
@@ -166,6 +180,9 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 	})
 	defer cancel()
+	agentsCtx, stopAgents := context.WithCancel(context.WithoutCancel(ctx))
+	agentsDone := make(chan struct{})
+	go func() { defer close(agentsDone); s.agentsLoop(agentsCtx) }()
 	for {
 		select {
 		case <-ticker.C:
@@ -173,6 +190,9 @@ func (s *Session) Run(ctx context.Context) error {
 		case <-changed:
 			ticker.Reset(interval())
 		case <-ctx.Done():
+			// The agents' loop uses the workers: it stops first.
+			stopAgents()
+			<-agentsDone
 			return s.shutdown()
 		}
 	}
@@ -223,6 +243,7 @@ func (s *Session) publish(ch session.Change) {
 	if len(ch.Events) == 0 && !ch.Reload && !ch.Deleted {
 		return
 	}
+	s.swarms.onChange(ch)
 	s.listenMu.RLock()
 	defer s.listenMu.RUnlock()
 	for _, id := range slices.Sorted(maps.Keys(s.listeners)) {
@@ -386,7 +407,10 @@ func (s *Session) DefaultGraph(ctx context.Context) (string, error) {
 }
 
 // Positions returns a graph's latest layout positions, or nil.
-func (s *Session) Positions(graphID string) *wire.Positions { return s.positions(graphID) }
+// For a swarm, the agents' state is packed in each agent node's flags.
+func (s *Session) Positions(graphID string) *wire.Positions {
+	return s.swarms.positions(graphID, s.positions(graphID))
+}
 
 // GraphAt returns a graph as it was at time at, replayed from its history.
 func (s *Session) GraphAt(ctx context.Context, id string, at time.Time) (graph.Contents, error) {
@@ -407,62 +431,69 @@ func (s *Session) Events(ctx context.Context, id string, since uint64, limit int
 func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph.Op) (graph.Changes, error) {
 	var ch graph.Changes
 	err := s.onGraph(ctx, graphID, func(ctx context.Context, w *worker) error {
-		g, err := s.loaded(ctx, w)
-		if err != nil {
-			return err
-		}
-		tx := g.Begin(s.clock, client)
-		type target struct {
-			id   string
-			edge bool
-		}
-		targets := make([]target, 0, len(ops))
-		for i, op := range ops {
-			id, err := tx.Do(op)
-			if err != nil {
-				tx.Rollback()
-				if len(ops) > 1 {
-					return fmt.Errorf("ops[%d] (%v): %w", i, op.String(), err)
-				}
-				return err
-			}
-			targets = append(targets, target{id, op.Op == graph.AddEdge || op.Op == graph.UpdateEdge || op.Op == graph.RemoveEdge})
-		}
-		if err := s.store.Commit(ctx, g, tx.Events()); err != nil {
-			tx.Rollback()
-			if errors.Is(err, graph.ErrCorruptEvent) {
-				// The stored log moved on without us (another process wrote
-				// to the file): forget the cached graph so the next command
-				// loads what is really stored.
-				w.g = nil
-				s.stopLayout(graphID, false)
-			}
-			return err
-		}
-		events := tx.Commit()
-		s.feedLayout(ctx, g, events)
-		ch = graph.Changes{Events: events, Nodes: []graph.Node{}, Edges: []graph.Edge{}}
-		seen := map[target]bool{}
-		for _, t := range targets {
-			if seen[t] {
-				continue
-			}
-			seen[t] = true
-			if t.edge {
-				if e, ok := g.Edge(t.id); ok {
-					ch.Edges = append(ch.Edges, e)
-				}
-			} else if n, ok := g.Node(t.id); ok {
-				ch.Nodes = append(ch.Nodes, n)
-			}
-		}
-		if ch.Events == nil {
-			ch.Events = []graph.Event{}
-		}
-		s.publish(session.Change{Graph: graphID, Events: events, Seq: g.Seq})
-		return nil
+		var err error
+		ch, err = s.applyOn(ctx, w, client, ops)
+		return err
 	})
 	return ch, err
+}
+
+// applyOn is Apply on the graph's worker.
+func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []graph.Op) (graph.Changes, error) {
+	g, err := s.loaded(ctx, w)
+	if err != nil {
+		return graph.Changes{}, err
+	}
+	tx := g.Begin(s.clock, client)
+	type target struct {
+		id   string
+		edge bool
+	}
+	targets := make([]target, 0, len(ops))
+	for i, op := range ops {
+		id, err := tx.Do(op)
+		if err != nil {
+			tx.Rollback()
+			if len(ops) > 1 {
+				return graph.Changes{}, fmt.Errorf("ops[%d] (%v): %w", i, op.String(), err)
+			}
+			return graph.Changes{}, err
+		}
+		targets = append(targets, target{id, op.Op == graph.AddEdge || op.Op == graph.UpdateEdge || op.Op == graph.RemoveEdge})
+	}
+	if err := s.store.Commit(ctx, g, tx.Events()); err != nil {
+		tx.Rollback()
+		if errors.Is(err, graph.ErrCorruptEvent) {
+			// The stored log moved on without us (another process wrote
+			// to the file): forget the cached graph so the next command
+			// loads what is really stored.
+			w.g = nil
+			s.stopLayout(w.id, false)
+		}
+		return graph.Changes{}, err
+	}
+	events := tx.Commit()
+	s.feedLayout(ctx, g, events)
+	ch := graph.Changes{Events: events, Nodes: []graph.Node{}, Edges: []graph.Edge{}}
+	seen := map[target]bool{}
+	for _, t := range targets {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if t.edge {
+			if e, ok := g.Edge(t.id); ok {
+				ch.Edges = append(ch.Edges, e)
+			}
+		} else if n, ok := g.Node(t.id); ok {
+			ch.Nodes = append(ch.Nodes, n)
+		}
+	}
+	if ch.Events == nil {
+		ch.Events = []graph.Event{}
+	}
+	s.publish(session.Change{Graph: w.id, Events: events, Seq: g.Seq})
+	return ch, nil
 }
 
 // Settings returns the live settings.

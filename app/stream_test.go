@@ -20,7 +20,19 @@ import (
 	"visionflow/settings"
 )
 
-func openStream(t *testing.T, s *testServer, graphID string, streams ...string) *client.Stream {
+// followed is a stream that follows one graph.
+type followed struct {
+	*client.Stream
+	graph string
+}
+
+func (f followed) Positions() (map[graph.WireID]wire.NodeState, uint64, bool) {
+	return f.Stream.Positions(f.graph)
+}
+
+func (f followed) Changed() <-chan struct{} { return f.Stream.Changed(f.graph) }
+
+func openStream(t *testing.T, s *testServer, graphID string, streams ...string) followed {
 	t.Helper()
 	ctx := context.Background()
 	st, err := s.c.Stream(ctx)
@@ -28,10 +40,11 @@ func openStream(t *testing.T, s *testServer, graphID string, streams ...string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, err := st.Subscribe(ctx, graphID, streams...); err != nil {
+	sub, err := st.Subscribe(ctx, graphID, streams...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return st
+	return followed{st, sub.Graph}
 }
 
 // spread is the mean distance of the nodes from their centroid.
@@ -51,7 +64,7 @@ func spread(nodes map[graph.WireID]wire.NodeState) float64 {
 }
 
 // settle waits until a stream's positions stop changing for a second.
-func settle(t *testing.T, st *client.Stream, within time.Duration) map[graph.WireID]wire.NodeState {
+func settle(t *testing.T, st followed, within time.Duration) map[graph.WireID]wire.NodeState {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
@@ -121,7 +134,7 @@ func TestLiveLayoutStreamsToClients(t *testing.T) {
 	t.Logf("spread %.1f before, %.1f after repelK 50→400", before, spread(after))
 }
 
-func waitPositions(t *testing.T, st *client.Stream, n int) map[graph.WireID]wire.NodeState {
+func waitPositions(t *testing.T, st followed, n int) map[graph.WireID]wire.NodeState {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -162,7 +175,7 @@ func TestStreamEventsSettingsAndApply(t *testing.T) {
 	if _, err := s.c.AddNode(ctx, "g", graph.Op{ID: "a", Label: str("A")}); err != nil {
 		t.Fatal(err)
 	}
-	ev := nextMessage(t, st, wire.TypeEvents)
+	ev := nextMessage(t, st.Stream, wire.TypeEvents)
 	var events wire.Events
 	json.Unmarshal(ev.Raw, &events)
 	if len(events.Events) != 1 || events.Events[0].Type != graph.NodeAdded || events.Events[0].Node.WireID == 0 || events.Graph != "g" {
@@ -171,7 +184,7 @@ func TestStreamEventsSettingsAndApply(t *testing.T) {
 	if _, err := s.c.SetSettings(ctx, settings.Update{Path: "nodes.baseColor", Value: json.RawMessage(`"#123456"`)}); err != nil {
 		t.Fatal(err)
 	}
-	if m := nextMessage(t, st, wire.TypeSettings); !strings.Contains(string(m.Raw), `"#123456"`) {
+	if m := nextMessage(t, st.Stream, wire.TypeSettings); !strings.Contains(string(m.Raw), `"#123456"`) {
 		t.Errorf("settings message %s", m.Raw)
 	}
 	applied, err := st.Apply(ctx, "", []graph.Op{{Op: graph.AddNode, ID: "b"}, {Op: graph.AddEdge, Source: "a", Target: "b"}})

@@ -19,6 +19,10 @@ type Agents interface {
 	ReportStatus(ctx context.Context, who string, updates []agent.Status) (StatusReport, error)
 	// Agents lists the live agents of a swarm ("" for every swarm).
 	Agents(ctx context.Context, swarm string) ([]agent.Agent, error)
+	// Swarms lists the swarms: graphs of type visionflow.
+	Swarms(ctx context.Context) ([]SwarmInfo, error)
+	// SwarmsOf lists the live swarms that have an agent with this id.
+	SwarmsOf(agentID string) []string
 	// AgentHistory lists what was stored of an agent: its first report,
 	// state transitions, sampled snapshots and its going away, oldest
 	// first.
@@ -54,6 +58,15 @@ type StatusReport struct {
 	Accepted  int      `json:"accepted"`
 	NewAgents []string `json:"newAgents"` // "swarm/agent" of agents seen for the first time
 	Swarms    []string `json:"swarms"`    // the swarms the updates went to
+}
+
+// SwarmInfo describes a swarm.
+type SwarmInfo struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	KnowledgeGraph string `json:"knowledgeGraph"`
+	Agents         int    `json:"agents"` // live, stale ones included
+	Active         int    `json:"active"` // of them, not stale
 }
 
 // AgentDelta is what changed in a swarm after some version.

@@ -104,18 +104,26 @@ var Schema = []Field{
 	boolField("rendering.enableShadows", false, "shadow mapping"),
 	boolField("rendering.enableAmbientOcclusion", false, "screen-space ambient occlusion"),
 
+	intField("agents.heartbeatTimeout", 30, 1, 3600, "seconds of silence after which an agent is drawn greyed out"),
+	intField("agents.removeAfter", 300, 5, 86400, "seconds of silence after which an agent leaves its swarm"),
+	floatField("agents.linkHalfLife", 20, 1, 3600, "seconds in which an interaction link's weight halves without traffic"),
+	intField("agents.sampleInterval", 5, 1, 3600, "seconds between stored snapshots of each agent's status"),
+	intField("agents.historyRetention", 24, 1, 8760, "hours that agents' stored status history is kept"),
+
 	intField("system.websocket.updateRate", 60, 1, 120, "position frames per second"),
 	intField("system.websocket.heartbeatInterval", 10000, 1000, 600000, "ping interval in ms"),
 	intField("system.websocket.heartbeatTimeout", 30000, 1000, 3600000, "drop a client silent this long, in ms"),
 	intField("system.websocket.maxConnections", 100, 1, 10000, "most WebSocket clients at once"),
 	intField("system.websocket.maxMessageSize", 1<<20, 1024, 64<<20, "largest client message in bytes"),
 	floatField("system.persistence.positionSaveInterval", 5, 1, 3600, "seconds between saves of moved positions"),
+	intField("system.telemetry.uploadInterval", 30, 5, 3600, "seconds between the window's telemetry reports"),
+	intField("system.telemetry.retention", 168, 1, 8760, "hours that telemetry reports are kept"),
 	boolField("system.debug.enabled", false, "extra diagnostics"),
 	enumField("system.debug.logLevel", "info", []string{"debug", "info", "warn", "error"}, "log verbosity"),
 }
 
 // Sections are the top-level groups of the tree.
-var Sections = []string{"nodes", "edges", "physics", "rendering", "system"}
+var Sections = []string{"nodes", "edges", "physics", "rendering", "agents", "system"}
 
 var byPath = func() map[string]*Field {
 	m := make(map[string]*Field, len(Schema))

@@ -25,6 +25,7 @@ type remote struct {
 	updates chan Update
 	latest  atomic.Pointer[wire.Positions]
 	watched atomic.Pointer[string]
+	rewatch chan struct{} // the watched graph changed
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -41,7 +42,7 @@ func dialRemote(ctx context.Context, url string) (*remote, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &remote{url: url, c: c, st: st, updates: make(chan Update, updateBuffer)}
+	r := &remote{url: url, c: c, st: st, updates: make(chan Update, updateBuffer), rewatch: make(chan struct{}, 1)}
 	r.watched.Store(new(string))
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.wg.Go(r.readMessages)
@@ -103,9 +104,10 @@ func (r *remote) readMessages() {
 // most once per frame, so the GL thread only loads a pointer.
 func (r *remote) followPositions() {
 	for {
-		changed := r.st.Changed()
+		g := *r.watched.Load()
+		changed := r.st.Changed(g)
 		// A fresh slice each time: published positions are never modified.
-		if nodes, seq, synced := r.st.Nodes(nil); synced {
+		if nodes, seq, synced := r.st.Nodes(g, nil); synced {
 			prev := r.latest.Load()
 			step := uint64(1)
 			if prev != nil {
@@ -115,6 +117,7 @@ func (r *remote) followPositions() {
 		}
 		select {
 		case <-changed:
+		case <-r.rewatch:
 		case <-r.st.Done():
 			return
 		case <-r.ctx.Done():
@@ -130,12 +133,19 @@ func (r *remote) DefaultGraph(ctx context.Context) (string, error) {
 }
 
 func (r *remote) Watch(ctx context.Context, graphID string) (graph.Contents, error) {
+	if old := *r.watched.Load(); old != "" && old != graphID {
+		r.st.Unsubscribe(ctx, old)
+	}
 	r.watched.Store(&graphID)
 	r.latest.Store(nil)
 	// Subscribe first: events after the contents' seq then arrive as
 	// updates, and those before it are skipped by seq.
 	if _, err := r.st.Subscribe(ctx, graphID, wire.StreamPositions, wire.StreamEvents); err != nil {
 		return graph.Contents{}, err
+	}
+	select {
+	case r.rewatch <- struct{}{}:
+	default:
 	}
 	return r.c.Graph(ctx, graphID)
 }

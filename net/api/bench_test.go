@@ -97,7 +97,7 @@ func BenchmarkFanout(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		s.OnFrame(func(kind uint8, seq uint64, n int, at time.Time) {
+		s.OnFrame(func(_ string, kind uint8, seq uint64, n int, at time.Time) {
 			if t, ok := sent.Load(seq); ok {
 				lmu.Lock()
 				lat = append(lat, at.Sub(t.(time.Time)))

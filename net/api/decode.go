@@ -19,11 +19,16 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := requireType(r, "application/json"); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
+	body, err := readBody(w, r, s.opt.MaxBody)
 	if err != nil {
 		return err
 	}
 	return decodeJSON(body, v)
+}
+
+// readBody reads a request body of at most limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 func decodeJSON(body []byte, v any) error {

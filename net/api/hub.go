@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"visionflow/agent"
@@ -42,8 +43,9 @@ type Hub struct {
 	nextNum  uint16
 	closed   bool
 
-	wg   sync.WaitGroup // connection goroutines, and closers
-	sent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
+	wg       sync.WaitGroup // connection goroutines, and closers
+	messages atomic.Int64   // received from clients, for telemetry
+	sent     func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 }
 
 // stream is one graph's streams on this server. subs, agentSubs and

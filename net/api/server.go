@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 	"visionflow/session"
 )
@@ -30,6 +31,15 @@ type Server struct {
 	log        *slog.Logger
 	importSlot chan struct{}
 	hub        *Hub
+
+	// Counted for the session's telemetry.
+	requests, failures atomic.Int64
+}
+
+// Counts returns the REST requests answered, the WebSocket messages
+// received and the requests that failed on the server's side, so far.
+func (s *Server) Counts() (rest, ws, errs int64) {
+	return s.requests.Load(), s.hub.messages.Load(), s.failures.Load()
 }
 
 // New returns a server for b.
@@ -70,6 +80,20 @@ func (s *Server) routes() {
 	h("POST /api/graph/{id}/edges", s.addEdge)
 	h("PATCH /api/graph/{id}/edges/{edgeId}", s.updateEdge)
 	h("DELETE /api/graph/{id}/edges/{edgeId}", s.removeEdge)
+
+	h("POST /api/agents/status", s.postStatus)
+	h("GET /api/agents", s.listAgents)
+	h("GET /api/agents/{id}/history", s.agentHistory)
+	h("POST /api/agents/messages", s.postMessage)
+	h("POST /api/agents/{id}/commands", s.postCommand)
+	h("GET /api/agents/{id}/commands", s.agentCommands)
+	h("POST /api/agents/{id}/commands/next", s.nextCommand)
+	h("POST /api/commands/{id}/ack", s.ackCommand)
+	h("GET /api/swarms", s.listSwarms)
+	h("GET /api/swarms/{swarm}/commands", s.swarmCommands)
+	h("POST /api/focus", s.postFocus)
+	h("POST /api/telemetry", s.postTelemetry)
+	h("GET /api/telemetry/recent", s.recentTelemetry)
 
 	h("GET /api/settings", s.getSettings)
 	h("POST /api/settings", s.postSettings)
@@ -164,6 +188,7 @@ func checkHost(r *http.Request) *Error {
 func (s *Server) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.requests.Add(1)
 		err := checkOrigin(r)
 		if err == nil {
 			err = fn(w, r)
@@ -174,6 +199,7 @@ func (s *Server) wrap(fn func(w http.ResponseWriter, r *http.Request) error) htt
 			level := slog.LevelDebug
 			if e.Status >= 500 {
 				level = slog.LevelError
+				s.failures.Add(1)
 			}
 			s.log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 			return

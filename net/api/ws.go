@@ -305,6 +305,7 @@ func (c *wsConn) readLoop(s *Server) {
 			return // gone: its queued requests are not carried out
 		default:
 		}
+		c.hub.messages.Add(1)
 		if kind != websocket.TextMessage {
 			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: "send JSON text messages; binary messages are not accepted"})
 		} else if m, err := wire.DecodeClientMessage(data); err != nil {

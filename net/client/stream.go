@@ -325,16 +325,15 @@ func (s *Stream) OnFrame(fn func(graph string, kind uint8, seq uint64, nodes int
 }
 
 // Changed returns a channel closed when a graph's positions next change
-// (or it is no longer followed).
+// or the graph is no longer followed; nil (a channel that never delivers)
+// when it is not followed.
 func (s *Stream) Changed(graphID string) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f := s.subs[graphID]; f != nil {
 		return f.changed
 	}
-	closed := make(chan struct{})
-	close(closed)
-	return closed
+	return nil
 }
 
 // Stats returns what the stream has received so far.
