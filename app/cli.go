@@ -43,6 +43,8 @@ func Main(args []string, stdout, stderr io.Writer, window Window) int {
 		return 0
 	case len(args) > 0 && args[0] == "import":
 		err = runImport(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "mcp":
+		err = runMCP(ctx, args[1:], os.Stdin, nopCloser{stdout}, stderr)
 	default:
 		err = runServer(ctx, args, stdout, stderr, window)
 	}
@@ -58,6 +60,12 @@ func Main(args []string, stdout, stderr io.Writer, window Window) int {
 	fmt.Fprintf(stderr, "visionflow: %v\n", err)
 	return 1
 }
+
+// nopCloser lets the MCP transport close its output without closing the
+// process's standard output under the caller.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))

@@ -26,6 +26,7 @@ func (m mounts) handler() http.Handler {
 	mux.Handle("/ws", m.api)
 	if m.mcp != nil {
 		mux.Handle("/mcp", m.mcp)
+		mux.Handle("/mcp/", m.mcp)
 	}
 	mux.Handle("/", m.api)
 	return api.Guard(mux, m.loopbackOnly)

@@ -15,6 +15,7 @@ import (
 	"visionflow/graph"
 	"visionflow/ingest"
 	"visionflow/net/api"
+	"visionflow/net/mcp"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -68,13 +69,16 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	srv := api.New(s.Session, api.Options{Log: log, Version: Version})
 	s.api = srv
 	s.Session.CountRequests(srv.Counts)
-	h := mounts{api: srv.Handler(), loopbackOnly: tcp != nil && tcp.IP.IsLoopback()}.handler()
+	mcpSrv := mcp.New(s.Session, mcp.Options{Version: Version, Log: log})
+	h := mounts{api: srv.Handler(), mcp: mcpSrv.Handler(0), loopbackOnly: tcp != nil && tcp.IP.IsLoopback()}.handler()
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); srv.Hub().Run(hubCtx) }()
 	s.wg.Go(func() {
 		s.record(serveHTTP(runCtx, ln, h, log))
-		// WebSocket connections are not the http.Server's to close.
+		// WebSocket connections and MCP sessions are not the http.Server's
+		// to close.
+		mcpSrv.Close()
 		stopHub()
 		<-hubDone
 		// The API is down: no more commands will come, so the session can

@@ -23,7 +23,10 @@ import (
 	"visionflow/settings"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	mcpMain()
+	goleak.VerifyTestMain(m)
+}
 
 type testServer struct {
 	*Server
