@@ -38,9 +38,10 @@ type Agent struct {
 
 func (a *Agent) clone() Agent {
 	c := *a
-	c.Capabilities = slices.Clone(a.Capabilities)
-	c.CollaboratingWith = slices.Clone(a.CollaboratingWith)
-	c.WorkingOn = slices.Clone(a.WorkingOn)
+	// Lists are never null in JSON.
+	c.Capabilities = append([]string{}, a.Capabilities...)
+	c.CollaboratingWith = append([]string{}, a.CollaboratingWith...)
+	c.WorkingOn = append([]string{}, a.WorkingOn...)
 	return c
 }
 

@@ -43,6 +43,8 @@ func Main(args []string, stdout, stderr io.Writer, window Window) int {
 		return 0
 	case len(args) > 0 && args[0] == "import":
 		err = runImport(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "demo-swarm":
+		err = runDemoSwarm(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "mcp":
 		err = runMCP(ctx, args[1:], os.Stdin, nopCloser{stdout}, stderr)
 	default:
@@ -103,6 +105,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer, win
 		return err
 	}
 	fmt.Fprintf(stdout, "VisionFlow %s serving http://%s (database %s); Ctrl+C stops it\n", Version, srv.Addr, srv.Store.Path())
+	if cfg.DemoAgents > 0 {
+		demoCtx, stopDemo := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); demoInProcess(demoCtx, srv.URL(), cfg.DemoAgents, log) }()
+		defer func() { stopDemo(); <-done }()
+	}
 	<-ctx.Done()
 	log.Info("shutting down")
 	return srv.Close()

@@ -36,6 +36,8 @@ type Config struct {
 	Frames     int    // frames to draw before a screenshot
 	Engine     string // physics engine: auto, gpu or cpu
 	GL         string // OpenGL to ask for: auto, es (ES 3.1) or core (4.1 core)
+	Graph      string // the graph the window shows first ("": the newest)
+	DemoAgents int    // run a simulated swarm of this many agents on the server
 
 	// NewEngine makes each graph's physics engine; set by the desktop
 	// front end (not a flag). Nil means the CPU engine.
@@ -56,9 +58,10 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	size := fs.String("size", "1280x800", "window size in pixels, WIDTHxHEIGHT")
 	fs.IntVar(&cfg.Frames, "frames", 0, "with --screenshot: frames to draw once the layout has settled (default 3)")
 	fs.StringVar(&cfg.Engine, "engine", "auto", "physics engine of the desktop: auto (GPU when compute shaders work), gpu or cpu")
+	fs.IntVar(&cfg.DemoAgents, "demo-agents", 0, "run a simulated swarm of this many agents on this server's API (see also visionflow demo-swarm)")
 	fs.StringVar(&cfg.GL, "gl", "auto", "OpenGL of the desktop: auto (core on macOS, es elsewhere), es (OpenGL ES 3.1 with GPU physics, else 3.0), es30 (OpenGL ES 3.0 only) or core (OpenGL 4.1 core); all but es 3.1 lay out on the CPU")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow version\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow mcp [--db PATH]\n       visionflow demo-swarm [--agents N] [--join URL]\n       visionflow version\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -176,6 +179,17 @@ func checkWindowFlags(cfg *Config) error {
 			return fmt.Errorf("--screenshot %q: the folder %s does not exist", cfg.Screenshot, filepath.Dir(cfg.Screenshot))
 		}
 	}
+	if cfg.DemoAgents < 0 || cfg.DemoAgents > 10_000 {
+		return fmt.Errorf("--demo-agents %d: want 0 to 10000", cfg.DemoAgents)
+	}
+	if cfg.DemoAgents > 0 && cfg.Join != "" {
+		return errors.New("--demo-agents runs a swarm on this process's own server; to run one on another host use visionflow demo-swarm --join URL")
+	}
+	return checkJoin(cfg)
+}
+
+// checkJoin validates and normalises --join.
+func checkJoin(cfg *Config) error {
 	if cfg.Join != "" {
 		u, err := url.Parse(cfg.Join)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {

@@ -168,6 +168,15 @@ func (s *Server) loadSample(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
+// URL is the server's base URL on loopback (or its own address when it
+// listens on one interface only).
+func (s *Server) URL() string {
+	if tcp, ok := s.Addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("http://127.0.0.1:%d", tcp.Port)
+	}
+	return "http://" + s.Addr.String()
+}
+
 // Clients is the number of WebSocket clients connected.
 func (s *Server) Clients() int { return s.api.Clients() }
 

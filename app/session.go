@@ -522,6 +522,12 @@ func (s *Session) Health(ctx context.Context) (session.Health, error) {
 		h.Nodes += g.Nodes
 		h.Edges += g.Edges
 	}
+	s.swarms.mu.Lock()
+	h.Swarms = len(s.swarms.live)
+	for _, ls := range s.swarms.live {
+		h.Agents += ls.sw.Len()
+	}
+	s.swarms.mu.Unlock()
 	names := map[string]bool{}
 	s.layoutMu.RLock()
 	for _, l := range s.layouts {

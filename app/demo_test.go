@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"visionflow/agent"
+	"visionflow/app/demo"
+)
+
+// The demo swarm works on the sample graph through all three transports
+// and obeys operator commands, each acknowledged.
+func TestDemoSwarmWorksAndObeys(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	sw, err := demo.Start(ctx, demo.Options{URL: s.url, Agents: 12, Tick: 50 * time.Millisecond, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sw.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		sw.Close()
+	}()
+	waitFor(t, "12 agents, messages and a busy agent", func() bool {
+		list, _ := s.c.Agents(ctx, "demo-swarm")
+		busy := false
+		for _, a := range list {
+			busy = busy || a.State == agent.Executing
+		}
+		return len(list) == 12 && busy && sw.Stats().Messages > 0
+	})
+	// One agent of each transport: agent-001 (WebSocket), agent-004
+	// (REST), agent-008 (MCP).
+	for _, id := range []string{"agent-001", "agent-004", "agent-008"} {
+		cmd, err := s.c.QueueCommand(ctx, "demo-swarm", id, agent.CommandRequest{Kind: agent.Pause})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, id+" to acknowledge the pause and sit idle", func() bool {
+			trail, _ := s.c.Commands(ctx, "demo-swarm", id)
+			list, _ := s.c.Agents(ctx, "demo-swarm")
+			for _, a := range list {
+				if a.ID == id {
+					return len(trail) > 0 && trail[0].ID == cmd.ID && trail[0].State == agent.Acked && a.Control == "paused" && a.State == agent.Idle
+				}
+			}
+			return false
+		})
+	}
+	redirect, _ := s.c.QueueCommand(ctx, "demo-swarm", "agent-001", agent.CommandRequest{Kind: agent.Resume})
+	waitFor(t, "agent-001 to resume", func() bool {
+		trail, _ := s.c.Commands(ctx, "demo-swarm", "agent-001")
+		return trail[0].ID == redirect.ID && trail[0].State == agent.Acked
+	})
+	if _, err := s.c.QueueCommand(ctx, "demo-swarm", "agent-002", agent.CommandRequest{Kind: agent.Redirect, Text: "index the journals"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "agent-002 on its new task", func() bool {
+		list, _ := s.c.Agents(ctx, "demo-swarm")
+		for _, a := range list {
+			if a.ID == "agent-002" {
+				return a.CurrentTask == "index the journals"
+			}
+		}
+		return false
+	})
+	g, _ := s.c.Graph(ctx, "demo-swarm")
+	if len(g.Edges) == 0 {
+		t.Error("collaboration made no links")
+	}
+}

@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"visionflow/app/demo"
+)
+
+// runDemoSwarm is `visionflow demo-swarm`: a simulated swarm working on a
+// running VisionFlow (the one that holds the database, or --join URL).
+func runDemoSwarm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("visionflow demo-swarm", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	opt := demo.Options{}
+	fs.IntVar(&opt.Agents, "agents", 50, "how many agents (1 to 10000)")
+	join := fs.String("join", "", "the server's URL (default: the VisionFlow running on --db)")
+	db := fs.String("db", "", "database of the running VisionFlow to find (default: visionflow.db in the user's data folder)")
+	fs.StringVar(&opt.Swarm, "swarm", "demo-swarm", "swarm id")
+	fs.StringVar(&opt.Graph, "graph", "", "knowledge graph the agents work on (default: the newest)")
+	fs.Uint64Var(&opt.Seed, "seed", 1, "seed of the simulation's choices")
+	fs.DurationVar(&opt.Duration, "duration", 0, "stop after this long, such as 2m (default: until Ctrl+C)")
+	level := fs.String("log-level", "info", "log verbosity: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: visionflow demo-swarm [--agents N] [--join URL] [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if opt.Agents < 1 || opt.Agents > 10_000 {
+		return fmt.Errorf("%w: --agents %d: want 1 to 10000", errUsage, opt.Agents)
+	}
+	lvl, err := parseLevel(*level)
+	if err != nil {
+		return err
+	}
+	opt.Log = newLogger(stderr, lvl)
+	if *join != "" {
+		cfg := Config{Join: *join}
+		if err := checkJoin(&cfg); err != nil {
+			return err
+		}
+		opt.URL = cfg.Join
+	} else {
+		url, err := runningServer(*db)
+		if err != nil {
+			return err
+		}
+		opt.URL = url
+	}
+	return runDemo(ctx, opt, stdout)
+}
+
+// runningServer finds the server that holds a database from its lock
+// file.
+func runningServer(db string) (string, error) {
+	dbFile, err := dbPath(db)
+	if err != nil {
+		return "", err
+	}
+	lock, err := lockDB(dbFile)
+	var locked *errLocked
+	switch {
+	case errors.As(err, &locked) && locked.url != "":
+		return locked.url, nil
+	case err != nil:
+		return "", err
+	}
+	lock.release()
+	return "", fmt.Errorf("no VisionFlow is running on %s: start one (make run, or visionflow --headless), or give --join URL", dbFile)
+}
+
+// runDemo starts a demo swarm and runs it until ctx ends.
+func runDemo(ctx context.Context, opt demo.Options, stdout io.Writer) error {
+	sw, err := demo.Start(ctx, opt)
+	if err != nil {
+		return err
+	}
+	defer sw.Close()
+	sw.Describe(stdout)
+	fmt.Fprintf(stdout, "the window shows it; Ctrl+C stops it\n")
+	start := time.Now()
+	err = sw.Run(ctx)
+	st := sw.Stats()
+	fmt.Fprintf(stdout, "after %v: %d status reports, %d messages (%d hand-offs), %d operator commands obeyed\n",
+		time.Since(start).Round(time.Second), st.Reports, st.Messages, st.Handoffs, st.Commands)
+	return err
+}
+
+// demoInProcess runs a demo swarm against this process's own server, for
+// --demo-agents; it stops with ctx.
+func demoInProcess(ctx context.Context, url string, agents int, log *slog.Logger) {
+	sw, err := demo.Start(ctx, demo.Options{URL: url, Agents: agents, Log: log})
+	if err != nil {
+		log.Error("demo swarm: could not start", "err", err)
+		return
+	}
+	defer sw.Close()
+	log.Info("demo swarm started", "agents", agents)
+	if err := sw.Run(ctx); err != nil {
+		log.Error("demo swarm stopped", "err", err)
+	}
+}
