@@ -467,3 +467,89 @@ func TestClosingSavesTheGPULayout(t *testing.T) {
 		t.Errorf("saved %v, the window last drew %v", saved, last)
 	}
 }
+
+// Typing into the search box through the window's real input path (the
+// GLFW character and key callbacks' events): the text reads as typed,
+// the editing keys work, Esc gives the keyboard back to the view, and a
+// click in the scene does too.
+func TestTypingIntoTheSearchBox(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	chars := func(d *desk, s string) {
+		for _, r := range s {
+			d.in.queue = append(d.in.queue, inputEvent{kind: evChar, r: r})
+		}
+	}
+	keyTap := func(d *desk, k glfw.Key, mods glfw.ModifierKey) {
+		d.in.queue = append(d.in.queue, inputEvent{kind: evKey, key: k, action: glfw.Press, mods: mods},
+			inputEvent{kind: evKey, key: k, action: glfw.Release, mods: mods})
+	}
+	wait := 0
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"focus the search box with /", func(d *desk) bool {
+			keyTap(d, glfw.KeySlash, 0)
+			return true
+		}},
+		step{"the box has the keyboard", func(d *desk) bool { return d.in.textFocus }},
+		step{"type abc in one frame", func(d *desk) bool {
+			chars(d, "abc")
+			return true
+		}},
+		step{"then d in the next", func(d *desk) bool {
+			chars(d, "d")
+			return true
+		}},
+		step{"it reads abcd", func(d *desk) bool { return d.ui.SearchText() == "abcd" }},
+		step{"Left, Backspace", func(d *desk) bool {
+			keyTap(d, glfw.KeyLeft, 0)
+			keyTap(d, glfw.KeyBackspace, 0)
+			return true
+		}},
+		step{"it reads abd", func(d *desk) bool { return d.ui.SearchText() == "abd" }},
+		step{"Home, then x", func(d *desk) bool {
+			keyTap(d, glfw.KeyHome, 0)
+			return true
+		}},
+		step{"x at the start", func(d *desk) bool {
+			if wait++; wait == 1 {
+				chars(d, "x")
+				return false
+			}
+			return d.ui.SearchText() == "xabd"
+		}},
+		step{"End, Delete does nothing, Shift+Home selects all, typing replaces it", func(d *desk) bool {
+			keyTap(d, glfw.KeyEnd, 0)
+			keyTap(d, glfw.KeyDelete, 0)
+			keyTap(d, glfw.KeyHome, glfw.ModShift)
+			return true
+		}},
+		step{"typing over the selection", func(d *desk) bool {
+			chars(d, "time")
+			return true
+		}},
+		step{"it reads time", func(d *desk) bool { return d.ui.SearchText() == "time" }},
+		step{"Esc gives the keyboard back", func(d *desk) bool {
+			keyTap(d, glfw.KeyEscape, 0)
+			return true
+		}},
+		step{"no field has it", func(d *desk) bool { return !d.in.textFocus }},
+		step{"and F fits the view again", func(d *desk) bool {
+			d.userCamera()
+			keyTap(d, glfw.KeyF, 0)
+			return true
+		}},
+		step{"fitted", func(d *desk) bool { return d.autoFit && d.ui.SearchText() == "time" }},
+		step{"focus again, then click the scene", func(d *desk) bool {
+			d.ui.FocusSearch()
+			return true
+		}},
+		step{"focused", func(d *desk) bool { return d.in.textFocus }},
+		step{"click", func(d *desk) bool {
+			d.in.queue = append(d.in.queue, inputEvent{kind: evMove, x: float32(d.width) / 2, y: float32(d.height) * 0.9},
+				inputEvent{kind: evPress, button: mouseLeft}, inputEvent{kind: evRelease, button: mouseLeft})
+			return true
+		}},
+		step{"the click took the keyboard", func(d *desk) bool { return !d.in.textFocus }},
+	))
+}

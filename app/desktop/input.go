@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"gioui.org/f32"
@@ -67,6 +68,7 @@ type inputState struct {
 	node           graph.WireID
 	plane          mgl32.Vec3 // a point of the plane the dragged node moves in
 	textFocus      bool
+	ime            key.Range // the focused editor's selection, as our edits left it
 	hoverDue       bool
 	cursor         pointer.Cursor
 	cursors        map[pointer.Cursor]*glfw.Cursor
@@ -214,12 +216,15 @@ func (d *desk) handleInput(now time.Time) {
 			if name, ok := keyName(e.key); ok {
 				d.router.Queue(key.Event{Name: name, Modifiers: modsOf(e.mods), State: state})
 			}
-			if !in.textFocus && e.action != glfw.Release {
+			switch {
+			case in.textFocus && e.key == glfw.KeyEscape && e.action == glfw.Press:
+				d.ui.Blur() // Esc gives the keyboard back to the view
+			case !in.textFocus && e.action != glfw.Release:
 				d.cameraKey(e.key, e.mods)
 			}
 		case evChar:
 			if in.textFocus {
-				d.router.Queue(key.EditEvent{Range: d.router.EditorState().Selection.Range, Text: string(e.r)})
+				d.insertText(string(e.r))
 			}
 		}
 	}
@@ -259,6 +264,9 @@ func (d *desk) userCamera() {
 func (d *desk) press(now time.Time, e inputEvent) {
 	in := &d.in
 	in.pressX, in.pressY, in.moved = in.x, in.y, false
+	if !d.ui.Over(in.x, in.y) {
+		d.ui.Blur() // a click in the scene takes the keyboard from the panels
+	}
 	switch {
 	case d.ui.Over(in.x, in.y):
 		in.gesture = gestureOverlay
@@ -412,8 +420,22 @@ func (d *desk) rayPick(x, y float32, nodeSize float32) graph.WireID {
 	return best
 }
 
-// textInput follows Gio's keyboard focus, the clipboard and the cursor
-// after a frame.
+// insertText types text into the focused editor as a platform's input
+// method does: it replaces the selection and then moves the caret after
+// the text. Without the second step every character lands at the same
+// place and a word comes out backwards. Several characters can arrive in
+// one frame, before the editor reports its new selection, so the
+// selection is followed here too.
+func (d *desk) insertText(text string) {
+	r := d.in.ime
+	d.router.Queue(key.EditEvent{Range: r, Text: text})
+	at := min(r.Start, r.End) + utf8.RuneCountInString(text)
+	d.in.ime = key.Range{Start: at, End: at}
+	d.router.Queue(key.SelectionEvent(d.in.ime))
+}
+
+// textInput follows Gio's keyboard focus, the focused editor's selection,
+// the clipboard and the cursor after a frame.
 func (d *desk) textInput() {
 	switch d.router.TextInputState() {
 	case input.TextInputOpen:
@@ -421,6 +443,7 @@ func (d *desk) textInput() {
 	case input.TextInputClose:
 		d.in.textFocus = false
 	}
+	d.in.ime = d.router.EditorState().Selection.Range
 	if _, content, ok := d.router.WriteClipboard(); ok {
 		glfw.SetClipboardString(string(content))
 	}

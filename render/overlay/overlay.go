@@ -114,6 +114,7 @@ type UI struct {
 	barRect     image.Rectangle
 	searchRect  image.Rectangle
 	focusSearch bool
+	blur        bool
 }
 
 type fieldState struct {
@@ -148,6 +149,13 @@ func New() *UI {
 // FocusSearch gives the search box the keyboard from the next frame.
 func (u *UI) FocusSearch() { u.focusSearch = true }
 
+// Blur takes the keyboard from whichever field has it, from the next
+// frame: the view's shortcuts work again.
+func (u *UI) Blur() { u.blur = true }
+
+// SearchText is what the search box holds.
+func (u *UI) SearchText() string { return u.search.Text() }
+
 // Over reports whether a window pixel is over the overlay's panels (so the
 // 3D view should not take a pointer event there).
 func (u *UI) Over(x, y float32) bool {
@@ -181,6 +189,10 @@ func (u *UI) panel(gtx layout.Context, at *image.Rectangle, w layout.Widget) lay
 func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 	var act Actions
 	gtx.Constraints.Min = image.Point{}
+	if u.blur {
+		gtx.Execute(key.FocusCmd{})
+		u.blur = false
+	}
 	u.panelRect, u.inspectRect = image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
 	// The top bar.
@@ -248,6 +260,7 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if u.fitBtn.Clicked(gtx) {
 					act.Fit = true
+					u.blur = true
 				}
 				return material.Button(u.th, &u.fitBtn, "Fit").Layout(gtx)
 			}),
@@ -265,6 +278,7 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 					}
 					if _, ok := ev.(widget.SubmitEvent); ok {
 						act.Search = strings.TrimSpace(u.search.Text())
+						u.blur = true // the search is done: the keys are the view's again
 					}
 				}
 				gtx.Constraints.Min.X, gtx.Constraints.Max.X = gtx.Dp(220), gtx.Dp(220)
@@ -390,6 +404,7 @@ func (u *UI) settingsPanel(gtx layout.Context, d *Data, act *Actions) layout.Dim
 			}
 			if _, ok := ev.(widget.SubmitEvent); ok {
 				act.Import, act.ImportFolder = true, strings.TrimSpace(u.importPath.Text())
+				u.blur = true
 			}
 		}
 		if u.importBtn.Clicked(gtx) {
@@ -525,6 +540,7 @@ func (u *UI) field(gtx layout.Context, f *settings.Field, d *Data, act *Actions)
 			}
 			if _, ok := ev.(widget.SubmitEvent); ok {
 				send(strings.TrimSpace(st.hex.Text()))
+				u.blur = true
 			}
 		}
 		if !gtx.Focused(&st.hex) && st.hex.Text() != hex {
