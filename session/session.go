@@ -82,8 +82,8 @@ type Health struct {
 	Edges     int          `json:"edges"`
 	Database  string       `json:"database"`
 	Engine    EngineHealth `json:"engine"`
-	Swarms    int          `json:"swarms"` // live ones
-	Agents    int          `json:"agents"` // in them, stale ones included
+	Swarms    int          `json:"swarms"`  // live ones
+	Agents    int          `json:"agents"`  // in them, stale ones included
 	Clients   int          `json:"clients"` // WebSocket connections
 }
 

@@ -6,8 +6,8 @@ import (
 	"io"
 	"math"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"gioui.org/f32"
 	"gioui.org/io/input"
