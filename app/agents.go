@@ -613,14 +613,15 @@ func (s *Session) ownTelemetry(now time.Time) telemetry.Metrics {
 // WebSocket messages, errors) for its own telemetry.
 func (s *Session) CountRequests(fn func() (rest, ws, errs int64)) { s.counters.Store(&fn) }
 
-// agentsLoop ages the swarms every second, writes their history, stores
+// agentsLoop anchors the swarms' agents near their knowledge nodes four
+// times a second, ages the swarms every second, writes their history, stores
 // the server's telemetry every system.telemetry.uploadInterval seconds and
 // prunes old history and telemetry every ten minutes. It stops with ctx
 // after a last flush.
 func (s *Session) agentsLoop(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(time.Second / 4)
 	defer tick.Stop()
-	var lastTelemetry, lastPrune time.Time
+	var lastSweep, lastTelemetry, lastPrune time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -630,7 +631,12 @@ func (s *Session) agentsLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+		s.swarms.anchorAll(ctx)
 		now := s.now()
+		if now.Sub(lastSweep) < time.Second && !now.Before(lastSweep) {
+			continue
+		}
+		lastSweep = now
 		s.swarms.sweep(ctx, now)
 		if err := s.swarms.flush(ctx); err != nil {
 			s.log.Warn("agent history: flush failed; will retry", "err", err)

@@ -370,3 +370,43 @@ func newSessionAt(t *testing.T, db string, now func() time.Time) (*Session, func
 		st.Close()
 	}
 }
+
+// An agent settles near the knowledge nodes it works on: the swarm's
+// layout pulls it towards where the knowledge graph's layout has them.
+func TestAgentsSitNearWhatTheyWorkOn(t *testing.T) {
+	s, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	left, right := graph.Vec3{X: -400}, graph.Vec3{X: 400}
+	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "kg", Name: "kg", Type: graph.Knowledge}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, "t", "kg", []graph.Op{
+		{Op: graph.AddNode, ID: "west", Position: &left, Pinned: new(true)},
+		{Op: graph.AddNode, ID: "east", Position: &right, Pinned: new(true)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReportStatus(ctx, "t", []agent.Status{
+		{AgentID: "w", SwarmID: "crew", State: agent.Executing, WorkingOn: []string{"west"}, KnowledgeGraph: "kg"},
+		{AgentID: "e", SwarmID: "crew", State: agent.Executing, WorkingOn: []string{"east"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.Graph(ctx, "crew")
+	wire := map[string]graph.WireID{}
+	for _, n := range c.Nodes {
+		wire[n.ID] = n.WireID
+	}
+	waitFor(t, "each agent beside its node", func() bool {
+		p := s.Positions("crew")
+		if p == nil || len(p.Nodes) != 2 {
+			return false // the anchors are never published
+		}
+		x := map[graph.WireID]float32{}
+		for _, n := range p.Nodes {
+			x[n.ID] = n.Position.X
+		}
+		return x[wire["w"]] < -250 && x[wire["e"]] > 250
+	})
+}

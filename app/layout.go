@@ -41,6 +41,11 @@ type layout struct {
 	degree  map[graph.WireID]float32
 	springs []compute.Spring            // as the graph's edges say
 	weights map[[2]graph.WireID]float32 // live weights that override them (a swarm's links)
+	// A swarm's anchors: pinned stand-ins for the knowledge nodes its agents
+	// work on, where the knowledge graph's layout has them, and springs
+	// from each agent to its nodes. They are never published.
+	ghosts map[graph.WireID]graph.Vec3
+	extra  []compute.Spring
 	seq     uint64                      // graph event applied last; layout goroutine only
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -125,20 +130,78 @@ func springKey(a, b graph.WireID) [2]graph.WireID {
 }
 
 // install gives the engine the graph's springs with the live weights
-// applied.
+// applied, and the anchors' springs.
 func (l *layout) install(e compute.Engine) {
 	springs := l.springs
-	if len(l.weights) > 0 {
+	if len(l.weights) > 0 || len(l.extra) > 0 {
 		springs = slices.Clone(springs)
 		for i, s := range springs {
 			if w, ok := l.weights[springKey(s.Source, s.Target)]; ok {
 				springs[i].Weight = w
 			}
 		}
+		springs = append(springs, l.extra...)
 	}
-	if err := e.SetSprings(springs); err != nil {
+	err := e.SetSprings(springs)
+	if err != nil && len(l.extra) > 0 {
+		// An agent of an anchor went away before the anchors were
+		// updated: without them until the next update.
+		l.extra = nil
+		err = e.SetSprings(springs[:len(l.springs)])
+	}
+	if err != nil {
 		l.log.Error("layout: springs refused", "graph", l.graphID, "err", err)
 	}
+}
+
+// anchor sets a swarm layout's anchors: ghosts (knowledge nodes, pinned
+// where the knowledge graph's layout has them) and springs from agents to
+// them. Unchanged anchors cost nothing, so a resting layout stays at rest.
+func (s *Session) anchor(ctx context.Context, graphID string, ghosts map[graph.WireID]graph.Vec3, springs []compute.Spring) {
+	s.layoutMu.RLock()
+	l := s.layouts[graphID]
+	s.layoutMu.RUnlock()
+	if l == nil {
+		return
+	}
+	l.send(ctx, func(e compute.Engine) {
+		var gone []graph.WireID
+		for id := range l.ghosts {
+			if _, ok := ghosts[id]; !ok {
+				gone = append(gone, id)
+			}
+		}
+		if len(gone) > 0 {
+			e.RemoveBodies(gone)
+		}
+		var add []compute.Body
+		for id, p := range ghosts {
+			old, had := l.ghosts[id]
+			switch {
+			case !had:
+				add = append(add, compute.Body{ID: id, Position: p, Pinned: true})
+			case distance(old, p) > 0.5:
+				e.Move(id, p)
+			default:
+				ghosts[id] = old // too small a move to disturb the layout
+			}
+		}
+		if len(add) > 0 {
+			if err := e.AddBodies(add); err != nil {
+				l.log.Error("layout: anchors refused", "graph", l.graphID, "err", err)
+			}
+		}
+		l.ghosts = ghosts
+		if !slices.Equal(springs, l.extra) {
+			l.extra = springs
+			l.install(e)
+		}
+	})
+}
+
+func distance(a, b graph.Vec3) float32 {
+	dx, dy, dz := a.X-b.X, a.Y-b.Y, a.Z-b.Z
+	return float32(math.Sqrt(float64(dx*dx + dy*dy + dz*dz)))
 }
 
 // reweigh sets live spring weights of a graph's layout (a swarm's link
@@ -263,13 +326,16 @@ func (l *layout) sync() {
 // publish makes the engine's current state the latest positions.
 func (l *layout) publish(step uint64) {
 	bodies := l.engine.Bodies(nil)
-	nodes := make([]wire.NodeState, len(bodies))
-	for i, b := range bodies {
+	nodes := make([]wire.NodeState, 0, len(bodies))
+	for _, b := range bodies {
+		if _, ghost := l.ghosts[b.ID]; ghost {
+			continue
+		}
 		var flags uint16
 		if b.Pinned {
 			flags |= wire.FlagPinned
 		}
-		nodes[i] = wire.NodeState{ID: b.ID, Position: b.Position, Velocity: b.Velocity, Value: l.degree[b.ID], Flags: flags}
+		nodes = append(nodes, wire.NodeState{ID: b.ID, Position: b.Position, Velocity: b.Velocity, Value: l.degree[b.ID], Flags: flags})
 	}
 	// Steps grow monotonically across publishes even when the engine was
 	// reloaded, so readers can tell new from old.

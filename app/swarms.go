@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"visionflow/agent"
+	"visionflow/compute"
 	"visionflow/graph"
 	"visionflow/net/wire"
 	"visionflow/session"
@@ -59,7 +61,8 @@ type liveSwarm struct {
 	wireOf  map[string]graph.WireID // agent id → its node
 	others  map[string]bool         // nodes of the graph that are not agents
 	edgeOf  map[agent.LinkKey]string
-	sampled map[string]time.Time // when each agent's history was last written
+	sampled map[string]time.Time    // when each agent's history was last written
+	kgWire  map[string]graph.WireID // knowledge node ids the agents named → wire ids (0: not in the graph)
 
 	// The last merged positions (layout + agent state), and what they were
 	// made from.
@@ -116,7 +119,7 @@ func (m *swarms) open(ctx context.Context, id, field string) (*liveSwarm, error)
 			return err
 		}
 		ls = &liveSwarm{sw: agent.NewSwarm(id, kg), agentOf: map[graph.WireID]string{}, wireOf: map[string]graph.WireID{},
-			others: map[string]bool{}, edgeOf: map[agent.LinkKey]string{}, sampled: map[string]time.Time{}}
+			others: map[string]bool{}, edgeOf: map[agent.LinkKey]string{}, sampled: map[string]time.Time{}, kgWire: map[string]graph.WireID{}}
 		now := m.s.now()
 		for _, n := range g.Nodes() {
 			if n.Metadata[kindKey] != kindAgent {
@@ -487,3 +490,92 @@ func agentMetadata(a *agent.Status, prev *agent.Agent) map[string]*string {
 // springWeight is the spring weight of an interaction link: busy links
 // pull their agents together, fading ones let go.
 func springWeight(w float64) float32 { return float32(min(5, max(0.2, w))) }
+
+// anchorAll moves every swarm's anchors to where the knowledge graph's
+// layout has the nodes its agents work on, so that each agent settles
+// near what it works on, in the same space as the knowledge graph.
+func (m *swarms) anchorAll(ctx context.Context) {
+	type work struct {
+		swarm, kg string
+		pairs     [][2]string // agent id, knowledge node id
+		wireOf    map[string]graph.WireID
+		unknown   []string
+	}
+	var jobs []*work
+	m.mu.Lock()
+	for _, id := range slices.Sorted(maps.Keys(m.live)) {
+		ls := m.live[id]
+		if ls.sw.KnowledgeGraph == "" {
+			continue
+		}
+		w := &work{swarm: id, kg: ls.sw.KnowledgeGraph, wireOf: maps.Clone(ls.wireOf)}
+		for _, a := range ls.sw.Agents() {
+			for _, k := range a.WorkingOn {
+				w.pairs = append(w.pairs, [2]string{a.ID, k})
+				if _, ok := ls.kgWire[k]; !ok && !slices.Contains(w.unknown, k) {
+					w.unknown = append(w.unknown, k)
+				}
+			}
+		}
+		jobs = append(jobs, w)
+	}
+	m.mu.Unlock()
+	for _, w := range jobs {
+		resolved := map[string]graph.WireID{}
+		if len(w.unknown) > 0 {
+			err := m.s.onGraph(ctx, w.kg, func(ctx context.Context, wk *worker) error {
+				g, err := m.s.loaded(ctx, wk)
+				if err != nil {
+					return err
+				}
+				for _, k := range w.unknown {
+					n, _ := g.Node(k)
+					resolved[k] = n.WireID // 0 when it is not there
+				}
+				return nil
+			})
+			if err != nil {
+				continue
+			}
+		}
+		m.mu.Lock()
+		ls := m.live[w.swarm]
+		kgWire := map[string]graph.WireID{}
+		if ls != nil {
+			maps.Copy(ls.kgWire, resolved)
+			kgWire = maps.Clone(ls.kgWire)
+		}
+		m.mu.Unlock()
+		if ls == nil {
+			continue
+		}
+		pos := m.s.positions(w.kg)
+		if pos == nil {
+			continue
+		}
+		want := map[graph.WireID]bool{}
+		for _, p := range w.pairs {
+			if k := kgWire[p[1]]; k != 0 {
+				want[k] = true
+			}
+		}
+		ghosts := make(map[graph.WireID]graph.Vec3, len(want))
+		for _, n := range pos.Nodes {
+			if want[n.ID] {
+				ghosts[n.ID] = n.Position
+			}
+		}
+		var springs []compute.Spring
+		for _, p := range w.pairs {
+			a, okA := w.wireOf[p[0]]
+			k := kgWire[p[1]]
+			if _, placed := ghosts[k]; okA && placed {
+				springs = append(springs, compute.Spring{Source: a, Target: k, Weight: 1})
+			}
+		}
+		slices.SortFunc(springs, func(x, y compute.Spring) int {
+			return cmp.Or(cmp.Compare(x.Source, y.Source), cmp.Compare(x.Target, y.Target))
+		})
+		m.s.anchor(ctx, w.swarm, ghosts, springs)
+	}
+}
