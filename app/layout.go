@@ -46,9 +46,9 @@ type layout struct {
 	// from each agent to its nodes. They are never published.
 	ghosts map[graph.WireID]graph.Vec3
 	extra  []compute.Spring
-	seq     uint64                      // graph event applied last; layout goroutine only
-	cancel  context.CancelFunc
-	done    chan struct{}
+	seq    uint64 // graph event applied last; layout goroutine only
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newLayout(graphID string, engine compute.Engine, p compute.Params, enabled bool, log *slog.Logger) *layout {
