@@ -433,3 +433,43 @@ func TestPointSpritesMatchMeshes(t *testing.T) {
 		t.Errorf("sprites differ from meshes: %d of %d covered pixels", off, covered)
 	}
 }
+
+// An edge with a tint is drawn in it, whatever the edges' colour; the
+// others keep theirs. (Both edge-end paths: the kernel's and the CPU's.)
+func TestEdgeTints(t *testing.T) {
+	positions := [][4]float32{{-10, -4, 0, 1}, {10, -4, 0, 1}, {-10, 4, 0, 1}, {10, 4, 0, 1}}
+	styles := make([]Style, 4)
+	for i := range styles {
+		styles[i] = Style{Color: [4]uint8{255, 255, 255, 255}, Size: 0.5}
+	}
+	edges := []Edge{{A: 0, B: 1, Width: 1.5, Tint: [4]uint8{255, 40, 0, 255}}, {A: 2, B: 3, Width: 1.5}}
+	cam := view.New()
+	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
+	var px []byte
+	onGL(t, func() {
+		r, err := New(gltest.Window.Info.Dialect)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer r.Close()
+		r.SetScene(styles, edges)
+		f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: testSettings()}
+		if err := r.Draw(f); err != nil {
+			t.Error(err)
+			return
+		}
+		px = ReadPixels(testW, testH)
+	})
+	at := func(p mgl32.Vec3) []byte {
+		x, y, _, _ := cam.Project(p, testW, testH)
+		i := (int(y)*testW + int(x)) * 4
+		return px[i : i+3]
+	}
+	if c := at(mgl32.Vec3{0, -4, 0}); c[0] < 200 || c[1] > 80 || c[2] > 40 {
+		t.Errorf("the tinted edge is %v, not red-orange", c)
+	}
+	if c := at(mgl32.Vec3{0, 4, 0}); !(c[2] > c[0] && c[1] > c[0]) {
+		t.Errorf("the plain edge is %v, not the edges' cyan", c)
+	}
+}

@@ -14,13 +14,20 @@ import (
 	"visionflow/render/view"
 )
 
-// Node flags, as in assets/shaders/node.frag.
+// Node flags, as in assets/shaders/node_shade.glsl. An agent's state code
+// (agent.State.Code: 1 idle … 6 error) sits in bits 8–11 and sets the
+// pace of its glow.
 const (
 	FlagPinned   = 1
 	FlagSelected = 2
 	FlagHovered  = 4
 	FlagAgent    = 8
+	FlagStale    = 16 // an agent gone silent: no glow
+	stateShift   = 8
 )
+
+// StateFlags puts an agent's state code into a style's flags.
+func StateFlags(code uint8) uint32 { return uint32(code&15) << stateShift }
 
 // Shapes a node can have.
 const (
@@ -41,6 +48,22 @@ type Style struct {
 type Edge struct {
 	A, B  uint32
 	Width float32 // layout units
+	// Tint, when its alpha is not 0, replaces the edges' colour and
+	// opacity for this edge (sRGB; 5 bits of each channel and 7 of alpha
+	// survive): a link of an agent to its work, a pulse of a message.
+	Tint [4]uint8
+}
+
+// tintCode packs a tint into a number a float carries exactly (below
+// 2^22), so it can ride in the edge ends' spare component: r, g, b in 5
+// bits each, alpha in 7; 0 means none.
+func (e Edge) tintCode() float32 {
+	t := e.Tint
+	if t[3] == 0 {
+		return 0
+	}
+	a := max(uint32(t[3])>>1, 1)
+	return float32(uint32(t[0])>>3<<17 | uint32(t[1])>>3<<12 | uint32(t[2])>>3<<7 | a)
 }
 
 // Settings are the look of the whole scene (from the settings tree).
@@ -271,7 +294,7 @@ func (r *Renderer) SetEdges(edges []Edge) {
 	gl.BufferData(gl.ARRAY_BUFFER, max(32*len(edges), 32), nil, gl.DYNAMIC_COPY)
 	e := make([]uint32, 4*len(edges))
 	for i, x := range edges {
-		e[4*i], e[4*i+1], e[4*i+2] = x.A, x.B, math.Float32bits(x.Width)
+		e[4*i], e[4*i+1], e[4*i+2], e[4*i+3] = x.A, x.B, math.Float32bits(x.Width), math.Float32bits(x.tintCode())
 	}
 	upload(gl.ARRAY_BUFFER, r.edges, e)
 	gl.BindBuffer(gl.ARRAY_BUFFER, 0)
@@ -295,7 +318,7 @@ func (r *Renderer) expandOnCPU() {
 	for i, e := range r.cpuEdges {
 		a, b := at(e.A), at(e.B)
 		r.cpuEnds[2*i] = [4]float32{a[0], a[1], a[2], e.Width}
-		r.cpuEnds[2*i+1] = [4]float32{b[0], b[1], b[2], 0}
+		r.cpuEnds[2*i+1] = [4]float32{b[0], b[1], b[2], e.tintCode()}
 	}
 	if len(r.cpuEnds) > 0 {
 		gl.BindBuffer(gl.ARRAY_BUFFER, r.ends)

@@ -8,6 +8,7 @@ uniform mat4 uView, uProj;
 uniform float uLength;   // of the head, layout units
 uniform float uTipInset; // the target node's radius
 out float vAlong;
+flat out uint vTint; // arrow heads take the edges' colour
 
 void main() {
 	vec3 a = (uView * vec4(iA.xyz, 1.0)).xyz;
@@ -23,5 +24,6 @@ void main() {
 	side = sl > 0.0 ? side / sl : vec3(0.0, 1.0, 0.0);
 	p += side * aCorner.y * max(len * 0.45, iA.w);
 	vAlong = 1.0;
+	vTint = 0u;
 	gl_Position = uProj * vec4(p, 1.0);
 }

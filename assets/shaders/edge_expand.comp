@@ -3,7 +3,7 @@
 // read storage buffers on every GPU).
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Pos { vec4 pos[]; };
-layout(std430, binding = 1) readonly buffer Edges { uvec4 edges[]; }; // a, b, width bits, 0
+layout(std430, binding = 1) readonly buffer Edges { uvec4 edges[]; }; // a, b, width bits, tint code bits
 layout(std430, binding = 2) writeonly buffer Ends { vec4 ends[]; };   // a, b per edge
 uniform uint uEdges;
 void main() {
@@ -11,5 +11,5 @@ void main() {
 	if (i >= uEdges) return;
 	uvec4 e = edges[i];
 	ends[2u * i] = vec4(pos[e.x].xyz, uintBitsToFloat(e.z));
-	ends[2u * i + 1u] = vec4(pos[e.y].xyz, 0.0);
+	ends[2u * i + 1u] = vec4(pos[e.y].xyz, uintBitsToFloat(e.w));
 }

@@ -8,7 +8,7 @@ uniform vec3 uLightDir;
 uniform float uAmbient, uDirectional, uEnvironment, uMetalness, uRoughness, uOpacity, uTime;
 uniform bool uHologram;
 
-const uint flagPinned = 1u, flagSelected = 2u, flagHovered = 4u, flagAgent = 8u;
+const uint flagPinned = 1u, flagSelected = 2u, flagHovered = 4u, flagAgent = 8u, flagStale = 16u;
 
 vec4 shade(vec3 world, vec3 n, vec4 color, uint flags) {
 	vec3 v = normalize(uEye - world);
@@ -32,9 +32,19 @@ vec4 shade(vec3 world, vec3 n, vec4 color, uint flags) {
 		float bands = 0.5 + 0.5 * sin(world.y * 1.5 - uTime * 3.0);
 		c += base * rim * (0.6 + 0.8 * bands);
 	}
-	if ((flags & flagAgent) != 0u) {
-		// Agents glow and pulse, so a swarm reads apart from knowledge at a glance.
-		c += base * (0.35 + 0.25 * sin(uTime * 4.0 + world.x * 0.2));
+	if ((flags & flagAgent) != 0u && (flags & flagStale) == 0u) {
+		// Agents glow and pulse, so a swarm reads apart from knowledge at a
+		// glance; the pace tells the state (bits 8-11: 1 idle breathes,
+		// 2 thinking shimmers, 3 executing beats, 4 collaborating swells,
+		// 5 blocked barely moves, 6 error flashes). A stale agent is dark.
+		uint state = (flags >> 8u) & 15u;
+		float speed = 2.0, depth = 0.2;
+		if (state == 2u) { speed = 5.0; depth = 0.25; }
+		else if (state == 3u) { speed = 8.0; depth = 0.3; }
+		else if (state == 4u) { speed = 4.0; depth = 0.35; }
+		else if (state == 5u) { speed = 1.0; depth = 0.1; }
+		else if (state == 6u) { speed = 12.0; depth = 0.5; }
+		c += base * (0.35 + depth * sin(uTime * speed + world.x * 0.2));
 	}
 	if ((flags & flagSelected) != 0u) c = mix(c, vec3(1.0, 0.85, 0.2), 0.5);
 	else if ((flags & flagHovered) != 0u) c = mix(c, vec3(1.0), 0.3);
