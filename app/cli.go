@@ -106,10 +106,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer, win
 	}
 	fmt.Fprintf(stdout, "VisionFlow %s serving http://%s (database %s); Ctrl+C stops it\n", Version, srv.Addr, srv.Store.Path())
 	if cfg.DemoAgents > 0 {
-		demoCtx, stopDemo := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); demoInProcess(demoCtx, srv.URL(), cfg.DemoAgents, log) }()
-		defer func() { stopDemo(); <-done }()
+		defer StartDemo(srv.URL(), cfg.DemoAgents, log)()
 	}
 	<-ctx.Done()
 	log.Info("shutting down")

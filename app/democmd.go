@@ -96,8 +96,16 @@ func runDemo(ctx context.Context, opt demo.Options, stdout io.Writer) error {
 	return err
 }
 
-// demoInProcess runs a demo swarm against this process's own server, for
-// --demo-agents; it stops with ctx.
+// StartDemo runs a demo swarm of this many agents against a server (this
+// process's own, for --demo-agents) until the returned function is called.
+func StartDemo(url string, agents int, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); demoInProcess(ctx, url, agents, log) }()
+	return func() { cancel(); <-done }
+}
+
+// demoInProcess runs a demo swarm against a server until ctx ends.
 func demoInProcess(ctx context.Context, url string, agents int, log *slog.Logger) {
 	sw, err := demo.Start(ctx, demo.Options{URL: url, Agents: agents, Log: log})
 	if err != nil {

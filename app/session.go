@@ -394,16 +394,26 @@ func (s *Session) OpenGraph(ctx context.Context, id string) (graph.Summary, erro
 	return sum, err
 }
 
-// DefaultGraph is the most recently created graph ("" when there is none).
+// DefaultGraph is the most recently created knowledge graph, else the most
+// recently created graph ("" when there is none): a swarm is shown beside
+// the knowledge it works on, not instead of it.
 func (s *Session) DefaultGraph(ctx context.Context) (string, error) {
 	list, err := s.store.ListGraphs(ctx)
 	if err != nil || len(list) == 0 {
 		return "", err
 	}
 	newest := slices.MaxFunc(list, func(a, b graph.Summary) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(boolRank(a.Type == graph.Knowledge), boolRank(b.Type == graph.Knowledge)),
+			a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
 	return newest.ID, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Positions returns a graph's latest layout positions, or nil.
@@ -535,6 +545,7 @@ func (s *Session) Health(ctx context.Context) (session.Health, error) {
 		h.Engine.Layouts++
 		if !l.settled.Load() && l.enabled.Load() {
 			h.Engine.Moving++
+			h.Engine.MovingGraphs = append(h.Engine.MovingGraphs, l.graphID)
 			h.Engine.StepsPerSecond += l.stepsPerSecond()
 			h.Engine.StepMillis = max(h.Engine.StepMillis, l.stepMillis())
 		}

@@ -473,3 +473,91 @@ func TestEdgeTints(t *testing.T) {
 		t.Errorf("the plain edge is %v, not the edges' cyan", c)
 	}
 }
+
+var update = flag.Bool("update", false, "rewrite the golden images in testdata/")
+
+// golden compares an image with testdata/name within a tolerance (drivers
+// round differently), or rewrites it with -update.
+func golden(t *testing.T, name string, px []byte, w, h int) {
+	t.Helper()
+	path := "testdata/" + name
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		savePNG(t, path, px, w, h)
+		t.Logf("wrote %s", path)
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to make it)", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, ok := img.(*image.NRGBA)
+	if !ok || want.Bounds().Dx() != w || want.Bounds().Dy() != h {
+		t.Fatalf("%s is not a %dx%d NRGBA image", path, w, h)
+	}
+	differ := 0
+	for i := 0; i < len(px); i += 4 {
+		for c := range 3 {
+			if d := int(px[i+c]) - int(want.Pix[i+c]); d > 48 || d < -48 {
+				differ++
+				break
+			}
+		}
+	}
+	t.Logf("%d of %d pixels differ from %s", differ, w*h, path)
+	if differ > w*h/100 {
+		keep := os.TempDir() + "/visionflow-" + name
+		savePNG(t, keep, px, w, h)
+		t.Errorf("%d of %d pixels differ from %s (more than 1%%); the image is in %s; rerun with -update if the change is intended", differ, w*h, path, keep)
+	}
+}
+
+// Agents beside knowledge nodes: octahedra coloured by state (executing,
+// error, idle) with their glow, a stale one grey and dark; a faint link of
+// an agent to its work and a bright pulse on a link between two agents.
+func TestAgentsGolden(t *testing.T) {
+	positions := [][4]float32{
+		{-8, -3, 0, 1}, {0, -5, 0, 1}, {8, -3, 0, 1}, // knowledge
+		{-6, 4, 0, 1}, {-1, 5, 0, 1}, {4, 4, 0, 1}, {9, 5, 0, 1}, // agents
+	}
+	knowledge := Style{Color: [4]uint8{0, 229, 255, 255}, Size: 1.2}
+	agent := func(c [4]uint8, code uint8, extra uint32) Style {
+		return Style{Color: c, Size: 1.6, Shape: ShapeOctahedron, Flags: FlagAgent | StateFlags(code) | extra}
+	}
+	styles := []Style{knowledge, knowledge, knowledge,
+		agent([4]uint8{0xf0, 0xe4, 0x42, 255}, 3, 0),         // executing
+		agent([4]uint8{0xd5, 0x5e, 0x00, 255}, 6, 0),         // error
+		agent([4]uint8{0x40, 0xff, 0x00, 255}, 1, 0),         // idle
+		agent([4]uint8{0x5b, 0x62, 0x70, 255}, 1, FlagStale), // stale
+	}
+	edges := []Edge{
+		{A: 0, B: 1, Width: 0.4}, {A: 1, B: 2, Width: 0.4},
+		{A: 3, B: 0, Width: 0.3, Tint: [4]uint8{0x40, 0xff, 0x00, 110}}, // ada works on node 0
+		{A: 4, B: 5, Width: 0.8, Tint: [4]uint8{255, 245, 200, 255}},    // a message's pulse
+		{A: 5, B: 6, Width: 0.4}, // a quiet link
+	}
+	cam := view.New()
+	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
+	var px []byte
+	onGL(t, func() {
+		r, err := New(gltest.Window.Info.Dialect)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer r.Close()
+		r.SetScene(styles, edges)
+		f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: testSettings()}
+		if err := r.Draw(f); err != nil {
+			t.Error(err)
+			return
+		}
+		px = ReadPixels(testW, testH)
+	})
+	golden(t, "agents.png", px, testW, testH)
+}

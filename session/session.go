@@ -89,10 +89,11 @@ type Health struct {
 
 // EngineHealth describes the physics engine.
 type EngineHealth struct {
-	Name           string  `json:"name"`           // "cpu"
-	Layouts        int     `json:"layouts"`        // graphs laid out
-	Moving         int     `json:"moving"`         // of them, not yet settled
-	StepsPerSecond float64 `json:"stepsPerSecond"` // summed over the moving layouts
+	Name           string   `json:"name"`                   // "cpu"
+	Layouts        int      `json:"layouts"`                // graphs laid out
+	Moving         int      `json:"moving"`                 // of them, not yet settled
+	MovingGraphs   []string `json:"movingGraphs,omitempty"` // which
+	StepsPerSecond float64  `json:"stepsPerSecond"`         // summed over the moving layouts
 	// StepMillis is the longest recent step of a moving layout, in ms, as
 	// its goroutine waits for it (for the GPU engine that includes waiting
 	// for the GL thread's next frame).

@@ -160,6 +160,14 @@ func Start(ctx context.Context, opt Options) (*Swarm, error) {
 		if len(s.nodes) > 0 {
 			a.at = s.nodes[s.rng.IntN(len(s.nodes))]
 		}
+		// A swarm is caught mid-work: agents start in different states,
+		// due to move on at different times.
+		a.state = []agent.State{agent.Idle, agent.Thinking, agent.Executing, agent.Executing, agent.Collaborating}[s.rng.IntN(5)]
+		if a.state == agent.Executing {
+			a.progress = 90 * s.rng.Float64()
+		}
+		a.task = "Read " + s.label(a.at)
+		a.until = time.Now().Add(time.Duration(s.rng.Float64() * 3 * float64(time.Second)))
 		s.agents = append(s.agents, a)
 		s.byID[a.id] = a
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-gl/glfw/v3.3/glfw"
 	"github.com/go-gl/mathgl/mgl32"
 
+	"visionflow/agent"
 	"visionflow/app"
 	"visionflow/compute"
 	"visionflow/graph"
@@ -67,6 +68,14 @@ type desk struct {
 	sceneNow *scene
 	valsNow  *values
 	setNow   render.Settings
+	lookNow  *agentLook
+	pulsing  bool      // edges carry fading pulses: re-edge as they fade
+	lastEdge time.Time // when the edges were last uploaded
+
+	// The graph's and the swarm's positions joined (the swarm's layout is
+	// a layout of its own), and what they were joined from.
+	joined           *wire.Positions
+	joinedA, joinedB *wire.Positions
 
 	// Slots of the renderer's position buffer.
 	order  []graph.WireID
@@ -214,12 +223,13 @@ func (d *desk) frame(now time.Time) error {
 	if d.width <= 0 || d.height <= 0 {
 		return nil // minimised
 	}
-	d.sync()
+	d.sync(now)
 	d.handleInput(now)
 	d.steerCamera(now)
 	f := d.renderFrame(now)
 	if err := d.r.Draw(f); err != nil {
 		d.stats.glErrors++
+		d.m.telemetry.failure()
 		return err
 	}
 	d.hover(now, f)
@@ -263,14 +273,16 @@ func (d *desk) count(now time.Time) {
 			s.fps = 0.9*s.fps + 0.1/dt
 		}
 	}
-	s.frameMs = 0.9*s.frameMs + 0.1*float64(time.Since(now).Microseconds())/1000
+	ms := float64(time.Since(now).Microseconds()) / 1000
+	s.frameMs = 0.9*s.frameMs + 0.1*ms
 	s.last = now
+	d.m.telemetry.frame(ms)
 }
 
 // sync takes in what changed since the last frame: the scene, the
 // settings, the selection and the positions; it re-uploads styles and
 // edges only when they changed.
-func (d *desk) sync() {
+func (d *desk) sync(now time.Time) {
 	sc := d.m.scene.Load()
 	if sc != d.sceneNow {
 		if sc == nil || d.sceneNow == nil || sc.graphID != d.sceneNow.graphID {
@@ -293,6 +305,34 @@ func (d *desk) sync() {
 		d.touched = append(d.touched, d.selected, sel)
 		d.selected = sel
 	}
+	if look := d.m.look.Load(); look != d.lookNow {
+		// Agents' states change their nodes' looks, their work their links.
+		if old := d.lookNow; old != nil {
+			for w := range old.marks {
+				d.touched = append(d.touched, w)
+			}
+		}
+		if look != nil {
+			for w := range look.marks {
+				d.touched = append(d.touched, w)
+			}
+			active := int64(0)
+			for _, mk := range look.marks {
+				if !mk.stale {
+					active++
+				}
+			}
+			d.m.telemetry.agents.Store(active)
+		}
+		if len(d.touched) > 2000 {
+			d.restyle = true
+		}
+		d.lookNow = look
+		d.reedge = true
+	}
+	if d.pulsing && now.Sub(d.lastEdge) >= 50*time.Millisecond {
+		d.reedge = true // the pulses fade
+	}
 	d.positions()
 	if d.restyle {
 		d.r.SetStyles(d.styles())
@@ -307,8 +347,9 @@ func (d *desk) sync() {
 	}
 	d.touched = d.touched[:0]
 	if d.reedge {
-		d.r.SetEdges(d.edges())
+		d.r.SetEdges(d.edges(now))
 		d.reedge = false
+		d.lastEdge = now
 	}
 }
 
@@ -316,6 +357,9 @@ func (d *desk) sync() {
 // buffer, or copied from the CPU engine or the stream.
 func (d *desk) positions() {
 	pos := d.src.Positions()
+	if d.sceneNow != nil && d.sceneNow.swarm != "" {
+		pos = d.join(pos, d.src.SwarmPositions())
+	}
 	if pos != d.posNow {
 		d.posNow = pos
 		if pos == nil || !sameOrder(pos.Nodes, d.posOrder) {
@@ -330,7 +374,9 @@ func (d *desk) positions() {
 		}
 	}
 	var eng compute.Engine
-	if d.loc != nil {
+	if d.loc != nil && (d.sceneNow == nil || d.sceneNow.swarm == "") {
+		// In place in the GPU engine's buffer, unless a swarm's layout
+		// has to be drawn beside it.
 		eng = d.loc.engine()
 	}
 	if pb, ok := eng.(positionBuffer); ok {
@@ -361,6 +407,32 @@ func (d *desk) positions() {
 		d.posBuf = append(d.posBuf, [4]float32{n.Position.X, n.Position.Y, n.Position.Z, 1})
 	}
 	d.buf = d.r.UploadPositions(d.posBuf)
+}
+
+// join puts the swarm's positions after the graph's, once per change of
+// either.
+func (d *desk) join(a, b *wire.Positions) *wire.Positions {
+	if a == d.joinedA && b == d.joinedB && d.joined != nil {
+		return d.joined
+	}
+	d.joinedA, d.joinedB = a, b
+	switch {
+	case a == nil && b == nil:
+		d.joined = nil
+	case b == nil:
+		d.joined = a
+	case a == nil:
+		d.joined = b
+	default:
+		nodes := make([]wire.NodeState, 0, len(a.Nodes)+len(b.Nodes))
+		nodes = append(append(nodes, a.Nodes...), b.Nodes...)
+		step := uint64(1)
+		if d.joined != nil {
+			step = d.joined.Step + 1
+		}
+		d.joined = &wire.Positions{Step: step, Seq: a.Seq, Nodes: nodes}
+	}
+	return d.joined
 }
 
 func sameOrder(nodes []wire.NodeState, order []graph.WireID) bool {
@@ -405,6 +477,11 @@ func (d *desk) styleOf(id graph.WireID, v values) render.Style {
 		return nodeStyle(&nodeView{}, v)
 	}
 	s := nodeStyle(n, v)
+	if d.lookNow != nil {
+		if mk, ok := d.lookNow.marks[id]; ok {
+			s = agentStyle(s, mk, v)
+		}
+	}
 	if id == d.selected {
 		s.Flags |= render.FlagSelected
 	}
@@ -414,17 +491,44 @@ func (d *desk) styleOf(id graph.WireID, v values) render.Style {
 	return s
 }
 
-func (d *desk) edges() []render.Edge {
+// edges are the scene's edges, the links of agents to their work (in the
+// agent colour, faint) and, on agents' links, the pulses of recent
+// messages (bright, fading).
+func (d *desk) edges(now time.Time) []render.Edge {
 	if d.sceneNow == nil || d.valsNow == nil {
 		return nil
 	}
 	v := *d.valsNow
+	look := d.lookNow
+	d.pulsing = false
 	out := make([]render.Edge, 0, len(d.sceneNow.edges))
 	for _, e := range d.sceneNow.edges {
 		a, okA := d.slotOf[e.a]
 		b, okB := d.slotOf[e.b]
-		if okA && okB {
-			out = append(out, render.Edge{A: uint32(a), B: uint32(b), Width: edgeWidth(e.weight, v)})
+		if !okA || !okB {
+			continue
+		}
+		re := render.Edge{A: uint32(a), B: uint32(b), Width: edgeWidth(e.weight, v)}
+		if e.link && look != nil {
+			if at, ok := look.pulses[wirePair(e.a, e.b)]; ok {
+				if age := now.Sub(at); age < pulseLife {
+					d.pulsing = true
+					fade := 1 - float32(age)/float32(pulseLife)
+					re.Tint = [4]uint8{255, 245, 200, uint8(90 + 165*fade)}
+					re.Width *= 1 + 1.5*fade
+				}
+			}
+		}
+		out = append(out, re)
+	}
+	if look != nil {
+		c := v.rgb("nodes.agentColor")
+		for _, w := range look.work {
+			a, okA := d.slotOf[w[0]]
+			b, okB := d.slotOf[w[1]]
+			if okA && okB {
+				out = append(out, render.Edge{A: uint32(a), B: uint32(b), Width: 0.6 * v.float("edges.baseWidth"), Tint: [4]uint8{c[0], c[1], c[2], 110}})
+			}
 		}
 	}
 	return out
@@ -479,7 +583,7 @@ func (d *desk) labels(now time.Time) []overlay.Label {
 			continue
 		}
 		xs, ys = append(xs, x), append(ys, y)
-		out = append(out, overlay.Label{Text: n.label, X: x, Y: y, Strong: i < strong})
+		out = append(out, overlay.Label{Text: d.labelOf(n), X: x, Y: y, Strong: i < strong})
 	}
 	scale := d.w.Scale()
 	keep := placed(xs, ys, 90*scale, 16*scale)
@@ -490,6 +594,28 @@ func (d *desk) labels(now time.Time) []overlay.Label {
 		}
 	}
 	return kept
+}
+
+// labelOf is a node's label: an agent's says its state and progress.
+func (d *desk) labelOf(n *nodeView) string {
+	if d.lookNow == nil {
+		return n.label
+	}
+	mk, ok := d.lookNow.marks[n.wire]
+	if !ok {
+		return n.label
+	}
+	text := mk.name + " · " + string(mk.state)
+	switch {
+	case mk.stale:
+		text = mk.name + " · silent"
+	case mk.hasProg:
+		text += fmt.Sprintf(" %.0f%%", mk.progress)
+	}
+	if mk.control != "" && mk.control != "running" {
+		text += " · " + mk.control
+	}
+	return text
 }
 
 // overlay draws the Gio panels over the scene and carries out what the
@@ -515,7 +641,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 	st := &data.Stats
 	st.FPS, st.FrameMillis, st.Remote, st.GL = d.stats.fps, d.stats.frameMs, d.src.Where(), d.glName
 	if sc := d.sceneNow; sc != nil {
-		data.Current, st.Graph, st.Nodes, st.Edges = sc.graphID, sc.name, len(sc.nodes), len(sc.edges)
+		data.Current, st.Graph, st.Nodes, st.Edges = sc.graphID, sc.name, sc.graphNodes, sc.graphEdges
 	}
 	if h := d.m.health.Load(); h != nil {
 		h := &h.Health
@@ -523,6 +649,9 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 	}
 	if n := d.m.notice.Load(); n != nil && now.Before(n.until) {
 		data.Message = n.text
+	}
+	if d.lookNow != nil {
+		data.Swarm = d.lookNow.panel
 	}
 	act := d.ui.Layout(gtx, &data)
 	d.router.Frame(&d.ops)
@@ -555,6 +684,21 @@ func (d *desk) act(a overlay.Actions) {
 	if a.SelectNode != "" {
 		id := a.SelectNode
 		m.do(func(context.Context) { m.selectNode(id, true) })
+	}
+	if a.SelectWire != 0 {
+		w := a.SelectWire
+		m.do(func(context.Context) { m.selectWire(w, true) })
+	}
+	if a.Command != nil {
+		kind, text := agent.CommandKind(a.Command.Kind), a.Command.Text
+		m.do(func(ctx context.Context) { m.command(ctx, kind, text) })
+	}
+	if a.SelectSwarm != "" {
+		id := a.SelectSwarm
+		m.do(func(ctx context.Context) {
+			m.picked = id
+			m.followSwarm(ctx)
+		})
 	}
 	if a.FocusNeighbours {
 		m.do(func(context.Context) { m.focusNeighbours() })
@@ -596,12 +740,18 @@ func (r *readiness) done(d *desk, frame int) bool {
 		if sc == nil && d.m.scene.Load() == nil {
 			shown = true // an empty session: show what there is
 		}
+		if n := d.cfg.DemoAgents; n > 0 {
+			// With a demo swarm: once all of it is in the picture.
+			shown = shown && sc.swarm != "" && d.lookNow != nil && len(d.lookNow.marks) >= n
+		}
 		if shown && r.shownAt.IsZero() {
 			r.shownAt = time.Now()
 		}
-		// Settled by a health report taken after the graph was shown.
+		// Settled by a health report taken after the graph was shown. A
+		// swarm's layout need not rest: its agents keep moving between
+		// the things they work on.
 		h := d.m.health.Load()
-		settled := h != nil && !r.shownAt.IsZero() && h.at.After(r.shownAt) && h.Engine.Moving == 0
+		settled := h != nil && !r.shownAt.IsZero() && h.at.After(r.shownAt) && (sc == nil || !slices.Contains(h.Engine.MovingGraphs, sc.graphID))
 		if shown && settled {
 			r.since = frame
 		} else if time.Now().After(r.deadline) {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,12 +17,15 @@ import (
 	"github.com/go-gl/glfw/v3.3/glfw"
 	"github.com/go-gl/mathgl/mgl32"
 
+	"visionflow/agent"
 	"visionflow/app"
 	"visionflow/graph"
 	"visionflow/net/client"
 	"visionflow/net/wire"
+	"visionflow/render"
 	"visionflow/render/overlay"
 	"visionflow/render/view"
+	"visionflow/session"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -398,7 +402,7 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 		step{"a window edit reaches the host", func(d *desk) bool {
 			if !sent.Swap(true) {
 				d.act(overlay.Actions{Settings: []settings.Update{{Path: "nodes.nodeSize", Value: json.RawMessage(`2`)}}})
-				d.m.move(target.id, graph.Vec3{X: 1, Y: 2, Z: 3})
+				d.m.move(target.wire, graph.Vec3{X: 1, Y: 2, Z: 3})
 			}
 			return host.Settings.Float("nodes.nodeSize") == 2
 		}},
@@ -551,5 +555,134 @@ func TestTypingIntoTheSearchBox(t *testing.T) {
 			return true
 		}},
 		step{"the click took the keyboard", func(d *desk) bool { return !d.in.textFocus }},
+	))
+}
+
+// A swarm working on the graph appears beside it in the window, local or
+// joined: agents drawn in their states' colours beside the knowledge they
+// work on (a faint link to it), a message pulses along a link, the
+// inspector shows an agent and sends the operator's commands, the swarm
+// panel counts the states, and a focus request moves the camera.
+func TestSwarmInTheWindow(t *testing.T) {
+	for _, joined := range []bool{false, true} {
+		t.Run(map[bool]string{false: "local", true: "joined"}[joined], func(t *testing.T) { swarmInTheWindow(t, joined) })
+	}
+}
+
+func swarmInTheWindow(t *testing.T, joined bool) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	var host *app.Server
+	if joined {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, err = app.Start(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: ln.Addr().String()}, ln, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer host.Close()
+		cfg.Join = "http://" + host.Addr.String()
+	}
+	ctx := context.Background()
+	pct := func(v float64) *float64 { return &v }
+	var ada graph.WireID
+	var started atomic.Bool
+	// Never on the GL thread: the session may be waiting for it.
+	async := func(fn func(s *app.Session)) {
+		s := host
+		go func() { fn(s.Session) }()
+	}
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"agents report", func(d *desk) bool {
+			if host == nil {
+				host = d.loc.srv
+			}
+			async(func(s *app.Session) {
+				_, err := s.ReportStatus(ctx, "test", []agent.Status{
+					{AgentID: "ada", SwarmID: "crew", State: agent.Executing, Progress: pct(40), Name: "Ada", WorkingOn: []string{"visionflow"}, CurrentTask: "map the tour"},
+					{AgentID: "bob", SwarmID: "crew", State: agent.Error, CollaboratingWith: []string{"ada"}},
+					{AgentID: "cy", SwarmID: "crew", State: agent.Idle},
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+			return true
+		}},
+		step{"the swarm is in the scene", func(d *desk) bool {
+			if d.sceneNow == nil || d.sceneNow.swarm != "crew" || d.lookNow == nil || len(d.lookNow.marks) != 3 || len(d.order) != 37 {
+				return false
+			}
+			ada = nodeNamed(d, "Ada").wire
+			return true
+		}},
+		step{"agents look their states; a link to the work", func(d *desk) bool {
+			s := d.styleOf(ada, *d.valsNow)
+			want := overlay.StateColors["executing"]
+			if s.Flags&render.FlagAgent == 0 || s.Flags&render.StateFlags(agent.Executing.Code()) == 0 || [3]uint8(s.Color[:3]) != want {
+				t.Errorf("ada's style %+v, want the executing colour %v", s, want)
+			}
+			work := 0
+			for _, e := range d.edges(time.Now()) {
+				if e.Tint[3] != 0 {
+					work++
+				}
+			}
+			if work != 1 {
+				t.Errorf("%d tinted edges, want ada's one link to her work", work)
+			}
+			if !strings.Contains(d.labelOf(d.sceneNow.node(ada)), "executing 40%") {
+				t.Errorf("ada's label %q", d.labelOf(d.sceneNow.node(ada)))
+			}
+			return true
+		}},
+		step{"a message pulses along a link", func(d *desk) bool {
+			if !started.Swap(true) {
+				async(func(s *app.Session) {
+					if _, err := s.SendMessage(ctx, "test", agent.Message{Swarm: "crew", From: "bob", To: "ada", Text: "help"}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			return d.pulsing
+		}},
+		step{"the panel counts the states", func(d *desk) bool {
+			c := d.lookNow.panel.Counts
+			return c["executing"] == 1 && c["error"] == 1 && c["idle"] == 1
+		}},
+		step{"select ada: the inspector shows her", func(d *desk) bool {
+			if started.Swap(false) {
+				d.act(overlay.Actions{SelectWire: ada})
+			}
+			in := d.m.inspected.Load()
+			return in != nil && in.Agent != nil && in.Agent.State == "executing" && in.Agent.Task == "map the tour" &&
+				len(in.Agent.WorkingOn) == 1 && in.Label == "Ada"
+		}},
+		step{"pause her from the inspector", func(d *desk) bool {
+			if !started.Swap(true) {
+				d.act(overlay.Actions{Command: &overlay.CommandAction{Kind: "pause"}})
+			}
+			list, _ := host.Session.Commands(ctx, "crew", "ada", 10)
+			return len(list) == 1 && list[0].Kind == agent.Pause && list[0].State == agent.Queued
+		}},
+		step{"the window hears of the command", func(d *desk) bool {
+			in := d.m.inspected.Load()
+			return in != nil && in.Agent != nil && len(in.Agent.Commands) == 1 && strings.HasPrefix(in.Agent.Commands[0], "pause: queued")
+		}},
+		step{"an agent asks the people to look", func(d *desk) bool {
+			if started.Swap(false) {
+				d.m.focus.Store(nil)
+				async(func(s *app.Session) {
+					if err := s.Focus(ctx, "ada", session.FocusRequest{Graph: "visionflow-tour", Nodes: []string{"agent-graph"}, Note: "here"}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			n := d.m.notice.Load()
+			return n != nil && strings.Contains(n.text, "ada asks you to look at 1 node(s): here")
+		}},
 	))
 }

@@ -317,7 +317,7 @@ func (d *desk) drag(dx, dy float32) {
 		}
 		p := o.Add(dir.Mul(t))
 		if n := d.sceneNow.node(in.node); n != nil {
-			d.m.move(n.id, graph.Vec3{X: p[0], Y: p[1], Z: p[2]})
+			d.m.move(n.wire, graph.Vec3{X: p[0], Y: p[1], Z: p[2]})
 		}
 	}
 }
@@ -327,7 +327,7 @@ func (d *desk) release() {
 	switch {
 	case in.gesture == gestureNode && !in.moved:
 		id := in.node
-		d.m.do(func(context.Context) { d.m.selectWire(id) })
+		d.m.do(func(context.Context) { d.m.selectWire(id, false) })
 	case in.gesture == gestureOrbit && !in.moved:
 		// A click on empty space clears the selection.
 		d.m.do(func(context.Context) { d.m.selectNode("", false) })

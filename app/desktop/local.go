@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"visionflow/agent"
 	"visionflow/app"
 	"visionflow/compute"
 	"visionflow/graph"
@@ -15,17 +17,33 @@ import (
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
+	"visionflow/telemetry"
 )
 
 // local is the session of the server this process runs.
 type local struct {
 	srv     *app.Server
 	watched atomic.Pointer[string]
+	swarm   atomic.Pointer[string]      // the watched swarm ("": none)
+	cursor  atomic.Pointer[agentCursor] // what of its agents was sent
 	updates chan Update
 	lost    atomic.Bool // an update did not fit the channel
 	stop    []func()
 	once    sync.Once
+	done    chan struct{}
+	wg      sync.WaitGroup
 }
+
+// agentCursor is the watched swarm and the version of its agents last
+// sent (0: none yet, send them all).
+type agentCursor struct {
+	swarm string
+	since uint64
+}
+
+// agentPoll is how often the watched swarm's agent status is read: the
+// window's own tick, like the stream's for remote clients.
+const agentPoll = time.Second / 30
 
 var _ Source = (*local)(nil)
 
@@ -34,10 +52,12 @@ var _ Source = (*local)(nil)
 const updateBuffer = 256
 
 func newLocal(srv *app.Server) (*local, error) {
-	l := &local{srv: srv, updates: make(chan Update, updateBuffer)}
+	l := &local{srv: srv, updates: make(chan Update, updateBuffer), done: make(chan struct{})}
 	l.watched.Store(new(string))
+	l.swarm.Store(new(string))
+	l.cursor.Store(&agentCursor{})
 	cancel, err := srv.Session.Subscribe(func(ch session.Change) {
-		if ch.Graph != *l.watched.Load() {
+		if ch.Graph != *l.watched.Load() && ch.Graph != *l.swarm.Load() {
 			return
 		}
 		l.send(Update{Graph: ch.Graph, Events: ch.Events, Reload: ch.Reload, Deleted: ch.Deleted})
@@ -46,7 +66,43 @@ func newLocal(srv *app.Server) (*local, error) {
 		return nil, err
 	}
 	l.stop = append(l.stop, cancel, srv.Settings.Subscribe(func(ds []settings.Delta) { l.send(Update{Settings: ds}) }))
+	l.stop = append(l.stop, srv.Session.SubscribeAgents(func(ev session.AgentEvent) {
+		switch {
+		case ev.Message != nil && ev.Swarm == *l.swarm.Load():
+			l.send(Update{Graph: ev.Swarm, Message: ev.Message, Link: ev.Link})
+		case ev.Command != nil && ev.Swarm == *l.swarm.Load():
+			l.send(Update{Graph: ev.Swarm, Command: ev.Command})
+		case ev.Focus != nil && (ev.Focus.Graph == *l.watched.Load() || ev.Focus.Graph == *l.swarm.Load()):
+			l.send(Update{Graph: ev.Focus.Graph, Focus: ev.Focus, By: ev.By})
+		}
+	}))
+	l.wg.Go(l.pollAgents)
 	return l, nil
+}
+
+// pollAgents reads what changed among the watched swarm's agents, as the
+// stream does for remote clients.
+func (l *local) pollAgents() {
+	tick := time.NewTicker(agentPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-tick.C:
+		}
+		cur := l.cursor.Load()
+		if cur.swarm == "" {
+			continue
+		}
+		d := l.srv.Session.AgentChanges(cur.swarm, cur.since)
+		if !d.Exists || d.Version == cur.since || !l.cursor.CompareAndSwap(cur, &agentCursor{cur.swarm, d.Version}) {
+			continue // nothing new, or the window moved to another swarm meanwhile
+		}
+		if len(d.Agents)+len(d.Removed)+len(d.Links) > 0 {
+			l.send(Update{Graph: cur.swarm, Agents: &AgentDelta{Swarm: cur.swarm, Agents: d.Agents, Removed: d.Removed, Links: d.Links}})
+		}
+	}
 }
 
 // send never blocks the session: when the window is behind, the update is
@@ -134,11 +190,62 @@ func (l *local) Health(ctx context.Context) (session.Health, error) {
 
 func (l *local) Where() string { return "" }
 
+func (l *local) SwarmsOn(ctx context.Context, graphID string) ([]session.SwarmInfo, error) {
+	return swarmsOn(l.srv.Session.Swarms(ctx))(graphID)
+}
+
+// swarmsOn keeps the swarms that work on one graph.
+func swarmsOn(list []session.SwarmInfo, err error) func(string) ([]session.SwarmInfo, error) {
+	return func(graphID string) ([]session.SwarmInfo, error) {
+		var out []session.SwarmInfo
+		for _, s := range list {
+			if s.KnowledgeGraph == graphID {
+				out = append(out, s)
+			}
+		}
+		return out, err
+	}
+}
+
+func (l *local) WatchSwarm(ctx context.Context, swarmID string) (graph.Contents, []agent.Agent, error) {
+	l.swarm.Store(&swarmID)
+	l.cursor.Store(&agentCursor{swarm: swarmID})
+	if swarmID == "" {
+		return graph.Contents{}, nil, nil
+	}
+	if _, err := l.srv.Session.OpenGraph(ctx, swarmID); err != nil {
+		return graph.Contents{}, nil, err
+	}
+	c, err := l.srv.Session.Graph(ctx, swarmID)
+	if err != nil {
+		return graph.Contents{}, nil, err
+	}
+	agents, err := l.srv.Session.Agents(ctx, swarmID)
+	return c, agents, err
+}
+
+func (l *local) SwarmPositions() *wire.Positions {
+	if sw := *l.swarm.Load(); sw != "" {
+		return l.srv.Session.Positions(sw)
+	}
+	return nil
+}
+
+func (l *local) Command(ctx context.Context, swarm, agentID string, req agent.CommandRequest) (agent.Command, error) {
+	return l.srv.Session.QueueCommand(ctx, "desktop", swarm, agentID, req)
+}
+
+func (l *local) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {
+	return l.srv.Session.PostTelemetry(ctx, "desktop", []telemetry.Metrics{m})
+}
+
 func (l *local) Close() error {
 	l.once.Do(func() {
 		for _, stop := range l.stop {
 			stop()
 		}
+		close(l.done)
+		l.wg.Wait()
 	})
 	return nil
 }

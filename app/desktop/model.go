@@ -32,16 +32,20 @@ type nodeView struct {
 type edgeView struct {
 	a, b   graph.WireID
 	weight float32
+	link   bool // an interaction link between two agents
 }
 
-// scene is a snapshot of the watched graph for the GL thread. It is never
-// modified once published.
+// scene is a snapshot of the watched graph, and of the swarm working on
+// it, for the GL thread. It is never modified once published.
 type scene struct {
 	graphID string
 	name    string
+	swarm   string // the swarm shown beside the graph ("": none)
 	nodes   []nodeView
 	byWire  map[graph.WireID]int32 // index in nodes
 	edges   []edgeView
+	// The watched graph's own share: nodes[:graphNodes], edges[:graphEdges].
+	graphNodes, graphEdges int
 }
 
 func (s *scene) node(w graph.WireID) *nodeView {
@@ -54,21 +58,36 @@ func (s *scene) node(w graph.WireID) *nodeView {
 	return nil
 }
 
-func buildScene(g *graph.Graph) *scene {
-	nodes := g.Nodes()
-	s := &scene{graphID: g.ID, name: g.Name, nodes: make([]nodeView, len(nodes)), byWire: make(map[graph.WireID]int32, len(nodes))}
-	for i := range nodes {
-		n := &nodes[i]
-		s.nodes[i] = nodeView{id: n.ID, label: cmp.Or(n.Label, n.ID), wire: n.WireID, agent: isAgent(n), pinned: n.Pinned,
-			degree: g.Degree(n.ID), shape: metadataShape(n.Metadata)}
-		s.byWire[n.WireID] = int32(i)
+// buildScene makes the scene of a graph and, when sw is not nil, of the
+// swarm working on it (its agents' wire ids have the agent bit, so they
+// never meet the graph's).
+func buildScene(g, sw *graph.Graph) *scene {
+	s := &scene{graphID: g.ID, name: g.Name, byWire: map[graph.WireID]int32{}}
+	if sw != nil {
+		s.swarm = sw.ID
 	}
-	edges := g.Edges()
-	s.edges = make([]edgeView, 0, len(edges))
-	for _, e := range edges {
-		a, _ := g.Node(e.Source)
-		b, _ := g.Node(e.Target)
-		s.edges = append(s.edges, edgeView{a: a.WireID, b: b.WireID, weight: e.Weight})
+	for _, gr := range []*graph.Graph{g, sw} {
+		if gr == nil {
+			continue
+		}
+		nodes := gr.Nodes()
+		for i := range nodes {
+			n := &nodes[i]
+			if _, dup := s.byWire[n.WireID]; dup {
+				continue
+			}
+			s.byWire[n.WireID] = int32(len(s.nodes))
+			s.nodes = append(s.nodes, nodeView{id: n.ID, label: cmp.Or(n.Label, n.ID), wire: n.WireID, agent: isAgent(n), pinned: n.Pinned,
+				degree: gr.Degree(n.ID), shape: metadataShape(n.Metadata)})
+		}
+		for _, e := range gr.Edges() {
+			a, _ := gr.Node(e.Source)
+			b, _ := gr.Node(e.Target)
+			s.edges = append(s.edges, edgeView{a: a.WireID, b: b.WireID, weight: e.Weight, link: gr == sw})
+		}
+		if gr == g {
+			s.graphNodes, s.graphEdges = len(s.nodes), len(s.edges)
+		}
 	}
 	return s
 }
@@ -96,6 +115,8 @@ type model struct {
 	log *slog.Logger
 
 	scene     atomic.Pointer[scene]
+	look      atomic.Pointer[agentLook]
+	swarms    atomic.Pointer[[]session.SwarmInfo] // working on the watched graph
 	values    atomic.Pointer[values]
 	graphs    atomic.Pointer[[]graph.Summary]
 	inspected atomic.Pointer[overlay.Inspected]
@@ -109,18 +130,22 @@ type model struct {
 	reqs chan func(ctx context.Context)
 
 	moveMu  sync.Mutex
-	moves   map[string]graph.Vec3 // drags waiting to be sent, latest only
+	moves   map[graph.WireID]graph.Vec3 // drags waiting to be sent, latest only
 	moveSig chan struct{}
 
 	// Model goroutine only.
-	g        *graph.Graph
-	selID    string
-	lastList time.Time
+	g         *graph.Graph
+	sw        *swarmState // the swarm shown beside g, or nil
+	picked    string      // the swarm the user chose ("": the first)
+	sel       graph.WireID
+	lastList  time.Time
+	lastSwarm time.Time
+	telemetry *uploader
 }
 
 func newModel(src Source, log *slog.Logger) *model {
-	m := &model{src: src, log: log, reqs: make(chan func(context.Context), 64), moves: map[string]graph.Vec3{},
-		moveSig: make(chan struct{}, 1), ready: make(chan struct{})}
+	m := &model{src: src, log: log, reqs: make(chan func(context.Context), 64), moves: map[graph.WireID]graph.Vec3{},
+		moveSig: make(chan struct{}, 1), ready: make(chan struct{}), telemetry: newUploader(src.PostTelemetry)}
 	m.values.Store(&values{})
 	m.imports.Store(&overlay.ImportState{})
 	return m
@@ -193,6 +218,13 @@ func (m *model) poll(ctx context.Context) {
 			m.lastList = time.Now()
 		}
 	}
+	// A swarm that starts working on the graph appears by itself.
+	if m.g != nil && time.Since(m.lastSwarm) >= 2*time.Second {
+		m.lastSwarm = time.Now()
+		m.followSwarm(ctx)
+	}
+	m.telemetry.due(ctx, time.Now(), m.interval())
+	m.fade()
 }
 
 // watch switches the window to a graph.
@@ -206,10 +238,14 @@ func (m *model) watch(ctx context.Context, id string) error {
 		return err
 	}
 	if m.g == nil || m.g.ID != g.ID {
-		m.selID = ""
+		m.sel = 0
+		m.picked = ""
+		m.dropSwarm(ctx)
 	}
 	m.g = g
 	m.publish()
+	m.lastSwarm = time.Now()
+	m.followSwarm(ctx)
 	return nil
 }
 
@@ -228,7 +264,11 @@ func (m *model) publish() {
 		m.scene.Store(nil)
 		return
 	}
-	m.scene.Store(buildScene(m.g))
+	var sw *graph.Graph
+	if m.sw != nil {
+		sw = m.sw.g
+	}
+	m.scene.Store(buildScene(m.g, sw))
 	m.inspect()
 }
 
@@ -239,6 +279,14 @@ func (m *model) update(ctx context.Context, u Update) {
 	}
 	if len(u.Settings) > 0 || u.Resync {
 		m.applySettings(ctx, u)
+	}
+	if u.Focus != nil {
+		m.focusOn(u.Focus, u.By)
+		return
+	}
+	if m.sw != nil && u.Graph == m.sw.id {
+		m.updateSwarm(ctx, u)
+		return
 	}
 	if m.g == nil || u.Graph != m.g.ID {
 		return
@@ -301,24 +349,39 @@ func (m *model) applySettings(ctx context.Context, u Update) {
 	m.values.Store(&v)
 }
 
+// node finds a node of the scene's graphs by wire id.
+func (m *model) node(w graph.WireID) (graph.Node, *graph.Graph, bool) {
+	for _, g := range []*graph.Graph{m.g, m.swarmGraph()} {
+		if g == nil {
+			continue
+		}
+		if n, ok := g.NodeByWire(w); ok {
+			return n, g, true
+		}
+	}
+	return graph.Node{}, nil, false
+}
+
+func (m *model) swarmGraph() *graph.Graph {
+	if m.sw == nil {
+		return nil
+	}
+	return m.sw.g
+}
+
 // inspect describes the selected node for the inspector.
 func (m *model) inspect() {
-	if m.g == nil || m.selID == "" {
+	n, g, ok := m.node(m.sel)
+	if m.sel == 0 || !ok {
+		m.sel = 0
 		m.inspected.Store(nil)
 		m.selected.Store(0)
 		return
 	}
-	n, ok := m.g.Node(m.selID)
-	if !ok {
-		m.selID = ""
-		m.inspected.Store(nil)
-		m.selected.Store(0)
-		return
-	}
-	in := &overlay.Inspected{ID: n.ID, Label: cmp.Or(n.Label, n.ID), Metadata: n.Metadata, Pinned: n.Pinned, Degree: m.g.Degree(n.ID)}
+	in := &overlay.Inspected{ID: n.ID, Label: cmp.Or(n.Label, n.ID), Metadata: n.Metadata, Pinned: n.Pinned, Degree: g.Degree(n.ID)}
 	seen := map[string]bool{}
-	for _, eid := range m.g.Incident(n.ID) {
-		e, _ := m.g.Edge(eid)
+	for _, eid := range g.Incident(n.ID) {
+		e, _ := g.Edge(eid)
 		other := e.Target
 		if other == n.ID {
 			other = e.Source
@@ -327,39 +390,43 @@ func (m *model) inspect() {
 			continue
 		}
 		seen[other] = true
-		o, _ := m.g.Node(other)
-		in.Neighbours = append(in.Neighbours, overlay.Neighbour{ID: o.ID, Label: cmp.Or(o.Label, o.ID)})
+		o, _ := g.Node(other)
+		in.Neighbours = append(in.Neighbours, overlay.Neighbour{ID: o.ID, Label: cmp.Or(o.Label, o.ID), Wire: o.WireID})
 	}
 	slices.SortFunc(in.Neighbours, func(a, b overlay.Neighbour) int {
 		return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
 	})
+	if g == m.swarmGraph() {
+		in.Agent = m.agentInfo(n.ID)
+	}
 	m.inspected.Store(in)
 	m.selected.Store(uint32(n.WireID))
 }
 
-// selectNode selects a node by id ("" clears the selection); fly asks the
-// camera to go to it.
+// selectNode selects a node of the watched graph by id ("" clears the
+// selection); fly asks the camera to go to it.
 func (m *model) selectNode(id string, fly bool) {
-	m.selID = id
-	m.inspect()
-	if fly && m.selID != "" {
-		m.focus.Store(&focus{nodes: []graph.WireID{graph.WireID(m.selected.Load())}})
+	m.sel = 0
+	if m.g != nil && id != "" {
+		if n, ok := m.g.Node(id); ok {
+			m.sel = n.WireID
+		}
 	}
+	m.selectWire(m.sel, fly)
 }
 
-// selectWire selects the node a click picked.
-func (m *model) selectWire(w graph.WireID) {
-	if m.g == nil {
-		return
-	}
-	if n, ok := m.g.NodeByWire(w); ok {
-		m.selectNode(n.ID, false)
+// selectWire selects a node of the scene by wire id (0 clears it).
+func (m *model) selectWire(w graph.WireID, fly bool) {
+	m.sel = w
+	m.inspect()
+	if fly && m.sel != 0 {
+		m.focus.Store(&focus{nodes: []graph.WireID{m.sel}})
 	}
 }
 
 // search finds a node by label: an exact match (ignoring case) first, then
 // the shortest label starting with the text, then the shortest containing
-// it.
+// it. Agents are searched too.
 func (m *model) search(text string) {
 	text = strings.ToLower(strings.TrimSpace(text))
 	if m.g == nil || text == "" {
@@ -379,6 +446,9 @@ func (m *model) search(text string) {
 		return 3
 	}
 	nodes := m.g.Nodes()
+	if sw := m.swarmGraph(); sw != nil {
+		nodes = append(nodes, sw.Nodes()...)
+	}
 	bestRank := 3
 	for i := range nodes {
 		n := &nodes[i]
@@ -391,20 +461,23 @@ func (m *model) search(text string) {
 		m.say("no node matches %q", text)
 		return
 	}
-	m.selectNode(best.ID, true)
+	m.selectWire(best.WireID, true)
 }
 
 // focusNeighbours flies the camera to the selected node and its
 // neighbours.
 func (m *model) focusNeighbours() {
-	if m.g == nil || m.selID == "" {
+	in := m.inspected.Load()
+	if m.sel == 0 || in == nil {
 		return
 	}
-	n, _ := m.g.Node(m.selID)
-	f := &focus{nodes: []graph.WireID{n.WireID}}
-	for _, nb := range m.inspected.Load().Neighbours {
-		if o, ok := m.g.Node(nb.ID); ok {
-			f.nodes = append(f.nodes, o.WireID)
+	f := &focus{nodes: []graph.WireID{m.sel}}
+	for _, nb := range in.Neighbours {
+		f.nodes = append(f.nodes, nb.Wire)
+	}
+	if in.Agent != nil {
+		for _, w := range in.Agent.WorkingOn {
+			f.nodes = append(f.nodes, w.Wire)
 		}
 	}
 	m.focus.Store(f)
@@ -412,7 +485,7 @@ func (m *model) focusNeighbours() {
 
 // move queues a drag: only the latest position of each node is sent, as
 // fast as the session takes them.
-func (m *model) move(id string, p graph.Vec3) {
+func (m *model) move(id graph.WireID, p graph.Vec3) {
 	m.moveMu.Lock()
 	m.moves[id] = p
 	m.moveMu.Unlock()
@@ -425,31 +498,38 @@ func (m *model) move(id string, p graph.Vec3) {
 func (m *model) sendMoves(ctx context.Context) {
 	m.moveMu.Lock()
 	moves := m.moves
-	m.moves = map[string]graph.Vec3{}
+	m.moves = map[graph.WireID]graph.Vec3{}
 	m.moveMu.Unlock()
 	if m.g == nil || len(moves) == 0 {
 		return
 	}
-	ops := make([]graph.Op, 0, len(moves))
-	for _, id := range slices.Sorted(maps.Keys(moves)) {
-		p := moves[id]
-		op := graph.Op{Op: graph.UpdateNode, ID: id, Position: &p}
-		if n, ok := m.g.Node(id); ok && !n.Pinned {
+	byGraph := map[*graph.Graph][]graph.Op{}
+	for _, w := range slices.Sorted(maps.Keys(moves)) {
+		n, g, ok := m.node(w)
+		if !ok {
+			continue
+		}
+		p := moves[w]
+		op := graph.Op{Op: graph.UpdateNode, ID: n.ID, Position: &p}
+		if !n.Pinned {
 			op.Pinned = new(true)
 		}
-		ops = append(ops, op)
+		byGraph[g] = append(byGraph[g], op)
 	}
-	if err := m.src.Apply(ctx, m.g.ID, ops); err != nil {
-		m.say("moving the node failed: %v", err)
+	for g, ops := range byGraph {
+		if err := m.src.Apply(ctx, g.ID, ops); err != nil {
+			m.say("moving the node failed: %v", err)
+		}
 	}
 }
 
 // setPinned pins or unpins the selected node.
 func (m *model) setPinned(ctx context.Context, pinned bool) {
-	if m.g == nil || m.selID == "" {
+	n, g, ok := m.node(m.sel)
+	if !ok {
 		return
 	}
-	if err := m.src.Apply(ctx, m.g.ID, []graph.Op{{Op: graph.UpdateNode, ID: m.selID, Pinned: &pinned}}); err != nil {
+	if err := m.src.Apply(ctx, g.ID, []graph.Op{{Op: graph.UpdateNode, ID: n.ID, Pinned: &pinned}}); err != nil {
 		m.say("pinning failed: %v", err)
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/net/client"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
+	"visionflow/telemetry"
 )
 
 // remote is another instance's session, joined over its REST API and
@@ -24,7 +26,9 @@ type remote struct {
 	st      *client.Stream
 	updates chan Update
 	latest  atomic.Pointer[wire.Positions]
+	swarmAt atomic.Pointer[wire.Positions]
 	watched atomic.Pointer[string]
+	swarm   atomic.Pointer[string]
 	rewatch chan struct{} // the watched graph changed
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -44,6 +48,7 @@ func dialRemote(ctx context.Context, url string) (*remote, error) {
 	}
 	r := &remote{url: url, c: c, st: st, updates: make(chan Update, updateBuffer), rewatch: make(chan struct{}, 1)}
 	r.watched.Store(new(string))
+	r.swarm.Store(new(string))
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.wg.Go(r.readMessages)
 	r.wg.Go(r.followPositions)
@@ -89,6 +94,30 @@ func (r *remote) readMessages() {
 				continue
 			}
 			u = Update{Settings: s.Deltas}
+		case wire.TypeAgentStatus:
+			var a wire.AgentStatus
+			if json.Unmarshal(m.Raw, &a) != nil {
+				continue
+			}
+			u = Update{Graph: a.Swarm, Agents: &AgentDelta{Swarm: a.Swarm, Agents: a.Agents, Removed: a.Removed, Links: a.Links}}
+		case wire.TypeAgentMessage:
+			var a wire.AgentMessage
+			if json.Unmarshal(m.Raw, &a) != nil {
+				continue
+			}
+			u = Update{Graph: a.Message.Swarm, Message: &a.Message, Link: a.Link}
+		case wire.TypeCommandState:
+			var c wire.CommandState
+			if json.Unmarshal(m.Raw, &c) != nil {
+				continue
+			}
+			u = Update{Graph: c.Command.Swarm, Command: &c.Command}
+		case wire.TypeFocus:
+			var f wire.Focus
+			if json.Unmarshal(m.Raw, &f) != nil {
+				continue
+			}
+			u = Update{Graph: f.Graph, Focus: &session.FocusRequest{Graph: f.Graph, Nodes: f.Nodes, Note: f.Note}, By: f.By}
 		default:
 			continue
 		}
@@ -104,19 +133,31 @@ func (r *remote) readMessages() {
 // most once per frame, so the GL thread only loads a pointer.
 func (r *remote) followPositions() {
 	for {
-		g := *r.watched.Load()
-		changed := r.st.Changed(g)
+		g, sw := *r.watched.Load(), *r.swarm.Load()
+		changed, swarmChanged := r.st.Changed(g), r.st.Changed(sw)
 		// A fresh slice each time: published positions are never modified.
-		if nodes, seq, synced := r.st.Nodes(g, nil); synced {
-			prev := r.latest.Load()
-			step := uint64(1)
-			if prev != nil {
-				step = prev.Step + 1
+		for _, f := range []struct {
+			graph string
+			to    *atomic.Pointer[wire.Positions]
+		}{{g, &r.latest}, {sw, &r.swarmAt}} {
+			if f.graph == "" {
+				continue
 			}
-			r.latest.Store(&wire.Positions{Step: step, Seq: seq, Nodes: nodes})
+			if nodes, seq, synced := r.st.Nodes(f.graph, nil); synced {
+				prev := f.to.Load()
+				if prev != nil && prev.Seq == seq && len(prev.Nodes) == len(nodes) && prev.Step > 0 && samePositions(prev.Nodes, nodes) {
+					continue
+				}
+				step := uint64(1)
+				if prev != nil {
+					step = prev.Step + 1
+				}
+				f.to.Store(&wire.Positions{Step: step, Seq: seq, Nodes: nodes})
+			}
 		}
 		select {
 		case <-changed:
+		case <-swarmChanged:
 		case <-r.rewatch:
 		case <-r.st.Done():
 			return
@@ -181,6 +222,59 @@ func (r *remote) ImportLogseq(ctx context.Context, dir string, progress func(don
 func (r *remote) Health(ctx context.Context) (session.Health, error) { return r.c.Health(ctx) }
 
 func (r *remote) Where() string { return r.url }
+
+// samePositions reports whether two node lists hold the same states.
+func samePositions(a, b []wire.NodeState) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *remote) SwarmsOn(ctx context.Context, graphID string) ([]session.SwarmInfo, error) {
+	return swarmsOn(r.c.Swarms(ctx))(graphID)
+}
+
+func (r *remote) WatchSwarm(ctx context.Context, swarmID string) (graph.Contents, []agent.Agent, error) {
+	if old := *r.swarm.Load(); old != "" && old != swarmID {
+		r.st.Unsubscribe(ctx, old)
+	}
+	r.swarm.Store(&swarmID)
+	r.swarmAt.Store(nil)
+	// The positions follower looks at the new swarm once it is followed.
+	defer func() {
+		select {
+		case r.rewatch <- struct{}{}:
+		default:
+		}
+	}()
+	if swarmID == "" {
+		return graph.Contents{}, nil, nil
+	}
+	// Subscribe first, as for the graph: what comes after the contents'
+	// seq arrives as updates.
+	if _, err := r.st.Subscribe(ctx, swarmID); err != nil {
+		return graph.Contents{}, nil, err
+	}
+	c, err := r.c.Graph(ctx, swarmID)
+	if err != nil {
+		return graph.Contents{}, nil, err
+	}
+	agents, err := r.c.Agents(ctx, swarmID)
+	return c, agents, err
+}
+
+func (r *remote) SwarmPositions() *wire.Positions { return r.swarmAt.Load() }
+
+func (r *remote) Command(ctx context.Context, swarm, agentID string, req agent.CommandRequest) (agent.Command, error) {
+	return r.c.QueueCommand(ctx, swarm, agentID, req)
+}
+
+func (r *remote) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {
+	return r.c.PostTelemetry(ctx, m)
+}
 
 func (r *remote) Close() error {
 	r.cancel()

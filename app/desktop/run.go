@@ -110,6 +110,11 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 		}()
 		src = l
 		fmt.Fprintf(stdout, "VisionFlow %s serving http://%s (database %s); close the window to stop it\n", app.Version, srv.Addr, srv.Store.Path())
+		if cfg.DemoAgents > 0 {
+			stop := app.StartDemo(srv.URL(), cfg.DemoAgents, log)
+			// Before the server stops (deferred above, so run after this).
+			defer serveWhile(thread, stop)
+		}
 	}
 	defer src.Close()
 

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"strings"
 
+	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
+	"visionflow/telemetry"
 )
 
 // A Source is the session a window shows and edits: the local server's,
@@ -38,6 +40,22 @@ type Source interface {
 	ImportLogseq(ctx context.Context, dir string, progress func(done, total int)) (graph.Summary, error)
 	// Health describes the session (engine, clients).
 	Health(ctx context.Context) (session.Health, error)
+
+	// SwarmsOn lists the swarms that work on a knowledge graph.
+	SwarmsOn(ctx context.Context, graphID string) ([]session.SwarmInfo, error)
+	// WatchSwarm shows a swarm beside the watched graph ("" for none):
+	// its changes, agent status, messages and commands arrive as updates
+	// and its positions through SwarmPositions. It returns the swarm's
+	// graph and its live agents.
+	WatchSwarm(ctx context.Context, swarmID string) (graph.Contents, []agent.Agent, error)
+	// SwarmPositions is the watched swarm's latest layout, with each agent's
+	// state in its flags, or nil.
+	SwarmPositions() *wire.Positions
+	// Command queues an operator's command for an agent.
+	Command(ctx context.Context, swarm, agentID string, req agent.CommandRequest) (agent.Command, error)
+	// PostTelemetry hands the window's telemetry to the session (the host,
+	// when joined).
+	PostTelemetry(ctx context.Context, m telemetry.Metrics) error
 	// Where is "" for the local session, else the host's URL.
 	Where() string
 	// Close stops the source's goroutines.
@@ -46,13 +64,28 @@ type Source interface {
 
 // An Update is a change the window must apply.
 type Update struct {
-	Graph    string
+	Graph    string // the watched graph or the watched swarm
 	Events   []graph.Event
 	Reload   bool // the graph changed wholesale (or updates were lost): fetch it again
 	Deleted  bool
 	Settings []settings.Delta
 	Resync   bool  // settings updates were lost: fetch them all again
 	Gone     error // the session is gone (the host closed the connection)
+
+	Agents  *AgentDelta           // the watched swarm's agents changed
+	Message *agent.Message        // an agent of the watched swarm messaged another
+	Link    agent.LinkView        // with Message: their link after it
+	Command *agent.Command        // a command of the watched swarm moved on
+	Focus   *session.FocusRequest // someone asks to look at nodes of the watched graph
+	By      string                // with Focus: who
+}
+
+// AgentDelta is what changed among a swarm's agents.
+type AgentDelta struct {
+	Swarm   string
+	Agents  []agent.Agent
+	Removed []string
+	Links   []agent.LinkView // every link, when their weights changed
 }
 
 // settingsFromTree flattens a settings tree as GET /api/settings returns

@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 
+	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/render"
+	"visionflow/render/overlay"
 )
 
 // values are settings by path, as settings.Manager holds them: float64,
@@ -140,3 +142,27 @@ func edgeWidth(weight float32, v values) float32 {
 
 // isAgent tells agent nodes from knowledge nodes.
 func isAgent(n *graph.Node) bool { return n.Type == graph.Agents || n.WireID&graph.AgentFlag != 0 }
+
+// agentStyle colours an agent by its state: idle in nodes.agentColor, the
+// other states in their own colours (overlay.StateColors, as the swarm
+// panel shows them); its glow's pace follows the state. A silent agent is
+// grey and dark, a paused or halted one smaller.
+func agentStyle(s render.Style, mk agentMark, v values) render.Style {
+	var c [3]uint8
+	switch {
+	case mk.stale:
+		c = overlay.StateColors["stale"]
+		s.Flags |= render.FlagStale
+	case mk.state == agent.Idle || mk.state == "":
+		c = v.rgb("nodes.agentColor")
+	default:
+		c = overlay.StateColors[string(mk.state)]
+	}
+	s.Color = [4]uint8{c[0], c[1], c[2], 255}
+	s.Flags |= render.FlagAgent | render.StateFlags(mk.state.Code())
+	s.Size = max(s.Size, 2.2) // a swarm stands out among the pages it works on
+	if mk.control == "paused" || mk.control == "halted" {
+		s.Size *= 0.75
+	}
+	return s
+}

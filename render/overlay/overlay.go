@@ -54,10 +54,14 @@ type Inspected struct {
 	Degree     int
 	Pinned     bool
 	Neighbours []Neighbour
+	Agent      *AgentInfo // when the node is an agent
 }
 
 // Neighbour is a node linked to the inspected one.
-type Neighbour struct{ ID, Label string }
+type Neighbour struct {
+	ID, Label string
+	Wire      graph.WireID
+}
 
 // ImportState is the progress of a running import.
 type ImportState struct {
@@ -75,7 +79,8 @@ type Data struct {
 	Inspected *Inspected
 	Labels    []Label
 	Import    ImportState
-	Message   string // a notice, such as a search that found nothing
+	Message   string      // a notice, such as a search that found nothing
+	Swarm     *SwarmPanel // the swarm working on the graph, if any
 }
 
 // Actions are what the user asked for this frame.
@@ -83,13 +88,16 @@ type Actions struct {
 	SelectGraph     string
 	Settings        []settings.Update
 	Search          string
-	SelectNode      string
+	SelectNode      string       // a node of the watched graph, by id
+	SelectWire      graph.WireID // a node of the scene (the graph or its swarm)
 	FocusNeighbours bool
 	ClearSelection  bool
 	Import          bool // import the Logseq folder ImportFolder
 	ImportFolder    string
 	Unpin           bool // unpin the inspected node
 	Fit             bool
+	Command         *CommandAction // for the inspected agent
+	SelectSwarm     string
 }
 
 // UI holds the widgets' state between frames.
@@ -115,6 +123,7 @@ type UI struct {
 	searchRect  image.Rectangle
 	focusSearch bool
 	blur        bool
+	agentWidgets
 }
 
 type fieldState struct {
@@ -143,6 +152,7 @@ func New() *UI {
 	u.importPath.SingleLine, u.importPath.Submit = true, true
 	u.panelList.Axis = layout.Vertical
 	u.inspectList.Axis = layout.Vertical
+	u.agentWidgets.init()
 	return u
 }
 
@@ -160,7 +170,7 @@ func (u *UI) SearchText() string { return u.search.Text() }
 // 3D view should not take a pointer event there).
 func (u *UI) Over(x, y float32) bool {
 	p := image.Pt(int(x), int(y))
-	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect} {
+	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect} {
 		if p.In(r) {
 			return true
 		}
@@ -193,7 +203,7 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		gtx.Execute(key.FocusCmd{})
 		u.blur = false
 	}
-	u.panelRect, u.inspectRect = image.Rectangle{}, image.Rectangle{}
+	u.panelRect, u.inspectRect, u.swarmRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
 	// The top bar.
 	barDims := u.bar(gtx, d, &act)
@@ -217,6 +227,21 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		g.Constraints = layout.Constraints{Min: image.Pt(w, 0), Max: image.Pt(w, gtx.Constraints.Max.Y/2)}
 		u.panel(g, &u.inspectRect, func(gtx layout.Context) layout.Dimensions { return u.inspector(gtx, d.Inspected, &act) })
 		u.inspectRect = u.inspectRect.Add(image.Pt(gtx.Constraints.Max.X-w, top))
+		off.Pop()
+	}
+	// The swarm panel, bottom left (right of the settings when they show).
+	if d.Swarm != nil && u.ShowSwarm {
+		w, h := gtx.Dp(290), min(gtx.Dp(320), (gtx.Constraints.Max.Y-top)*2/5)
+		x := 0
+		if u.ShowPanel {
+			x = u.panelRect.Max.X
+		}
+		y := gtx.Constraints.Max.Y - h - gtx.Dp(36)
+		off := op.Offset(image.Pt(x, y)).Push(gtx.Ops)
+		g := gtx
+		g.Constraints = layout.Constraints{Min: image.Pt(w, 0), Max: image.Pt(w, h)}
+		u.panel(g, &u.swarmRect, func(gtx layout.Context) layout.Dimensions { return u.swarmPanel(gtx, d.Swarm, &act) })
+		u.swarmRect = u.swarmRect.Add(image.Pt(x, y))
 		off.Pop()
 	}
 	if d.Message != "" {
@@ -257,6 +282,15 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 				return material.Button(u.th, &u.panelBtn, label).Layout(gtx)
 			}),
 			layout.Rigid(layout.Spacer{Width: unit.Dp(8)}.Layout),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if d.Swarm == nil {
+					return layout.Dimensions{}
+				}
+				if u.swarmBtn.Clicked(gtx) {
+					u.ShowSwarm = !u.ShowSwarm
+				}
+				return layout.Inset{Right: unit.Dp(8)}.Layout(gtx, material.Button(u.th, &u.swarmBtn, "Swarm").Layout)
+			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if u.fitBtn.Clicked(gtx) {
 					act.Fit = true
@@ -316,6 +350,9 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 		pinned = " · pinned"
 	}
 	rows = append(rows, material.Caption(u.th, fmt.Sprintf("%s · %d links%s", n.ID, n.Degree, pinned)).Layout)
+	if n.Agent != nil {
+		rows = append(rows, u.agentRows(n.Agent, act)...)
+	}
 	keys := slices.Sorted(maps.Keys(n.Metadata))
 	for _, k := range keys {
 		v := n.Metadata[k]
@@ -351,7 +388,11 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 		btn := clickable(u.neighBtns, nb.ID)
 		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
 			if btn.Clicked(gtx) {
-				act.SelectNode = nb.ID
+				if nb.Wire != 0 {
+					act.SelectWire = nb.Wire
+				} else {
+					act.SelectNode = nb.ID
+				}
 			}
 			return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
 				l := material.Body2(u.th, "→ "+nb.Label)

@@ -1,0 +1,379 @@
+package overlay
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+	"time"
+
+	"gioui.org/f32"
+	"gioui.org/layout"
+	"gioui.org/op/clip"
+	"gioui.org/op/paint"
+	"gioui.org/unit"
+	"gioui.org/widget"
+	"gioui.org/widget/material"
+
+	"visionflow/graph"
+)
+
+// StateColors are the colours of agents' states, in the window and the
+// panels (Okabe and Ito's palette, readable on the dark background and by
+// colour-blind people); "idle" takes nodes.agentColor instead.
+var StateColors = map[string][3]uint8{
+	"thinking":      {0xcc, 0x79, 0xa7},
+	"executing":     {0xf0, 0xe4, 0x42},
+	"collaborating": {0x56, 0xb4, 0xe9},
+	"blocked":       {0xe6, 0x9f, 0x00},
+	"error":         {0xd5, 0x5e, 0x00},
+	"stale":         {0x5b, 0x62, 0x70},
+	"idle":          {0x40, 0xff, 0x00},
+}
+
+// States in the order the swarm panel lists them.
+var panelStates = []string{"idle", "thinking", "executing", "collaborating", "blocked", "error", "stale"}
+
+func stateColor(s string) color.NRGBA {
+	c, ok := StateColors[s]
+	if !ok {
+		c = StateColors["stale"]
+	}
+	return color.NRGBA{R: c[0], G: c[1], B: c[2], A: 255}
+}
+
+// AgentInfo is what the inspector shows of an agent.
+type AgentInfo struct {
+	Swarm, ID     string
+	Type          string
+	State         string
+	Control       string // running, paused or halted
+	Task          string
+	Capabilities  []string
+	Stale         bool
+	Progress      *float64
+	Health        *float64
+	Tokens        *int64
+	TokenRate     *float64
+	Collaborators []Neighbour
+	WorkingOn     []Neighbour
+	Spark         []float32 // token rates of its recent reports, oldest first
+	LastSeen      time.Time
+	Commands      []string // its recent commands, newest first
+}
+
+// SwarmPanel is the swarm shown beside the graph.
+type SwarmPanel struct {
+	Swarm  string
+	Swarms []string       // every swarm working on the graph
+	Counts map[string]int // agents by state ("stale" for the silent)
+	Agents []AgentRow
+}
+
+// AgentRow is an agent in the swarm panel's list.
+type AgentRow struct {
+	Wire        graph.WireID
+	Name        string
+	State       string
+	Control     string
+	Progress    float64
+	HasProgress bool
+	Stale       bool
+}
+
+// CommandAction is an operator's command for the inspected agent.
+type CommandAction struct {
+	Kind string // pause, resume, halt, redirect
+	Text string // redirect: the new task
+}
+
+// agentWidgets are the swarm panel's and the agent inspector's widgets.
+type agentWidgets struct {
+	ShowSwarm  bool
+	swarmBtn   widget.Clickable
+	filter     string
+	stateBtns  map[string]*widget.Clickable
+	agentBtns  map[graph.WireID]*widget.Clickable
+	swarmPicks map[string]*widget.Clickable
+	swarmList  widget.List
+	swarmRect  image.Rectangle
+	pauseBtn   widget.Clickable
+	resumeBtn  widget.Clickable
+	haltBtn    widget.Clickable
+	redirBtn   widget.Clickable
+	redirect   widget.Editor
+}
+
+func (w *agentWidgets) init() {
+	w.ShowSwarm = true
+	w.stateBtns = map[string]*widget.Clickable{}
+	w.agentBtns = map[graph.WireID]*widget.Clickable{}
+	w.swarmPicks = map[string]*widget.Clickable{}
+	w.swarmList.Axis = layout.Vertical
+	w.redirect.SingleLine, w.redirect.Submit = true, true
+}
+
+// Filter is the state the swarm panel's list shows ("": all).
+func (u *UI) Filter() string { return u.filter }
+
+// swarmPanel lists the swarm's agents by state, with counts a click turns
+// into a filter, and lets the user pick an agent (or another swarm).
+func (u *UI) swarmPanel(gtx layout.Context, p *SwarmPanel, act *Actions) layout.Dimensions {
+	var rows []layout.Widget
+	title := fmt.Sprintf("Swarm %s · %d agents", p.Swarm, len(p.Agents))
+	rows = append(rows, material.Body1(u.th, title).Layout)
+	if len(p.Swarms) > 1 {
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			var kids []layout.FlexChild
+			for _, s := range p.Swarms {
+				btn := clickable(u.swarmPicks, s)
+				if btn.Clicked(gtx) && s != p.Swarm {
+					act.SelectSwarm = s
+				}
+				label := s
+				if s == p.Swarm {
+					label = "● " + s
+				}
+				kids = append(kids, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
+						return layout.UniformInset(unit.Dp(3)).Layout(gtx, material.Caption(u.th, label).Layout)
+					})
+				}))
+			}
+			return layout.Flex{}.Layout(gtx, kids...)
+		})
+	}
+	// Counts by state, three to a row: a click shows only that state,
+	// another click all.
+	var chips []string
+	for _, st := range panelStates {
+		if p.Counts[st] > 0 || u.filter == st {
+			chips = append(chips, st)
+		}
+	}
+	for len(chips) > 0 {
+		line := chips[:min(3, len(chips))]
+		chips = chips[len(line):]
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			var kids []layout.FlexChild
+			for _, st := range line {
+				n := p.Counts[st]
+				btn := clickable(u.stateBtns, st)
+				if btn.Clicked(gtx) {
+					if u.filter == st {
+						u.filter = ""
+					} else {
+						u.filter = st
+					}
+				}
+				kids = append(kids, layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
+						text := fmt.Sprintf("● %s %d", st, n)
+						if u.filter == st {
+							text = fmt.Sprintf("▶ %s %d", st, n)
+						}
+						l := material.Caption(u.th, text)
+						l.Color = stateColor(st)
+						l.MaxLines = 1
+						return layout.Inset{Top: unit.Dp(2), Bottom: unit.Dp(2)}.Layout(gtx, l.Layout)
+					})
+				}))
+			}
+			for range 3 - len(line) {
+				kids = append(kids, layout.Flexed(1, func(layout.Context) layout.Dimensions { return layout.Dimensions{} }))
+			}
+			return layout.Flex{}.Layout(gtx, kids...)
+		})
+	}
+	for _, a := range p.Agents {
+		st := a.State
+		if a.Stale {
+			st = "stale"
+		}
+		if u.filter != "" && st != u.filter {
+			continue
+		}
+		btn := u.agentBtns[a.Wire]
+		if btn == nil {
+			btn = new(widget.Clickable)
+			u.agentBtns[a.Wire] = btn
+		}
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			if btn.Clicked(gtx) {
+				act.SelectWire = a.Wire
+			}
+			text := "● " + a.Name + " — " + st
+			if a.HasProgress {
+				text += fmt.Sprintf(" %.0f%%", a.Progress)
+			}
+			if a.Control != "" && a.Control != "running" {
+				text += " · " + a.Control
+			}
+			return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
+				l := material.Caption(u.th, text)
+				l.Color = stateColor(st)
+				l.MaxLines = 1
+				return layout.UniformInset(unit.Dp(1)).Layout(gtx, l.Layout)
+			})
+		})
+	}
+	return material.List(u.th, &u.swarmList).Layout(gtx, len(rows), func(gtx layout.Context, i int) layout.Dimensions {
+		return rows[i](gtx)
+	})
+}
+
+// agentRows are the inspector's rows for an agent: state, task, progress,
+// numbers, a sparkline, collaborators and work, and the operator's
+// controls.
+func (u *UI) agentRows(a *AgentInfo, act *Actions) []layout.Widget {
+	var rows []layout.Widget
+	st := a.State
+	if a.Stale {
+		st = "stale (silent)"
+	}
+	head := material.Body1(u.th, "● "+st)
+	head.Color = stateColor(strings.Fields(st)[0])
+	rows = append(rows, head.Layout)
+	var facts []string
+	if a.Type != "" {
+		facts = append(facts, a.Type)
+	}
+	if a.Control != "" && a.Control != "running" {
+		facts = append(facts, a.Control)
+	}
+	if !a.LastSeen.IsZero() {
+		facts = append(facts, "seen "+a.LastSeen.Local().Format("15:04:05"))
+	}
+	if len(facts) > 0 {
+		rows = append(rows, material.Caption(u.th, strings.Join(facts, " · ")).Layout)
+	}
+	if len(a.Capabilities) > 0 {
+		rows = append(rows, material.Caption(u.th, "can: "+strings.Join(a.Capabilities, ", ")).Layout)
+	}
+	if a.Task != "" {
+		rows = append(rows, material.Body2(u.th, "task: "+a.Task).Layout)
+	}
+	if a.Progress != nil {
+		p := float32(*a.Progress / 100)
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(material.Caption(u.th, fmt.Sprintf("progress %.0f%%", *a.Progress)).Layout),
+				layout.Rigid(material.ProgressBar(u.th, p).Layout))
+		})
+	}
+	var nums []string
+	if a.Health != nil {
+		nums = append(nums, fmt.Sprintf("health %.0f", *a.Health))
+	}
+	if a.Tokens != nil {
+		nums = append(nums, fmt.Sprintf("%d tokens", *a.Tokens))
+	}
+	if a.TokenRate != nil {
+		nums = append(nums, fmt.Sprintf("%.0f tokens/s", *a.TokenRate))
+	}
+	if len(nums) > 0 {
+		rows = append(rows, material.Caption(u.th, strings.Join(nums, " · ")).Layout)
+	}
+	if len(a.Spark) > 1 {
+		spark := a.Spark
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			return sparkline(gtx, spark, gtx.Dp(240), gtx.Dp(28), u.th.ContrastBg)
+		})
+	}
+	for _, group := range []struct {
+		title string
+		list  []Neighbour
+	}{{"Collaborating with", a.Collaborators}, {"Working on", a.WorkingOn}} {
+		if len(group.list) == 0 {
+			continue
+		}
+		rows = append(rows, material.Body2(u.th, group.title).Layout)
+		for _, nb := range group.list {
+			btn := clickable(u.neighBtns, fmt.Sprintf("%d", nb.Wire))
+			rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+				if btn.Clicked(gtx) {
+					act.SelectWire = nb.Wire
+				}
+				return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
+					l := material.Body2(u.th, "→ "+nb.Label)
+					l.Color = u.th.ContrastBg
+					return layout.UniformInset(unit.Dp(2)).Layout(gtx, l.Layout)
+				})
+			})
+		}
+	}
+	// The operator's controls: commands queued for the agent, which it
+	// acknowledges; every peer sees them.
+	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+		for _, b := range []struct {
+			btn  *widget.Clickable
+			kind string
+		}{{&u.pauseBtn, "pause"}, {&u.resumeBtn, "resume"}, {&u.haltBtn, "halt"}} {
+			if b.btn.Clicked(gtx) {
+				act.Command = &CommandAction{Kind: b.kind}
+			}
+		}
+		return layout.Flex{}.Layout(gtx,
+			layout.Rigid(material.Button(u.th, &u.pauseBtn, "Pause").Layout),
+			layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout),
+			layout.Rigid(material.Button(u.th, &u.resumeBtn, "Resume").Layout),
+			layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout),
+			layout.Rigid(material.Button(u.th, &u.haltBtn, "Halt").Layout))
+	})
+	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+		send := false
+		for {
+			ev, ok := u.redirect.Update(gtx)
+			if !ok {
+				break
+			}
+			if _, ok := ev.(widget.SubmitEvent); ok {
+				send = true
+			}
+		}
+		if u.redirBtn.Clicked(gtx) {
+			send = true
+		}
+		if text := strings.TrimSpace(u.redirect.Text()); send && text != "" {
+			act.Command = &CommandAction{Kind: "redirect", Text: text}
+			u.redirect.SetText("")
+			u.blur = true
+		}
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return widget.Border{Color: u.th.ContrastBg, Width: unit.Dp(1)}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					return layout.UniformInset(unit.Dp(4)).Layout(gtx, material.Editor(u.th, &u.redirect, "New task…").Layout)
+				})
+			}),
+			layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout),
+			layout.Rigid(material.Button(u.th, &u.redirBtn, "Redirect").Layout))
+	})
+	for _, c := range a.Commands {
+		rows = append(rows, material.Caption(u.th, c).Layout)
+	}
+	return rows
+}
+
+// sparkline draws values as a line, scaled to their range.
+func sparkline(gtx layout.Context, vals []float32, w, h int, c color.NRGBA) layout.Dimensions {
+	size := image.Pt(w, h)
+	lo, hi := vals[0], vals[0]
+	for _, v := range vals {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if hi-lo < 1e-6 {
+		hi = lo + 1
+	}
+	var p clip.Path
+	p.Begin(gtx.Ops)
+	for i, v := range vals {
+		pt := f32.Pt(float32(i)*float32(w-1)/float32(len(vals)-1), float32(h-1)-(v-lo)/(hi-lo)*float32(h-2))
+		if i == 0 {
+			p.MoveTo(pt)
+		} else {
+			p.LineTo(pt)
+		}
+	}
+	paint.FillShape(gtx.Ops, c, clip.Stroke{Path: p.End(), Width: float32(gtx.Dp(1.5))}.Op())
+	return layout.Dimensions{Size: size}
+}
