@@ -1,0 +1,70 @@
+package desktop
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"visionflow/app"
+	"visionflow/net/client"
+	"visionflow/telemetry"
+)
+
+// The window's telemetry goes to the host every interval; reports that
+// cannot be sent (the host is not up yet) are kept and sent, in order,
+// with the next.
+func TestTelemetryIsKeptUntilTheHostTakesIt(t *testing.T) {
+	// An address nothing listens on yet.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := client.New("http://"+addr, "window")
+	u := newUploader(func(ctx context.Context, m telemetry.Metrics) error { return c.PostTelemetry(ctx, m) })
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	u.due(ctx, t0, 30*time.Second) // the first interval starts
+	for range 4 {
+		u.frame(10)
+	}
+	u.failure()
+	u.due(ctx, t0.Add(30*time.Second), 30*time.Second) // refused: kept
+	u.frame(40)
+	u.due(ctx, t0.Add(45*time.Second), 30*time.Second) // not due yet
+	if len(u.pending) != 1 || u.sent != 0 {
+		t.Fatalf("%d pending, %d sent; want the refused report kept", len(u.pending), u.sent)
+	}
+
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	host, err := app.Start(ctx, app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: addr}, ln, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	u.due(ctx, t0.Add(60*time.Second), 30*time.Second)
+	if len(u.pending) != 0 || u.sent != 2 {
+		t.Fatalf("%d pending, %d sent; want both delivered", len(u.pending), u.sent)
+	}
+	got, err := c.RecentTelemetry(ctx, time.Time{}, 10, u.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("the host has %d reports: %+v", len(got), got)
+	}
+	older, newer := got[1], got[0] // newest first
+	if !older.Timestamp.Equal(t0.Add(30*time.Second)) || older.AverageFrameTime != 10 || older.RenderCycles != 4 || older.ErrorCount != 1 || older.MemoryUsage <= 0 {
+		t.Errorf("first report %+v", older)
+	}
+	if newer.AverageFrameTime != 40 || newer.RenderCycles != 5 {
+		t.Errorf("second report %+v", newer)
+	}
+}
