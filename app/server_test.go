@@ -34,7 +34,7 @@ type testServer struct {
 	c   *client.Client
 }
 
-func startServer(t *testing.T, db string) *testServer {
+func startServer(t testing.TB, db string) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"visionflow/agent"
 	"visionflow/app"
 	"visionflow/graph"
 	"visionflow/graph/gen"
@@ -85,5 +86,76 @@ func BenchmarkFrame(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkFrameWithSwarm is the desktop's whole frame at 1280×800 with a
+// swarm of 1,000 agents beside a 10,000-node knowledge graph: each agent
+// works on a knowledge node and reports twice a second (states and
+// progress change, so styles and labels follow), with the physics of both
+// layouts on.
+func BenchmarkFrameWithSwarm(b *testing.B) {
+	const n, agents = 10_000, 1_000
+	cfg := app.Config{DB: benchDB(b, n, true), Addr: "127.0.0.1:0", Width: 1280, Height: 800, Engine: gpuEngine(), GL: gltest.GL()}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	report := func(s *app.Session, round int) error {
+		ups := make([]agent.Status, agents)
+		for i := range ups {
+			ups[i] = agent.Status{AgentID: fmt.Sprintf("a%04d", i), SwarmID: "swarm", State: agent.States[(i+round)%len(agent.States)],
+				Progress: new(float64((i + 7*round) % 101)), WorkingOn: []string{fmt.Sprintf("n%d", (i*37+round/8)%n)}, KnowledgeGraph: "bench"}
+		}
+		_, err := s.ReportStatus(ctx, "bench", ups)
+		return err
+	}
+	var start time.Time
+	frames := -1
+	started := false
+	h := hooks{afterFrame: func(d *desk, frame int) bool {
+		if !started && d.sceneNow != nil && len(d.sceneNow.nodes) == n {
+			started = true
+			s := d.loc.srv.Session
+			go func() {
+				if err := report(s, 0); err != nil {
+					b.Error(err)
+					return
+				}
+				tick := time.NewTicker(500 * time.Millisecond)
+				defer tick.Stop()
+				for round := 1; ; round++ {
+					select {
+					case <-ctx.Done():
+						return
+					case <-tick.C:
+					}
+					if err := report(s, round); err != nil && ctx.Err() == nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		if frames < 0 {
+			if d.lookNow == nil || len(d.lookNow.marks) != agents || len(d.order) != n+agents {
+				return true // not shown yet
+			}
+			frames = 0
+			b.ResetTimer()
+			start = time.Now()
+			return true
+		}
+		frames++
+		if frames < b.N {
+			return true
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(frames), "ms/frame")
+		cancel()
+		return false
+	}}
+	var err error
+	onMain(func() { err = run(context.Background(), cfg, io.Discard, slog.New(slog.DiscardHandler), h) })
+	if err != nil {
+		b.Fatal(err)
 	}
 }
