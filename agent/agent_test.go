@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -188,4 +189,66 @@ func TestCommandAndMessageValidation(t *testing.T) {
 			t.Errorf("%s: %v", field, err)
 		}
 	}
+}
+
+// Whatever a client sends as status updates decodes and validates without
+// panicking; what is accepted survives being sent again.
+func FuzzStatus(f *testing.F) {
+	f.Add([]byte(`[{"agentId": "a", "swarmId": "s", "state": "idle", "progress": 5, "collaboratingWith": ["b"], "timestamp": "2026-12-01T10:00:00Z"}]`))
+	f.Add([]byte(`{"agentId": "a", "swarmId": "s", "state": "error", "health": 0, "tokens": 9, "tokenRate": 1.5, "workingOn": ["x", "y"]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var list []Status
+		if json.Unmarshal(b, &list) != nil {
+			var one Status
+			if json.Unmarshal(b, &one) != nil {
+				return
+			}
+			list = []Status{one}
+		}
+		for i := range list {
+			if list[i].Validate("u", t0) != nil {
+				continue
+			}
+			again, err := json.Marshal(list[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Status
+			if err := json.Unmarshal(again, &back); err != nil {
+				t.Fatalf("%s: %v", again, err)
+			}
+			if err := back.Validate("u", t0); err != nil {
+				t.Fatalf("accepted, then refused after a round trip: %s: %v", again, err)
+			}
+			// The swarm takes it.
+			s := NewSwarm(back.SwarmID, "")
+			back.CollaboratingWith = nil
+			s.Apply(&back, t0, time.Minute)
+			if !s.Has(back.AgentID) {
+				t.Fatal("an applied status left no agent")
+			}
+		}
+	})
+}
+
+// Operator commands, acks and messages decode and validate without
+// panicking.
+func FuzzCommandAckMessage(f *testing.F) {
+	f.Add([]byte(`{"kind": "redirect", "text": "go"}`))
+	f.Add([]byte(`{"commandId": "c1", "ok": true, "note": "done"}`))
+	f.Add([]byte(`{"swarmId": "s", "from": "a", "to": "b", "kind": "handoff", "text": "yours"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r CommandRequest
+		if json.Unmarshal(b, &r) == nil {
+			r.Validate()
+		}
+		var a Ack
+		if json.Unmarshal(b, &a) == nil {
+			a.Validate()
+		}
+		var m Message
+		if json.Unmarshal(b, &m) == nil && m.Validate() == nil && (m.Kind != Messaging && m.Kind != Handoff) {
+			t.Fatalf("a message of kind %q was accepted", m.Kind)
+		}
+	})
 }
