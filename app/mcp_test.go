@@ -110,6 +110,14 @@ func TestMCPOverHTTP(t *testing.T) {
 	if len(graphs.Graphs) != 1 || graphs.Graphs[0].ID != assets.SampleGraphID {
 		t.Fatalf("list_graphs: %+v", graphs)
 	}
+	// The graph as a resource.
+	res, err := cs.ReadResource(ctx, &sdk.ReadResourceParams{URI: "visionflow://graph/" + assets.SampleGraphID})
+	if err != nil || len(res.Contents) != 1 || !strings.Contains(res.Contents[0].Text, `"topNodes"`) {
+		t.Fatalf("resource: %v %+v", err, res)
+	}
+	if _, err := cs.ReadResource(ctx, &sdk.ReadResourceParams{URI: "visionflow://graph/nope"}); err == nil {
+		t.Fatal("a missing graph's resource was read")
+	}
 	var sum struct {
 		Nodes    int `json:"nodes"`
 		TopNodes []struct {

@@ -2,9 +2,11 @@ package api
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/net/wire"
 	"visionflow/session"
@@ -149,5 +151,91 @@ func BenchmarkHubTick(b *testing.B) {
 				h.tick(now)
 			}
 		})
+	}
+}
+
+// twoGraphs serves positions for two graphs and agent changes for one.
+type twoGraphs struct {
+	session.Backend
+	pos map[string]*wire.Positions
+	ver uint64
+}
+
+func (b *twoGraphs) Positions(g string) *wire.Positions { return b.pos[g] }
+
+func (b *twoGraphs) AgentChanges(swarm string, since uint64) session.AgentDelta {
+	if swarm != "crew" {
+		return session.AgentDelta{}
+	}
+	d := session.AgentDelta{Exists: true, Version: b.ver}
+	if since < b.ver {
+		d.Agents = []agent.Agent{{ID: "a", State: agent.Thinking}}
+	}
+	return d
+}
+
+// One connection follows a knowledge graph and a swarm: each graph's
+// frames carry its own stream number, the same for every subscriber; the
+// swarm's agent status comes once per change, all of it to a newcomer.
+func TestHubStreamsSeveralGraphsPerConnection(t *testing.T) {
+	b := &twoGraphs{pos: map[string]*wire.Positions{
+		"kg":   {Step: 1, Nodes: nodesAt(0, 3)},
+		"crew": {Step: 1, Nodes: []wire.NodeState{{ID: graph.MakeWireID(graph.Agents, 1)}}},
+	}, ver: 1}
+	h := newHub(b, nil)
+	c, other := testConn(), testConn()
+	c.hub, other.hub = h, h
+	follow(h, c, "kg")
+	c.subscribe("crew", subscription{positions: true, agents: true})
+	h.join(c, "crew", true, true, func(uint16) []byte { return []byte("{}") })
+	<-c.send
+	follow(h, other, "crew")
+	h.tick(time.Now())
+	got := map[uint16]int{}
+	for f := take(t, c); f != nil; f = take(t, c) {
+		got[f.Stream] = len(f.Nodes)
+	}
+	kg, crew := h.streams["kg"].num, h.streams["crew"].num
+	if kg == crew || got[kg] != 3 || got[crew] != 1 || len(got) != 2 {
+		t.Fatalf("frames by stream %v; kg is %d, crew %d", got, kg, crew)
+	}
+	if f := take(t, other); f == nil || f.Stream != crew {
+		t.Fatalf("the other subscriber's frame: %+v, want stream %d", f, crew)
+	}
+	status := func(conn *wsConn) int {
+		n := 0
+		for {
+			select {
+			case m := <-conn.send:
+				if strings.Contains(string(m), `"agentStatus"`) {
+					n++
+				}
+			default:
+				return n
+			}
+		}
+	}
+	if n := status(c); n != 1 {
+		t.Fatalf("%d agentStatus messages after the first tick, want the whole swarm once", n)
+	}
+	h.tick(time.Now())
+	if n := status(c); n != 0 {
+		t.Fatalf("%d agentStatus messages without a change", n)
+	}
+	b.ver = 2
+	h.tick(time.Now())
+	if n := status(c); n != 1 {
+		t.Fatalf("%d agentStatus messages after a change", n)
+	}
+	if n := status(other); n != 0 {
+		t.Fatalf("a positions-only subscriber got %d agentStatus messages", n)
+	}
+	// Leaving one graph leaves the other.
+	h.leave(c, "kg")
+	if _, ok := h.streams["kg"]; ok {
+		t.Fatal("a stream without subscribers stays")
+	}
+	if _, ok := h.streams["crew"].subs[c]; !ok {
+		t.Fatal("leaving one graph left the other")
 	}
 }

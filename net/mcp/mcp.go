@@ -51,6 +51,7 @@ func New(b session.Backend, opt Options) *Server {
 		Logger: opt.Log,
 	})
 	s.tools()
+	s.resources()
 	return s
 }
 
