@@ -158,9 +158,7 @@ func (l *layout) install(e compute.Engine) {
 // where the knowledge graph's layout has them) and springs from agents to
 // them. Unchanged anchors cost nothing, so a resting layout stays at rest.
 func (s *Session) anchor(ctx context.Context, graphID string, ghosts map[graph.WireID]graph.Vec3, springs []compute.Spring) {
-	s.layoutMu.RLock()
-	l := s.layouts[graphID]
-	s.layoutMu.RUnlock()
+	l := s.layoutOf(graphID)
 	if l == nil {
 		return
 	}
@@ -207,9 +205,7 @@ func distance(a, b graph.Vec3) float32 {
 // reweigh sets live spring weights of a graph's layout (a swarm's link
 // weights, which change too often to be graph events).
 func (s *Session) reweigh(ctx context.Context, graphID string, weights map[[2]graph.WireID]float32) {
-	s.layoutMu.RLock()
-	l := s.layouts[graphID]
-	s.layoutMu.RUnlock()
+	l := s.layoutOf(graphID)
 	if l == nil {
 		return
 	}
@@ -404,9 +400,7 @@ func (s *Session) stopLayout(id string, wait bool) {
 // consecutive), then installs the graph's springs if the structure
 // changed, then records the graph's seq.
 func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph.Event) {
-	s.layoutMu.RLock()
-	l := s.layouts[g.ID]
-	s.layoutMu.RUnlock()
+	l := s.layoutOf(g.ID)
 	if l == nil || len(events) == 0 {
 		return
 	}
@@ -481,11 +475,16 @@ func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph
 	})
 }
 
-// positions returns a graph's latest layout positions, or nil.
-func (s *Session) positions(id string) *wire.Positions {
+// layoutOf returns a graph's running layout, or nil.
+func (s *Session) layoutOf(id string) *layout {
 	s.layoutMu.RLock()
 	defer s.layoutMu.RUnlock()
-	if l := s.layouts[id]; l != nil {
+	return s.layouts[id]
+}
+
+// positions returns a graph's latest layout positions, or nil.
+func (s *Session) positions(id string) *wire.Positions {
+	if l := s.layoutOf(id); l != nil {
 		return l.latest.Load()
 	}
 	return nil

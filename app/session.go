@@ -60,9 +60,7 @@ type Session struct {
 	stopRun   context.CancelFunc
 	saveErrs  []error // of the last saves, at shutdown; guarded by mu
 
-	listenMu  sync.RWMutex
-	listeners map[int]func(session.Change)
-	nextID    int
+	listeners listeners[session.Change]
 
 	// The agent half (swarms.go, agents.go).
 	swarms    *swarms
@@ -106,22 +104,21 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 	id := make([]byte, 4)
 	rand.Read(id)
 	s := &Session{
-		store:     st,
-		settings:  set,
-		clock:     graph.NewClock(opt.Now),
-		now:       opt.Now,
-		log:       opt.Log,
-		started:   opt.Now(),
-		engines:   opt.NewEngine,
-		load:      opt.LoadGraph,
-		ready:     make(chan struct{}),
-		stopped:   make(chan struct{}),
-		workers:   map[string]*worker{},
-		runCtx:    runCtx,
-		stopRun:   stop,
-		listeners: map[int]func(session.Change){},
-		layouts:   map[string]*layout{},
-		id:        hex.EncodeToString(id),
+		store:    st,
+		settings: set,
+		clock:    graph.NewClock(opt.Now),
+		now:      opt.Now,
+		log:      opt.Log,
+		started:  opt.Now(),
+		engines:  opt.NewEngine,
+		load:     opt.LoadGraph,
+		ready:    make(chan struct{}),
+		stopped:  make(chan struct{}),
+		workers:  map[string]*worker{},
+		runCtx:   runCtx,
+		stopRun:  stop,
+		layouts:  map[string]*layout{},
+		id:       hex.EncodeToString(id),
 	}
 	s.swarms = newSwarms(s)
 	return s
@@ -226,16 +223,7 @@ func (s *Session) Subscribe(fn func(session.Change)) (cancel func(), err error) 
 		return nil, ErrClosed
 	default:
 	}
-	s.listenMu.Lock()
-	id := s.nextID
-	s.nextID++
-	s.listeners[id] = fn
-	s.listenMu.Unlock()
-	return func() {
-		s.listenMu.Lock()
-		delete(s.listeners, id)
-		s.listenMu.Unlock()
-	}, nil
+	return s.listeners.add(fn), nil
 }
 
 // publish tells listeners about a committed change.
@@ -244,10 +232,40 @@ func (s *Session) publish(ch session.Change) {
 		return
 	}
 	s.swarms.onChange(ch)
-	s.listenMu.RLock()
-	defer s.listenMu.RUnlock()
-	for _, id := range slices.Sorted(maps.Keys(s.listeners)) {
-		s.listeners[id](ch)
+	s.listeners.tell(ch)
+}
+
+// listeners are functions told about things in the order they registered.
+// Safe for concurrent use; the functions must not block.
+type listeners[T any] struct {
+	mu     sync.RWMutex
+	fns    map[int]func(T)
+	nextID int
+}
+
+// add registers fn; the returned function removes it.
+func (ls *listeners[T]) add(fn func(T)) (cancel func()) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.fns == nil {
+		ls.fns = map[int]func(T){}
+	}
+	id := ls.nextID
+	ls.nextID++
+	ls.fns[id] = fn
+	return func() {
+		ls.mu.Lock()
+		delete(ls.fns, id)
+		ls.mu.Unlock()
+	}
+}
+
+// tell calls every function with v.
+func (ls *listeners[T]) tell(v T) {
+	ls.mu.RLock()
+	defer ls.mu.RUnlock()
+	for _, id := range slices.Sorted(maps.Keys(ls.fns)) {
+		ls.fns[id](v)
 	}
 }
 
@@ -565,9 +583,7 @@ func (s *Session) Health(ctx context.Context) (session.Health, error) {
 // read-only methods may be called from outside the layout (the desktop
 // reads the GPU engine's position buffer on the GL thread).
 func (s *Session) Engine(graphID string) compute.Engine {
-	s.layoutMu.RLock()
-	defer s.layoutMu.RUnlock()
-	if l := s.layouts[graphID]; l != nil {
+	if l := s.layoutOf(graphID); l != nil {
 		return l.engine
 	}
 	return nil

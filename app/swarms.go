@@ -41,9 +41,7 @@ type swarms struct {
 	pending []store.AgentRow // history waiting for the next flush
 	lost    int              // history rows dropped because the queue was full
 
-	listenMu  sync.RWMutex
-	listeners map[int]func(session.AgentEvent)
-	nextID    int
+	listeners listeners[session.AgentEvent]
 
 	// Counted for the server's own telemetry.
 	spawns, messages, collaborations, updates atomic.Int64
@@ -73,7 +71,7 @@ type liveSwarm struct {
 }
 
 func newSwarms(s *Session) *swarms {
-	return &swarms{s: s, live: map[string]*liveSwarm{}, listeners: map[int]func(session.AgentEvent){}}
+	return &swarms{s: s, live: map[string]*liveSwarm{}}
 }
 
 // get returns a live swarm, or nil.
@@ -291,26 +289,9 @@ func (m *swarms) flush(ctx context.Context) error {
 }
 
 // subscribe registers fn for agent events; fn must not block.
-func (m *swarms) subscribe(fn func(session.AgentEvent)) func() {
-	m.listenMu.Lock()
-	id := m.nextID
-	m.nextID++
-	m.listeners[id] = fn
-	m.listenMu.Unlock()
-	return func() {
-		m.listenMu.Lock()
-		delete(m.listeners, id)
-		m.listenMu.Unlock()
-	}
-}
+func (m *swarms) subscribe(fn func(session.AgentEvent)) func() { return m.listeners.add(fn) }
 
-func (m *swarms) emit(ev session.AgentEvent) {
-	m.listenMu.RLock()
-	defer m.listenMu.RUnlock()
-	for _, id := range slices.Sorted(maps.Keys(m.listeners)) {
-		m.listeners[id](ev)
-	}
-}
+func (m *swarms) emit(ev session.AgentEvent) { m.listeners.tell(ev) }
 
 // positions merges a swarm's layout positions with its agents' state:
 // the state code, staleness and progress in each agent node's flags and

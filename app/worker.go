@@ -126,10 +126,7 @@ func (s *Session) runWorker(w *worker) {
 			}
 			// The layout stops with runCtx: wait for its last publish, so
 			// the save holds its last step.
-			s.layoutMu.RLock()
-			l := s.layouts[w.id]
-			s.layoutMu.RUnlock()
-			if l != nil {
+			if l := s.layoutOf(w.id); l != nil {
 				<-l.done
 			}
 			if err := s.saveGraph(context.Background(), w); err != nil {

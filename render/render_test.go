@@ -445,22 +445,7 @@ func TestEdgeTints(t *testing.T) {
 	edges := []Edge{{A: 0, B: 1, Width: 1.5, Tint: [4]uint8{255, 40, 0, 255}}, {A: 2, B: 3, Width: 1.5}}
 	cam := view.New()
 	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
-	var px []byte
-	onGL(t, func() {
-		r, err := New(gltest.Window.Info.Dialect)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer r.Close()
-		r.SetScene(styles, edges)
-		f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: testSettings()}
-		if err := r.Draw(f); err != nil {
-			t.Error(err)
-			return
-		}
-		px = ReadPixels(testW, testH)
-	})
+	px := drawOnce(t, cam, positions, styles, edges)
 	at := func(p mgl32.Vec3) []byte {
 		x, y, _, _ := cam.Project(p, testW, testH)
 		i := (int(y)*testW + int(x)) * 4
@@ -543,11 +528,19 @@ func TestAgentsGolden(t *testing.T) {
 	}
 	cam := view.New()
 	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
+	px := drawOnce(t, cam, positions, styles, edges)
+	golden(t, "agents.png", px, testW, testH)
+}
+
+// drawOnce draws a scene with a fresh renderer and the test settings, and
+// reads the pixels back.
+func drawOnce(t *testing.T, cam view.Camera, positions [][4]float32, styles []Style, edges []Edge) []byte {
+	t.Helper()
 	var px []byte
 	onGL(t, func() {
 		r, err := New(gltest.Window.Info.Dialect)
 		if err != nil {
-			t.Error(err)
+			t.Error(err) // not Fatal: this is the GL thread
 			return
 		}
 		defer r.Close()
@@ -559,5 +552,8 @@ func TestAgentsGolden(t *testing.T) {
 		}
 		px = ReadPixels(testW, testH)
 	})
-	golden(t, "agents.png", px, testW, testH)
+	if px == nil {
+		t.FailNow()
+	}
+	return px
 }

@@ -59,31 +59,9 @@ func BenchmarkFrame(b *testing.B) {
 		for _, physics := range []bool{true, false} {
 			b.Run(fmt.Sprintf("nodes=%d/physics=%v", n, physics), func(b *testing.B) {
 				cfg := app.Config{DB: benchDB(b, n, physics), Addr: "127.0.0.1:0", Width: 1280, Height: 800, Engine: gpuEngine(), GL: gltest.GL()}
-				var start time.Time
-				frames := -1
-				h := hooks{afterFrame: func(d *desk, frame int) bool {
-					if frames < 0 {
-						if d.sceneNow == nil || len(d.sceneNow.nodes) != n || len(d.order) != n || (physics && gltest.Compute() && d.engNow == nil) {
-							return true // not shown yet
-						}
-						frames = 0
-						b.ResetTimer()
-						start = time.Now()
-						return true
-					}
-					frames++
-					if frames < b.N {
-						return true
-					}
-					b.StopTimer()
-					b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(frames), "ms/frame")
-					return false
-				}}
-				var err error
-				onMain(func() { err = run(context.Background(), cfg, io.Discard, slog.New(slog.DiscardHandler), h) })
-				if err != nil {
-					b.Fatal(err)
-				}
+				runFrames(b, cfg, nil, nil, func(d *desk) bool {
+					return d.sceneNow != nil && len(d.sceneNow.nodes) == n && len(d.order) == n && (!physics || !gltest.Compute() || d.engNow != nil)
+				})
 			})
 		}
 	}
@@ -108,10 +86,8 @@ func BenchmarkFrameWithSwarm(b *testing.B) {
 		_, err := s.ReportStatus(ctx, "bench", ups)
 		return err
 	}
-	var start time.Time
-	frames := -1
 	started := false
-	h := hooks{afterFrame: func(d *desk, frame int) bool {
+	runFrames(b, cfg, cancel, func(d *desk) {
 		if !started && d.sceneNow != nil && len(d.sceneNow.nodes) == n {
 			started = true
 			s := d.loc.srv.Session
@@ -135,9 +111,25 @@ func BenchmarkFrameWithSwarm(b *testing.B) {
 				}
 			}()
 		}
+	}, func(d *desk) bool {
+		return d.lookNow != nil && len(d.lookNow.marks) == agents && len(d.order) == n+agents
+	})
+}
+
+// runFrames runs the window on cfg and times b.N frames once shown says
+// the scene is in place, and reports ms/frame. every, when not nil, runs
+// after every frame; done, when not nil, after the last, before the window
+// and its server close.
+func runFrames(b *testing.B, cfg app.Config, done func(), every func(d *desk), shown func(d *desk) bool) {
+	var start time.Time
+	frames := -1
+	h := hooks{afterFrame: func(d *desk, frame int) bool {
+		if every != nil {
+			every(d)
+		}
 		if frames < 0 {
-			if d.lookNow == nil || len(d.lookNow.marks) != agents || len(d.order) != n+agents {
-				return true // not shown yet
+			if !shown(d) {
+				return true
 			}
 			frames = 0
 			b.ResetTimer()
@@ -150,7 +142,9 @@ func BenchmarkFrameWithSwarm(b *testing.B) {
 		}
 		b.StopTimer()
 		b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(frames), "ms/frame")
-		cancel()
+		if done != nil {
+			done()
+		}
 		return false
 	}}
 	var err error
