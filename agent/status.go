@@ -63,6 +63,9 @@ const (
 	MaxCollaborators     = 256
 	MaxWorkingOn         = 256
 	MaxUpdatesPerRequest = 10_000
+	// MaxAgentsPerSwarm bounds a swarm: a client cannot grow the
+	// session's memory without end by inventing agents.
+	MaxAgentsPerSwarm = 100_000
 	// MaxFutureSkew is how far ahead of the server's clock a report's
 	// timestamp may be.
 	MaxFutureSkew = time.Minute

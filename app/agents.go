@@ -19,6 +19,9 @@ import (
 )
 
 var _ session.Agents = (*Session)(nil)
+
+// maxAgentsPerSwarm is agent.MaxAgentsPerSwarm (tests lower it).
+var maxAgentsPerSwarm = agent.MaxAgentsPerSwarm
 var _ session.Telemetry = (*Session)(nil)
 
 // ReportStatus records agents' status updates: validated first, all of
@@ -100,8 +103,17 @@ func (m *swarms) check(ls *liveSwarm, updates []agent.Status, idx []int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	inBatch := map[string]bool{}
+	fresh := 0
 	for _, i := range idx {
-		inBatch[updates[i].AgentID] = true
+		id := updates[i].AgentID
+		if !inBatch[id] && !ls.sw.Has(id) {
+			fresh++
+		}
+		inBatch[id] = true
+	}
+	if ls.sw.Len()+fresh > maxAgentsPerSwarm {
+		return fieldErr(graph.ErrTooLarge, fmt.Sprintf("updates[%d].agentId", idx[0]), "swarm %q has %d agents; %d more would pass the limit of %d",
+			ls.sw.ID, ls.sw.Len(), fresh, maxAgentsPerSwarm)
 	}
 	for _, i := range idx {
 		u := &updates[i]

@@ -103,6 +103,9 @@ func TestAgentsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bot.Close()
+	if err := bot.ReportStatus(ctx, agent.Status{AgentID: "ada", SwarmID: "crew", State: agent.Thinking, Progress: pct(140)}); err == nil || !strings.Contains(err.Error(), "updates[0].progress") {
+		t.Fatalf("bad status over the WebSocket: %v", err)
+	}
 	if err := bot.ReportStatus(ctx, agent.Status{AgentID: "ada", SwarmID: "crew", State: agent.Thinking, Progress: pct(40)}); err != nil {
 		t.Fatal(err)
 	}
@@ -409,4 +412,31 @@ func TestAgentsSitNearWhatTheyWorkOn(t *testing.T) {
 		}
 		return x[wire["w"]] < -250 && x[wire["e"]] > 250
 	})
+}
+
+// A swarm holds a bounded number of agents: a request that would pass the
+// bound is refused whole, naming the limit.
+func TestSwarmsAreBounded(t *testing.T) {
+	defer func(n int) { maxAgentsPerSwarm = n }(maxAgentsPerSwarm)
+	maxAgentsPerSwarm = 3
+	s, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	two := []agent.Status{{AgentID: "a", SwarmID: "crew", State: agent.Idle}, {AgentID: "b", SwarmID: "crew", State: agent.Idle}}
+	if _, err := s.ReportStatus(ctx, "t", two); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.ReportStatus(ctx, "t", []agent.Status{{AgentID: "a", SwarmID: "crew", State: agent.Thinking},
+		{AgentID: "c", SwarmID: "crew", State: agent.Idle}, {AgentID: "d", SwarmID: "crew", State: agent.Idle}})
+	if !errors.Is(err, graph.ErrTooLarge) || !strings.Contains(err.Error(), "limit of 3") {
+		t.Fatalf("past the bound: %v", err)
+	}
+	list, _ := s.Agents(ctx, "crew")
+	if len(list) != 2 || list[0].State != agent.Idle {
+		t.Fatalf("a refused request changed the swarm: %+v", list)
+	}
+	// Known agents still report.
+	if _, err := s.ReportStatus(ctx, "t", []agent.Status{{AgentID: "a", SwarmID: "crew", State: agent.Thinking}, {AgentID: "c", SwarmID: "crew", State: agent.Idle}}); err != nil {
+		t.Fatal(err)
+	}
 }
