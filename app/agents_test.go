@@ -440,3 +440,33 @@ func TestSwarmsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The server's own share of telemetry counts what it saw: agents spawned
+// and active, collaboration, REST calls and WebSocket messages.
+func TestServerTelemetryCountsItsShare(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.c.ReportStatus(ctx, agent.Status{AgentID: "a", SwarmID: "crew", State: agent.Idle},
+		agent.Status{AgentID: "b", SwarmID: "crew", State: agent.Idle, CollaboratingWith: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c.SendMessage(ctx, agent.Message{Swarm: "crew", From: "a", To: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.c.Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	m := s.Session.ownTelemetry(time.Now())
+	if m.AgentSpawns != 2 || m.ActiveAgents != 2 || m.CollaborationEvents != 2 || m.RestAPICalls < 2 || m.WebSocketMessages < 1 || !strings.HasPrefix(m.SessionID, "server-") {
+		t.Fatalf("the server's telemetry: %+v", m)
+	}
+	if err := m.Validate("", time.Now()); err != nil {
+		t.Fatalf("the server's own report is invalid: %v", err)
+	}
+}
