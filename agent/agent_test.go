@@ -252,3 +252,15 @@ func FuzzCommandAckMessage(f *testing.F) {
 		}
 	})
 }
+
+// A report older than the agent's last one (it waited while a newer went
+// by) changes only the profile.
+func TestOlderReportsDoNotUndoNewerOnes(t *testing.T) {
+	s := NewSwarm("s", "")
+	s.Apply(&Status{AgentID: "a", SwarmID: "s", State: Executing, Timestamp: t0.Add(2 * time.Second)}, t0.Add(2*time.Second), time.Minute)
+	res := s.Apply(&Status{AgentID: "a", SwarmID: "s", State: Idle, Name: "Ada", Timestamp: t0.Add(time.Second)}, t0.Add(3*time.Second), time.Minute)
+	a, _ := s.Agent("a")
+	if !res.Outdated || a.State != Executing || a.Name != "Ada" {
+		t.Fatalf("%+v %+v", res, a)
+	}
+}

@@ -248,6 +248,7 @@ type Applied struct {
 	Transition bool   // its state changed (or it is new)
 	Profile    bool   // name, type or capabilities changed (or it is new)
 	Revived    bool   // it was stale and reported again
+	Outdated   bool   // older than the agent's last report: only its profile was taken
 	Links      []Link // links that appeared through this update's collaborators
 }
 
@@ -263,27 +264,24 @@ func (s *Swarm) Apply(u *Status, now time.Time, halfLife time.Duration) Applied 
 		delete(s.removed, u.AgentID)
 		res.Transition, res.Profile = true, true
 	} else {
+		at := u.Timestamp
+		if at.IsZero() {
+			at = now
+		}
+		if at.Before(a.ReportedAt) {
+			// Older than what the agent last said (it waited behind a
+			// structural change while a heartbeat went by): only its
+			// profile counts.
+			s.profile(a, u, &res)
+			a.version = s.version
+			res.Outdated = true
+			return res
+		}
 		res.From = a.State
 		res.Transition = a.State != u.State
 		res.Revived = a.Stale
 	}
-	name := u.Name
-	if name == "" {
-		name = a.Name
-	}
-	if name == "" {
-		name = u.AgentID
-	}
-	if name != a.Name || (u.Type != "" && u.Type != a.Type) || (u.Capabilities != nil && !slices.Equal(u.Capabilities, a.Capabilities)) {
-		res.Profile = true
-	}
-	a.Name = name
-	if u.Type != "" {
-		a.Type = u.Type
-	}
-	if u.Capabilities != nil {
-		a.Capabilities = slices.Clone(u.Capabilities)
-	}
+	s.profile(a, u, &res)
 	a.State = u.State
 	a.CurrentTask = u.CurrentTask
 	a.Progress = u.Progress
@@ -311,6 +309,27 @@ func (s *Swarm) Apply(u *Status, now time.Time, halfLife time.Duration) Applied 
 		}
 	}
 	return res
+}
+
+// profile takes an update's name, type and capabilities.
+func (s *Swarm) profile(a *Agent, u *Status, res *Applied) {
+	name := u.Name
+	if name == "" {
+		name = a.Name
+	}
+	if name == "" {
+		name = u.AgentID
+	}
+	if name != a.Name || (u.Type != "" && u.Type != a.Type) || (u.Capabilities != nil && !slices.Equal(u.Capabilities, a.Capabilities)) {
+		res.Profile = true
+	}
+	a.Name = name
+	if u.Type != "" {
+		a.Type = u.Type
+	}
+	if u.Capabilities != nil {
+		a.Capabilities = slices.Clone(u.Capabilities)
+	}
 }
 
 // Interact records an interaction between two agents and returns their

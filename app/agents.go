@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"visionflow/agent"
@@ -51,9 +53,10 @@ func (s *Session) ReportStatus(ctx context.Context, who string, updates []agent.
 		}
 		bySwarm[id] = append(bySwarm[id], i)
 	}
-	// Every swarm exists, and every update fits its swarm, before anything
-	// is recorded.
+	// Every update fits its swarm (a swarm not made yet is checked as an
+	// empty one) before anything is made or recorded.
 	lives := map[string]*liveSwarm{}
+	kgs, fields := map[string]string{}, map[string]string{}
 	for _, id := range order {
 		first := bySwarm[id][0]
 		kg := ""
@@ -69,18 +72,31 @@ func (s *Session) ReportStatus(ctx context.Context, who string, updates []agent.
 				return rep, err
 			}
 		}
-		ls, err := s.swarms.ensure(ctx, who, id, kg, field+".swarmId")
-		if err != nil {
+		ls, err := s.swarms.open(ctx, id, field+".swarmId")
+		switch {
+		case errors.Is(err, graph.ErrNotFound):
+			ls = nil
+		case err != nil:
 			return rep, err
 		}
-		lives[id] = ls
+		lives[id], kgs[id], fields[id] = ls, kg, field+".swarmId"
 	}
 	for _, id := range order {
-		if err := s.swarms.check(lives[id], updates, bySwarm[id]); err != nil {
+		ls := lives[id]
+		if ls == nil {
+			ls = newLiveSwarm(id, kgs[id])
+		}
+		if err := s.swarms.check(ls, updates, bySwarm[id]); err != nil {
 			return rep, err
 		}
 	}
+	// Then each swarm is made if need be and takes its updates, all or
+	// nothing; a failure of the store midway leaves the swarms before it
+	// recorded.
 	for _, id := range order {
+		if err := s.swarms.ensure(ctx, who, id, kgs[id], fields[id]); err != nil {
+			return rep, err
+		}
 		fresh, err := s.swarms.report(ctx, who, id, updates, bySwarm[id], now)
 		if err != nil {
 			return rep, err
@@ -185,11 +201,29 @@ func cmpOr(a, b string) string {
 // report records one swarm's updates, committing what is structural to
 // its graph first. It returns the agents that are new.
 func (m *swarms) report(ctx context.Context, who, swarmID string, updates []agent.Status, idx []int, now time.Time) ([]string, error) {
+	// The live swarm is dropped when its graph appears whole (made,
+	// replaced) and read back on next use: a first report racing another
+	// may find it gone once; it reads it back and tries again.
+	for range 3 {
+		fresh, err := m.reportOnce(ctx, who, swarmID, updates, idx, now)
+		if !errors.Is(err, errSwarmReread) {
+			return fresh, err
+		}
+		if _, err := m.open(ctx, swarmID, fmt.Sprintf("updates[%d].swarmId", idx[0])); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("swarm %q kept being replaced while its status was recorded; send it again", swarmID)
+}
+
+var errSwarmReread = errors.New("the swarm is to be read back from its graph")
+
+func (m *swarms) reportOnce(ctx context.Context, who, swarmID string, updates []agent.Status, idx []int, now time.Time) ([]string, error) {
 	m.mu.Lock()
 	ls := m.live[swarmID]
 	if ls == nil {
 		m.mu.Unlock()
-		return nil, fmt.Errorf("swarm %q went away while its status was recorded; send it again", swarmID)
+		return nil, errSwarmReread
 	}
 	needs := len(ls.structural(updates, idx)) > 0
 	var fresh []string
@@ -203,9 +237,21 @@ func (m *swarms) report(ctx context.Context, who, swarmID string, updates []agen
 		m.mu.Lock()
 		if m.live[swarmID] != ls {
 			m.mu.Unlock()
-			return fmt.Errorf("swarm %q was replaced while its status was recorded; send it again", swarmID)
+			return errSwarmReread
 		}
 		ops := ls.structural(updates, idx)
+		adding := 0
+		for _, op := range ops {
+			if op.Op == graph.AddNode {
+				adding++
+			}
+		}
+		if n := ls.sw.Len(); n+adding > maxAgentsPerSwarm {
+			// Counted again here: new agents are added by this worker alone.
+			m.mu.Unlock()
+			return fieldErr(graph.ErrTooLarge, fmt.Sprintf("updates[%d].agentId", idx[0]), "swarm %q has %d agents; %d more would pass the limit of %d",
+				swarmID, n, adding, maxAgentsPerSwarm)
+		}
 		m.mu.Unlock()
 		if len(ops) > 0 {
 			// The swarm's events reach onChange (the node and edge maps)
@@ -461,6 +507,22 @@ func (s *Session) NextCommand(ctx context.Context, swarm, agentID string) (*agen
 }
 
 var errAlreadyMoved = errors.New("command already moved on")
+
+// PendingCommands lists an agent's unanswered commands, oldest first.
+func (s *Session) PendingCommands(ctx context.Context, swarm, agentID string) ([]agent.Command, error) {
+	var out []agent.Command
+	for _, st := range []agent.CommandState{agent.Queued, agent.Delivered} {
+		list, err := s.store.Commands(ctx, swarm, agentID, st, 1000)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	slices.SortFunc(out, func(a, b agent.Command) int {
+		return cmp.Or(a.QueuedAt.Compare(b.QueuedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
 
 // commandLocks serialise changes to commands, which are read, changed and
 // written back.

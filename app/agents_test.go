@@ -241,6 +241,7 @@ func TestBadAgentInputChangesNothing(t *testing.T) {
 		{"a misspelt field", `{"agentID": "ada", "swarmId": "crew", "state": "idle"}`, `unknown field "agentID"`, 400},
 		{"not a knowledge graph", `{"agentId": "x", "swarmId": "crew2", "state": "idle", "knowledgeGraph": "crew"}`, "updates[0].knowledgeGraph", 400},
 		{"no updates", `[]`, "updates", 400},
+		{"a new swarm with an unknown collaborator", `{"agentId": "a", "swarmId": "fresh", "state": "idle", "collaboratingWith": ["ghost"]}`, "updates[0].collaboratingWith[0]", 404},
 	}
 	for _, c := range cases {
 		status, body := raw(t, "POST", s.url+"/api/agents/status", "application/json", c.body)
@@ -333,12 +334,18 @@ func TestSilentAgentsGreyOutThenLeave(t *testing.T) {
 	}
 	stop()
 
-	// A restart: a is back, stale, from its last stored report.
+	// A restart an hour later: a is back, stale, from its last stored
+	// report, and the downtime does not count as its silence.
+	clock.t = clock.t.Add(time.Hour)
 	s, stop = newSessionAt(t, db, clock.now)
 	defer stop()
 	list, err := s.Agents(ctx, "crew")
 	if err != nil || len(list) != 1 || list[0].ID != "a" || !list[0].Stale {
 		t.Fatalf("after a restart: %v %+v", err, list)
+	}
+	s.swarms.sweep(ctx, clock.t.Add(time.Minute))
+	if list, _ := s.Agents(ctx, "crew"); len(list) != 1 {
+		t.Fatalf("the downtime made a leave: %+v", list)
 	}
 	if _, err := s.ReportStatus(ctx, "t", []agent.Status{{AgentID: "a", SwarmID: "crew", State: agent.Executing}}); err != nil {
 		t.Fatal(err)
@@ -468,5 +475,87 @@ func TestServerTelemetryCountsItsShare(t *testing.T) {
 	}
 	if err := m.Validate("", time.Now()); err != nil {
 		t.Fatalf("the server's own report is invalid: %v", err)
+	}
+}
+
+// Agents reporting their first status at once, for a swarm that does not
+// exist yet, make one swarm tied to the knowledge graph they named.
+func TestConcurrentFirstReportsMakeOneSwarm(t *testing.T) {
+	s, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	for _, id := range []string{"kg", "other"} {
+		if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: id, Name: id, Type: graph.Knowledge}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 10 {
+		swarm := fmt.Sprintf("crew%d", round)
+		errs := make(chan error, 8)
+		for i := range 8 {
+			go func() {
+				_, err := s.ReportStatus(ctx, "t", []agent.Status{{AgentID: fmt.Sprintf("a%d", i), SwarmID: swarm, State: agent.Idle, KnowledgeGraph: "kg"}})
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, _ := s.Swarms(ctx)
+		for _, sw := range list {
+			if sw.ID == swarm && (sw.KnowledgeGraph != "kg" || sw.Agents != 8) {
+				t.Fatalf("round %d: %+v", round, sw)
+			}
+		}
+		if ls := s.swarms.get(swarm); ls == nil || ls.sw.KnowledgeGraph != "kg" {
+			t.Fatalf("round %d: the live swarm lost its knowledge graph", round)
+		}
+	}
+}
+
+// An operator's command reaches an agent that connects after it was
+// queued, and again on a new connection when the first went away before
+// the agent answered; it is answered once.
+func TestCommandsReachAgentsThatReconnect(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.c.ReportStatus(ctx, agent.Status{AgentID: "ada", SwarmID: "crew", State: agent.Idle}); err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := s.c.QueueCommand(ctx, "crew", "ada", agent.CommandRequest{Kind: agent.Pause})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := func() *client.Stream {
+		st, err := s.c.Stream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReportStatus(ctx, agent.Status{AgentID: "ada", SwarmID: "crew", State: agent.Idle}); err != nil {
+			t.Fatal(err)
+		}
+		var got wire.CommandMsg
+		json.Unmarshal(nextOf(t, st, wire.TypeCommand, func([]byte) bool { return true }), &got)
+		if got.Command.ID != cmd.ID {
+			t.Fatalf("got %+v", got)
+		}
+		return st
+	}
+	first := connect()
+	waitFor(t, "the command delivered", func() bool {
+		list, _ := s.c.Commands(ctx, "crew", "ada")
+		return len(list) == 1 && list[0].State == agent.Delivered
+	})
+	first.Close() // gone without answering
+	second := connect()
+	defer second.Close()
+	if err := second.AckCommand(ctx, agent.Ack{CommandID: cmd.ID, OK: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.AckCommand(ctx, agent.Ack{CommandID: cmd.ID, OK: true}); err == nil {
+		t.Fatal("answered twice")
 	}
 }

@@ -185,6 +185,22 @@ func (s *Session) anchor(ctx context.Context, graphID string, ghosts map[graph.W
 			}
 		}
 		if len(add) > 0 {
+			// A node of the swarm graph with a knowledge wire id (a client
+			// may add one) is not to be shadowed by an anchor.
+			real := map[graph.WireID]bool{}
+			for _, b := range e.Bodies(nil) {
+				if _, ghost := l.ghosts[b.ID]; !ghost {
+					real[b.ID] = true
+				}
+			}
+			add = slices.DeleteFunc(add, func(b compute.Body) bool {
+				if real[b.ID] {
+					delete(ghosts, b.ID)
+					return true
+				}
+				return false
+			})
+			springs = slices.DeleteFunc(springs, func(s compute.Spring) bool { _, ok := ghosts[s.Target]; return !ok })
 			if err := e.AddBodies(add); err != nil {
 				l.log.Error("layout: anchors refused", "graph", l.graphID, "err", err)
 			}

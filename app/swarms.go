@@ -60,7 +60,8 @@ type liveSwarm struct {
 	others  map[string]bool         // nodes of the graph that are not agents
 	edgeOf  map[agent.LinkKey]string
 	sampled map[string]time.Time    // when each agent's history was last written
-	kgWire  map[string]graph.WireID // knowledge node ids the agents named → wire ids (0: not in the graph)
+	kgWire  map[string]graph.WireID // knowledge node ids the agents named → wire ids
+	kgMiss  map[string]time.Time    // ids not (yet) in the knowledge graph, and when that was seen
 
 	// The last merged positions (layout + agent state), and what they were
 	// made from.
@@ -68,6 +69,13 @@ type liveSwarm struct {
 	mergedOf  *wire.Positions
 	mergedVer uint64
 	mergeStep uint64
+}
+
+// newLiveSwarm returns an empty swarm.
+func newLiveSwarm(id, kg string) *liveSwarm {
+	return &liveSwarm{sw: agent.NewSwarm(id, kg), agentOf: map[graph.WireID]string{}, wireOf: map[string]graph.WireID{},
+		others: map[string]bool{}, edgeOf: map[agent.LinkKey]string{}, sampled: map[string]time.Time{},
+		kgWire: map[string]graph.WireID{}, kgMiss: map[string]time.Time{}}
 }
 
 func newSwarms(s *Session) *swarms {
@@ -116,8 +124,7 @@ func (m *swarms) open(ctx context.Context, id, field string) (*liveSwarm, error)
 		if err != nil {
 			return err
 		}
-		ls = &liveSwarm{sw: agent.NewSwarm(id, kg), agentOf: map[graph.WireID]string{}, wireOf: map[string]graph.WireID{},
-			others: map[string]bool{}, edgeOf: map[agent.LinkKey]string{}, sampled: map[string]time.Time{}, kgWire: map[string]graph.WireID{}}
+		ls = newLiveSwarm(id, kg)
 		now := m.s.now()
 		for _, n := range g.Nodes() {
 			if n.Metadata[kindKey] != kindAgent {
@@ -130,7 +137,12 @@ func (m *swarms) open(ctx context.Context, id, field string) (*liveSwarm, error)
 				if json.Unmarshal(row.Body, &a) != nil || a.ID != n.ID {
 					a = agent.Agent{ID: n.ID, Name: n.Label, State: row.State, FirstSeen: row.At}
 				}
+				// Silence is counted from when this run could have heard
+				// it: a long downtime does not make every agent leave.
 				a.LastSeen = row.At
+				if a.LastSeen.Before(m.s.started) {
+					a.LastSeen = m.s.started
+				}
 			}
 			ls.sw.Restore(a)
 		}
@@ -150,29 +162,51 @@ func (m *swarms) open(ctx context.Context, id, field string) (*liveSwarm, error)
 }
 
 // ensure makes a swarm live, creating its graph (type visionflow) when
-// there is none. kg is the knowledge graph a new swarm works on ("": the
-// newest knowledge graph).
-func (m *swarms) ensure(ctx context.Context, who, id, kg, field string) (*liveSwarm, error) {
+// there is none, and ties it to a knowledge graph when it has none yet:
+// kg, else the newest knowledge graph.
+func (m *swarms) ensure(ctx context.Context, who, id, kg, field string) error {
 	ls, err := m.open(ctx, id, field)
-	if !errors.Is(err, graph.ErrNotFound) {
-		return ls, err
+	if err != nil && !errors.Is(err, graph.ErrNotFound) {
+		return err
+	}
+	if ls != nil {
+		m.mu.Lock()
+		tied := ls.sw.KnowledgeGraph != ""
+		m.mu.Unlock()
+		if tied || kg == "" {
+			return nil
+		}
 	}
 	if kg == "" {
-		kg, err = m.s.defaultKnowledgeGraph(ctx)
-		if err != nil {
-			return nil, err
+		if kg, err = m.s.defaultKnowledgeGraph(ctx); err != nil {
+			return err
 		}
 	}
-	_, err = m.s.CreateGraph(ctx, who, graph.Info{ID: id, Name: id, Type: graph.Agents}, "")
-	if err != nil && !errors.Is(err, graph.ErrDuplicateID) {
-		return nil, err
-	}
-	if err == nil {
-		if err := m.s.store.SaveSwarm(ctx, store.Swarm{ID: id, KnowledgeGraph: kg, Created: m.s.now()}); err != nil {
-			return nil, err
+	if ls == nil {
+		_, err = m.s.CreateGraph(ctx, who, graph.Info{ID: id, Name: id, Type: graph.Agents}, "")
+		if err != nil && !errors.Is(err, graph.ErrDuplicateID) {
+			return err
 		}
 	}
-	return m.open(ctx, id, field)
+	// Whoever records the swarm first names its knowledge graph; a
+	// concurrent first report finds it recorded before it opens the swarm.
+	if err := m.s.store.SaveSwarm(ctx, store.Swarm{ID: id, KnowledgeGraph: kg, Created: m.s.now()}); err != nil {
+		return err
+	}
+	if ls == nil {
+		_, err = m.open(ctx, id, field)
+		return err
+	}
+	row, err := m.s.store.SwarmInfo(ctx, id)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if ls.sw.KnowledgeGraph == "" {
+		ls.sw.KnowledgeGraph = row.KnowledgeGraph
+	}
+	m.mu.Unlock()
+	return nil
 }
 
 // checkKnowledgeGraph checks that kg names a knowledge graph.
@@ -240,6 +274,13 @@ func (m *swarms) onChange(ch session.Change) {
 					m.historyLocked(ls, &a, "gone", now)
 				}
 			}
+		case graph.NodeUpdated:
+			if _, ok := ev.Metadata[kindKey]; ok {
+				// A node became or stopped being an agent: read the swarm
+				// back from its graph on next use.
+				delete(m.live, ch.Graph)
+				return
+			}
 		case graph.EdgeCreated:
 			if ev.Edge.Metadata[kindKey] == kindInteraction {
 				ls.edgeOf[agent.Key(ev.Edge.Source, ev.Edge.Target)] = ev.Edge.ID
@@ -279,9 +320,19 @@ func (m *swarms) flush(ctx context.Context) error {
 		m.s.log.Warn("agent history: samples dropped, the store could not keep up", "rows", lost)
 	}
 	if err := m.s.store.AppendAgentHistory(ctx, rows); err != nil {
-		// Keep them for the next try, within the bound.
+		// Keep them for the next try; past the bound, the oldest samples
+		// go first, never a first report, a transition or a departure.
 		m.mu.Lock()
-		m.pending = append(rows[:min(len(rows), maxPendingHistory)], m.pending...)
+		all := append(rows, m.pending...)
+		for i := 0; len(all) > maxPendingHistory && i < len(all); {
+			if all[i].Kind == "sample" {
+				all = slices.Delete(all, i, i+1)
+				m.lost++
+				continue
+			}
+			i++
+		}
+		m.pending = all
 		m.mu.Unlock()
 		return err
 	}
@@ -399,15 +450,32 @@ func (m *swarms) sweep(ctx context.Context, now time.Time) {
 			if err != nil {
 				return err
 			}
-			// Only what is still there: someone may have removed it meanwhile.
+			// Only what is still there (someone may have removed it
+			// meanwhile) and still gone: an agent that reported, or a link
+			// that saw traffic, since the sweep stays.
+			m.mu.Lock()
+			ls := m.live[g.swarm]
 			live := ops[:0:0]
 			for _, op := range ops {
-				if _, ok := cur.Node(op.ID); op.Op == graph.RemoveNode && ok {
-					live = append(live, op)
-				} else if _, ok := cur.Edge(op.ID); op.Op == graph.RemoveEdge && ok {
+				switch op.Op {
+				case graph.RemoveNode:
+					if _, ok := cur.Node(op.ID); ok && (ls == nil || !ls.sw.Has(op.ID)) {
+						live = append(live, op)
+					}
+				case graph.RemoveEdge:
+					e, ok := cur.Edge(op.ID)
+					if !ok {
+						continue
+					}
+					if ls != nil {
+						if _, back := ls.sw.Link(e.Source, e.Target); back {
+							continue
+						}
+					}
 					live = append(live, op)
 				}
 			}
+			m.mu.Unlock()
 			if len(live) == 0 {
 				return nil
 			}
@@ -490,10 +558,14 @@ func (m *swarms) anchorAll(ctx context.Context) {
 			continue
 		}
 		w := &work{swarm: id, kg: ls.sw.KnowledgeGraph, wireOf: maps.Clone(ls.wireOf)}
+		now := time.Now()
 		for _, a := range ls.sw.Agents() {
 			for _, k := range a.WorkingOn {
 				w.pairs = append(w.pairs, [2]string{a.ID, k})
-				if _, ok := ls.kgWire[k]; !ok && !slices.Contains(w.unknown, k) {
+				_, known := ls.kgWire[k]
+				// An id the graph lacked is asked again ten seconds later.
+				missed, ok := ls.kgMiss[k]
+				if !known && (!ok || now.Sub(missed) > 10*time.Second) && !slices.Contains(w.unknown, k) {
 					w.unknown = append(w.unknown, k)
 				}
 			}
@@ -516,14 +588,25 @@ func (m *swarms) anchorAll(ctx context.Context) {
 				return nil
 			})
 			if err != nil {
-				continue
+				// The knowledge graph is gone (or failing): ask about these
+				// ids again later, not four times a second.
+				for _, k := range w.unknown {
+					resolved[k] = 0
+				}
 			}
 		}
 		m.mu.Lock()
 		ls := m.live[w.swarm]
 		kgWire := map[string]graph.WireID{}
 		if ls != nil {
-			maps.Copy(ls.kgWire, resolved)
+			for k, wid := range resolved {
+				if wid == 0 {
+					ls.kgMiss[k] = time.Now()
+				} else {
+					ls.kgWire[k] = wid
+					delete(ls.kgMiss, k)
+				}
+			}
 			kgWire = maps.Clone(ls.kgWire)
 		}
 		m.mu.Unlock()

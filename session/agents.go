@@ -39,6 +39,9 @@ type Agents interface {
 	// NextCommand hands an agent its oldest command not yet delivered
 	// (nil when there is none), marking it delivered.
 	NextCommand(ctx context.Context, swarm, agentID string) (*agent.Command, error)
+	// PendingCommands lists an agent's commands not answered yet (queued
+	// or delivered), oldest first.
+	PendingCommands(ctx context.Context, swarm, agentID string) ([]agent.Command, error)
 	// CommandDelivered marks a command delivered (the stream pushed it).
 	CommandDelivered(ctx context.Context, id string) error
 	// AckCommand records an agent's answer to a command.

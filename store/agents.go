@@ -20,11 +20,13 @@ type Swarm struct {
 	Created        time.Time
 }
 
-// SaveSwarm records the knowledge graph a swarm works on.
+// SaveSwarm records the knowledge graph a swarm works on, unless one is
+// recorded already: the first to record a swarm names it.
 func (s *Store) SaveSwarm(ctx context.Context, sw Swarm) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO swarms (id, knowledge_graph, created_ms) VALUES (?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET knowledge_graph = excluded.knowledge_graph`, sw.ID, sw.KnowledgeGraph, sw.Created.UnixMilli())
+			ON CONFLICT (id) DO UPDATE SET knowledge_graph = excluded.knowledge_graph WHERE swarms.knowledge_graph = ''`,
+			sw.ID, sw.KnowledgeGraph, sw.Created.UnixMilli())
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,13 +161,17 @@ func (h *Hub) remove(c *wsConn) {
 	}
 }
 
-// streamLocked returns a graph's stream, making it with a free number.
+// streamLocked returns a graph's stream, making it with a free number
+// (nil when all 65,535 are taken).
 func (h *Hub) streamLocked(graphID string) *stream {
 	st := h.streams[graphID]
 	if st == nil {
 		// Numbers go round rather than reusing the one just freed, so a
 		// late frame of an ended subscription is unlikely to be taken for
 		// a new one's.
+		if len(h.numbers) >= math.MaxUint16 {
+			return nil
+		}
 		for h.numbers[h.nextNum] || h.nextNum == 0 {
 			h.nextNum++
 		}
@@ -182,13 +187,16 @@ func (h *Hub) streamLocked(graphID string) *stream {
 // queues the subscribe answer (made with the stream number) under the
 // hub's lock, so that it is queued before the first frame or agent status
 // of the new subscription.
-func (h *Hub) join(c *wsConn, graphID string, positions, agents bool, answer func(num uint16) []byte) {
+func (h *Hub) join(c *wsConn, graphID string, positions, agents bool, answer func(num uint16) []byte) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.leaveLocked(c, graphID)
 	var num uint16
 	if positions || agents {
 		st := h.streamLocked(graphID)
+		if st == nil {
+			return false
+		}
 		num = st.num
 		if positions {
 			st.subs[c] = true
@@ -198,6 +206,7 @@ func (h *Hub) join(c *wsConn, graphID string, positions, agents bool, answer fun
 		}
 	}
 	c.sendText(answer(num), true)
+	return true
 }
 
 // leave removes c from a graph's streams.
@@ -298,6 +307,14 @@ func (h *Hub) tickAgents(st *stream, subs []subscriber) {
 	}
 	d := h.b.AgentChanges(st.graph, st.agentVer)
 	if !d.Exists {
+		// Not live (yet): those waiting for everything still are.
+		h.mu.Lock()
+		for _, sub := range subs {
+			if _, ok := st.agentSubs[sub.c]; ok && sub.full {
+				st.agentSubs[sub.c] = true
+			}
+		}
+		h.mu.Unlock()
 		return
 	}
 	if len(d.Agents) > 0 || len(d.Removed) > 0 || len(d.Links) > 0 {
@@ -328,7 +345,13 @@ func (h *Hub) tickAgents(st *stream, subs []subscriber) {
 func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.Time) (missed []*wsConn) {
 	pos := h.b.Positions(st.graph)
 	if pos == nil {
-		return nil
+		// No layout (yet): who needed a full frame still does.
+		for _, sub := range subs {
+			if sub.full || fullAll {
+				missed = append(missed, sub.c)
+			}
+		}
+		return missed
 	}
 	var delta []wire.NodeState
 	if pos.Step != st.step || pos.Seq != st.sentSeq || st.last == nil {
@@ -472,18 +495,15 @@ func (h *Hub) toSwarm(swarm string, v any) {
 }
 
 // deliver pushes a queued command to the connections that report the
-// agent's status, and marks it delivered when one took it.
+// agent's status, and marks it delivered when one queued it. One that
+// none could take stays queued: it goes out when the agent next reports
+// on a connection, or when it asks for it.
 func (h *Hub) deliver(cmd agent.Command) {
-	b, err := json.Marshal(wire.CommandMsg{Type: wire.TypeCommand, Command: cmd})
-	if err != nil {
-		return
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	sent := false
 	for c := range h.conns {
-		if c.speaksFor(cmd.Swarm, cmd.Agent) {
-			c.sendText(b, true)
+		if c.speaksFor(cmd.Swarm, cmd.Agent) && c.sendCommand(cmd) {
 			sent = true
 		}
 	}

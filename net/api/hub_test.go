@@ -26,7 +26,9 @@ func testConn() *wsConn { return newConn(nil, nil) }
 // follow subscribes c to a graph's positions, as a subscribe message does.
 func follow(h *Hub, c *wsConn, graphID string) {
 	c.subscribe(graphID, subscription{positions: true})
-	h.join(c, graphID, true, false, func(uint16) []byte { return []byte("{}") })
+	if !h.join(c, graphID, true, false, func(uint16) []byte { return []byte("{}") }) {
+		panic("no stream number")
+	}
 	<-c.send // the answer
 	c.queued.Store(0)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/net/wire"
 )
@@ -50,9 +51,10 @@ type wsConn struct {
 	drops   map[uint16]int    // frames replaced unwritten in a row
 	ready   chan struct{}     // a frame is in a mailbox
 
-	mu     sync.Mutex
-	subs   map[string]subscription // by graph
-	agents map[agentRef]bool       // agents whose status this client reports
+	mu      sync.Mutex
+	subs    map[string]subscription // by graph
+	agents  map[agentRef]bool       // agents whose status this client reports
+	cmdSent map[string]bool         // commands queued to it (each goes once)
 }
 
 // subscription is what a connection follows of one graph.
@@ -95,7 +97,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 func newConn(h *Hub, ws *websocket.Conn) *wsConn {
 	return &wsConn{hub: h, ws: ws, id: newClientID(), send: make(chan []byte, sendQueue), done: make(chan struct{}),
 		ready: make(chan struct{}, 1), frames: map[uint16][]byte{}, drops: map[uint16]int{},
-		subs: map[string]subscription{}, agents: map[agentRef]bool{}}
+		subs: map[string]subscription{}, agents: map[agentRef]bool{}, cmdSent: map[string]bool{}}
 }
 
 func newClientID() string {
@@ -106,16 +108,24 @@ func newClientID() string {
 
 // sendText queues a JSON message. A client that cannot take a message it
 // must not miss (structure changes, answers) is dropped instead.
-func (c *wsConn) sendText(b []byte, mustArrive bool) {
+// It reports whether the message was queued.
+func (c *wsConn) sendText(b []byte, mustArrive bool) bool {
 	if c.queued.Add(int64(len(b))) > textBytes {
 		c.queued.Add(-int64(len(b)))
 		if mustArrive {
 			c.shutdown("too slow to keep up with changes")
 		}
-		return
+		return false
+	}
+	select {
+	case <-c.done:
+		c.queued.Add(-int64(len(b)))
+		return false
+	default:
 	}
 	select {
 	case c.send <- b:
+		return true
 	case <-c.done:
 		c.queued.Add(-int64(len(b)))
 	default:
@@ -124,6 +134,27 @@ func (c *wsConn) sendText(b []byte, mustArrive bool) {
 			c.shutdown("too slow to keep up with changes")
 		}
 	}
+	return false
+}
+
+// sendCommand queues an operator's command for the agent this client
+// reports, once per connection, and reports whether it did.
+func (c *wsConn) sendCommand(cmd agent.Command) bool {
+	c.mu.Lock()
+	if c.cmdSent[cmd.ID] {
+		c.mu.Unlock()
+		return false
+	}
+	c.cmdSent[cmd.ID] = true
+	c.mu.Unlock()
+	b, err := json.Marshal(wire.CommandMsg{Type: wire.TypeCommand, Command: cmd})
+	if err != nil || !c.sendText(b, true) {
+		c.mu.Lock()
+		delete(c.cmdSent, cmd.ID)
+		c.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 // offerFrame puts a position frame of stream num in its mailbox. It
@@ -393,14 +424,20 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 			refs[i] = agentRef{u.SwarmID, u.AgentID}
 		}
 		ok()
-		// Commands queued before this connection spoke for the agent.
+		// Commands that are not answered yet — queued before this
+		// connection spoke for the agent, or delivered on a connection
+		// that went away — go to it now.
 		for _, r := range c.reportsFor(refs) {
-			for {
-				cmd, err := s.b.NextCommand(ctx, r.swarm, r.agent)
-				if err != nil || cmd == nil {
-					break
+			pending, err := s.b.PendingCommands(ctx, r.swarm, r.agent)
+			if err != nil {
+				continue
+			}
+			for _, cmd := range pending {
+				if c.sendCommand(cmd) && cmd.State == agent.Queued {
+					if err := s.b.CommandDelivered(ctx, cmd.ID); err != nil {
+						c.hub.log.Warn("stream: command delivered but not recorded", "command", cmd.ID, "err", err)
+					}
 				}
-				c.reply(wire.CommandMsg{Type: wire.TypeCommand, Command: *cmd})
 			}
 		}
 	case wire.TypeSendMessage:
@@ -451,11 +488,15 @@ func (c *wsConn) subscribeTo(ctx context.Context, s *Server, m wire.ClientMessag
 		c.fail(m.ID, err)
 		return
 	}
-	c.hub.join(c, id, sub.positions, sub.agents, func(num uint16) []byte {
+	joined := c.hub.join(c, id, sub.positions, sub.agents, func(num uint16) []byte {
 		b, _ := json.Marshal(wire.Subscribed{Type: wire.TypeSubscribed, ID: m.ID, Graph: id, GraphType: sum.Type,
 			Streams: m.Streams, Seq: sum.Seq, Stream: num})
 		return b
 	})
+	if !joined {
+		c.dropSubscription(id)
+		c.fail(m.ID, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: "the server streams 65,535 graphs, the most it can; try again later"})
+	}
 }
 
 // errorOf maps an error as the REST API does.
