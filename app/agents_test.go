@@ -200,6 +200,9 @@ func TestAgentsEndToEnd(t *testing.T) {
 	if len(kinds) < 2 || kinds[0] != "first:idle" || kinds[1] != "transition:thinking" {
 		t.Fatalf("history of ada: %v", kinds)
 	}
+	if later, err := s.c.AgentHistory(ctx, "", "ada", hist[1].At); err != nil || len(later) != len(hist)-1 {
+		t.Fatalf("history since the transition: %v, %d rows of %d", err, len(later), len(hist))
+	}
 
 	// Focus reaches the followers of the graph.
 	if err := s.c.Focus(ctx, session.FocusRequest{Graph: assets.SampleGraphID, Nodes: []string{"knowledge-graph"}, Note: "look"}); err != nil {

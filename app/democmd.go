@@ -105,12 +105,22 @@ func StartDemo(url string, agents int, log *slog.Logger) (stop func()) {
 	return func() { cancel(); <-done }
 }
 
-// demoInProcess runs a demo swarm against a server until ctx ends.
+// demoInProcess runs a demo swarm against a server until ctx ends. Until
+// it can start (the server has no knowledge graph yet, say) it tries again
+// every few seconds.
 func demoInProcess(ctx context.Context, url string, agents int, log *slog.Logger) {
-	sw, err := demo.Start(ctx, demo.Options{URL: url, Agents: agents, Log: log})
-	if err != nil {
-		log.Error("demo swarm: could not start", "err", err)
-		return
+	var sw *demo.Swarm
+	for {
+		var err error
+		if sw, err = demo.Start(ctx, demo.Options{URL: url, Agents: agents, Log: log}); err == nil {
+			break
+		}
+		log.Warn("demo swarm: cannot start yet; trying again in 5 s", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
 	}
 	defer sw.Close()
 	log.Info("demo swarm started", "agents", agents)

@@ -283,5 +283,16 @@ func TestMCPOverStdio(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].State != agent.Executing || list[0].Stale {
 		t.Fatalf("the server does not see the stdio agent: %v %+v", err, list)
 	}
+	// The server's log names the client on stdio, not the proxy.
+	call(t, cs, "add_nodes", map[string]any{"graph": "crew", "nodes": []any{map[string]any{"id": "note"}}}, nil)
+	events, _ := s.c.AllEvents(context.Background(), "crew")
+	if last := events[len(events)-1]; !strings.HasPrefix(last.Client, "mcp:test-agent") {
+		t.Errorf("the server's log names %q", last.Client)
+	}
+	// Resources go through too.
+	res, err := cs.ReadResource(context.Background(), &sdk.ReadResourceParams{URI: "visionflow://graph/crew"})
+	if err != nil || len(res.Contents) != 1 {
+		t.Errorf("a resource through the proxy: %v %+v", err, res)
+	}
 	cs.Close()
 }

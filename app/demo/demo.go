@@ -94,6 +94,7 @@ type Swarm struct {
 	agents []*simAgent
 	byID   map[string]*simAgent
 	stats  Stats
+	polls  int
 }
 
 // Stats count what the swarm did.
@@ -439,10 +440,12 @@ func cmpOr(a, b string) string {
 // WebSocket: over REST or through the MCP tool.
 func (s *Swarm) pollCommands(ctx context.Context) {
 	s.mu.Lock()
+	s.polls++
 	var rest, viaTool []string
 	for _, a := range s.agents {
 		switch {
-		case a.halted:
+		case a.halted && s.polls%4 != 0:
+			// A halted agent still listens, now and then, for resume.
 		case a.via == viaREST:
 			rest = append(rest, a.id)
 		case a.via == viaMCP:

@@ -312,18 +312,16 @@ func (d *desk) sync(now time.Time) {
 				d.touched = append(d.touched, w)
 			}
 		}
+		active := int64(0)
 		if look != nil {
-			for w := range look.marks {
+			for w, mk := range look.marks {
 				d.touched = append(d.touched, w)
-			}
-			active := int64(0)
-			for _, mk := range look.marks {
 				if !mk.stale {
 					active++
 				}
 			}
-			d.m.telemetry.agents.Store(active)
 		}
+		d.m.telemetry.agents.Store(active)
 		if len(d.touched) > 2000 {
 			d.restyle = true
 		}

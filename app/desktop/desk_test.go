@@ -672,6 +672,17 @@ func swarmInTheWindow(t *testing.T, joined bool) {
 			in := d.m.inspected.Load()
 			return in != nil && in.Agent != nil && len(in.Agent.Commands) == 1 && strings.HasPrefix(in.Agent.Commands[0], "pause: queued")
 		}},
+		step{"a graph that cannot be opened leaves the window as it was", func(d *desk) bool {
+			if started.Swap(false) {
+				d.act(overlay.Actions{SelectGraph: "no-such-graph"})
+			}
+			n := d.m.notice.Load()
+			return n != nil && strings.Contains(n.text, `open graph "no-such-graph"`)
+		}},
+		step{"still following the graph and its swarm", func(d *desk) bool {
+			started.Store(true)
+			return d.sceneNow.graphID == "visionflow-tour" && d.src.Positions() != nil && d.src.SwarmPositions() != nil
+		}},
 		step{"an agent asks the people to look", func(d *desk) bool {
 			if started.Swap(false) {
 				d.m.focus.Store(nil)

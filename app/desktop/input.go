@@ -412,7 +412,12 @@ func (d *desk) rayPick(x, y float32, nodeSize float32) graph.WireID {
 		if t <= 0 || t >= bestT {
 			continue
 		}
+		// As drawn: a knowledge node's value is its degree; an agent's is
+		// its progress, and agents have a size of their own (agentStyle).
 		r := nodeSize * (1 + 0.5*float32(math.Log1p(float64(n.Value)))) * 1.15
+		if n.ID.IsAgent() {
+			r = nodeSize * 2.2 * 1.15
+		}
 		if oc.LenSqr()-t*t <= r*r {
 			best, bestT = n.ID, t
 		}

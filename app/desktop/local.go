@@ -27,7 +27,8 @@ type local struct {
 	swarm   atomic.Pointer[string]      // the watched swarm ("": none)
 	cursor  atomic.Pointer[agentCursor] // what of its agents was sent
 	updates chan Update
-	lost    atomic.Bool // an update did not fit the channel
+	sendMu  sync.Mutex // senders: graph workers, settings, agents
+	lost    bool       // an update did not fit the channel; guarded by sendMu
 	stop    []func()
 	once    sync.Once
 	done    chan struct{}
@@ -106,16 +107,22 @@ func (l *local) pollAgents() {
 }
 
 // send never blocks the session: when the window is behind, the update is
-// dropped and the next one tells it to fetch everything again.
+// dropped and the next one that fits tells it to fetch everything again
+// (the graph, the swarm and its agents, the settings).
 func (l *local) send(u Update) {
-	if l.lost.Load() {
-		u.Reload, u.Resync, u.Graph = true, true, *l.watched.Load()
+	l.sendMu.Lock()
+	defer l.sendMu.Unlock()
+	if l.lost {
+		u = Update{Graph: *l.watched.Load(), Reload: true, Resync: true}
 	}
 	select {
 	case l.updates <- u:
-		l.lost.Store(false)
+		l.lost = false
 	default:
-		l.lost.Store(true)
+		l.lost = true
+		// The agents' deltas lost with it are sent again, all of them.
+		cur := l.cursor.Load()
+		l.cursor.CompareAndSwap(cur, &agentCursor{swarm: cur.swarm})
 	}
 }
 
@@ -128,11 +135,15 @@ func (l *local) DefaultGraph(ctx context.Context) (string, error) {
 }
 
 func (l *local) Watch(ctx context.Context, graphID string) (graph.Contents, error) {
-	l.watched.Store(&graphID)
-	if _, err := l.srv.Session.OpenGraph(ctx, graphID); err != nil {
+	// Followed before it is read, so no event falls between; the graph
+	// shown before stays followed if this one cannot be opened.
+	old := l.watched.Swap(&graphID)
+	c, err := l.srv.Session.Graph(ctx, graphID)
+	if err != nil {
+		l.watched.Store(old)
 		return graph.Contents{}, err
 	}
-	return l.srv.Session.Graph(ctx, graphID)
+	return c, nil
 }
 
 func (l *local) Positions() *wire.Positions { return l.srv.Session.Positions(*l.watched.Load()) }

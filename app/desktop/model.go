@@ -141,6 +141,7 @@ type model struct {
 	lastList  time.Time
 	lastSwarm time.Time
 	telemetry *uploader
+	bg        sync.WaitGroup // imports running beside the model
 }
 
 func newModel(src Source, log *slog.Logger) *model {
@@ -167,8 +168,10 @@ func (m *model) sayFor(d time.Duration, format string, args ...any) {
 	m.notice.Store(&notice{text: fmt.Sprintf(format, args...), until: time.Now().Add(d)})
 }
 
-// run serves requests and updates until ctx ends.
+// run serves requests and updates until ctx ends, and returns once the
+// imports it started have.
 func (m *model) run(ctx context.Context) {
+	defer m.bg.Wait()
 	if err := m.start(ctx); err != nil {
 		m.say("%v", err)
 		m.log.Error("desktop: loading the session failed", "err", err)
@@ -229,6 +232,11 @@ func (m *model) poll(ctx context.Context) {
 
 // watch switches the window to a graph.
 func (m *model) watch(ctx context.Context, id string) error {
+	if m.g == nil || m.g.ID != id {
+		// The swarm goes first: a swarm graph opened as the graph itself
+		// must not lose its subscription to the swarm's leaving.
+		m.dropSwarm(ctx)
+	}
 	c, err := m.src.Watch(ctx, id)
 	if err != nil {
 		return fmt.Errorf("open graph %q: %w", id, err)
@@ -240,7 +248,6 @@ func (m *model) watch(ctx context.Context, id string) error {
 	if m.g == nil || m.g.ID != g.ID {
 		m.sel = 0
 		m.picked = ""
-		m.dropSwarm(ctx)
 	}
 	m.g = g
 	m.publish()
@@ -280,6 +287,18 @@ func (m *model) update(ctx context.Context, u Update) {
 	if len(u.Settings) > 0 || u.Resync {
 		m.applySettings(ctx, u)
 	}
+	if u.Resync {
+		// Updates were lost: everything shown is fetched again.
+		if m.g != nil {
+			if err := m.watch(ctx, m.g.ID); err != nil {
+				m.say("%v", err)
+			}
+		}
+		if m.sw != nil {
+			m.watchSwarm(ctx, m.sw.id)
+		}
+		return
+	}
 	if u.Focus != nil {
 		m.focusOn(u.Focus, u.By)
 		return
@@ -297,8 +316,12 @@ func (m *model) update(ctx context.Context, u Update) {
 		m.publish()
 		m.lastList = time.Time{}
 		m.poll(ctx)
-		if id, _ := m.src.DefaultGraph(ctx); id != "" {
-			m.watch(ctx, id)
+		id, err := m.src.DefaultGraph(ctx)
+		if err == nil && id != "" {
+			err = m.watch(ctx, id)
+		}
+		if err != nil {
+			m.say("%v", err)
 		}
 		return
 	case u.Reload:
@@ -552,7 +575,7 @@ func (m *model) importFolder(ctx context.Context, dir string) {
 		return
 	}
 	m.imports.Store(&overlay.ImportState{Running: true, Message: "reading " + dir})
-	go func() {
+	m.bg.Go(func() {
 		sum, err := m.src.ImportLogseq(ctx, dir, func(done, total int) {
 			m.imports.Store(&overlay.ImportState{Running: true, Done: done, Total: total, Message: fmt.Sprintf("%d of %d", done, total)})
 		})
@@ -568,5 +591,5 @@ func (m *model) importFolder(ctx context.Context, dir string) {
 				m.say("%v", err)
 			}
 		})
-	}()
+	})
 }

@@ -76,6 +76,9 @@ func (r *remote) readMessages() {
 		}
 		var u Update
 		switch m.Type {
+		case client.Lost:
+			// The stream dropped messages: fetch everything again.
+			u = Update{Graph: *r.watched.Load(), Reload: true, Resync: true}
 		case wire.TypeEvents:
 			var ev wire.Events
 			if json.Unmarshal(m.Raw, &ev) != nil {
@@ -169,26 +172,61 @@ func (r *remote) followPositions() {
 
 func (r *remote) Graphs(ctx context.Context) ([]graph.Summary, error) { return r.c.Graphs(ctx) }
 
+// DefaultGraph is the host's newest knowledge graph, else its newest
+// graph, as the host itself chooses, asked now (the hello's may be stale).
 func (r *remote) DefaultGraph(ctx context.Context) (string, error) {
-	return r.st.Hello().DefaultGraph, nil
+	list, err := r.c.Graphs(ctx)
+	if err != nil {
+		return "", err
+	}
+	return defaultOf(list), nil
+}
+
+// defaultOf picks the graph a window shows first, by the session's rule.
+func defaultOf(list []graph.Summary) string {
+	best := -1
+	for i, g := range list {
+		if best < 0 {
+			best = i
+			continue
+		}
+		b := list[best]
+		bk, gk := b.Type == graph.Knowledge, g.Type == graph.Knowledge
+		if (gk && !bk) || (gk == bk && (g.Created.After(b.Created) || (g.Created.Equal(b.Created) && g.ID > b.ID))) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return list[best].ID
 }
 
 func (r *remote) Watch(ctx context.Context, graphID string) (graph.Contents, error) {
-	if old := *r.watched.Load(); old != "" && old != graphID {
+	old := *r.watched.Load()
+	// Subscribe first: events after the contents' seq then arrive as
+	// updates, and those before it are skipped by seq. Until the new graph
+	// is read, the old one stays followed.
+	if _, err := r.st.Subscribe(ctx, graphID, wire.StreamPositions, wire.StreamEvents); err != nil {
+		return graph.Contents{}, err
+	}
+	c, err := r.c.Graph(ctx, graphID)
+	if err != nil {
+		if graphID != old && graphID != *r.swarm.Load() {
+			r.st.Unsubscribe(ctx, graphID)
+		}
+		return graph.Contents{}, err
+	}
+	if old != "" && old != graphID && old != *r.swarm.Load() {
 		r.st.Unsubscribe(ctx, old)
 	}
 	r.watched.Store(&graphID)
 	r.latest.Store(nil)
-	// Subscribe first: events after the contents' seq then arrive as
-	// updates, and those before it are skipped by seq.
-	if _, err := r.st.Subscribe(ctx, graphID, wire.StreamPositions, wire.StreamEvents); err != nil {
-		return graph.Contents{}, err
-	}
 	select {
 	case r.rewatch <- struct{}{}:
 	default:
 	}
-	return r.c.Graph(ctx, graphID)
+	return c, nil
 }
 
 func (r *remote) Positions() *wire.Positions { return r.latest.Load() }
@@ -238,8 +276,8 @@ func (r *remote) SwarmsOn(ctx context.Context, graphID string) ([]session.SwarmI
 }
 
 func (r *remote) WatchSwarm(ctx context.Context, swarmID string) (graph.Contents, []agent.Agent, error) {
-	if old := *r.swarm.Load(); old != "" && old != swarmID {
-		r.st.Unsubscribe(ctx, old)
+	if old := *r.swarm.Load(); old != "" && old != swarmID && old != *r.watched.Load() {
+		r.st.Unsubscribe(ctx, old) // unless it is the graph shown itself
 	}
 	r.swarm.Store(&swarmID)
 	r.swarmAt.Store(nil)

@@ -225,6 +225,9 @@ func (m *model) publishLook() {
 	}
 	look := &agentLook{marks: map[graph.WireID]agentMark{}, pulses: map[[2]graph.WireID]time.Time{}}
 	panel := &overlay.SwarmPanel{Swarm: sw.id, Counts: map[string]int{}}
+	if v := m.values.Load(); v != nil {
+		panel.Idle = v.rgb("nodes.agentColor")
+	}
 	if list := m.swarms.Load(); list != nil {
 		for _, s := range *list {
 			panel.Swarms = append(panel.Swarms, s.ID)

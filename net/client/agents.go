@@ -33,10 +33,17 @@ func (c *Client) Swarms(ctx context.Context) ([]session.SwarmInfo, error) {
 	return out.Swarms, c.do(ctx, "GET", "/api/swarms", "", nil, &out)
 }
 
-func agentPath(swarm, id, rest string) string {
+func agentPath(swarm, id, rest string, query ...string) string {
 	p := "/api/agents/" + url.PathEscape(id) + rest
+	q := url.Values{}
 	if swarm != "" {
-		p += "?swarm=" + url.QueryEscape(swarm)
+		q.Set("swarm", swarm)
+	}
+	for i := 0; i+1 < len(query); i += 2 {
+		q.Set(query[i], query[i+1])
+	}
+	if len(q) > 0 {
+		p += "?" + q.Encode()
 	}
 	return p
 }
@@ -46,11 +53,11 @@ func (c *Client) AgentHistory(ctx context.Context, swarm, id string, since time.
 	var out struct {
 		History []session.AgentRecord `json:"history"`
 	}
-	p := agentPath(swarm, id, "/history")
+	var q []string
 	if !since.IsZero() {
-		p += "&since=" + url.QueryEscape(since.Format(time.RFC3339Nano))
+		q = []string{"since", since.Format(time.RFC3339Nano)}
 	}
-	return out.History, c.do(ctx, "GET", p, "", nil, &out)
+	return out.History, c.do(ctx, "GET", agentPath(swarm, id, "/history", q...), "", nil, &out)
 }
 
 // SendMessage sends one agent's message to another.

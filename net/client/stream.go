@@ -44,6 +44,7 @@ type Stream struct {
 	done     chan struct{}
 	err      error
 	frame    wire.Frame
+	lostMsgs bool // messages were dropped; reader goroutine only
 	hook     atomic.Pointer[func(graph string, kind uint8, seq uint64, nodes int, at time.Time)]
 }
 
@@ -64,6 +65,11 @@ func (f *followed) reset() {
 	f.far = nil
 	f.count = 0
 }
+
+// Lost is the type of a message the stream makes itself: messages were
+// dropped before it because the reader fell more than 4096 behind, so what
+// was built from them must be fetched again.
+const Lost = "lost"
 
 // Message is a JSON message from the server that is not an answer to a
 // request of this stream: events, settings, reloads, errors without id.
@@ -119,7 +125,8 @@ func (c *Client) Stream(ctx context.Context) (*Stream, error) {
 func (s *Stream) Hello() wire.Hello { return s.hello }
 
 // Messages delivers server messages that answer no request. If the reader
-// falls more than 4096 behind, later ones are dropped.
+// falls more than 4096 behind, later ones are dropped, and a message of
+// type Lost says so when there is room again.
 func (s *Stream) Messages() <-chan Message { return s.messages }
 
 // Done is closed when the connection ends; Err then says why.
@@ -397,9 +404,18 @@ func (s *Stream) read() {
 		if head.Type == wire.TypeReload {
 			s.onReload(b)
 		}
+		if s.lostMsgs {
+			// Say so before anything else, once there is room.
+			select {
+			case s.messages <- Message{Type: Lost}:
+				s.lostMsgs = false
+			default:
+			}
+		}
 		select {
 		case s.messages <- m:
 		default:
+			s.lostMsgs = true
 		}
 	}
 }
@@ -455,10 +471,21 @@ func (s *Stream) onFrame(b []byte) error {
 		return err
 	}
 	fr := &s.frame
+	graphID := s.takeFrame(fr, len(b))
+	// The hook is told after the lock is let go: it may ask the stream.
+	if fn := s.hook.Load(); fn != nil && graphID != "" {
+		(*fn)(graphID, fr.Kind, fr.Seq, len(fr.Nodes), time.Now())
+	}
+	return nil
+}
+
+// takeFrame applies a decoded frame to its graph's positions and returns
+// the graph ("" when it is not followed).
+func (s *Stream) takeFrame(fr *wire.Frame, size int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Frames++
-	s.stats.Bytes += int64(len(b))
+	s.stats.Bytes += int64(size)
 	s.stats.LastFrame = time.Now()
 	if fr.Kind == wire.FullFrame {
 		s.stats.FullFrames++
@@ -467,10 +494,7 @@ func (s *Stream) onFrame(b []byte) error {
 	}
 	f := s.byNum[fr.Stream]
 	if f == nil {
-		return nil // of a graph no longer followed
-	}
-	if fn := s.hook.Load(); fn != nil {
-		(*fn)(f.graph, fr.Kind, fr.Seq, len(fr.Nodes), time.Now())
+		return "" // of a graph no longer followed
 	}
 	switch {
 	case fr.Kind == wire.FullFrame:
@@ -478,18 +502,18 @@ func (s *Stream) onFrame(b []byte) error {
 		f.apply(fr.Nodes)
 		f.seq, f.synced = fr.Seq, true
 	case !f.synced:
-		return nil // waiting for the full frame already asked for
+		return f.graph // waiting for the full frame already asked for
 	case fr.Seq != f.seq+1:
 		s.stats.Gaps++
 		f.synced = false
 		req, _ := json.Marshal(wire.ClientMessage{Type: wire.TypeFullFrame, Graph: f.graph})
 		go s.Send(req)
-		return nil
+		return f.graph
 	default:
 		f.apply(fr.Nodes)
 		f.seq = fr.Seq
 	}
 	close(f.changed)
 	f.changed = make(chan struct{})
-	return nil
+	return f.graph
 }

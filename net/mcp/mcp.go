@@ -25,8 +25,6 @@ import (
 type Options struct {
 	Version string
 	Log     *slog.Logger
-	// MaxBody bounds one HTTP request (default 8 MiB).
-	MaxBody int64
 }
 
 // Server is the MCP server of a session.

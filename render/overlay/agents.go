@@ -20,7 +20,7 @@ import (
 
 // StateColors are the colours of agents' states, in the window and the
 // panels (Okabe and Ito's palette, readable on the dark background and by
-// colour-blind people); "idle" takes nodes.agentColor instead.
+// colour-blind people); idle agents take nodes.agentColor (SwarmPanel.Idle).
 var StateColors = map[string][3]uint8{
 	"thinking":      {0xcc, 0x79, 0xa7},
 	"executing":     {0xf0, 0xe4, 0x42},
@@ -34,8 +34,13 @@ var StateColors = map[string][3]uint8{
 // States in the order the swarm panel lists them.
 var panelStates = []string{"idle", "thinking", "executing", "collaborating", "blocked", "error", "stale"}
 
-func stateColor(s string) color.NRGBA {
+// stateColor is a state's colour; idle agents look as in the scene
+// (nodes.agentColor, as the swarm panel last gave it).
+func (u *UI) stateColor(s string) color.NRGBA {
 	c, ok := StateColors[s]
+	if s == "idle" && u.idle != ([3]uint8{}) {
+		c = u.idle
+	}
 	if !ok {
 		c = StateColors["stale"]
 	}
@@ -64,6 +69,7 @@ type AgentInfo struct {
 
 // SwarmPanel is the swarm shown beside the graph.
 type SwarmPanel struct {
+	Idle   [3]uint8 // the colour of idle agents (nodes.agentColor)
 	Swarm  string
 	Swarms []string       // every swarm working on the graph
 	Counts map[string]int // agents by state ("stale" for the silent)
@@ -102,6 +108,7 @@ type agentWidgets struct {
 	haltBtn    widget.Clickable
 	redirBtn   widget.Clickable
 	redirect   widget.Editor
+	idle       [3]uint8 // nodes.agentColor
 }
 
 func (w *agentWidgets) init() {
@@ -119,6 +126,7 @@ func (u *UI) Filter() string { return u.filter }
 // swarmPanel lists the swarm's agents by state, with counts a click turns
 // into a filter, and lets the user pick an agent (or another swarm).
 func (u *UI) swarmPanel(gtx layout.Context, p *SwarmPanel, act *Actions) layout.Dimensions {
+	u.idle = p.Idle
 	var rows []layout.Widget
 	title := fmt.Sprintf("Swarm %s · %d agents", p.Swarm, len(p.Agents))
 	rows = append(rows, material.Body1(u.th, title).Layout)
@@ -173,7 +181,7 @@ func (u *UI) swarmPanel(gtx layout.Context, p *SwarmPanel, act *Actions) layout.
 							text = fmt.Sprintf("▶ %s %d", st, n)
 						}
 						l := material.Caption(u.th, text)
-						l.Color = stateColor(st)
+						l.Color = u.stateColor(st)
 						l.MaxLines = 1
 						return layout.Inset{Top: unit.Dp(2), Bottom: unit.Dp(2)}.Layout(gtx, l.Layout)
 					})
@@ -211,7 +219,7 @@ func (u *UI) swarmPanel(gtx layout.Context, p *SwarmPanel, act *Actions) layout.
 			}
 			return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
 				l := material.Caption(u.th, text)
-				l.Color = stateColor(st)
+				l.Color = u.stateColor(st)
 				l.MaxLines = 1
 				return layout.UniformInset(unit.Dp(1)).Layout(gtx, l.Layout)
 			})
@@ -232,7 +240,7 @@ func (u *UI) agentRows(a *AgentInfo, act *Actions) []layout.Widget {
 		st = "stale (silent)"
 	}
 	head := material.Body1(u.th, "● "+st)
-	head.Color = stateColor(strings.Fields(st)[0])
+	head.Color = u.stateColor(strings.Fields(st)[0])
 	rows = append(rows, head.Layout)
 	var facts []string
 	if a.Type != "" {
