@@ -69,11 +69,21 @@ lint:
 	$(GO) vet ./...
 
 # Every fuzz target for FUZZTIME (default 10s); found inputs stay in testdata/.
+# Go 1.26's fuzzing coordinator can end a clean run with "context deadline
+# exceeded" when -fuzztime expires while a worker is mid-input
+# (go.dev/issue/75804, fixed in Go 1.27): such a run, with no failing input
+# written, is not a failure; any other failure is.
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
+	@out=$$(mktemp); trap 'rm -f $$out' EXIT; \
+	for pkg in $$($(GO) list ./...); do \
 		for t in $$(xvfb-run -a $(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$t"; \
-			xvfb-run -a $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			xvfb-run -a $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg > $$out 2>&1; st=$$?; cat $$out; \
+			if [ $$st -ne 0 ]; then \
+				if grep -q 'context deadline exceeded' $$out && ! grep -q 'Failing input written' $$out; then \
+					echo "fuzz: $$t ended with Go's fuzztime race (go.dev/issue/75804) and no failing input: not a failure"; \
+				else exit 1; fi; \
+			fi; \
 		done; \
 	done
 
