@@ -492,13 +492,14 @@ func (s *Store) loadLayout(ctx context.Context, g *graph.Graph) error {
 }
 
 // DeleteGraph removes a graph with its history (and, for a swarm, its
-// agents' history and commands).
+// agents' history and commands, its tasks and dead letters).
 func (s *Store) DeleteGraph(ctx context.Context, id string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := deleteGraph(ctx, tx, id); err != nil {
 			return err
 		}
-		for _, q := range []string{"DELETE FROM swarms WHERE id = ?", "DELETE FROM agent_history WHERE swarm = ?", "DELETE FROM agent_commands WHERE swarm = ?"} {
+		for _, q := range []string{"DELETE FROM swarms WHERE id = ?", "DELETE FROM agent_history WHERE swarm = ?", "DELETE FROM agent_commands WHERE swarm = ?",
+			"DELETE FROM tasks WHERE swarm = ?", "DELETE FROM dead_letters WHERE swarm = ?"} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return err
 			}

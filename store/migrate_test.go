@@ -37,6 +37,10 @@ var fixtures = map[int]string{
 	INSERT INTO agent_commands VALUES ('c1', 'crew', 'a1', 'queued', 1700000000000,
 		'{"id":"c1","swarm":"crew","agentId":"a1","kind":"pause","by":"op","state":"queued","queuedAt":"2023-11-14T22:13:20Z"}');
 	INSERT INTO telemetry (session, at_ms, body) VALUES ('s1', 1700000000000, '{"sessionId":"s1","activeAgents":3,"timestamp":"2023-11-14T22:13:20Z"}');`,
+	4: `INSERT INTO tasks VALUES ('t1', 'crew', '', 'dead', 1700000000000, 1700000000000,
+		'{"id":"t1","swarmId":"crew","title":"old work","state":"dead","requires":[],"knowledge":[],"dependsOn":[],"subtasks":[],"attempts":[],"maxAttempts":1,"by":"op","created":"2023-11-14T22:13:20Z","updated":"2023-11-14T22:13:20Z"}');
+	INSERT INTO dead_letters VALUES ('d1', 'task', 't1', 'crew', 'open', 1700000000000, 1700000000000,
+		'{"id":"d1","kind":"task","ref":"t1","swarm":"crew","state":"open","title":"old work","errors":["boom"],"created":"2023-11-14T22:13:20Z","updated":"2023-11-14T22:13:20Z"}');`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
@@ -105,6 +109,15 @@ var checks = map[int]func(t *testing.T, s *Store){
 		}
 		if m, err := s.RecentTelemetry(ctx, time.Time{}, 10, "s1"); err != nil || len(m) != 1 || m[0].ActiveAgents != 3 {
 			t.Errorf("old telemetry after upgrade: %v %+v", err, m)
+		}
+	},
+	4: func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if ts, err := s.AllTasks(ctx); err != nil || len(ts) != 1 || ts[0].Title != "old work" {
+			t.Errorf("old tasks after upgrade: %v %+v", err, ts)
+		}
+		if d, err := s.DeadLetter(ctx, "d1"); err != nil || d.Errors[0] != "boom" {
+			t.Errorf("old dead letter after upgrade: %v %+v", err, d)
 		}
 	},
 }

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"visionflow/graph"
+	"visionflow/task"
+)
+
+// DeadLetter is work that failed after its retries.
+type DeadLetter struct {
+	ID      string    `json:"id"`
+	Kind    string    `json:"kind"` // task, embedding, …
+	Ref     string    `json:"ref"`  // the task id, memory id, …
+	Swarm   string    `json:"swarm,omitempty"`
+	State   string    `json:"state"` // open, retried, discarded
+	Title   string    `json:"title"`
+	Errors  []string  `json:"errors"` // every attempt's, oldest first
+	By      string    `json:"by,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// SaveTasks stores tasks as they now are, and dead letters, in one
+// transaction.
+func (s *Store) SaveTasks(ctx context.Context, ts []*task.Task, letters ...DeadLetter) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO tasks (id, swarm, parent, state, created_ms, updated_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms, body = excluded.body`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, t := range ts {
+			body, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, t.ID, t.Swarm, t.Parent, string(t.State), t.Created.UnixMilli(), t.Updated.UnixMilli(), string(body)); err != nil {
+				return err
+			}
+		}
+		for _, d := range letters {
+			body, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO dead_letters (id, kind, ref, swarm, state, created_ms, updated_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms, body = excluded.body`,
+				d.ID, d.Kind, d.Ref, d.Swarm, d.State, d.Created.UnixMilli(), d.Updated.UnixMilli(), string(body))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store %d tasks: %w", len(ts), err)
+	}
+	return nil
+}
+
+// AllTasks reads every stored task.
+func (s *Store) AllTasks(ctx context.Context) ([]*task.Task, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT body FROM tasks ORDER BY created_ms, id")
+	if err != nil {
+		return nil, fmt.Errorf("read tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []*task.Task
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var t task.Task
+		if err := json.Unmarshal([]byte(body), &t); err != nil {
+			return nil, fmt.Errorf("stored task: %w", err)
+		}
+		out = append(out, &t)
+	}
+	return out, rows.Err()
+}
+
+// DeadLetters lists dead letters in a state ("" for all), newest first.
+func (s *Store) DeadLetters(ctx context.Context, state string, limit int) ([]DeadLetter, error) {
+	q := "SELECT body FROM dead_letters"
+	var args []any
+	if state != "" {
+		q += " WHERE state = ?"
+		args = append(args, state)
+	}
+	rows, err := s.r.QueryContext(ctx, q+" ORDER BY created_ms DESC, id DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("read dead letters: %w", err)
+	}
+	defer rows.Close()
+	out := []DeadLetter{}
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var d DeadLetter
+		if err := json.Unmarshal([]byte(body), &d); err != nil {
+			return nil, fmt.Errorf("stored dead letter: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeadLetter reads one dead letter (graph.ErrNotFound when there is none).
+func (s *Store) DeadLetter(ctx context.Context, id string) (DeadLetter, error) {
+	var body string
+	err := s.r.QueryRowContext(ctx, "SELECT body FROM dead_letters WHERE id = ?", id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DeadLetter{}, &graph.Error{Kind: graph.ErrNotFound, Field: "dead letter", Detail: fmt.Sprintf("there is no dead letter %q", id)}
+	}
+	if err != nil {
+		return DeadLetter{}, fmt.Errorf("read dead letter %q: %w", id, err)
+	}
+	var d DeadLetter
+	return d, json.Unmarshal([]byte(body), &d)
+}
+
+// OpenDeadLetterFor returns the open dead letter of some work, if any.
+func (s *Store) OpenDeadLetterFor(ctx context.Context, kind, ref string) (DeadLetter, bool, error) {
+	var body string
+	err := s.r.QueryRowContext(ctx, "SELECT body FROM dead_letters WHERE kind = ? AND ref = ? AND state = 'open'", kind, ref).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DeadLetter{}, false, nil
+	}
+	if err != nil {
+		return DeadLetter{}, false, err
+	}
+	var d DeadLetter
+	return d, true, json.Unmarshal([]byte(body), &d)
+}
