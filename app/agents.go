@@ -103,6 +103,7 @@ func (s *Session) ReportStatus(ctx context.Context, who string, updates []agent.
 		}
 		rep.NewAgents = append(rep.NewAgents, fresh...)
 	}
+	s.tasks.renew(updates, now)
 	rep.Accepted, rep.Swarms = len(updates), order
 	if rep.NewAgents == nil {
 		rep.NewAgents = []string{}
@@ -707,6 +708,7 @@ func (s *Session) agentsLoop(ctx context.Context) {
 		}
 		s.swarms.anchorAll(ctx)
 		now := s.now()
+		s.tasks.tick(ctx, now)
 		if now.Sub(lastSweep) < time.Second && !now.Before(lastSweep) {
 			continue
 		}

@@ -296,3 +296,95 @@ func TestMCPOverStdio(t *testing.T) {
 	}
 	cs.Close()
 }
+
+// The task tools through the SDK's client: an agent submits, plans,
+// claims, reports and finishes work as a model would; refusals say why.
+func TestMCPTasks(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	cs := connectMCP(t, &sdk.StreamableClientTransport{Endpoint: s.url + "/mcp"})
+	call(t, cs, "report_status", map[string]any{"updates": []any{
+		map[string]any{"agentId": "boss", "swarmId": "crew", "state": "idle", "capabilities": []string{"planner"}},
+		map[string]any{"agentId": "dev", "swarmId": "crew", "state": "idle", "capabilities": []string{"go"}},
+	}}, nil)
+	type tk struct {
+		ID       string  `json:"id"`
+		State    string  `json:"state"`
+		Progress float64 `json:"progress"`
+		Result   string  `json:"result"`
+		Subtasks []string
+	}
+	var top struct {
+		tk
+		SubtaskList []tk `json:"subtaskList"`
+	}
+	call(t, cs, "submit_task", map[string]any{"swarmId": "crew", "title": "add MCP", "requires": []string{"go"}}, &top)
+	if top.State != "planning" {
+		t.Fatalf("submit_task: %+v", top)
+	}
+	var claimed struct{ Task *tk }
+	call(t, cs, "claim_task", map[string]any{"swarmId": "crew", "agentId": "dev"}, &claimed)
+	if claimed.Task != nil {
+		t.Fatalf("a coder claimed a task waiting for its planner: %+v", claimed.Task)
+	}
+	call(t, cs, "claim_task", map[string]any{"swarmId": "crew", "agentId": "boss"}, &claimed)
+	if claimed.Task == nil || claimed.Task.ID != top.ID {
+		t.Fatalf("the planner's claim: %+v", claimed.Task)
+	}
+	msg := callFails(t, cs, "plan_task", map[string]any{"agentId": "boss", "taskId": top.ID, "subtasks": []any{
+		map[string]any{"key": "x", "title": "x", "dependsOn": []string{"x"}}}})
+	if !strings.Contains(msg, "itself") {
+		t.Fatalf("a self-dependent plan: %s", msg)
+	}
+	call(t, cs, "plan_task", map[string]any{"agentId": "boss", "taskId": top.ID, "subtasks": []any{
+		map[string]any{"key": "tools", "title": "tools", "requires": []string{"go"}},
+		map[string]any{"key": "tests", "title": "tests", "requires": []string{"go"}, "dependsOn": []string{"tools"}},
+	}}, &top)
+	if top.State != "running" || len(top.SubtaskList) != 2 {
+		t.Fatalf("plan_task: %+v", top)
+	}
+	var list struct{ Tasks []tk }
+	call(t, cs, "list_tasks", map[string]any{"swarmId": "crew", "state": "ready"}, &list)
+	if len(list.Tasks) != 1 || list.Tasks[0].State != "ready" {
+		t.Fatalf("list_tasks ready: %+v", list)
+	}
+	if msg := callFails(t, cs, "list_tasks", map[string]any{"state": "asleep"}); !strings.Contains(msg, "state") {
+		t.Fatalf("list_tasks with a bad state: %s", msg)
+	}
+	for range 2 {
+		call(t, cs, "claim_task", map[string]any{"swarmId": "crew", "agentId": "dev"}, &claimed)
+		id := claimed.Task.ID
+		var upd struct{ Task tk }
+		call(t, cs, "update_task", map[string]any{"agentId": "dev", "taskId": id, "progress": 60, "note": "most of it"}, &upd)
+		if upd.Task.Progress != 60 {
+			t.Fatalf("update_task: %+v", upd)
+		}
+		if msg := callFails(t, cs, "update_task", map[string]any{"agentId": "boss", "taskId": id, "progress": 70}); !strings.Contains(msg, "held by dev") {
+			t.Fatalf("update_task by another: %s", msg)
+		}
+		call(t, cs, "complete_task", map[string]any{"agentId": "dev", "taskId": id, "result": "ok"}, &upd)
+		if upd.Task.State != "done" {
+			t.Fatalf("complete_task: %+v", upd)
+		}
+	}
+	call(t, cs, "get_task", map[string]any{"taskId": top.ID}, &top)
+	if top.State != "done" || top.Progress != 100 {
+		t.Fatalf("get_task after both: %+v", top)
+	}
+	// fail_task: retried with backoff.
+	var one struct {
+		tk
+		SubtaskList []tk `json:"subtaskList"`
+	}
+	call(t, cs, "submit_task", map[string]any{"swarmId": "crew", "title": "deploy", "subtasks": []any{map[string]any{"title": "push", "requires": []string{"go"}}}}, &one)
+	push := one.SubtaskList[0].ID
+	call(t, cs, "claim_task", map[string]any{"swarmId": "crew", "agentId": "dev", "taskId": push}, &claimed)
+	if msg := callFails(t, cs, "fail_task", map[string]any{"agentId": "dev", "taskId": push}); !strings.Contains(msg, "error") {
+		t.Fatalf("fail_task without an error: %s", msg)
+	}
+	var failed struct{ Task tk }
+	call(t, cs, "fail_task", map[string]any{"agentId": "dev", "taskId": push, "error": "registry down"}, &failed)
+	if failed.Task.State != "failed" {
+		t.Fatalf("fail_task: %+v", failed)
+	}
+}

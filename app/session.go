@@ -62,8 +62,9 @@ type Session struct {
 
 	listeners listeners[session.Change]
 
-	// The agent half (swarms.go, agents.go).
+	// The agent half (swarms.go, agents.go, tasks.go).
 	swarms    *swarms
+	tasks     *taskBoard
 	commandMu sync.Mutex // commands are read, changed and written back
 	counters  atomic.Pointer[func() (rest, ws, errs int64)]
 	id        string // names this run in its own telemetry
@@ -121,6 +122,7 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		id:       hex.EncodeToString(id),
 	}
 	s.swarms = newSwarms(s)
+	s.tasks = newTaskBoard(s)
 	return s
 }
 
@@ -144,6 +146,10 @@ func (s *Session) Run(ctx context.Context) error {
 		return err
 	}
 	s.clock.Seed(last)
+	if err := s.tasks.load(ctx); err != nil {
+		s.shutdown()
+		return err
+	}
 	close(s.ready)
 	interval := func() time.Duration {
 		return time.Duration(s.settings.Float("system.persistence.positionSaveInterval") * float64(time.Second))

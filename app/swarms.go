@@ -244,6 +244,10 @@ func (s *Session) defaultKnowledgeGraph(ctx context.Context) (string, error) {
 // nodes, agents whose node someone removed, and graphs that went away or
 // were replaced. It runs on the graph's worker.
 func (m *swarms) onChange(ch session.Change) {
+	if ch.Deleted {
+		// Before the swarms' lock: the task board takes it while held.
+		m.s.tasks.drop(ch.Graph)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ls := m.live[ch.Graph]

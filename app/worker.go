@@ -42,6 +42,18 @@ func (s *Session) workerFor(id string) (*worker, error) {
 	return w, nil
 }
 
+// awaitReady waits until the session has read what it keeps.
+func (s *Session) awaitReady(ctx context.Context) error {
+	select {
+	case <-s.ready:
+		return nil
+	case <-s.stopped:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (s *Session) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,12 +65,8 @@ func (s *Session) isClosed() bool {
 // runs to the end with a context that cannot be cancelled, so a change is
 // never half applied.
 func (s *Session) onGraph(ctx context.Context, id string, fn func(ctx context.Context, w *worker) error) error {
-	select {
-	case <-s.ready:
-	case <-s.stopped:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.awaitReady(ctx); err != nil {
+		return err
 	}
 	done := make(chan error, 1)
 	cmd := func(w *worker) {

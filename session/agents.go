@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"visionflow/agent"
+	"visionflow/task"
 	"visionflow/telemetry"
 )
 
@@ -106,7 +107,10 @@ type AgentEvent struct {
 	Link    agent.LinkView // with Message: the link after it
 	Command *agent.Command // queued, delivered, acked or refused
 	Focus   *FocusRequest
-	By      string // with Focus: who asked
+	By      string     // with Focus: who asked
+	Task    *task.Task // moved (taskProgress for the swarm's subscribers)
+	Offer   *task.Task // offered to the agent OfferTo (taskOffer)
+	OfferTo string
 }
 
 // Telemetry keeps the telemetry that servers, windows and agent runners

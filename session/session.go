@@ -18,6 +18,7 @@ import (
 type Backend interface {
 	Graphs
 	Agents
+	Tasks
 	Telemetry
 
 	Settings() *settings.Manager

@@ -110,6 +110,9 @@ var Schema = []Field{
 	intField("agents.sampleInterval", 5, 1, 3600, "seconds between stored snapshots of each agent's status"),
 	intField("agents.historyRetention", 24, 1, 8760, "hours that agents' stored status history is kept"),
 
+	intField("tasks.leaseSeconds", 30, 5, 3600, "seconds an agent holds a claimed task unless its heartbeat renews it"),
+	intField("tasks.maxAttempts", 3, 1, 100, "failed or timed-out attempts before a task goes to the dead-letter queue"),
+
 	intField("system.websocket.updateRate", 60, 1, 120, "position frames per second"),
 	intField("system.websocket.heartbeatInterval", 10000, 1000, 600000, "ping interval in ms"),
 	intField("system.websocket.heartbeatTimeout", 30000, 1000, 3600000, "drop a client silent this long, in ms"),
@@ -123,7 +126,7 @@ var Schema = []Field{
 }
 
 // Sections are the top-level groups of the tree.
-var Sections = []string{"nodes", "edges", "physics", "rendering", "agents", "system"}
+var Sections = []string{"nodes", "edges", "physics", "rendering", "agents", "tasks", "system"}
 
 var byPath = func() map[string]*Field {
 	m := make(map[string]*Field, len(Schema))

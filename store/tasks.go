@@ -6,29 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"visionflow/graph"
 	"visionflow/task"
 )
 
-// DeadLetter is work that failed after its retries.
-type DeadLetter struct {
-	ID      string    `json:"id"`
-	Kind    string    `json:"kind"` // task, embedding, …
-	Ref     string    `json:"ref"`  // the task id, memory id, …
-	Swarm   string    `json:"swarm,omitempty"`
-	State   string    `json:"state"` // open, retried, discarded
-	Title   string    `json:"title"`
-	Errors  []string  `json:"errors"` // every attempt's, oldest first
-	By      string    `json:"by,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
-}
-
 // SaveTasks stores tasks as they now are, and dead letters, in one
 // transaction.
-func (s *Store) SaveTasks(ctx context.Context, ts []*task.Task, letters ...DeadLetter) error {
+func (s *Store) SaveTasks(ctx context.Context, ts []*task.Task, letters ...task.DeadLetter) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO tasks (id, swarm, parent, state, created_ms, updated_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms, body = excluded.body`)
@@ -88,7 +73,7 @@ func (s *Store) AllTasks(ctx context.Context) ([]*task.Task, error) {
 }
 
 // DeadLetters lists dead letters in a state ("" for all), newest first.
-func (s *Store) DeadLetters(ctx context.Context, state string, limit int) ([]DeadLetter, error) {
+func (s *Store) DeadLetters(ctx context.Context, state string, limit int) ([]task.DeadLetter, error) {
 	q := "SELECT body FROM dead_letters"
 	var args []any
 	if state != "" {
@@ -100,13 +85,13 @@ func (s *Store) DeadLetters(ctx context.Context, state string, limit int) ([]Dea
 		return nil, fmt.Errorf("read dead letters: %w", err)
 	}
 	defer rows.Close()
-	out := []DeadLetter{}
+	out := []task.DeadLetter{}
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&body); err != nil {
 			return nil, err
 		}
-		var d DeadLetter
+		var d task.DeadLetter
 		if err := json.Unmarshal([]byte(body), &d); err != nil {
 			return nil, fmt.Errorf("stored dead letter: %w", err)
 		}
@@ -116,29 +101,29 @@ func (s *Store) DeadLetters(ctx context.Context, state string, limit int) ([]Dea
 }
 
 // DeadLetter reads one dead letter (graph.ErrNotFound when there is none).
-func (s *Store) DeadLetter(ctx context.Context, id string) (DeadLetter, error) {
+func (s *Store) DeadLetter(ctx context.Context, id string) (task.DeadLetter, error) {
 	var body string
 	err := s.r.QueryRowContext(ctx, "SELECT body FROM dead_letters WHERE id = ?", id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return DeadLetter{}, &graph.Error{Kind: graph.ErrNotFound, Field: "dead letter", Detail: fmt.Sprintf("there is no dead letter %q", id)}
+		return task.DeadLetter{}, &graph.Error{Kind: graph.ErrNotFound, Field: "dead letter", Detail: fmt.Sprintf("there is no dead letter %q", id)}
 	}
 	if err != nil {
-		return DeadLetter{}, fmt.Errorf("read dead letter %q: %w", id, err)
+		return task.DeadLetter{}, fmt.Errorf("read dead letter %q: %w", id, err)
 	}
-	var d DeadLetter
+	var d task.DeadLetter
 	return d, json.Unmarshal([]byte(body), &d)
 }
 
 // OpenDeadLetterFor returns the open dead letter of some work, if any.
-func (s *Store) OpenDeadLetterFor(ctx context.Context, kind, ref string) (DeadLetter, bool, error) {
+func (s *Store) OpenDeadLetterFor(ctx context.Context, kind, ref string) (task.DeadLetter, bool, error) {
 	var body string
 	err := s.r.QueryRowContext(ctx, "SELECT body FROM dead_letters WHERE kind = ? AND ref = ? AND state = 'open'", kind, ref).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return DeadLetter{}, false, nil
+		return task.DeadLetter{}, false, nil
 	}
 	if err != nil {
-		return DeadLetter{}, false, err
+		return task.DeadLetter{}, false, err
 	}
-	var d DeadLetter
+	var d task.DeadLetter
 	return d, true, json.Unmarshal([]byte(body), &d)
 }

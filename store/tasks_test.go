@@ -20,7 +20,7 @@ func TestTasksAndDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.State = task.Dead
-	d := DeadLetter{ID: "d1", Kind: "task", Ref: "t1", Swarm: "crew", State: "open", Title: "a", Errors: []string{"boom"}, Created: t0, Updated: t0}
+	d := task.DeadLetter{ID: "d1", Kind: "task", Ref: "t1", Swarm: "crew", State: "open", Title: "a", Errors: []string{"boom"}, Created: t0, Updated: t0}
 	if err := s.SaveTasks(ctx, []*task.Task{a}, d); err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,11 @@ func (b *Board) Put(ts ...*Task) {
 	}
 }
 
+// Drop forgets every task of a swarm (its graph went away).
+func (b *Board) Drop(swarm string) {
+	maps.DeleteFunc(b.tasks, func(_ string, t *Task) bool { return t.Swarm == swarm })
+}
+
 // Get returns a copy of a task.
 func (b *Board) Get(id string) (*Task, bool) {
 	t, ok := b.tasks[id]
@@ -315,8 +320,8 @@ func (s *staged) held(agentID, id string) (*Task, error) {
 }
 
 // Report records progress (0–100) and a note of the agent that holds a
-// task.
-func (b *Board) Report(agentID, id string, progress *float64, note string, now time.Time) (*Task, error) {
+// task, and renews its lease until then (a report is a sign of life).
+func (b *Board) Report(agentID, id string, progress *float64, note string, now, until time.Time) (*Task, error) {
 	if progress != nil && (*progress < 0 || *progress > 100 || *progress != *progress) {
 		return nil, invalid("progress", "is %v; want a number from 0 to 100", *progress)
 	}
@@ -333,6 +338,9 @@ func (b *Board) Report(agentID, id string, progress *float64, note string, now t
 	}
 	if note != "" {
 		t.Note = note
+	}
+	if until.After(t.LeaseUntil) {
+		t.LeaseUntil = until
 	}
 	t.Updated = now
 	return t, nil

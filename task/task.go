@@ -291,3 +291,37 @@ func (s *Submission) Validate() error {
 	}
 	return ValidateSpecs("subtasks", s.Subtasks)
 }
+
+// DeadLetter is work that failed after its retries (a task, an embedding,
+// …), kept with every attempt's error until an operator retries or
+// discards it.
+type DeadLetter struct {
+	ID      string    `json:"id"`
+	Kind    string    `json:"kind"` // task, embedding, …
+	Ref     string    `json:"ref"`  // the task id, memory id, …
+	Swarm   string    `json:"swarm,omitempty"`
+	State   string    `json:"state"` // open, retried, discarded
+	Title   string    `json:"title"`
+	Errors  []string  `json:"errors"`       // every attempt's, oldest first
+	By      string    `json:"by,omitempty"` // who retried or discarded it
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// States of a dead letter.
+const (
+	LetterOpen      = "open"
+	LetterRetried   = "retried"
+	LetterDiscarded = "discarded"
+)
+
+// Letter is the dead letter of a task that went dead.
+func (t *Task) Letter(id string, now time.Time) DeadLetter {
+	d := DeadLetter{ID: id, Kind: "task", Ref: t.ID, Swarm: t.Swarm, State: LetterOpen, Title: t.Title, Errors: []string{}, Created: now, Updated: now}
+	for _, a := range t.Attempts {
+		if a.Error != "" {
+			d.Errors = append(d.Errors, a.Error)
+		}
+	}
+	return d
+}

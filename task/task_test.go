@@ -266,3 +266,38 @@ func FuzzSubmission(f *testing.F) {
 		}
 	})
 }
+
+func TestReportsRenewAndOnlyTheHolderReports(t *testing.T) {
+	b := NewBoard()
+	ts, _ := b.Submit(&Submission{SwarmID: "s", Title: "t"}, counter(), "op", t0, false, 3)
+	b.Put(ts...)
+	c, _ := b.Claim("s", "a", nil, "t01", t0, time.Minute)
+	b.Put(c)
+	at := t0.Add(50 * time.Second)
+	r, err := b.Report("a", "t01", new(40.0), "halfway", at, at.Add(time.Minute))
+	if err != nil || r.Progress != 40 || r.Note != "halfway" || !r.LeaseUntil.Equal(at.Add(time.Minute)) {
+		t.Fatalf("a report: %v %+v", err, r)
+	}
+	if h, _ := b.Get("t01"); h.Progress != 0 {
+		t.Fatal("a move changed the board before Put")
+	}
+	b.Put(r)
+	for _, bad := range []struct {
+		agent string
+		p     float64
+		note  string
+		want  error
+	}{
+		{"b", 50, "", ErrConflict},                          // not the holder
+		{"a", 101, "", nil},                                 // out of range
+		{"a", 50, strings.Repeat("x", MaxNoteBytes+1), nil}, // too long
+	} {
+		_, err := b.Report(bad.agent, "t01", &bad.p, bad.note, at, at.Add(time.Hour))
+		if err == nil || (bad.want != nil && !errors.Is(err, bad.want)) {
+			t.Errorf("report %+v: %v", bad, err)
+		}
+	}
+	if h, _ := b.Get("t01"); h.Progress != 40 || !h.LeaseUntil.Equal(at.Add(time.Minute)) {
+		t.Fatalf("a refused report changed the task: %+v", h)
+	}
+}

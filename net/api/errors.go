@@ -11,6 +11,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/settings"
+	"visionflow/task"
 )
 
 // Error is the JSON body of every failed request.
@@ -38,7 +39,7 @@ func (s *Server) toError(err error) *Error {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit)}
 	case errors.Is(err, graph.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: "not found", Detail: err.Error()}
-	case errors.Is(err, graph.ErrDuplicateID):
+	case errors.Is(err, graph.ErrDuplicateID), errors.Is(err, task.ErrConflict):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Detail: err.Error()}
 	case errors.Is(err, graph.ErrInvalid), errors.Is(err, graph.ErrNonFinite), errors.Is(err, graph.ErrTooLarge),
 		errors.Is(err, graph.ErrUnknownType), errors.Is(err, graph.ErrDangling), errors.Is(err, settings.ErrInvalid),

@@ -464,6 +464,20 @@ func (h *Hub) onAgentEvent(ev session.AgentEvent) {
 		if ev.Command.State == agent.Queued {
 			h.deliver(*ev.Command)
 		}
+	case ev.Task != nil:
+		h.toSwarm(ev.Swarm, wire.TaskProgress{Type: wire.TypeTaskProgress, Task: ev.Task})
+	case ev.Offer != nil:
+		b, err := json.Marshal(wire.TaskOffer{Type: wire.TypeTaskOffer, AgentID: ev.OfferTo, Task: ev.Offer})
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for c := range h.conns {
+			if c.speaksFor(ev.Swarm, ev.OfferTo) {
+				c.sendText(b, false)
+			}
+		}
 	case ev.Focus != nil:
 		b, err := json.Marshal(wire.Focus{Type: wire.TypeFocus, Graph: ev.Focus.Graph, Nodes: ev.Focus.Nodes, By: ev.By, Note: ev.Focus.Note})
 		if err != nil {

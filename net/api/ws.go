@@ -19,6 +19,7 @@ import (
 	"visionflow/agent"
 	"visionflow/graph"
 	"visionflow/net/wire"
+	"visionflow/task"
 )
 
 const (
@@ -446,6 +447,13 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 			return
 		}
 		ok()
+	case wire.TypeClaimTask, wire.TypePlanTask, wire.TypeUpdateTask, wire.TypeCompleteTask, wire.TypeFailTask:
+		t, err := c.moveTask(ctx, s, who, m)
+		if err != nil {
+			c.fail(m.ID, err)
+			return
+		}
+		c.reply(wire.TaskMsg{Type: wire.TypeTask, ID: m.ID, Task: t})
 	case wire.TypeCommandAck:
 		if _, err := s.b.AckCommand(ctx, who, *m.Ack); err != nil {
 			c.fail(m.ID, err)
@@ -453,6 +461,23 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 		}
 		ok()
 	}
+}
+
+// moveTask carries out an agent's move on a task.
+func (c *wsConn) moveTask(ctx context.Context, s *Server, who string, m wire.ClientMessage) (*task.Task, error) {
+	mv := m.Task
+	switch m.Type {
+	case wire.TypeClaimTask:
+		return s.b.ClaimTask(ctx, who, mv.SwarmID, mv.AgentID, mv.TaskID)
+	case wire.TypePlanTask:
+		v, err := s.b.PlanTask(ctx, who, mv.AgentID, mv.TaskID, mv.Subtasks)
+		return v.Task, err
+	case wire.TypeUpdateTask:
+		return s.b.UpdateTask(ctx, who, mv.AgentID, mv.TaskID, mv.Progress, mv.Note)
+	case wire.TypeCompleteTask:
+		return s.b.CompleteTask(ctx, who, mv.AgentID, mv.TaskID, mv.Result)
+	}
+	return s.b.FailTask(ctx, who, mv.AgentID, mv.TaskID, mv.Error)
 }
 
 // subscribeTo follows a graph with the streams m asks for.

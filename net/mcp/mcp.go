@@ -45,7 +45,8 @@ func New(b session.Backend, opt Options) *Server {
 			"in the session. Read graphs with list_graphs, get_graph, search_nodes and get_node; edit them with add_nodes, add_edges, " +
 			"update_node and remove_nodes. As an agent, report what you do with report_status (every few seconds), message other " +
 			"agents with send_message, point the people at nodes with focus, and ask next_command for the operator's commands, " +
-			"answering each with ack_command.",
+			"answering each with ack_command. Work comes as tasks: claim_task, update_task, complete_task or fail_task; planners split " +
+			"tasks with plan_task.",
 		Logger: opt.Log,
 	})
 	s.tools()
@@ -124,7 +125,8 @@ func add[In, Out any](s *Server, name, doc string, fn func(ctx context.Context, 
 
 // Names of the tools; clients and tests depend on them.
 var ToolNames = []string{"list_graphs", "get_graph", "search_nodes", "get_node", "add_nodes", "add_edges", "update_node",
-	"remove_nodes", "report_status", "send_message", "focus", "get_settings", "set_setting", "next_command", "ack_command"}
+	"remove_nodes", "report_status", "send_message", "focus", "get_settings", "set_setting", "next_command", "ack_command",
+	"submit_task", "list_tasks", "get_task", "claim_task", "plan_task", "update_task", "complete_task", "fail_task"}
 
 func (s *Server) tools() {
 	add(s, "list_graphs", "List the session's graphs: knowledge graphs (type logseq) and swarms of agents (type visionflow), with their sizes.", s.listGraphs)
@@ -143,6 +145,14 @@ func (s *Server) tools() {
 	add(s, "set_setting", "Change one setting (validated and recorded with who changed it).", s.setSetting)
 	add(s, "next_command", "Take this agent's next operator command (pause, resume, halt or redirect), if any. Answer it with ack_command.", s.nextCommand)
 	add(s, "ack_command", "Answer an operator command: ok when carried out, with a note.", s.ackCommand)
+	add(s, "submit_task", "Submit a task to a swarm, optionally split into a DAG of subtasks (each with a key and dependsOn).", s.submitTask)
+	add(s, "list_tasks", "List a swarm's tasks (all swarms' without one), optionally in one state: planning, pending, ready, claimed, failed, dead, done, cancelled, running.", s.listTasks)
+	add(s, "get_task", "Read a task with its subtasks, attempts, progress and result.", s.getTask)
+	add(s, "claim_task", "Claim a task for an agent (the one named, or the best it can do): it holds it under a lease its status reports renew.", s.claimTask)
+	add(s, "plan_task", "As a planner holding a task, split it into subtasks (a DAG: keys and dependsOn).", s.planTask)
+	add(s, "update_task", "Report progress (0-100) and a note on a task the agent holds.", s.updateTask)
+	add(s, "complete_task", "Finish a task the agent holds, with its result.", s.completeTask)
+	add(s, "fail_task", "Give up a task the agent holds, saying why: it is retried with backoff, then dead-lettered.", s.failTask)
 }
 
 // graphArg is the graph a tool works on.

@@ -10,7 +10,9 @@ import (
 
 	"visionflow/agent"
 	"visionflow/graph"
+	"visionflow/internal/strictjson"
 	"visionflow/settings"
+	"visionflow/task"
 )
 
 // Streams a client can subscribe to, per graph.
@@ -28,15 +30,23 @@ const MaxSubscriptions = 16
 
 // Client message types.
 const (
-	TypeSubscribe   = "subscribe"
-	TypeUnsubscribe = "unsubscribe"
-	TypeFullFrame   = "fullFrame"
-	TypeApply       = "apply"
-	TypePing        = "ping"
-	TypeAgentStatus = "agentStatus" // also sent by the server
-	TypeSendMessage = "sendMessage"
-	TypeCommandAck  = "commandAck"
+	TypeSubscribe    = "subscribe"
+	TypeUnsubscribe  = "unsubscribe"
+	TypeFullFrame    = "fullFrame"
+	TypeApply        = "apply"
+	TypePing         = "ping"
+	TypeAgentStatus  = "agentStatus" // also sent by the server
+	TypeSendMessage  = "sendMessage"
+	TypeCommandAck   = "commandAck"
+	TypeClaimTask    = "claimTask"
+	TypePlanTask     = "planTask"
+	TypeUpdateTask   = "updateTask"
+	TypeCompleteTask = "completeTask"
+	TypeFailTask     = "failTask"
 )
+
+// TaskTypes are the client messages that move a task.
+var TaskTypes = []string{TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask}
 
 // Server message types.
 const (
@@ -54,6 +64,9 @@ const (
 	TypeCommand      = "command"
 	TypeCommandState = "commandState"
 	TypeFocus        = "focus"
+	TypeTask         = "task"
+	TypeTaskProgress = "taskProgress"
+	TypeTaskOffer    = "taskOffer"
 )
 
 // ClientMessage is anything a client sends as text. Which fields apply
@@ -67,6 +80,11 @@ const (
 //	{"type": "agentStatus", "updates": [{"agentId": …, "swarmId": …, "state": …}]}
 //	{"type": "sendMessage", "message": {"swarmId": …, "from": …, "to": …, "text": …}}
 //	{"type": "commandAck", "ack": {"commandId": …, "ok": true, "note": …}}
+//	{"type": "claimTask", "task": {"swarmId": …, "agentId": …, "taskId"?: …}}
+//	{"type": "planTask", "task": {"agentId": …, "taskId": …, "subtasks": [...]}}
+//	{"type": "updateTask", "task": {"agentId": …, "taskId": …, "progress": 40, "note": …}}
+//	{"type": "completeTask", "task": {"agentId": …, "taskId": …, "result": …}}
+//	{"type": "failTask", "task": {"agentId": …, "taskId": …, "error": …}}
 type ClientMessage struct {
 	Type    string         `json:"type"`
 	ID      string         `json:"id,omitempty"`    // echoed in the answer
@@ -76,9 +94,31 @@ type ClientMessage struct {
 	Updates []agent.Status `json:"updates,omitempty"`
 	Message *agent.Message `json:"message,omitempty"`
 	Ack     *agent.Ack     `json:"ack,omitempty"`
+	Task    *TaskMove      `json:"task,omitempty"`
 }
 
-var clientFields = []string{"type", "id", "graph", "streams", "ops", "updates", "message", "ack"}
+// TaskMove is an agent's move on a task.
+type TaskMove struct {
+	SwarmID  string      `json:"swarmId,omitempty"` // claimTask
+	AgentID  string      `json:"agentId"`
+	TaskID   string      `json:"taskId,omitempty"` // claimTask: none for the best
+	Progress *float64    `json:"progress,omitempty"`
+	Note     string      `json:"note,omitempty"`
+	Result   string      `json:"result,omitempty"`
+	Error    string      `json:"error,omitempty"`
+	Subtasks []task.Spec `json:"subtasks,omitempty"`
+}
+
+// UnmarshalJSON refuses field names that are not exactly TaskMove's.
+func (m *TaskMove) UnmarshalJSON(b []byte) error {
+	if err := strictjson.CheckKeys(b, []string{"swarmId", "agentId", "taskId", "progress", "note", "result", "error", "subtasks"}); err != nil {
+		return err
+	}
+	type plain TaskMove
+	return json.Unmarshal(b, (*plain)(m))
+}
+
+var clientFields = []string{"type", "id", "graph", "streams", "ops", "updates", "message", "ack", "task"}
 
 // MaxRequestID bounds the id a client attaches to a message.
 const MaxRequestID = 128
@@ -121,9 +161,9 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 	}
 	// fields lists the fields each type may carry beside type and id.
 	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "ops": m.Ops != nil,
-		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil}
+		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil, "task": m.Task != nil}
 	only := func(allowed ...string) error {
-		for _, f := range []string{"graph", "streams", "ops", "updates", "message", "ack"} {
+		for _, f := range []string{"graph", "streams", "ops", "updates", "message", "ack", "task"} {
 			if given[f] && !slices.Contains(allowed, f) {
 				return fmt.Errorf("%w: %s takes no %s", ErrMessage, m.Type, f)
 			}
@@ -180,6 +220,19 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		}
 		if m.Ack == nil {
 			return bad("commandAck needs an ack")
+		}
+	case TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask:
+		if err = only("task"); err != nil {
+			return ClientMessage{}, err
+		}
+		if m.Task == nil {
+			return bad("%s needs a task", m.Type)
+		}
+		if m.Task.AgentID == "" {
+			return bad("%s: task.agentId is missing", m.Type)
+		}
+		if m.Type != TypeClaimTask && m.Task.TaskID == "" {
+			return bad("%s: task.taskId is missing", m.Type)
 		}
 	case "":
 		return bad(`"type" is missing`)
@@ -258,6 +311,28 @@ type CommandMsg struct {
 type CommandState struct {
 	Type    string        `json:"type"` // "commandState"
 	Command agent.Command `json:"command"`
+}
+
+// TaskMsg answers a task move with the task as it now is (null when a
+// claim found nothing to claim).
+type TaskMsg struct {
+	Type string     `json:"type"` // "task"
+	ID   string     `json:"id,omitempty"`
+	Task *task.Task `json:"task"`
+}
+
+// TaskProgress tells a swarm's subscribers that a task moved.
+type TaskProgress struct {
+	Type string     `json:"type"` // "taskProgress"
+	Task *task.Task `json:"task"`
+}
+
+// TaskOffer offers a task to an agent (on the connections that report
+// its status): it may claim it.
+type TaskOffer struct {
+	Type    string     `json:"type"` // "taskOffer"
+	AgentID string     `json:"agentId"`
+	Task    *task.Task `json:"task"`
 }
 
 // Focus asks the people's windows to fly to some nodes of a graph.

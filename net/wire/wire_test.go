@@ -16,6 +16,7 @@ import (
 
 	"visionflow/agent"
 	"visionflow/graph"
+	"visionflow/task"
 )
 
 // vector is a test vector from docs/protocol.md.
@@ -159,6 +160,11 @@ func TestDecodeClientMessage(t *testing.T) {
 		`{"type": "commandAck", "ack": {"commandId": "c1", "ok": true}}`:             {Type: TypeCommandAck, Ack: &agent.Ack{CommandID: "c1", OK: true}},
 		`{"type": "subscribe", "graph": "g", "streams": ["positions", "positions"]}`: {Type: TypeSubscribe, Graph: "g", Streams: []string{StreamPositions}},
 		`{"type": "apply", "id": "r1", "ops": [{"op": "addNode", "id": "a"}]}`:       {Type: TypeApply, ID: "r1", Ops: []graph.Op{{Op: graph.AddNode, ID: "a"}}},
+		`{"type": "claimTask", "task": {"swarmId": "s", "agentId": "a"}}`:            {Type: TypeClaimTask, Task: &TaskMove{SwarmID: "s", AgentID: "a"}},
+		`{"type": "updateTask", "task": {"agentId": "a", "taskId": "t", "progress": 5, "note": "n"}}`: {Type: TypeUpdateTask,
+			Task: &TaskMove{AgentID: "a", TaskID: "t", Progress: new(5.0), Note: "n"}},
+		`{"type": "planTask", "task": {"agentId": "a", "taskId": "t", "subtasks": [{"key": "k", "title": "x"}]}}`: {Type: TypePlanTask,
+			Task: &TaskMove{AgentID: "a", TaskID: "t", Subtasks: []task.Spec{{Key: "k", Title: "x"}}}},
 		`{"type": "fullFrame"}`:       {Type: TypeFullFrame},
 		`{"type": "ping", "id": "x"}`: {Type: TypePing, ID: "x"},
 	}
@@ -174,16 +180,21 @@ func TestDecodeClientMessage(t *testing.T) {
 		`{"type": "fly"}`:          `unknown type "fly"`,
 		`{}`:                       `"type" is missing`,
 		`{"type": "ping", "x": 1}`: `unknown field "x"`,
-		`{"type": "subscribe", "streams": ["audio"]}`:                `unknown stream "audio"`,
-		`{"type": "subscribe", "graph": "a b"}`:                      `graph id`,
-		`{"type": "subscribe", "ops": []}`:                           `subscribe takes no ops`,
-		`{"type": "apply"}`:                                          `apply needs ops`,
-		`{"type": "ping", "graph": "g"}`:                             `ping takes no graph`,
-		`{"type": "agentStatus"}`:                                    `agentStatus needs updates`,
-		`{"type": "agentStatus", "updates": [{"agentID": "a"}]}`:     `unknown field "agentID"`,
-		`{"type": "sendMessage", "ops": []}`:                         `sendMessage takes no ops`,
-		`{"type": "commandAck", "graph": "g", "ack": {}}`:            `commandAck takes no graph`,
-		`{"type": "ping", "id": "` + strings.Repeat("i", 200) + `"}`: `id is 200 bytes`,
+		`{"type": "subscribe", "streams": ["audio"]}`:                     `unknown stream "audio"`,
+		`{"type": "subscribe", "graph": "a b"}`:                           `graph id`,
+		`{"type": "subscribe", "ops": []}`:                                `subscribe takes no ops`,
+		`{"type": "apply"}`:                                               `apply needs ops`,
+		`{"type": "ping", "graph": "g"}`:                                  `ping takes no graph`,
+		`{"type": "agentStatus"}`:                                         `agentStatus needs updates`,
+		`{"type": "agentStatus", "updates": [{"agentID": "a"}]}`:          `unknown field "agentID"`,
+		`{"type": "sendMessage", "ops": []}`:                              `sendMessage takes no ops`,
+		`{"type": "commandAck", "graph": "g", "ack": {}}`:                 `commandAck takes no graph`,
+		`{"type": "claimTask"}`:                                           `claimTask needs a task`,
+		`{"type": "failTask", "task": {"agentId": "a"}}`:                  `task.taskId is missing`,
+		`{"type": "completeTask", "task": {"taskId": "t"}}`:               `task.agentId is missing`,
+		`{"type": "updateTask", "task": {"agentId": "a", "taskID": "t"}}`: `unknown field "taskID"`,
+		`{"type": "claimTask", "graph": "g", "task": {"agentId": "a"}}`:   `claimTask takes no graph`,
+		`{"type": "ping", "id": "` + strings.Repeat("i", 200) + `"}`:      `id is 200 bytes`,
 	}
 	for in, want := range bad {
 		_, err := DecodeClientMessage([]byte(in))
@@ -198,6 +209,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 	f.Add([]byte(`{"type": "apply", "ops": [{"op": "removeNode", "id": "x"}]}`))
 	f.Add([]byte(`{"type": "agentStatus", "updates": [{"agentId": "a", "swarmId": "s", "state": "idle", "progress": 5, "timestamp": "2026-12-01T10:00:00Z"}]}`))
 	f.Add([]byte(`{"type": "commandAck", "ack": {"commandId": "c", "ok": false, "note": "busy"}}`))
+	f.Add([]byte(`{"type": "planTask", "task": {"agentId": "a", "taskId": "t", "subtasks": [{"key": "k", "title": "x", "dependsOn": ["j"]}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := DecodeClientMessage(b)
 		if err != nil {
