@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"visionflow/agent"
 	"visionflow/app/demo"
+	"visionflow/task"
 )
 
 // The demo swarm works on the sample graph through all three transports
@@ -76,4 +79,32 @@ func TestDemoSwarmWorksAndObeys(t *testing.T) {
 	if len(g.Edges) == 0 {
 		t.Error("collaboration made no links")
 	}
+	// The work: tasks submitted, planned by coordinators, their parts
+	// claimed, progressed and finished over every transport, some failed.
+	for _, id := range []string{"agent-004", "agent-008"} {
+		if _, err := s.c.QueueCommand(ctx, "demo-swarm", id, agent.CommandRequest{Kind: agent.Resume}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var list []*task.Task
+	agents := map[string]bool{}
+	waitFor(t, "planned tasks with finished parts, by agents of every transport", func() bool {
+		st := sw.Stats()
+		list, _ = s.c.Tasks(ctx, "demo-swarm", "")
+		for _, x := range list {
+			for _, a := range x.Attempts {
+				if a.Outcome == "done" || a.Outcome == "planned" {
+					agents[a.Agent] = true
+				}
+			}
+		}
+		// agent-N reports over REST when N%10 == 4, over MCP when 8.
+		var rest, mcp bool
+		for a := range agents {
+			n, _ := strconv.Atoi(strings.TrimPrefix(a, "agent-"))
+			rest, mcp = rest || n%10 == 4, mcp || n%10 == 8
+		}
+		return st.Planned > 0 && st.Completed >= 4 && st.Failed > 0 && rest && mcp
+	})
+	t.Logf("demo stats: %+v; %d tasks; attempts by %d agents", sw.Stats(), len(list), len(agents))
 }

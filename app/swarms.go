@@ -58,6 +58,7 @@ type liveSwarm struct {
 	agentOf map[graph.WireID]string // agent node → agent id
 	wireOf  map[string]graph.WireID // agent id → its node
 	others  map[string]bool         // nodes of the graph that are not agents
+	taskOf  map[string]graph.WireID // task id → its node
 	edgeOf  map[agent.LinkKey]string
 	sampled map[string]time.Time    // when each agent's history was last written
 	kgWire  map[string]graph.WireID // knowledge node ids the agents named → wire ids
@@ -74,7 +75,7 @@ type liveSwarm struct {
 // newLiveSwarm returns an empty swarm.
 func newLiveSwarm(id, kg string) *liveSwarm {
 	return &liveSwarm{sw: agent.NewSwarm(id, kg), agentOf: map[graph.WireID]string{}, wireOf: map[string]graph.WireID{},
-		others: map[string]bool{}, edgeOf: map[agent.LinkKey]string{}, sampled: map[string]time.Time{},
+		others: map[string]bool{}, taskOf: map[string]graph.WireID{}, edgeOf: map[agent.LinkKey]string{}, sampled: map[string]time.Time{},
 		kgWire: map[string]graph.WireID{}, kgMiss: map[string]time.Time{}}
 }
 
@@ -129,6 +130,9 @@ func (m *swarms) open(ctx context.Context, id, field string) (*liveSwarm, error)
 		for _, n := range g.Nodes() {
 			if n.Metadata[kindKey] != kindAgent {
 				ls.others[n.ID] = true
+				if n.Metadata[kindKey] == kindTask {
+					ls.taskOf[n.ID] = n.WireID
+				}
 				continue
 			}
 			ls.agentOf[n.WireID], ls.wireOf[n.ID] = n.ID, n.WireID
@@ -266,10 +270,14 @@ func (m *swarms) onChange(ch session.Change) {
 				ls.agentOf[ev.Node.WireID], ls.wireOf[ev.Node.ID] = ev.Node.ID, ev.Node.WireID
 			} else {
 				ls.others[ev.Node.ID] = true
+				if ev.Node.Metadata[kindKey] == kindTask {
+					ls.taskOf[ev.Node.ID] = ev.Node.WireID
+				}
 			}
 		case graph.NodeRemoved:
 			id := ev.Node.ID
 			delete(ls.others, id)
+			delete(ls.taskOf, id)
 			if _, ok := ls.wireOf[id]; ok {
 				delete(ls.agentOf, ls.wireOf[id])
 				delete(ls.wireOf, id)
@@ -545,9 +553,11 @@ func agentMetadata(a *agent.Status, prev *agent.Agent) map[string]*string {
 func springWeight(w float64) float32 { return float32(min(5, max(0.2, w))) }
 
 // anchorAll moves every swarm's anchors to where the knowledge graph's
-// layout has the nodes its agents work on, so that each agent settles
-// near what it works on, in the same space as the knowledge graph.
+// layout has the nodes its agents work on and its open tasks concern, so
+// that each settles near its knowledge, in the same space as the
+// knowledge graph.
 func (m *swarms) anchorAll(ctx context.Context) {
+	concerns := m.s.tasks.concerns()
 	type work struct {
 		swarm, kg string
 		pairs     [][2]string // agent id, knowledge node id
@@ -563,9 +573,23 @@ func (m *swarms) anchorAll(ctx context.Context) {
 		}
 		w := &work{swarm: id, kg: ls.sw.KnowledgeGraph, wireOf: maps.Clone(ls.wireOf)}
 		now := time.Now()
+		type body struct {
+			id        string
+			knowledge []string
+		}
+		var bodies []body
 		for _, a := range ls.sw.Agents() {
-			for _, k := range a.WorkingOn {
-				w.pairs = append(w.pairs, [2]string{a.ID, k})
+			bodies = append(bodies, body{a.ID, a.WorkingOn})
+		}
+		for _, c := range concerns[id] {
+			if wid, ok := ls.taskOf[c.task]; ok {
+				w.wireOf[c.task] = wid
+				bodies = append(bodies, body{c.task, c.knowledge})
+			}
+		}
+		for _, a := range bodies {
+			for _, k := range a.knowledge {
+				w.pairs = append(w.pairs, [2]string{a.id, k})
 				_, known := ls.kgWire[k]
 				// An id the graph lacked is asked again ten seconds later.
 				missed, ok := ls.kgMiss[k]

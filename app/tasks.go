@@ -462,13 +462,33 @@ const (
 	kindClaim   = "claim"
 )
 
-// reflect makes a swarm's graph show its tasks: a node per task (kind
-// task, with its state, progress, priority and knowledge nodes), an edge
-// to each subtask, from each dependency, and from the agent that holds it.
+// shownFinished is how many finished tasks a swarm's graph keeps showing
+// (the newest); the store keeps them all.
+var shownFinished = 100
+
+// reflect makes a swarm's graph show its tasks: a node per open task and
+// per recently finished one (kind task, with its state, progress, priority
+// and knowledge nodes), an edge to each subtask, from each dependency, and
+// from the agent that holds it.
 func (tb *taskBoard) reflect(ctx context.Context, swarm string) error {
 	tb.mu.Lock()
-	ts := tb.b.List(swarm, "")
+	all := tb.b.List(swarm, "")
 	tb.mu.Unlock()
+	var ts []*task.Task
+	finished := 0
+	for _, t := range slices.Backward(all) { // newest first
+		if t.State == task.Done || t.State == task.Cancelled {
+			if finished++; finished > shownFinished {
+				continue
+			}
+		}
+		ts = append(ts, t)
+	}
+	slices.Reverse(ts)
+	shown := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		shown[t.ID] = true
+	}
 	return tb.s.onGraph(ctx, swarm, func(ctx context.Context, w *worker) error {
 		g, err := tb.s.loaded(ctx, w)
 		if err != nil {
@@ -477,6 +497,13 @@ func (tb *taskBoard) reflect(ctx context.Context, swarm string) error {
 		var ops []graph.Op
 		type edgeSpec struct{ src, dst, kind string }
 		want := map[string]edgeSpec{}
+		gone := map[string]bool{} // task nodes to remove, with their edges
+		for _, n := range g.Nodes() {
+			if n.Metadata[kindKey] == kindTask && !shown[n.ID] {
+				ops = append(ops, graph.Op{Op: graph.RemoveNode, ID: n.ID})
+				gone[n.ID] = true
+			}
+		}
 		for _, t := range ts {
 			md := map[string]*string{kindKey: new(kindTask), "state": new(string(t.State)), "progress": new(strconv.Itoa(int(t.Progress))),
 				"priority": new(strconv.Itoa(t.Priority)), "knowledge": new(strings.Join(t.Knowledge, ","))}
@@ -498,10 +525,14 @@ func (tb *taskBoard) reflect(ctx context.Context, swarm string) error {
 				}
 			}
 			for _, k := range t.Subtasks {
-				want["sub:"+k] = edgeSpec{t.ID, k, kindSubtask}
+				if shown[k] {
+					want["sub:"+k] = edgeSpec{t.ID, k, kindSubtask}
+				}
 			}
 			for _, d := range t.DependsOn {
-				want["dep:"+t.ID+":"+d] = edgeSpec{d, t.ID, kindDepends}
+				if shown[d] {
+					want["dep:"+t.ID+":"+d] = edgeSpec{d, t.ID, kindDepends}
+				}
 			}
 			if t.State == task.Claimed {
 				if _, ok := g.Node(t.Agent); ok {
@@ -512,7 +543,7 @@ func (tb *taskBoard) reflect(ctx context.Context, swarm string) error {
 		// Edges that should go: task edges no longer wanted.
 		for _, e := range g.Edges() {
 			k := e.Metadata[kindKey]
-			if k != kindSubtask && k != kindDepends && k != kindClaim {
+			if (k != kindSubtask && k != kindDepends && k != kindClaim) || gone[e.Source] || gone[e.Target] {
 				continue
 			}
 			if w, ok := want[e.ID]; !ok || w.src != e.Source || w.dst != e.Target {
@@ -533,4 +564,27 @@ func (tb *taskBoard) reflect(ctx context.Context, swarm string) error {
 		_, err = tb.s.applyOn(ctx, w, "tasks", ops)
 		return err
 	})
+}
+
+// concern is an open task and the knowledge nodes it concerns.
+type concern struct {
+	task      string
+	knowledge []string
+}
+
+// concerns lists, by swarm, the open tasks that name knowledge nodes: the
+// swarm's layout keeps each near them.
+func (tb *taskBoard) concerns() map[string][]concern {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	out := map[string][]concern{}
+	tb.b.Each(func(t *task.Task) {
+		if len(t.Knowledge) > 0 && !t.State.Final() {
+			out[t.Swarm] = append(out[t.Swarm], concern{t.ID, slices.Clone(t.Knowledge)})
+		}
+	})
+	for _, cs := range out {
+		slices.SortFunc(cs, func(a, b concern) int { return strings.Compare(a.task, b.task) })
+	}
+	return out
 }

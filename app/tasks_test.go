@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -377,5 +378,81 @@ func TestTaskRetriesLeasesAndRestart(t *testing.T) {
 	letters, _ := s.DeadLetters(ctx, task.LetterOpen, 10)
 	if len(letters) != 1 || len(letters[0].Errors) != 3 || letters[0].Errors[1] != "the lease of a ran out" {
 		t.Fatalf("the dead letter: %+v", letters)
+	}
+}
+
+// Tasks sit near the knowledge nodes they concern, as agents sit near
+// their work; a swarm's graph shows the open tasks and only the newest
+// finished ones.
+func TestTasksInTheSwarmsGraph(t *testing.T) {
+	defer func(n int) { shownFinished = n }(shownFinished)
+	shownFinished = 2
+	s, _, stop := newSession(t)
+	defer stop()
+	ctx := context.Background()
+	west := graph.Vec3{X: -400}
+	if _, err := s.CreateGraph(ctx, "t", graph.Info{ID: "kg", Name: "kg", Type: graph.Knowledge}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, "t", "kg", []graph.Op{{Op: graph.AddNode, ID: "west", Position: &west, Pinned: new(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReportStatus(ctx, "t", []agent.Status{{AgentID: "a", SwarmID: "crew", State: agent.Idle, KnowledgeGraph: "kg"}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.SubmitTask(ctx, "op", task.Submission{SwarmID: "crew", Title: "map the west", Knowledge: []string{"west"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wid graph.WireID
+	waitFor(t, "the task beside its node", func() bool {
+		c, _ := s.Graph(ctx, "crew")
+		for _, n := range c.Nodes {
+			if n.ID == v.ID {
+				wid = n.WireID
+			}
+		}
+		p := s.Positions("crew")
+		if wid == 0 || p == nil {
+			return false
+		}
+		for _, n := range p.Nodes {
+			if n.ID == wid {
+				return n.Position.X < -250
+			}
+		}
+		return false
+	})
+	// Four more, all finished: the graph keeps the open one and the two
+	// newest finished.
+	var ids []string
+	for i := range 4 {
+		v, err := s.SubmitTask(ctx, "op", task.Submission{SwarmID: "crew", Title: fmt.Sprintf("t%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ClaimTask(ctx, "t", "crew", "a", v.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CompleteTask(ctx, "t", "a", v.ID, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, v.ID)
+	}
+	waitFor(t, "the newest finished tasks only", func() bool {
+		c, _ := s.Graph(ctx, "crew")
+		var shown []string
+		for _, n := range c.Nodes {
+			if n.Metadata["kind"] == "task" {
+				shown = append(shown, n.ID)
+			}
+		}
+		slices.Sort(shown)
+		want := []string{v.ID, ids[2], ids[3]}
+		slices.Sort(want)
+		return slices.Equal(shown, want)
+	})
+	if list, _ := s.Tasks(ctx, "crew", task.Done); len(list) != 4 {
+		t.Fatalf("the store keeps every finished task: %d", len(list))
 	}
 }

@@ -86,6 +86,14 @@ func (b *Board) Drop(swarm string) {
 	maps.DeleteFunc(b.tasks, func(_ string, t *Task) bool { return t.Swarm == swarm })
 }
 
+// Each calls fn with every task, in no order; fn must neither keep nor
+// change the task.
+func (b *Board) Each(fn func(t *Task)) {
+	for _, t := range b.tasks {
+		fn(t)
+	}
+}
+
 // Get returns a copy of a task.
 func (b *Board) Get(id string) (*Task, bool) {
 	t, ok := b.tasks[id]
@@ -464,7 +472,7 @@ func (b *Board) Fail(agentID, id, errText string, now time.Time, p Policy) ([]*T
 func (s *staged) failed(t *Task, outcome, errText string, now time.Time, p Policy) {
 	planning := len(t.Attempts) > 0 && t.Attempts[len(t.Attempts)-1].Outcome == ModePlan
 	end(t, now, outcome, errText)
-	t.LeaseUntil = time.Time{}
+	t.LeaseUntil, t.Progress = time.Time{}, 0 // the next attempt starts over
 	n := t.failures()
 	switch {
 	case planning && n < t.MaxAttempts:

@@ -76,6 +76,7 @@ type simAgent struct {
 	paused        bool
 	halted        bool
 	reported      bool
+	held          *held // the task it holds
 }
 
 // Swarm is a running demo swarm.
@@ -95,11 +96,16 @@ type Swarm struct {
 	byID   map[string]*simAgent
 	stats  Stats
 	polls  int
+	ticks  int
+
+	openTops  map[string]bool // tasks submitted and not yet over
+	workWaits bool            // the last claims found work (or a task came since)
 }
 
 // Stats count what the swarm did.
 type Stats struct {
-	Reports, Messages, Handoffs, Commands int
+	Reports, Messages, Handoffs, Commands          int
+	Submitted, Planned, Claimed, Completed, Failed int
 }
 
 // Stats returns what the swarm has done so far.
@@ -131,7 +137,7 @@ func Start(ctx context.Context, opt Options) (*Swarm, error) {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Swarm{opt: opt, c: client.New(opt.URL, "demo-swarm"), rng: rand.New(rand.NewPCG(opt.Seed, 42)), log: opt.Log,
-		labels: map[string]string{}, adj: map[string][]string{}, byID: map[string]*simAgent{}}
+		labels: map[string]string{}, adj: map[string][]string{}, byID: map[string]*simAgent{}, openTops: map[string]bool{}, workWaits: true}
 	if err := s.readGraph(ctx); err != nil {
 		return nil, err
 	}
@@ -314,15 +320,32 @@ func (s *Swarm) step(ctx context.Context, now time.Time) error {
 		if a.halted {
 			continue // a halted agent stops reporting and greys out
 		}
-		if !a.paused && !now.Before(a.until) {
+		switch {
+		case a.held != nil || a.paused:
+			// Its task moves it on (taskMoves).
+		case !now.Before(a.until):
 			msgs = append(msgs, s.advance(a, now)...)
-		} else if !a.paused && a.state == agent.Executing {
+		case a.state == agent.Executing:
 			a.progress += 3 + 7*s.rng.Float64()
 		}
 		byVia[a.via] = append(byVia[a.via], s.status(a))
 	}
 	s.stats.Reports += len(byVia[viaWS]) + len(byVia[viaREST]) + len(byVia[viaMCP])
+	moves := s.taskMoves(now)
+	s.ticks++
+	submit := s.ticks%4 == 1
+	if s.ticks%8 == 0 {
+		s.workWaits = true // retries come due, leases run out: look again
+	}
 	s.mu.Unlock()
+	defer func() {
+		if ctx.Err() == nil {
+			s.sendMoves(ctx, moves)
+			if submit {
+				s.submitWork(ctx)
+			}
+		}
+	}()
 	if ups := byVia[viaWS]; len(ups) > 0 {
 		if err := s.st.ReportStatus(ctx, ups...); err != nil {
 			return fmt.Errorf("report over the WebSocket: %w", err)

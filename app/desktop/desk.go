@@ -311,6 +311,9 @@ func (d *desk) sync(now time.Time) {
 			for w := range old.marks {
 				d.touched = append(d.touched, w)
 			}
+			for w := range old.tasks {
+				d.touched = append(d.touched, w)
+			}
 		}
 		active := int64(0)
 		if look != nil {
@@ -319,6 +322,9 @@ func (d *desk) sync(now time.Time) {
 				if !mk.stale {
 					active++
 				}
+			}
+			for w := range look.tasks {
+				d.touched = append(d.touched, w)
 			}
 		}
 		d.m.telemetry.agents.Store(active)
@@ -478,6 +484,8 @@ func (d *desk) styleOf(id graph.WireID, v values) render.Style {
 	if d.lookNow != nil {
 		if mk, ok := d.lookNow.marks[id]; ok {
 			s = agentStyle(s, mk, v)
+		} else if tk, ok := d.lookNow.tasks[id]; ok {
+			s = taskStyle(s, tk)
 		}
 	}
 	if id == d.selected {
@@ -600,6 +608,13 @@ func (d *desk) labelOf(n *nodeView) string {
 		return n.label
 	}
 	mk, ok := d.lookNow.marks[n.wire]
+	if tk, isTask := d.lookNow.tasks[n.wire]; isTask {
+		text := tk.title + " · " + tk.state
+		if tk.progress > 0 && tk.state != "done" {
+			text += fmt.Sprintf(" %.0f%%", tk.progress)
+		}
+		return text
+	}
 	if !ok {
 		return n.label
 	}
@@ -690,6 +705,14 @@ func (d *desk) act(a overlay.Actions) {
 	if a.Command != nil {
 		kind, text := agent.CommandKind(a.Command.Kind), a.Command.Text
 		m.do(func(ctx context.Context) { m.command(ctx, kind, text) })
+	}
+	if a.SubmitTask != "" {
+		title := a.SubmitTask
+		m.do(func(ctx context.Context) { m.submitTask(ctx, title) })
+	}
+	if a.DeadLetter != nil {
+		id, retry := a.DeadLetter.ID, a.DeadLetter.Retry
+		m.do(func(ctx context.Context) { m.settleLetter(ctx, id, retry) })
 	}
 	if a.SelectSwarm != "" {
 		id := a.SelectSwarm

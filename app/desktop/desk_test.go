@@ -28,6 +28,7 @@ import (
 	"visionflow/session"
 	"visionflow/settings"
 	"visionflow/store"
+	"visionflow/task"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden screenshots in testdata/")
@@ -694,6 +695,60 @@ func swarmInTheWindow(t *testing.T, joined bool) {
 			}
 			n := d.m.notice.Load()
 			return n != nil && strings.Contains(n.text, "ada asks you to look at 1 node(s): here")
+		}},
+		step{"submit a task from the swarm panel", func(d *desk) bool {
+			if !started.Swap(true) {
+				async(func(s *app.Session) {
+					// One attempt: its failure goes to the dead-letter queue.
+					if _, err := s.Settings().Apply(ctx, "test", []settings.Update{{Path: "tasks.maxAttempts", Value: json.RawMessage("1")}}); err != nil {
+						t.Error(err)
+					}
+					d.act(overlay.Actions{SubmitTask: "chart the tour"})
+				})
+			}
+			list, _ := host.Session.Tasks(ctx, "crew", "")
+			return len(list) == 1 && list[0].Title == "chart the tour" && list[0].State == task.Ready && list[0].By == "desktop"
+		}},
+		step{"the task is a cube in its state's colour, in the queue", func(d *desk) bool {
+			var w graph.WireID
+			for id, tk := range d.lookNow.tasks {
+				if tk.title == "chart the tour" && tk.state == "ready" {
+					w = id
+				}
+			}
+			if w == 0 || len(d.lookNow.panel.Tasks) != 1 || d.lookNow.panel.Open != 1 {
+				return false
+			}
+			s := d.styleOf(w, *d.valsNow)
+			if s.Shape != render.ShapeCube || [3]uint8(s.Color[:3]) != overlay.TaskStateColors["ready"] {
+				t.Errorf("the task's style %+v", s)
+			}
+			if l := d.labelOf(d.sceneNow.node(w)); l != "chart the tour · ready" {
+				t.Errorf("the task's label %q", l)
+			}
+			return true
+		}},
+		step{"a task that fails for good is a dead letter in the panel", func(d *desk) bool {
+			if started.Swap(false) {
+				async(func(s *app.Session) {
+					list, _ := s.Tasks(ctx, "crew", "")
+					if _, err := s.ClaimTask(ctx, "test", "crew", "cy", list[0].ID); err != nil {
+						t.Error(err)
+					}
+					if _, err := s.FailTask(ctx, "test", "cy", list[0].ID, "the map is torn"); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			l := d.lookNow.panel.Letters
+			return len(l) == 1 && l[0].Title == "chart the tour" && l[0].Error == "the map is torn"
+		}},
+		step{"retry it from the window", func(d *desk) bool {
+			if !started.Swap(true) {
+				d.act(overlay.Actions{DeadLetter: &overlay.LetterAction{ID: d.lookNow.panel.Letters[0].ID, Retry: true}})
+			}
+			list, _ := host.Session.Tasks(ctx, "crew", "")
+			return len(list) == 1 && list[0].State == task.Ready && len(d.lookNow.panel.Letters) == 0
 		}},
 	))
 }

@@ -17,6 +17,7 @@ import (
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
+	"visionflow/task"
 	"visionflow/telemetry"
 )
 
@@ -244,6 +245,21 @@ func (l *local) SwarmPositions() *wire.Positions {
 
 func (l *local) Command(ctx context.Context, swarm, agentID string, req agent.CommandRequest) (agent.Command, error) {
 	return l.srv.Session.QueueCommand(ctx, "desktop", swarm, agentID, req)
+}
+
+func (l *local) SubmitTask(ctx context.Context, sub task.Submission) (session.TaskView, error) {
+	return l.srv.Session.SubmitTask(ctx, "desktop", sub)
+}
+
+func (l *local) DeadLetters(ctx context.Context) ([]task.DeadLetter, error) {
+	return l.srv.Session.DeadLetters(ctx, task.LetterOpen, 100)
+}
+
+func (l *local) SettleDeadLetter(ctx context.Context, id string, retry bool) (task.DeadLetter, error) {
+	if retry {
+		return l.srv.Session.RetryDeadLetter(ctx, "desktop", id)
+	}
+	return l.srv.Session.DiscardDeadLetter(ctx, "desktop", id)
 }
 
 func (l *local) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {

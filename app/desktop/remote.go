@@ -14,6 +14,7 @@ import (
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
+	"visionflow/task"
 	"visionflow/telemetry"
 )
 
@@ -308,6 +309,21 @@ func (r *remote) SwarmPositions() *wire.Positions { return r.swarmAt.Load() }
 
 func (r *remote) Command(ctx context.Context, swarm, agentID string, req agent.CommandRequest) (agent.Command, error) {
 	return r.c.QueueCommand(ctx, swarm, agentID, req)
+}
+
+func (r *remote) SubmitTask(ctx context.Context, sub task.Submission) (session.TaskView, error) {
+	return r.c.SubmitTask(ctx, sub)
+}
+
+func (r *remote) DeadLetters(ctx context.Context) ([]task.DeadLetter, error) {
+	return r.c.DeadLetters(ctx, task.LetterOpen, 100)
+}
+
+func (r *remote) SettleDeadLetter(ctx context.Context, id string, retry bool) (task.DeadLetter, error) {
+	if retry {
+		return r.c.RetryDeadLetter(ctx, id)
+	}
+	return r.c.DiscardDeadLetter(ctx, id)
 }
 
 func (r *remote) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {

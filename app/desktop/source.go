@@ -11,6 +11,7 @@ import (
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
+	"visionflow/task"
 	"visionflow/telemetry"
 )
 
@@ -53,6 +54,12 @@ type Source interface {
 	SwarmPositions() *wire.Positions
 	// Command queues an operator's command for an agent.
 	Command(ctx context.Context, swarm, agentID string, req agent.CommandRequest) (agent.Command, error)
+	// SubmitTask submits a task to a swarm.
+	SubmitTask(ctx context.Context, sub task.Submission) (session.TaskView, error)
+	// DeadLetters lists the open dead letters.
+	DeadLetters(ctx context.Context) ([]task.DeadLetter, error)
+	// SettleDeadLetter retries (retry) or discards a dead letter's work.
+	SettleDeadLetter(ctx context.Context, id string, retry bool) (task.DeadLetter, error)
 	// PostTelemetry hands the window's telemetry to the session (the host,
 	// when joined).
 	PostTelemetry(ctx context.Context, m telemetry.Metrics) error

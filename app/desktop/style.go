@@ -143,6 +143,25 @@ func edgeWidth(weight float32, v values) float32 {
 // isAgent tells agent nodes from knowledge nodes.
 func isAgent(n *graph.Node) bool { return n.Type == graph.Agents || n.WireID&graph.AgentFlag != 0 }
 
+// taskStyle draws a task as a cube in its state's colour
+// (overlay.TaskStateColors), growing as its progress does; finished tasks
+// shrink back, out of the way.
+func taskStyle(s render.Style, tk taskMark) render.Style {
+	c, ok := overlay.TaskStateColors[tk.state]
+	if !ok {
+		c = overlay.TaskStateColors["cancelled"]
+	}
+	s.Color = [4]uint8{c[0], c[1], c[2], 255}
+	s.Shape = render.ShapeCube
+	switch tk.state {
+	case "done", "cancelled":
+		s.Size = 1.2
+	default:
+		s.Size = 1.4 + float32(min(max(tk.progress, 0), 100))/100
+	}
+	return s
+}
+
 // agentStyle colours an agent by its state: idle in nodes.agentColor, the
 // other states in their own colours (overlay.StateColors, as the swarm
 // panel shows them); its glow's pace follows the state. A silent agent is

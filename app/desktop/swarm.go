@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"visionflow/graph"
 	"visionflow/render/overlay"
 	"visionflow/session"
+	"visionflow/task"
 )
 
 // The model's half of the swarm shown beside the watched graph: its graph,
@@ -27,6 +29,7 @@ type swarmState struct {
 	links    map[agent.LinkKey]float64
 	pulses   map[agent.LinkKey]time.Time
 	commands map[string][]agent.Command // by agent, newest first
+	letters  []task.DeadLetter          // the swarm's open dead letters
 }
 
 type agentState struct {
@@ -50,13 +53,21 @@ type agentMark struct {
 	name     string
 }
 
+// taskMark is how the window shows one task.
+type taskMark struct {
+	title    string
+	state    string
+	progress float64
+}
+
 // agentLook is what the GL thread draws of the swarm's life: each agent's
 // state, the links from agents to the knowledge nodes they work on, the
 // pulses of recent messages, and the swarm panel. Never modified once
 // published.
 type agentLook struct {
 	marks  map[graph.WireID]agentMark
-	work   [][2]graph.WireID             // agent node, knowledge node
+	tasks  map[graph.WireID]taskMark
+	work   [][2]graph.WireID             // agent or task node, knowledge node
 	pulses map[[2]graph.WireID]time.Time // agent nodes (lower first) → when a message passed
 	panel  *overlay.SwarmPanel
 }
@@ -112,7 +123,50 @@ func (m *model) watchSwarm(ctx context.Context, id string) {
 	m.sw = &swarmState{id: id, g: g, agents: map[string]*agentState{}, links: map[agent.LinkKey]float64{},
 		pulses: map[agent.LinkKey]time.Time{}, commands: map[string][]agent.Command{}}
 	m.applyAgents(&AgentDelta{Swarm: id, Agents: agents})
+	m.refreshLetters(ctx)
 	m.publish()
+	m.publishLook()
+}
+
+// refreshLetters fetches the swarm's open dead letters.
+func (m *model) refreshLetters(ctx context.Context) {
+	sw := m.sw
+	if sw == nil {
+		return
+	}
+	list, err := m.src.DeadLetters(ctx)
+	if err != nil {
+		m.log.Warn("desktop: the dead letters could not be read", "err", err)
+		return
+	}
+	sw.letters = slices.DeleteFunc(list, func(d task.DeadLetter) bool { return d.Swarm != sw.id })
+}
+
+// submitTask submits a task, titled by the user, to the swarm shown.
+func (m *model) submitTask(ctx context.Context, title string) {
+	if m.sw == nil {
+		m.say("no swarm works on this graph: a task needs one")
+		return
+	}
+	v, err := m.src.SubmitTask(ctx, task.Submission{SwarmID: m.sw.id, Title: title})
+	if err != nil {
+		m.say("submit %q: %v", title, err)
+		m.telemetry.failure()
+		return
+	}
+	m.say("task %q submitted: %s", title, v.State)
+}
+
+// settleLetter retries or discards a dead letter.
+func (m *model) settleLetter(ctx context.Context, id string, retry bool) {
+	d, err := m.src.SettleDeadLetter(ctx, id, retry)
+	if err != nil {
+		m.say("dead letter %s: %v", id, err)
+		m.telemetry.failure()
+	} else {
+		m.say("%s: %s", d.Title, d.State)
+	}
+	m.refreshLetters(ctx)
 	m.publishLook()
 }
 
@@ -138,7 +192,7 @@ func (m *model) updateSwarm(ctx context.Context, u Update) {
 		m.watchSwarm(ctx, sw.id)
 		return
 	case len(u.Events) > 0:
-		changed := false
+		changed, dead := false, false
 		for _, ev := range u.Events {
 			if ev.Seq <= sw.g.Seq {
 				continue
@@ -148,6 +202,12 @@ func (m *model) updateSwarm(ctx context.Context, u Update) {
 				return
 			}
 			changed = changed || ev.Type != graph.NodeMoved || ev.Pinned != nil
+			if st := ev.Metadata["state"]; st != nil && *st == string(task.Dead) {
+				dead = true // a task went to the dead-letter queue
+			}
+		}
+		if dead {
+			m.refreshLetters(ctx)
 		}
 		if changed {
 			m.publish()
@@ -223,7 +283,7 @@ func (m *model) publishLook() {
 		m.look.Store(nil)
 		return
 	}
-	look := &agentLook{marks: map[graph.WireID]agentMark{}, pulses: map[[2]graph.WireID]time.Time{}}
+	look := &agentLook{marks: map[graph.WireID]agentMark{}, tasks: map[graph.WireID]taskMark{}, pulses: map[[2]graph.WireID]time.Time{}}
 	panel := &overlay.SwarmPanel{Swarm: sw.id, Counts: map[string]int{}}
 	if v := m.values.Load(); v != nil {
 		panel.Idle = v.rgb("nodes.agentColor")
@@ -257,6 +317,7 @@ func (m *model) publishLook() {
 		panel.Agents = append(panel.Agents, overlay.AgentRow{Wire: n.WireID, Name: mark.name, State: string(a.State), Stale: a.Stale,
 			Progress: mark.progress, HasProgress: mark.hasProg, Control: a.Control})
 	}
+	m.lookTasks(look, panel)
 	for k, at := range sw.pulses {
 		a, okA := sw.g.Node(k.A)
 		b, okB := sw.g.Node(k.B)
@@ -350,4 +411,63 @@ func (m *model) interval() time.Duration {
 		}
 	}
 	return 30 * time.Second
+}
+
+// The swarm panel's queue shows at most maxTaskRows tasks, of which at
+// most maxFinishedRows finished ones.
+const (
+	maxTaskRows     = 40
+	maxFinishedRows = 5
+)
+
+// lookTasks adds the swarm's tasks to the look: each task node marked with
+// its state and progress, linked to the knowledge nodes it concerns, and
+// the queue in the panel (open tasks by priority, then the latest
+// finished), with the open dead letters.
+func (m *model) lookTasks(look *agentLook, panel *overlay.SwarmPanel) {
+	sw := m.sw
+	type row struct {
+		overlay.TaskRow
+		priority int
+		id       string
+	}
+	var open, closed []row
+	for _, n := range sw.g.Nodes() {
+		if n.Metadata["kind"] != "task" {
+			continue
+		}
+		st := n.Metadata["state"]
+		progress, _ := strconv.ParseFloat(n.Metadata["progress"], 64)
+		look.tasks[n.WireID] = taskMark{title: cmp.Or(n.Label, n.ID), state: st, progress: progress}
+		// Open tasks are linked to what they concern; finished ones let go.
+		for k := range strings.SplitSeq(n.Metadata["knowledge"], ",") {
+			if kn, ok := m.g.Node(k); ok && k != "" && !task.State(st).Final() {
+				look.work = append(look.work, [2]graph.WireID{n.WireID, kn.WireID})
+			}
+		}
+		priority, _ := strconv.Atoi(n.Metadata["priority"])
+		r := row{TaskRow: overlay.TaskRow{Wire: n.WireID, Title: cmp.Or(n.Label, n.ID), State: st, Progress: progress}, priority: priority, id: n.ID}
+		if task.State(st).Final() && st != string(task.Dead) {
+			closed = append(closed, r)
+		} else {
+			open = append(open, r)
+		}
+	}
+	// Task ids sort by time (ULIDs): the newest finished come first.
+	slices.SortFunc(open, func(a, b row) int { return cmp.Or(b.priority-a.priority, strings.Compare(a.id, b.id)) })
+	slices.SortFunc(closed, func(a, b row) int { return strings.Compare(b.id, a.id) })
+	panel.Open = len(open)
+	for _, r := range append(open, closed[:min(len(closed), maxFinishedRows)]...) {
+		if len(panel.Tasks) == maxTaskRows {
+			break
+		}
+		panel.Tasks = append(panel.Tasks, r.TaskRow)
+	}
+	for _, d := range sw.letters {
+		l := overlay.LetterRow{ID: d.ID, Title: d.Title}
+		if len(d.Errors) > 0 {
+			l.Error = d.Errors[len(d.Errors)-1]
+		}
+		panel.Letters = append(panel.Letters, l)
+	}
 }

@@ -31,6 +31,28 @@ var StateColors = map[string][3]uint8{
 	"idle":          {0x40, 0xff, 0x00},
 }
 
+// TaskStateColors are the colours of tasks' states, in the scene and the
+// swarm panel (the same palette: waiting cool, working warm, done green).
+var TaskStateColors = map[string][3]uint8{
+	"planning":  {0xcc, 0x79, 0xa7},
+	"pending":   {0x7a, 0x86, 0x9a},
+	"ready":     {0x56, 0xb4, 0xe9},
+	"claimed":   {0xf0, 0xe4, 0x42},
+	"running":   {0x00, 0x72, 0xb2},
+	"failed":    {0xe6, 0x9f, 0x00},
+	"dead":      {0xd5, 0x5e, 0x00},
+	"done":      {0x00, 0x9e, 0x73},
+	"cancelled": {0x5b, 0x62, 0x70},
+}
+
+func taskColor(s string) color.NRGBA {
+	c, ok := TaskStateColors[s]
+	if !ok {
+		c = TaskStateColors["cancelled"]
+	}
+	return color.NRGBA{R: c[0], G: c[1], B: c[2], A: 255}
+}
+
 // States in the order the swarm panel lists them.
 var panelStates = []string{"idle", "thinking", "executing", "collaborating", "blocked", "error", "stale"}
 
@@ -69,11 +91,33 @@ type AgentInfo struct {
 
 // SwarmPanel is the swarm shown beside the graph.
 type SwarmPanel struct {
-	Idle   [3]uint8 // the colour of idle agents (nodes.agentColor)
-	Swarm  string
-	Swarms []string       // every swarm working on the graph
-	Counts map[string]int // agents by state ("stale" for the silent)
-	Agents []AgentRow
+	Idle    [3]uint8 // the colour of idle agents (nodes.agentColor)
+	Swarm   string
+	Swarms  []string       // every swarm working on the graph
+	Counts  map[string]int // agents by state ("stale" for the silent)
+	Agents  []AgentRow
+	Tasks   []TaskRow   // the queue: open tasks first, then the latest finished
+	Open    int         // tasks not finished
+	Letters []LetterRow // the swarm's open dead letters
+}
+
+// TaskRow is a task in the swarm panel's queue.
+type TaskRow struct {
+	Wire     graph.WireID // its node in the swarm's graph
+	Title    string
+	State    string
+	Progress float64
+}
+
+// LetterRow is an open dead letter in the swarm panel.
+type LetterRow struct {
+	ID, Title, Error string // Error: the last attempt's
+}
+
+// LetterAction is an operator's decision on a dead letter.
+type LetterAction struct {
+	ID    string
+	Retry bool // else discard
 }
 
 // AgentRow is an agent in the swarm panel's list.
@@ -109,6 +153,11 @@ type agentWidgets struct {
 	redirBtn   widget.Clickable
 	redirect   widget.Editor
 	idle       [3]uint8 // nodes.agentColor
+	taskBtns   map[graph.WireID]*widget.Clickable
+	newTask    widget.Editor
+	submitBtn  widget.Clickable
+	retryBtns  map[string]*widget.Clickable
+	dropBtns   map[string]*widget.Clickable
 }
 
 func (w *agentWidgets) init() {
@@ -116,6 +165,10 @@ func (w *agentWidgets) init() {
 	w.stateBtns = map[string]*widget.Clickable{}
 	w.agentBtns = map[graph.WireID]*widget.Clickable{}
 	w.swarmPicks = map[string]*widget.Clickable{}
+	w.taskBtns = map[graph.WireID]*widget.Clickable{}
+	w.retryBtns = map[string]*widget.Clickable{}
+	w.dropBtns = map[string]*widget.Clickable{}
+	w.newTask.SingleLine, w.newTask.Submit = true, true
 	w.swarmList.Axis = layout.Vertical
 	w.redirect.SingleLine, w.redirect.Submit = true, true
 }
@@ -193,6 +246,9 @@ func (u *UI) swarmPanel(gtx layout.Context, p *SwarmPanel, act *Actions) layout.
 			return layout.Flex{}.Layout(gtx, kids...)
 		})
 	}
+	// The queue first, then the agents.
+	rows = append(rows, u.taskRows(p, act)...)
+	rows = append(rows, material.Body1(u.th, "Agents").Layout)
 	for _, a := range p.Agents {
 		st := a.State
 		if a.Stale {
@@ -228,6 +284,95 @@ func (u *UI) swarmPanel(gtx layout.Context, p *SwarmPanel, act *Actions) layout.
 	return material.List(u.th, &u.swarmList).Layout(gtx, len(rows), func(gtx layout.Context, i int) layout.Dimensions {
 		return rows[i](gtx)
 	})
+}
+
+// taskRows are the swarm panel's queue: its tasks in their states'
+// colours (a click selects the task's node), a box to submit a task, and
+// the dead letters with the operator's retry and discard.
+func (u *UI) taskRows(p *SwarmPanel, act *Actions) []layout.Widget {
+	rows := []layout.Widget{material.Body1(u.th, fmt.Sprintf("Tasks · %d open", p.Open)).Layout}
+	for _, tr := range p.Tasks {
+		btn := u.taskBtns[tr.Wire]
+		if btn == nil {
+			btn = new(widget.Clickable)
+			u.taskBtns[tr.Wire] = btn
+		}
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			if btn.Clicked(gtx) {
+				act.SelectWire = tr.Wire
+			}
+			text := "■ " + tr.Title + " — " + tr.State
+			if tr.Progress > 0 && tr.State != "done" {
+				text += fmt.Sprintf(" %.0f%%", tr.Progress)
+			}
+			return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
+				l := material.Caption(u.th, text)
+				l.Color = taskColor(tr.State)
+				l.MaxLines = 1
+				return layout.UniformInset(unit.Dp(1)).Layout(gtx, l.Layout)
+			})
+		})
+	}
+	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+		send := false
+		for {
+			ev, ok := u.newTask.Update(gtx)
+			if !ok {
+				break
+			}
+			if _, ok := ev.(widget.SubmitEvent); ok {
+				send = true
+			}
+		}
+		if u.submitBtn.Clicked(gtx) {
+			send = true
+		}
+		if text := strings.TrimSpace(u.newTask.Text()); send && text != "" {
+			act.SubmitTask = text
+			u.newTask.SetText("")
+			u.blur = true
+		}
+		return layout.Inset{Top: unit.Dp(4)}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					return widget.Border{Color: u.th.ContrastBg, Width: unit.Dp(1)}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+						return layout.UniformInset(unit.Dp(4)).Layout(gtx, material.Editor(u.th, &u.newTask, "A task for the swarm…").Layout)
+					})
+				}),
+				layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout),
+				layout.Rigid(material.Button(u.th, &u.submitBtn, "Submit").Layout))
+		})
+	})
+	if len(p.Letters) > 0 {
+		rows = append(rows, material.Body1(u.th, fmt.Sprintf("Dead letters · %d", len(p.Letters))).Layout)
+	}
+	for _, l := range p.Letters {
+		retry, drop := clickable(u.retryBtns, l.ID), clickable(u.dropBtns, l.ID)
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			if retry.Clicked(gtx) {
+				act.DeadLetter = &LetterAction{ID: l.ID, Retry: true}
+			}
+			if drop.Clicked(gtx) {
+				act.DeadLetter = &LetterAction{ID: l.ID}
+			}
+			text := l.Title
+			if l.Error != "" {
+				text += ": " + l.Error
+			}
+			c := material.Caption(u.th, text)
+			c.Color = taskColor("dead")
+			c.MaxLines = 2
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(c.Layout),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{}.Layout(gtx,
+						layout.Rigid(material.Button(u.th, retry, "Retry").Layout),
+						layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout),
+						layout.Rigid(material.Button(u.th, drop, "Discard").Layout))
+				}))
+		})
+	}
+	return rows
 }
 
 // agentRows are the inspector's rows for an agent: state, task, progress,

@@ -98,6 +98,8 @@ type Actions struct {
 	Fit             bool
 	Command         *CommandAction // for the inspected agent
 	SelectSwarm     string
+	SubmitTask      string        // the title of a task for the swarm shown
+	DeadLetter      *LetterAction // retry or discard a dead letter
 }
 
 // UI holds the widgets' state between frames.

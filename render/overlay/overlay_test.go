@@ -196,3 +196,44 @@ func TestSearchSubmits(t *testing.T) {
 		t.Errorf("search %q", act.Search)
 	}
 }
+
+// The swarm panel's queue: a task's row selects its node, the box submits
+// a task, and each dead letter can be retried or discarded.
+func TestSwarmPanelQueue(t *testing.T) {
+	h := newHarness(t)
+	h.data.Swarm = &SwarmPanel{Swarm: "crew", Open: 1,
+		Tasks:   []TaskRow{{Wire: 7, Title: "chart the tour", State: "claimed", Progress: 40}, {Wire: 9, Title: "old", State: "done", Progress: 100}},
+		Letters: []LetterRow{{ID: "dl-1", Title: "fetch", Error: "timeout"}}}
+	h.frame()
+	for _, text := range []string{"Tasks · 1 open", "■ chart the tour — claimed 40%", "■ old — done", "Dead letters · 1", "fetch: timeout"} {
+		if _, ok := h.find(text); !ok {
+			t.Errorf("the panel does not say %q", text)
+		}
+	}
+	if act := h.click("■ chart the tour — claimed 40%"); act.SelectWire != 7 {
+		t.Errorf("clicking a task: %+v", act)
+	}
+	if act := h.click("Retry"); act.DeadLetter == nil || *act.DeadLetter != (LetterAction{ID: "dl-1", Retry: true}) {
+		t.Errorf("retry: %+v", act.DeadLetter)
+	}
+	if act := h.click("Discard"); act.DeadLetter == nil || *act.DeadLetter != (LetterAction{ID: "dl-1"}) {
+		t.Errorf("discard: %+v", act.DeadLetter)
+	}
+	// Type a title and press Submit.
+	r, ok := h.find("A task for the swarm…")
+	if !ok {
+		t.Fatal("no box for a new task")
+	}
+	c := f32.Pt(float32(r.Min.X+r.Max.X)/2, float32(r.Min.Y+r.Max.Y)/2)
+	h.r.Queue(pointer.Event{Kind: pointer.Press, Source: pointer.Mouse, Buttons: pointer.ButtonPrimary, Position: c},
+		pointer.Event{Kind: pointer.Release, Source: pointer.Mouse, Position: c})
+	h.frame()
+	h.r.Queue(key.EditEvent{Range: h.r.EditorState().Selection.Range, Text: "map the west"})
+	h.frame()
+	if act := h.click("Submit"); act.SubmitTask != "map the west" {
+		t.Errorf("submit: %q", act.SubmitTask)
+	}
+	if act := h.click("Submit"); act.SubmitTask != "" {
+		t.Errorf("an empty box submitted %q", act.SubmitTask)
+	}
+}

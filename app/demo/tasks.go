@@ -1,0 +1,252 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"visionflow/agent"
+	"visionflow/net/wire"
+	"visionflow/task"
+)
+
+// The swarm's work: now and then a task is submitted about a page of the
+// knowledge graph; a coordinator (a planner) claims it and splits it into
+// research, code, review and docs; agents with the matching capabilities
+// claim the parts that are ready, report progress, finish them, and now
+// and then fail one (it is retried, and after its attempts dead-lettered).
+
+// held is the task an agent holds.
+type held struct {
+	id, title string
+	plan      bool // a planner holds it to split it
+	knowledge []string
+	progress  float64
+}
+
+// move is one agent's task move, decided under the lock and sent after.
+type move struct {
+	a    *simAgent
+	kind string // a wire task message type
+	mv   wire.TaskMove
+	plan []task.Spec
+}
+
+// failRate is the chance that a tick of work ends the attempt in failure.
+const failRate = 0.03
+
+// planOf is how a coordinator splits a task about a page.
+func planOf(page string) []task.Spec {
+	return []task.Spec{
+		{Key: "research", Title: "Research " + page, Requires: []string{"search"}},
+		{Key: "code", Title: "Prototype " + page, Requires: []string{"go"}},
+		{Key: "review", Title: "Review " + page, Requires: []string{"review"}, DependsOn: []string{"code"}},
+		{Key: "docs", Title: "Write up " + page, Requires: []string{"docs"}, DependsOn: []string{"research", "review"}},
+	}
+}
+
+// taskMoves decides the agents' task moves this tick. Called with the lock
+// held.
+func (s *Swarm) taskMoves(now time.Time) []move {
+	var out []move
+	claims := 0
+	for _, a := range s.agents {
+		if a.halted || a.paused {
+			continue
+		}
+		switch h := a.held; {
+		case h != nil && h.plan:
+			if !slices.Contains(a.caps, task.Planner) {
+				continue
+			}
+			page := s.label(firstOr(h.knowledge, ""))
+			specs := planOf(page)
+			for i := range specs {
+				specs[i].Knowledge = h.knowledge
+			}
+			out = append(out, move{a: a, kind: wire.TypePlanTask, mv: wire.TaskMove{AgentID: a.id, TaskID: h.id}, plan: specs})
+		case h != nil:
+			h.progress = min(100, h.progress+8+14*s.rng.Float64())
+			a.state, a.progress = agent.Executing, h.progress
+			switch {
+			case s.rng.Float64() < failRate:
+				out = append(out, move{a: a, kind: wire.TypeFailTask, mv: wire.TaskMove{AgentID: a.id, TaskID: h.id,
+					Error: fmt.Sprintf("%s hit a simulated failure at %.0f%%", a.name, h.progress)}})
+			case h.progress >= 100:
+				out = append(out, move{a: a, kind: wire.TypeCompleteTask, mv: wire.TaskMove{AgentID: a.id, TaskID: h.id,
+					Result: fmt.Sprintf("%s finished %q", a.name, h.title)}})
+			default:
+				out = append(out, move{a: a, kind: wire.TypeUpdateTask, mv: wire.TaskMove{AgentID: a.id, TaskID: h.id,
+					Progress: new(h.progress), Note: fmt.Sprintf("%s at %.0f%%", a.name, h.progress)}})
+			}
+		case (a.state == agent.Idle || a.state == agent.Thinking) && claims < 3 && s.workWaits && s.rng.IntN(3) == 0:
+			claims++
+			out = append(out, move{a: a, kind: wire.TypeClaimTask, mv: wire.TaskMove{SwarmID: s.opt.Swarm, AgentID: a.id}})
+		}
+	}
+	return out
+}
+
+func firstOr(list []string, or string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return or
+}
+
+// submitWork submits a task about a random page when the swarm has little
+// to do.
+func (s *Swarm) submitWork(ctx context.Context) {
+	s.mu.Lock()
+	open := slices.Sorted(maps.Keys(s.openTops))
+	page := ""
+	if len(s.nodes) > 0 {
+		page = s.nodes[s.rng.IntN(len(s.nodes))]
+	}
+	s.mu.Unlock()
+	// A task is open until it is finished, or one of its parts is dead.
+	for _, id := range open {
+		v, err := s.c.Task(ctx, id)
+		over := err != nil || v.State.Final() || slices.ContainsFunc(v.SubtaskList, func(t *task.Task) bool { return t.State.Final() && t.State != task.Done })
+		if over {
+			s.mu.Lock()
+			delete(s.openTops, id)
+			s.mu.Unlock()
+		}
+	}
+	s.mu.Lock()
+	n := len(s.openTops)
+	s.mu.Unlock()
+	if n >= max(2, len(s.agents)/10) {
+		return
+	}
+	sub := task.Submission{SwarmID: s.opt.Swarm, Title: "Explain " + s.label(page), Priority: s.rng.IntN(10)}
+	if page != "" {
+		sub.Knowledge = []string{page}
+	}
+	v, err := s.c.SubmitTask(ctx, sub)
+	if err != nil {
+		s.log.Warn("demo: a task was refused", "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.openTops[v.ID] = true
+	s.workWaits = true
+	s.stats.Submitted++
+	s.mu.Unlock()
+	s.log.Debug("demo: task submitted", "task", v.ID, "state", v.State)
+}
+
+// sendMoves carries out the agents' task moves over their transports and
+// takes in what came of them.
+func (s *Swarm) sendMoves(ctx context.Context, moves []move) {
+	found := false
+	for _, m := range moves {
+		t, err := s.moveVia(ctx, m)
+		s.mu.Lock()
+		a := m.a
+		switch {
+		case err != nil:
+			// Lost the lease, cancelled by an operator, …: let it go.
+			s.log.Debug("demo: task move refused", "agent", a.id, "move", m.kind, "err", err)
+			if m.kind != wire.TypeClaimTask {
+				a.held = nil
+				a.state = agent.Idle
+			}
+		case m.kind == wire.TypeClaimTask && t != nil:
+			found = true
+			h := &held{id: t.ID, title: t.Title, knowledge: t.Knowledge}
+			if len(t.Attempts) > 0 && t.Attempts[len(t.Attempts)-1].Outcome == task.ModePlan {
+				h.plan = true
+				a.state, a.task = agent.Thinking, "Plan "+t.Title
+			} else {
+				a.state, a.task, a.progress = agent.Executing, t.Title, 0
+			}
+			if len(t.Knowledge) > 0 {
+				a.at = t.Knowledge[0]
+			}
+			a.held = h
+			s.stats.Claimed++
+		case m.kind == wire.TypePlanTask:
+			a.held, a.state, a.until = nil, agent.Collaborating, time.Now().Add(2*time.Second)
+			s.stats.Planned++
+			s.workWaits = true
+		case m.kind == wire.TypeCompleteTask:
+			a.held, a.state, a.until = nil, agent.Collaborating, time.Now().Add(2*time.Second)
+			s.stats.Completed++
+			s.workWaits = true // what waited for it may be ready
+		case m.kind == wire.TypeFailTask:
+			a.held, a.state, a.until = nil, agent.Error, time.Now().Add(2*time.Second)
+			s.stats.Failed++
+			s.workWaits = true
+		}
+		s.mu.Unlock()
+	}
+	if hasClaims(moves) {
+		s.mu.Lock()
+		s.workWaits = found
+		s.mu.Unlock()
+	}
+}
+
+func hasClaims(moves []move) bool {
+	return slices.ContainsFunc(moves, func(m move) bool { return m.kind == wire.TypeClaimTask })
+}
+
+// moveVia sends a task move over the agent's transport.
+func (s *Swarm) moveVia(ctx context.Context, m move) (*task.Task, error) {
+	mv := m.mv
+	if m.kind == wire.TypePlanTask {
+		mv.Subtasks = m.plan
+	}
+	switch m.a.via {
+	case viaWS:
+		return s.st.MoveTask(ctx, m.kind, mv)
+	case viaREST:
+		switch m.kind {
+		case wire.TypeClaimTask:
+			return s.c.ClaimTask(ctx, mv.SwarmID, mv.AgentID, mv.TaskID)
+		case wire.TypePlanTask:
+			v, err := s.c.PlanTask(ctx, mv.AgentID, mv.TaskID, mv.Subtasks)
+			return v.Task, err
+		case wire.TypeUpdateTask:
+			return s.c.UpdateTask(ctx, mv.AgentID, mv.TaskID, mv.Progress, mv.Note)
+		case wire.TypeCompleteTask:
+			return s.c.CompleteTask(ctx, mv.AgentID, mv.TaskID, mv.Result)
+		}
+		return s.c.FailTask(ctx, mv.AgentID, mv.TaskID, mv.Error)
+	}
+	tool := map[string]string{wire.TypeClaimTask: "claim_task", wire.TypePlanTask: "plan_task", wire.TypeUpdateTask: "update_task",
+		wire.TypeCompleteTask: "complete_task", wire.TypeFailTask: "fail_task"}[m.kind]
+	args := map[string]any{"agentId": mv.AgentID}
+	if mv.SwarmID != "" {
+		args["swarmId"] = mv.SwarmID
+	}
+	if mv.TaskID != "" {
+		args["taskId"] = mv.TaskID
+	}
+	switch m.kind {
+	case wire.TypePlanTask:
+		args["subtasks"] = mv.Subtasks
+	case wire.TypeUpdateTask:
+		args["progress"], args["note"] = *mv.Progress, mv.Note
+	case wire.TypeCompleteTask:
+		args["result"] = mv.Result
+	case wire.TypeFailTask:
+		args["error"] = mv.Error
+	}
+	if m.kind == wire.TypePlanTask {
+		var v struct {
+			task.Task
+		}
+		err := s.callTool(ctx, tool, args, &v)
+		return &v.Task, err
+	}
+	var out struct {
+		Task *task.Task `json:"task"`
+	}
+	err := s.callTool(ctx, tool, args, &out)
+	return out.Task, err
+}
