@@ -29,6 +29,8 @@ type Delta struct {
 	New    json.RawMessage `json:"new"`
 	Time   time.Time       `json:"time"`
 	Client string          `json:"client"`
+	// Stored is the value to store when New is a secret's mask.
+	Stored json.RawMessage `json:"-"`
 }
 
 // Store keeps settings durable.
@@ -83,7 +85,8 @@ func Open(ctx context.Context, store Store, now func() time.Time, log *slog.Logg
 	return m, nil
 }
 
-// Value returns the current value of a setting in its Go type.
+// Value returns the current value of a setting in its Go type, as readers
+// see it (a secret masked; String gives its value).
 func (m *Manager) Value(path string) (any, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -91,7 +94,8 @@ func (m *Manager) Value(path string) (any, error) {
 	if !ok {
 		return nil, unknownPath(path)
 	}
-	return v, nil
+	fld, _ := Lookup(path)
+	return fld.shown(v), nil
 }
 
 // Float returns a numeric setting; it panics on a path that is not a
@@ -126,7 +130,8 @@ func (m *Manager) Get(path string) (any, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if v, ok := m.values[path]; ok {
-		return v, nil
+		fld, _ := Lookup(path)
+		return fld.shown(v), nil
 	}
 	sub := m.treeLocked(path)
 	if sub == nil {
@@ -165,7 +170,7 @@ func (m *Manager) treeLocked(prefix string) map[string]any {
 			}
 			node = child
 		}
-		node[parts[len(parts)-1]] = m.values[fld.Path]
+		node[parts[len(parts)-1]] = fld.shown(m.values[fld.Path])
 	}
 	return root
 }
@@ -241,7 +246,16 @@ func (m *Manager) Apply(ctx context.Context, client string, updates []Update) ([
 	m.mu.RLock()
 	for _, p := range paths {
 		old, nu := encode(m.values[p]), encode(values[p])
-		if !bytes.Equal(old, nu) {
+		fld, _ := Lookup(p)
+		switch {
+		case bytes.Equal(old, nu):
+		case fld.Kind == Secret && values[p] == Hidden:
+			// A secret's mask sent back (a group of settings as read)
+			// leaves it as it is.
+		case fld.Kind == Secret:
+			deltas = append(deltas, Delta{Path: p, Old: encode(fld.shown(m.values[p])), New: encode(fld.shown(values[p])),
+				Stored: nu, Time: now, Client: client})
+		default:
 			deltas = append(deltas, Delta{Path: p, Old: old, New: nu, Time: now, Client: client})
 		}
 	}
@@ -254,8 +268,9 @@ func (m *Manager) Apply(ctx context.Context, client string, updates []Update) ([
 		return nil, fmt.Errorf("save settings: %w", err)
 	}
 	m.mu.Lock()
-	for _, d := range deltas {
+	for i, d := range deltas {
 		m.values[d.Path] = values[d.Path]
+		deltas[i].Stored = nil // a secret's value stays here
 	}
 	listeners := make([]func([]Delta), 0, len(m.listeners))
 	for _, id := range slices.Sorted(maps.Keys(m.listeners)) {

@@ -10,7 +10,14 @@ const (
 	Enum  Kind = "enum"  // one of Options
 	Color Kind = "color" // "#rrggbb" or "#rrggbbaa"
 	Range Kind = "range" // [min, max] with min < max, both within Min..Max
+	Text  Kind = "text"  // a line of at most Max bytes, checked by Check
+	// Secret is a text that is never shown: reading it gives Hidden when it
+	// is set and "" when not, and its history records no value.
+	Secret Kind = "secret"
 )
+
+// Hidden is what reading a secret that is set gives.
+const Hidden = "(set)"
 
 // Field describes one setting.
 type Field struct {
@@ -21,6 +28,8 @@ type Field struct {
 	Max     *float64 `json:"max,omitempty"`
 	Options []string `json:"options,omitempty"`
 	Doc     string   `json:"doc"`
+	// Check validates a text's value beyond its length (nil: any line).
+	Check func(string) error `json:"-"`
 }
 
 func floatField(path string, def, lo, hi float64, doc string) Field {
@@ -42,6 +51,16 @@ func colorField(path, def, doc string) Field {
 
 func enumField(path, def string, options []string, doc string) Field {
 	return Field{Path: path, Kind: Enum, Default: def, Options: options, Doc: doc}
+}
+
+func textField(path, def string, maxBytes int, check func(string) error, doc string) Field {
+	lo, hi := 0.0, float64(maxBytes)
+	return Field{Path: path, Kind: Text, Default: def, Min: &lo, Max: &hi, Check: check, Doc: doc}
+}
+
+func secretField(path string, maxBytes int, doc string) Field {
+	lo, hi := 0.0, float64(maxBytes)
+	return Field{Path: path, Kind: Secret, Default: "", Min: &lo, Max: &hi, Doc: doc}
 }
 
 func rangeField(path string, def [2]float64, lo, hi float64, doc string) Field {

@@ -9,7 +9,20 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
+
+// shown is a value as readers see it: a secret masked.
+func (fld *Field) shown(v any) any {
+	if fld.Kind != Secret {
+		return v
+	}
+	if v == "" {
+		return ""
+	}
+	return Hidden
+}
 
 // Kinds of failure; every *Error wraps one.
 var (
@@ -84,6 +97,23 @@ func (fld *Field) Parse(raw json.RawMessage) (any, error) {
 			return fail("minimum %v must be less than maximum %v", v[0], v[1])
 		}
 		return [2]float64{v[0], v[1]}, nil
+	case Text, Secret:
+		var v string
+		if err := strictUnmarshal(raw, &v); err != nil {
+			return fail("must be a string, got %s", describe(raw))
+		}
+		if n := len(v); float64(n) > *fld.Max {
+			return fail("is %d bytes; at most %v", n, *fld.Max)
+		}
+		if !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
+			return fail("must be one line of text, without control characters")
+		}
+		if fld.Check != nil && v != "" {
+			if err := fld.Check(v); err != nil {
+				return fail("%v", err)
+			}
+		}
+		return v, nil
 	}
 	panic("settings: field " + fld.Path + " has unknown kind " + string(fld.Kind))
 }

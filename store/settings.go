@@ -38,8 +38,12 @@ func (s *Store) SaveSettings(ctx context.Context, deltas []settings.Delta) ([]se
 	copy(out, deltas)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		for k, d := range out {
+			value := d.New
+			if d.Stored != nil {
+				value = d.Stored // a secret: its history shows only its mask
+			}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO settings (path, value) VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET value = excluded.value",
-				d.Path, string(d.New)); err != nil {
+				d.Path, string(value)); err != nil {
 				return fmt.Errorf("%s: %w", d.Path, err)
 			}
 			res, err := tx.ExecContext(ctx, "INSERT INTO settings_history (path, old, new, at_ms, client) VALUES (?, ?, ?, ?, ?)",
