@@ -65,6 +65,7 @@ type Session struct {
 	// The agent half (swarms.go, agents.go, tasks.go).
 	swarms    *swarms
 	tasks     *taskBoard
+	memory    *memories
 	commandMu sync.Mutex // commands are read, changed and written back
 	counters  atomic.Pointer[func() (rest, ws, errs int64)]
 	id        string // names this run in its own telemetry
@@ -123,6 +124,7 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 	}
 	s.swarms = newSwarms(s)
 	s.tasks = newTaskBoard(s)
+	s.memory = newMemories(s)
 	return s
 }
 
@@ -196,6 +198,7 @@ func (s *Session) Run(ctx context.Context) error {
 			// The agents' loop uses the workers: it stops first.
 			stopAgents()
 			<-agentsDone
+			s.memory.close()
 			return s.shutdown()
 		}
 	}

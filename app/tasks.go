@@ -89,8 +89,8 @@ func (tb *taskBoard) policy() task.Policy {
 	}
 }
 
-// newTaskID makes a task id that sorts by time.
-func (s *Session) newTaskID() string {
+// newID makes an id that sorts by time (tasks, memories).
+func (s *Session) newID() string {
 	return strings.ToLower(ulid.MustNew(ulid.Timestamp(s.now()), ulid.DefaultEntropy()).String())
 }
 
@@ -210,7 +210,7 @@ func (s *Session) SubmitTask(ctx context.Context, who string, sub task.Submissio
 	planner := len(sub.Subtasks) == 0 && tb.hasPlanner(sub.SwarmID)
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	ts, err := tb.b.Submit(&sub, s.newTaskID, who, s.now(), planner, tb.policy().MaxAttempts)
+	ts, err := tb.b.Submit(&sub, s.newID, who, s.now(), planner, tb.policy().MaxAttempts)
 	if err != nil {
 		return session.TaskView{}, err
 	}
@@ -287,7 +287,7 @@ func (s *Session) PlanTask(ctx context.Context, who, agentID, id string, subtask
 		return session.TaskView{}, err
 	}
 	defer tb.mu.Unlock()
-	ts, err := tb.b.Plan(agentID, id, subtasks, s.newTaskID, who, s.now(), tb.policy().MaxAttempts)
+	ts, err := tb.b.Plan(agentID, id, subtasks, s.newID, who, s.now(), tb.policy().MaxAttempts)
 	if err != nil {
 		return session.TaskView{}, err
 	}
@@ -371,6 +371,12 @@ func (s *Session) DiscardDeadLetter(ctx context.Context, who, id string) (task.D
 // settleLetter retries or discards an open dead letter's work, and records
 // who did, in one transaction.
 func (s *Session) settleLetter(ctx context.Context, who, id, to string) (task.DeadLetter, error) {
+	if d, err := s.store.DeadLetter(ctx, id); err != nil {
+		return d, err
+	} else if d.Kind == kindEmbedding {
+		// Not under the board's lock: retrying calls the endpoint.
+		return s.memory.settleEmbedding(ctx, who, d, to)
+	}
 	tb := s.tasks
 	if err := tb.lock(ctx); err != nil {
 		return task.DeadLetter{}, err

@@ -90,7 +90,7 @@ func (in *Input) Validate() error {
 	case strings.TrimSpace(in.Content) == "":
 		return invalid("content", "say what to remember")
 	case len(in.Content) > MaxContentBytes:
-		return invalid("content", "is %d bytes; a memory holds at most %d (1 MiB): split it, or link to where it lives", len(in.Content), MaxContentBytes)
+		return &graph.Error{Kind: graph.ErrTooLarge, Field: "content", Detail: fmt.Sprintf("is %d bytes; a memory holds at most %d (1 MiB): split it, or link to where it lives", len(in.Content), MaxContentBytes)}
 	case !utf8.ValidString(in.Content):
 		return invalid("content", "is not valid UTF-8")
 	case !typeRE.MatchString(in.Type):

@@ -19,6 +19,7 @@ type Backend interface {
 	Graphs
 	Agents
 	Tasks
+	Memories
 	Telemetry
 
 	Settings() *settings.Manager

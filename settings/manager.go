@@ -113,13 +113,16 @@ func (m *Manager) Float(path string) float64 {
 // Bool returns a boolean setting; it panics on a path that is not one.
 func (m *Manager) Bool(path string) bool { return m.mustValue(path).(bool) }
 
-// String returns a colour or enum setting; it panics on a path that is not one.
+// String returns a colour, enum, text or secret setting (a secret's value,
+// not its mask); it panics on a path that is not one.
 func (m *Manager) String(path string) string { return m.mustValue(path).(string) }
 
 func (m *Manager) mustValue(path string) any {
-	v, err := m.Value(path)
-	if err != nil {
-		panic("settings: " + err.Error())
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	v, ok := m.values[path]
+	if !ok {
+		panic("settings: " + unknownPath(path).Error())
 	}
 	return v
 }

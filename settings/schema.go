@@ -1,5 +1,10 @@
 package settings
 
+import (
+	"fmt"
+	"net/url"
+)
+
 // Kind is the type of a setting's value.
 type Kind string
 
@@ -132,6 +137,14 @@ var Schema = []Field{
 	intField("tasks.leaseSeconds", 30, 5, 3600, "seconds an agent holds a claimed task unless its heartbeat renews it"),
 	intField("tasks.maxAttempts", 3, 1, 100, "failed or timed-out attempts before a task goes to the dead-letter queue"),
 
+	enumField("memory.embedder", "local", []string{"local", "openai"}, "what embeds memories: local (built in, offline) or openai (an OpenAI-compatible /v1/embeddings endpoint, falling back to local while it fails)"),
+	textField("memory.endpoint.url", "", 2048, checkURL, "base URL of the OpenAI-compatible API, such as http://localhost:11434/v1 (Ollama) or https://api.openai.com/v1"),
+	textField("memory.endpoint.model", "", 256, nil, "the embedding model the endpoint runs, such as nomic-embed-text"),
+	secretField("memory.endpoint.key", 4096, "API key sent as a bearer token (never shown once set)"),
+	intField("memory.endpoint.timeout", 10, 1, 300, "seconds to wait for the endpoint before the local embedder stands in"),
+	intField("memory.compressAbove", 4096, 64, 1<<20, "memories longer than this many bytes are stored compressed (zstd)"),
+	intField("memory.cacheSize", 1000, 0, 100000, "recently used memories kept decoded in memory"),
+
 	intField("system.websocket.updateRate", 60, 1, 120, "position frames per second"),
 	intField("system.websocket.heartbeatInterval", 10000, 1000, 600000, "ping interval in ms"),
 	intField("system.websocket.heartbeatTimeout", 30000, 1000, 3600000, "drop a client silent this long, in ms"),
@@ -145,7 +158,16 @@ var Schema = []Field{
 }
 
 // Sections are the top-level groups of the tree.
-var Sections = []string{"nodes", "edges", "physics", "rendering", "agents", "tasks", "system"}
+var Sections = []string{"nodes", "edges", "physics", "rendering", "agents", "tasks", "memory", "system"}
+
+// checkURL accepts an http(s) URL with a host.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an http(s) URL with a host, such as http://localhost:11434/v1; got %q", s)
+	}
+	return nil
+}
 
 var byPath = func() map[string]*Field {
 	m := make(map[string]*Field, len(Schema))

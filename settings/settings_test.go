@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -215,4 +216,53 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%s: %s became %s", fld.Path, b, b2)
 		}
 	})
+}
+
+// A text is checked; a secret is stored and used but never shown: reads,
+// deltas and the history give only its mask, and the mask sent back
+// leaves it alone.
+func TestTextsAndSecrets(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "s.db")
+	m, st := open(t, db)
+	if _, err := m.Apply(ctx, "t", []settings.Update{up("memory.endpoint.url", `"ftp://x"`)}); err == nil || !strings.Contains(err.Error(), "http(s) URL") {
+		t.Errorf("a bad URL: %v", err)
+	}
+	if _, err := m.Apply(ctx, "t", []settings.Update{up("memory.endpoint.model", `"a\nb"`)}); err == nil {
+		t.Error("a model name with a newline was taken")
+	}
+	var seen []settings.Delta
+	m.Subscribe(func(ds []settings.Delta) { seen = append(seen, ds...) })
+	ds, err := m.Apply(ctx, "t", []settings.Update{up("memory.endpoint.url", `"http://localhost:11434/v1"`), up("memory.endpoint.key", `"sk-secret"`)})
+	if err != nil || len(ds) != 2 {
+		t.Fatal(err, ds)
+	}
+	for _, d := range append(ds, seen...) {
+		if strings.Contains(string(d.New)+string(d.Old), "sk-secret") || d.Stored != nil {
+			t.Errorf("a delta shows the secret: %+v", d)
+		}
+	}
+	if m.String("memory.endpoint.key") != "sk-secret" {
+		t.Error("the secret is not there for the server")
+	}
+	v, _ := m.Value("memory.endpoint.key")
+	g, _ := m.Get("memory.endpoint")
+	b, _ := json.Marshal(m.Tree())
+	if v != settings.Hidden || strings.Contains(fmt.Sprint(g), "sk-secret") || strings.Contains(string(b), "sk-secret") {
+		t.Errorf("a read shows the secret: %v %v", v, g)
+	}
+	// The mask sent back, as a client that read the group would.
+	if ds, err := m.Apply(ctx, "t", []settings.Update{{Path: "memory.endpoint", Value: json.RawMessage(`{"key": "(set)", "timeout": 20}`)}}); err != nil || len(ds) != 1 {
+		t.Fatalf("the mask sent back: %v %+v", err, ds)
+	}
+	hist, _ := st.SettingsHistory(ctx, "memory.endpoint.key", 0, 10)
+	if len(hist) != 1 || strings.Contains(string(hist[0].New), "sk-secret") {
+		t.Errorf("the history: %+v", hist)
+	}
+	st.Close()
+	m, st = open(t, db)
+	defer st.Close()
+	if m.String("memory.endpoint.key") != "sk-secret" || m.String("memory.endpoint.url") != "http://localhost:11434/v1" {
+		t.Error("the secret did not survive a restart")
+	}
 }

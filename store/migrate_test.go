@@ -41,6 +41,8 @@ var fixtures = map[int]string{
 		'{"id":"t1","swarmId":"crew","title":"old work","state":"dead","requires":[],"knowledge":[],"dependsOn":[],"subtasks":[],"attempts":[],"maxAttempts":1,"by":"op","created":"2023-11-14T22:13:20Z","updated":"2023-11-14T22:13:20Z"}');
 	INSERT INTO dead_letters VALUES ('d1', 'task', 't1', 'crew', 'open', 1700000000000, 1700000000000,
 		'{"id":"d1","kind":"task","ref":"t1","swarm":"crew","state":"open","title":"old work","errors":["boom"],"created":"2023-11-14T22:13:20Z","updated":"2023-11-14T22:13:20Z"}');`,
+	5: `INSERT INTO memories VALUES ('m1', 'crew', 'a1', 'fact', 0.5, 0, '["n1"]', CAST('old news' AS BLOB), 0, 8, 'local:ngram-384',
+		x'0000803f', '', 1700000000000);`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
@@ -118,6 +120,12 @@ var checks = map[int]func(t *testing.T, s *Store){
 		}
 		if d, err := s.DeadLetter(ctx, "d1"); err != nil || d.Errors[0] != "boom" {
 			t.Errorf("old dead letter after upgrade: %v %+v", err, d)
+		}
+	},
+	5: func(t *testing.T, s *Store) {
+		m, err := s.Memory(context.Background(), "m1")
+		if err != nil || string(m.Packed) != "old news" || m.Links[0] != "n1" || len(m.Vector) != 1 || m.Vector[0] != 1 {
+			t.Errorf("old memory after upgrade: %v %+v", err, m)
 		}
 	},
 }

@@ -31,14 +31,7 @@ func (s *Store) SaveTasks(ctx context.Context, ts []*task.Task, letters ...task.
 			}
 		}
 		for _, d := range letters {
-			body, err := json.Marshal(d)
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO dead_letters (id, kind, ref, swarm, state, created_ms, updated_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms, body = excluded.body`,
-				d.ID, d.Kind, d.Ref, d.Swarm, d.State, d.Created.UnixMilli(), d.Updated.UnixMilli(), string(body))
-			if err != nil {
+			if err := saveLetter(ctx, tx, d); err != nil {
 				return err
 			}
 		}

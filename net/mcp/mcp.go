@@ -126,7 +126,7 @@ func add[In, Out any](s *Server, name, doc string, fn func(ctx context.Context, 
 // Names of the tools; clients and tests depend on them.
 var ToolNames = []string{"list_graphs", "get_graph", "search_nodes", "get_node", "add_nodes", "add_edges", "update_node",
 	"remove_nodes", "report_status", "send_message", "focus", "get_settings", "set_setting", "next_command", "ack_command",
-	"submit_task", "list_tasks", "get_task", "claim_task", "plan_task", "update_task", "complete_task", "fail_task"}
+	"submit_task", "list_tasks", "get_task", "claim_task", "plan_task", "update_task", "complete_task", "fail_task", "remember", "recall"}
 
 func (s *Server) tools() {
 	add(s, "list_graphs", "List the session's graphs: knowledge graphs (type logseq) and swarms of agents (type visionflow), with their sizes.", s.listGraphs)
@@ -152,6 +152,8 @@ func (s *Server) tools() {
 	add(s, "plan_task", "As a planner holding a task, split it into subtasks (a DAG: keys and dependsOn).", s.planTask)
 	add(s, "update_task", "Report progress (0-100) and a note on a task the agent holds.", s.updateTask)
 	add(s, "complete_task", "Finish a task the agent holds, with its result.", s.completeTask)
+	add(s, "remember", "Remember something (an observation, fact, plan, result, …) for an agent: it is embedded so that recall finds it by meaning.", s.remember)
+	add(s, "recall", "Find the memories closest in meaning to a query (ranked by similarity, importance and recency), optionally one agent's or one type's.", s.recall)
 	add(s, "fail_task", "Give up a task the agent holds, saying why: it is retried with backoff, then dead-lettered.", s.failTask)
 }
 

@@ -479,8 +479,8 @@ func (u *UI) settingsPanel(gtx layout.Context, d *Data, act *Actions) layout.Dim
 	for k := range settings.Schema {
 		f := &settings.Schema[k]
 		sec := f.Path[:strings.IndexByte(f.Path, '.')]
-		if sec == "system" {
-			continue // server settings stay in the REST API
+		if sec == "system" || f.Kind == settings.Text || f.Kind == settings.Secret {
+			continue // server settings and texts (endpoints, keys) stay in the REST API
 		}
 		if sec != section {
 			section = sec
