@@ -104,7 +104,7 @@ func TestDemoSwarmWorksAndObeys(t *testing.T) {
 			n, _ := strconv.Atoi(strings.TrimPrefix(a, "agent-"))
 			rest, mcp = rest || n%10 == 4, mcp || n%10 == 8
 		}
-		return st.Planned > 0 && st.Completed >= 4 && st.Failed > 0 && rest && mcp
+		return st.Planned > 0 && st.Completed >= 4 && st.Failed > 0 && st.Remembered >= 4 && st.Recalled > 0 && rest && mcp
 	})
 	t.Logf("demo stats: %+v; %d tasks; attempts by %d agents", sw.Stats(), len(list), len(agents))
 }

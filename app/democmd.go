@@ -93,8 +93,8 @@ func runDemo(ctx context.Context, opt demo.Options, stdout io.Writer) error {
 	st := sw.Stats()
 	fmt.Fprintf(stdout, "after %v: %d status reports, %d messages (%d hand-offs), %d operator commands obeyed\n",
 		time.Since(start).Round(time.Second), st.Reports, st.Messages, st.Handoffs, st.Commands)
-	fmt.Fprintf(stdout, "tasks: %d submitted, %d planned, %d parts claimed, %d finished, %d failed attempts\n",
-		st.Submitted, st.Planned, st.Claimed, st.Completed, st.Failed)
+	fmt.Fprintf(stdout, "tasks: %d submitted, %d planned, %d parts claimed, %d finished, %d failed attempts; %d memories kept, %d recalls\n",
+		st.Submitted, st.Planned, st.Claimed, st.Completed, st.Failed, st.Remembered, st.Recalled)
 	return err
 }
 

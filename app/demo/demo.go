@@ -3,7 +3,10 @@
 // some over REST and some through MCP tools. The agents change state, work
 // on nodes of the knowledge graph (walking along its links), collaborate
 // and message each other, hand tasks over, and obey operator commands
-// (pause, resume, halt, redirect), acknowledging each.
+// (pause, resume, halt, redirect), acknowledging each. They are given work
+// (tasks.go): coordinators plan it, the others claim its parts, report
+// progress, finish or now and then fail them, recall what the swarm
+// remembers before they start and remember what they did.
 package demo
 
 import (
@@ -106,6 +109,7 @@ type Swarm struct {
 type Stats struct {
 	Reports, Messages, Handoffs, Commands          int
 	Submitted, Planned, Claimed, Completed, Failed int
+	Remembered, Recalled                           int
 }
 
 // Stats returns what the swarm has done so far.

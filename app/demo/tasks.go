@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"visionflow/agent"
+	"visionflow/memory"
 	"visionflow/net/wire"
 	"visionflow/task"
 )
@@ -140,11 +142,20 @@ func (s *Swarm) submitWork(ctx context.Context) {
 }
 
 // sendMoves carries out the agents' task moves over their transports and
-// takes in what came of them.
+// takes in what came of them. An agent that takes up work recalls what the
+// swarm remembers of it; one that finishes remembers what it did.
 func (s *Swarm) sendMoves(ctx context.Context, moves []move) {
 	found := false
 	for _, m := range moves {
 		t, err := s.moveVia(ctx, m)
+		if err == nil && t != nil {
+			switch m.kind {
+			case wire.TypeClaimTask:
+				s.recall(ctx, m.a, t)
+			case wire.TypeCompleteTask:
+				s.remember(ctx, m.a, t, m.mv.Result)
+			}
+		}
 		s.mu.Lock()
 		a := m.a
 		switch {
@@ -249,4 +260,52 @@ func (s *Swarm) moveVia(ctx context.Context, m move) (*task.Task, error) {
 	}
 	err := s.callTool(ctx, tool, args, &out)
 	return out.Task, err
+}
+
+// recall asks what the swarm remembers about a task's subject, over the
+// agent's transport (REST for those on the WebSocket, which has no memory
+// messages).
+func (s *Swarm) recall(ctx context.Context, a *simAgent, t *task.Task) {
+	q := memory.Query{Text: t.Title, K: 3, Swarm: s.opt.Swarm}
+	var err error
+	if a.via == viaMCP {
+		var res memory.Result
+		err = s.callTool(ctx, "recall", map[string]any{"query": q.Text, "k": q.K, "swarmId": q.Swarm}, &res)
+	} else {
+		_, err = s.c.Recall(ctx, q)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.log.Debug("demo: recall refused", "agent", a.id, "err", err)
+		return
+	}
+	s.stats.Recalled++
+}
+
+// remember keeps what an agent did, linked to what it concerned.
+func (s *Swarm) remember(ctx context.Context, a *simAgent, t *task.Task, result string) {
+	in := memory.Input{AgentID: a.id, SwarmID: s.opt.Swarm, Type: "result", Links: t.Knowledge,
+		Content: fmt.Sprintf("%s. %s, working on %s.", result, a.name, strings.Join(s.labelsOf(t.Knowledge), ", "))}
+	var err error
+	if a.via == viaMCP {
+		err = s.callTool(ctx, "remember", map[string]any{"agentId": in.AgentID, "swarmId": in.SwarmID, "type": in.Type, "links": in.Links, "content": in.Content}, nil)
+	} else {
+		_, err = s.c.Remember(ctx, in)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("demo: a memory was refused", "agent", a.id, "err", err)
+		return
+	}
+	s.stats.Remembered++
+}
+
+func (s *Swarm) labelsOf(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = s.label(id)
+	}
+	return out
 }
