@@ -314,6 +314,9 @@ func (d *desk) sync(now time.Time) {
 			for w := range old.tasks {
 				d.touched = append(d.touched, w)
 			}
+			for w := range old.highlit {
+				d.touched = append(d.touched, w)
+			}
 		}
 		active := int64(0)
 		if look != nil {
@@ -324,6 +327,9 @@ func (d *desk) sync(now time.Time) {
 				}
 			}
 			for w := range look.tasks {
+				d.touched = append(d.touched, w)
+			}
+			for w := range look.highlit {
 				d.touched = append(d.touched, w)
 			}
 		}
@@ -486,6 +492,9 @@ func (d *desk) styleOf(id graph.WireID, v values) render.Style {
 			s = agentStyle(s, mk, v)
 		} else if tk, ok := d.lookNow.tasks[id]; ok {
 			s = taskStyle(s, tk)
+		}
+		if d.lookNow.highlit[id] {
+			s = highlitStyle(s)
 		}
 	}
 	if id == d.selected {
@@ -709,6 +718,13 @@ func (d *desk) act(a overlay.Actions) {
 	if a.SubmitTask != "" {
 		title := a.SubmitTask
 		m.do(func(ctx context.Context) { m.submitTask(ctx, title) })
+	}
+	if a.MemorySearch != "" {
+		q := a.MemorySearch
+		m.do(func(ctx context.Context) { m.searchMemory(ctx, q) })
+	}
+	if a.ClearMemorySearch {
+		m.do(func(context.Context) { m.clearMemorySearch() })
 	}
 	if a.DeadLetter != nil {
 		id, retry := a.DeadLetter.ID, a.DeadLetter.Retry

@@ -20,6 +20,7 @@ import (
 	"visionflow/agent"
 	"visionflow/app"
 	"visionflow/graph"
+	"visionflow/memory"
 	"visionflow/net/client"
 	"visionflow/net/wire"
 	"visionflow/render"
@@ -749,6 +750,40 @@ func swarmInTheWindow(t *testing.T, joined bool) {
 			}
 			list, _ := host.Session.Tasks(ctx, "crew", "")
 			return len(list) == 1 && list[0].State == task.Ready && len(d.lookNow.panel.Letters) == 0
+		}},
+		step{"ada remembers; her inspector shows it", func(d *desk) bool {
+			if started.Swap(false) {
+				async(func(s *app.Session) {
+					if _, err := s.Remember(ctx, "test", memory.Input{AgentID: "ada", Type: "fact", Links: []string{"visionflow"},
+						Content: "The tour starts at the VisionFlow page."}); err != nil {
+						t.Error(err)
+					}
+				})
+				d.act(overlay.Actions{SelectWire: ada})
+			}
+			in := d.m.inspected.Load()
+			return in != nil && in.Agent != nil && len(in.Agent.Memories) == 1 && in.Agent.Memories[0].Text == "The tour starts at the VisionFlow page."
+		}},
+		step{"a memory search highlights the node it links to", func(d *desk) bool {
+			if !started.Swap(true) {
+				d.act(overlay.Actions{MemorySearch: "where does the tour start"})
+			}
+			hits := d.lookNow.panel.MemoryHits
+			if len(hits) != 1 || hits[0].Agent != "ada" || hits[0].Wire != ada {
+				return false
+			}
+			w := nodeNamed(d, "VisionFlow").wire
+			s := d.styleOf(w, *d.valsNow)
+			if !d.lookNow.highlit[w] || s.Color != highlitColor {
+				t.Errorf("the linked node is not highlighted: %+v", s)
+			}
+			return true
+		}},
+		step{"clear the search", func(d *desk) bool {
+			if started.Swap(false) {
+				d.act(overlay.Actions{ClearMemorySearch: true})
+			}
+			return len(d.lookNow.highlit) == 0 && d.lookNow.panel.MemoryQuery == ""
 		}},
 	))
 }

@@ -14,6 +14,7 @@ import (
 	"visionflow/compute"
 	"visionflow/graph"
 	"visionflow/ingest"
+	"visionflow/memory"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
@@ -260,6 +261,14 @@ func (l *local) SettleDeadLetter(ctx context.Context, id string, retry bool) (ta
 		return l.srv.Session.RetryDeadLetter(ctx, "desktop", id)
 	}
 	return l.srv.Session.DiscardDeadLetter(ctx, "desktop", id)
+}
+
+func (l *local) Recall(ctx context.Context, q memory.Query) (memory.Result, error) {
+	return l.srv.Session.Recall(ctx, q)
+}
+
+func (l *local) AgentMemories(ctx context.Context, agent string, limit int) ([]memory.Memory, error) {
+	return l.srv.Session.AgentMemories(ctx, agent, limit)
 }
 
 func (l *local) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {

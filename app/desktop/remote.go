@@ -10,6 +10,7 @@ import (
 
 	"visionflow/agent"
 	"visionflow/graph"
+	"visionflow/memory"
 	"visionflow/net/client"
 	"visionflow/net/wire"
 	"visionflow/session"
@@ -324,6 +325,14 @@ func (r *remote) SettleDeadLetter(ctx context.Context, id string, retry bool) (t
 		return r.c.RetryDeadLetter(ctx, id)
 	}
 	return r.c.DiscardDeadLetter(ctx, id)
+}
+
+func (r *remote) Recall(ctx context.Context, q memory.Query) (memory.Result, error) {
+	return r.c.Recall(ctx, q)
+}
+
+func (r *remote) AgentMemories(ctx context.Context, agent string, limit int) ([]memory.Memory, error) {
+	return r.c.AgentMemories(ctx, agent, limit)
 }
 
 func (r *remote) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {

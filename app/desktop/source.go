@@ -8,6 +8,7 @@ import (
 
 	"visionflow/agent"
 	"visionflow/graph"
+	"visionflow/memory"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
@@ -60,6 +61,10 @@ type Source interface {
 	DeadLetters(ctx context.Context) ([]task.DeadLetter, error)
 	// SettleDeadLetter retries (retry) or discards a dead letter's work.
 	SettleDeadLetter(ctx context.Context, id string, retry bool) (task.DeadLetter, error)
+	// Recall finds the memories closest to a query.
+	Recall(ctx context.Context, q memory.Query) (memory.Result, error)
+	// AgentMemories lists an agent's newest memories.
+	AgentMemories(ctx context.Context, agent string, limit int) ([]memory.Memory, error)
 	// PostTelemetry hands the window's telemetry to the session (the host,
 	// when joined).
 	PostTelemetry(ctx context.Context, m telemetry.Metrics) error

@@ -162,6 +162,18 @@ func taskStyle(s render.Style, tk taskMark) render.Style {
 	return s
 }
 
+// highlitColor marks the knowledge nodes a memory search found.
+var highlitColor = [4]uint8{0xff, 0xd5, 0x4a, 0xff}
+
+// highlitStyle makes a node a memory search found stand out: gold, larger,
+// glowing.
+func highlitStyle(s render.Style) render.Style {
+	s.Color = highlitColor
+	s.Size = max(s.Size*1.6, 2)
+	s.Flags |= render.FlagHovered
+	return s
+}
+
 // agentStyle colours an agent by its state: idle in nodes.agentColor, the
 // other states in their own colours (overlay.StateColors, as the swarm
 // panel shows them); its glow's pace follows the state. A silent agent is

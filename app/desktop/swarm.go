@@ -12,6 +12,7 @@ import (
 
 	"visionflow/agent"
 	"visionflow/graph"
+	"visionflow/memory"
 	"visionflow/render/overlay"
 	"visionflow/session"
 	"visionflow/task"
@@ -30,6 +31,16 @@ type swarmState struct {
 	pulses   map[agent.LinkKey]time.Time
 	commands map[string][]agent.Command // by agent, newest first
 	letters  []task.DeadLetter          // the swarm's open dead letters
+	memQuery string                     // the memory search shown, if any
+	memHits  []memory.Hit
+	memOf    agentMemories // the inspected agent's, as last fetched
+}
+
+// agentMemories are an agent's newest memories, fetched at a time.
+type agentMemories struct {
+	agent string
+	list  []memory.Memory
+	at    time.Time
 }
 
 type agentState struct {
@@ -70,6 +81,8 @@ type agentLook struct {
 	work   [][2]graph.WireID             // agent or task node, knowledge node
 	pulses map[[2]graph.WireID]time.Time // agent nodes (lower first) → when a message passed
 	panel  *overlay.SwarmPanel
+	// highlit are the knowledge nodes the memories a search found link to.
+	highlit map[graph.WireID]bool
 }
 
 func wirePair(a, b graph.WireID) [2]graph.WireID {
@@ -283,7 +296,8 @@ func (m *model) publishLook() {
 		m.look.Store(nil)
 		return
 	}
-	look := &agentLook{marks: map[graph.WireID]agentMark{}, tasks: map[graph.WireID]taskMark{}, pulses: map[[2]graph.WireID]time.Time{}}
+	look := &agentLook{marks: map[graph.WireID]agentMark{}, tasks: map[graph.WireID]taskMark{}, pulses: map[[2]graph.WireID]time.Time{},
+		highlit: map[graph.WireID]bool{}}
 	panel := &overlay.SwarmPanel{Swarm: sw.id, Counts: map[string]int{}}
 	if v := m.values.Load(); v != nil {
 		panel.Idle = v.rgb("nodes.agentColor")
@@ -318,6 +332,7 @@ func (m *model) publishLook() {
 			Progress: mark.progress, HasProgress: mark.hasProg, Control: a.Control})
 	}
 	m.lookTasks(look, panel)
+	m.lookMemories(look, panel)
 	for k, at := range sw.pulses {
 		a, okA := sw.g.Node(k.A)
 		b, okB := sw.g.Node(k.B)
@@ -348,6 +363,9 @@ func (m *model) agentInfo(id string) *overlay.AgentInfo {
 		if n, ok := m.g.Node(k); ok {
 			info.WorkingOn = append(info.WorkingOn, overlay.Neighbour{ID: k, Label: cmp.Or(n.Label, k), Wire: n.WireID})
 		}
+	}
+	for _, mem := range m.memoriesOf(a.ID) {
+		info.Memories = append(info.Memories, overlay.MemoryRow{Agent: mem.Agent, Type: mem.Type, Text: snippet(mem.Content)})
 	}
 	for _, c := range sw.commands[a.ID] {
 		line := fmt.Sprintf("%s: %s", c.Kind, c.State)
@@ -469,5 +487,83 @@ func (m *model) lookTasks(look *agentLook, panel *overlay.SwarmPanel) {
 			l.Error = d.Errors[len(d.Errors)-1]
 		}
 		panel.Letters = append(panel.Letters, l)
+	}
+}
+
+// memoriesOf returns an agent's newest memories, fetched again when they
+// are more than a few seconds old.
+func (m *model) memoriesOf(agentID string) []memory.Memory {
+	sw := m.sw
+	if sw.memOf.agent == agentID && time.Since(sw.memOf.at) < 3*time.Second {
+		return sw.memOf.list
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	list, err := m.src.AgentMemories(ctx, agentID, 5)
+	if err != nil {
+		m.log.Warn("desktop: an agent's memories could not be read", "agent", agentID, "err", err)
+	}
+	sw.memOf = agentMemories{agent: agentID, list: list, at: time.Now()}
+	return list
+}
+
+// snippet is the start of a memory's content, on one line.
+func snippet(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 140 {
+		s = string(r[:140]) + "…"
+	}
+	return s
+}
+
+// searchMemory finds the memories closest to what the user typed and
+// highlights the knowledge nodes they link to.
+func (m *model) searchMemory(ctx context.Context, text string) {
+	if m.sw == nil {
+		return
+	}
+	res, err := m.src.Recall(ctx, memory.Query{Text: text, K: 8})
+	if err != nil {
+		m.say("memory search: %v", err)
+		m.telemetry.failure()
+		return
+	}
+	m.sw.memQuery, m.sw.memHits = text, res.Hits
+	switch {
+	case res.Fallback != "":
+		m.say("memory search: %s", res.Fallback)
+	case res.Skipped > 0:
+		m.say("memory search: %d memories of other embedders were not compared (re-embed them)", res.Skipped)
+	}
+	m.publishLook()
+}
+
+// clearMemorySearch drops the search and its highlights.
+func (m *model) clearMemorySearch() {
+	if m.sw != nil {
+		m.sw.memQuery, m.sw.memHits = "", nil
+		m.publishLook()
+	}
+}
+
+// lookMemories puts the memory search in the look: its hits in the panel,
+// their knowledge nodes highlighted.
+func (m *model) lookMemories(look *agentLook, panel *overlay.SwarmPanel) {
+	sw := m.sw
+	panel.MemoryQuery = sw.memQuery
+	for _, h := range sw.memHits {
+		row := overlay.MemoryRow{Agent: h.Memory.Agent, Type: h.Memory.Type, Text: snippet(h.Memory.Content), Score: h.Score}
+		if n, ok := sw.g.Node(h.Memory.Agent); ok {
+			row.Wire = n.WireID
+		}
+		for _, l := range h.Memory.Links {
+			if n, ok := m.g.Node(l); ok {
+				look.highlit[n.WireID] = true
+				if row.Wire == 0 {
+					row.Wire = n.WireID
+				}
+			}
+		}
+		panel.MemoryHits = append(panel.MemoryHits, row)
 	}
 }

@@ -87,6 +87,16 @@ type AgentInfo struct {
 	Spark         []float32 // token rates of its recent reports, oldest first
 	LastSeen      time.Time
 	Commands      []string // its recent commands, newest first
+	Memories      []MemoryRow
+}
+
+// MemoryRow is a memory in the inspector or a search's result.
+type MemoryRow struct {
+	Agent string
+	Type  string
+	Text  string       // the start of its content
+	Score float64      // a search's (0 in the inspector)
+	Wire  graph.WireID // its agent's node, when the scene has it
 }
 
 // SwarmPanel is the swarm shown beside the graph.
@@ -99,6 +109,10 @@ type SwarmPanel struct {
 	Tasks   []TaskRow   // the queue: open tasks first, then the latest finished
 	Open    int         // tasks not finished
 	Letters []LetterRow // the swarm's open dead letters
+	// A memory search: what was asked and what it found (their links
+	// are highlighted in the scene).
+	MemoryQuery string
+	MemoryHits  []MemoryRow
 }
 
 // TaskRow is a task in the swarm panel's queue.
@@ -158,6 +172,10 @@ type agentWidgets struct {
 	submitBtn  widget.Clickable
 	retryBtns  map[string]*widget.Clickable
 	dropBtns   map[string]*widget.Clickable
+	memSearch  widget.Editor
+	memBtn     widget.Clickable
+	memClear   widget.Clickable
+	hitBtns    map[string]*widget.Clickable
 }
 
 func (w *agentWidgets) init() {
@@ -169,6 +187,8 @@ func (w *agentWidgets) init() {
 	w.retryBtns = map[string]*widget.Clickable{}
 	w.dropBtns = map[string]*widget.Clickable{}
 	w.newTask.SingleLine, w.newTask.Submit = true, true
+	w.memSearch.SingleLine, w.memSearch.Submit = true, true
+	w.hitBtns = map[string]*widget.Clickable{}
 	w.swarmList.Axis = layout.Vertical
 	w.redirect.SingleLine, w.redirect.Submit = true, true
 }
@@ -246,8 +266,9 @@ func (u *UI) swarmPanel(gtx layout.Context, p *SwarmPanel, act *Actions) layout.
 			return layout.Flex{}.Layout(gtx, kids...)
 		})
 	}
-	// The queue first, then the agents.
+	// The queue first, then the memory, then the agents.
 	rows = append(rows, u.taskRows(p, act)...)
+	rows = append(rows, u.memoryRows(p, act)...)
 	rows = append(rows, material.Body1(u.th, "Agents").Layout)
 	for _, a := range p.Agents {
 		st := a.State
@@ -370,6 +391,66 @@ func (u *UI) taskRows(p *SwarmPanel, act *Actions) []layout.Widget {
 						layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout),
 						layout.Rigid(material.Button(u.th, drop, "Discard").Layout))
 				}))
+		})
+	}
+	return rows
+}
+
+// memoryRows are the swarm panel's memory search: a box, and what the
+// search found (a click selects the memory's agent).
+func (u *UI) memoryRows(p *SwarmPanel, act *Actions) []layout.Widget {
+	rows := []layout.Widget{material.Body1(u.th, "Memory").Layout}
+	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+		send := false
+		for {
+			ev, ok := u.memSearch.Update(gtx)
+			if !ok {
+				break
+			}
+			if _, ok := ev.(widget.SubmitEvent); ok {
+				send = true
+			}
+		}
+		if u.memBtn.Clicked(gtx) {
+			send = true
+		}
+		if text := strings.TrimSpace(u.memSearch.Text()); send && text != "" {
+			act.MemorySearch = text
+			u.blur = true
+		}
+		if u.memClear.Clicked(gtx) {
+			act.ClearMemorySearch = true
+			u.memSearch.SetText("")
+		}
+		kids := []layout.FlexChild{
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return widget.Border{Color: u.th.ContrastBg, Width: unit.Dp(1)}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					return layout.UniformInset(unit.Dp(4)).Layout(gtx, material.Editor(u.th, &u.memSearch, "Search memories…").Layout)
+				})
+			}),
+			layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout),
+			layout.Rigid(material.Button(u.th, &u.memBtn, "Find").Layout),
+		}
+		if p.MemoryQuery != "" {
+			kids = append(kids, layout.Rigid(layout.Spacer{Width: unit.Dp(4)}.Layout), layout.Rigid(material.Button(u.th, &u.memClear, "Clear").Layout))
+		}
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx, kids...)
+	})
+	if p.MemoryQuery != "" && len(p.MemoryHits) == 0 {
+		rows = append(rows, material.Caption(u.th, "no memory matches "+p.MemoryQuery).Layout)
+	}
+	for i, h := range p.MemoryHits {
+		btn := clickable(u.hitBtns, fmt.Sprint(i))
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			if btn.Clicked(gtx) && h.Wire != 0 {
+				act.SelectWire = h.Wire
+			}
+			return material.Clickable(gtx, btn, func(gtx layout.Context) layout.Dimensions {
+				l := material.Caption(u.th, fmt.Sprintf("%.2f %s · %s: %s", h.Score, h.Agent, h.Type, h.Text))
+				l.Color = color.NRGBA{R: 0xff, G: 0xd5, B: 0x4a, A: 0xff}
+				l.MaxLines = 2
+				return layout.UniformInset(unit.Dp(1)).Layout(gtx, l.Layout)
+			})
 		})
 	}
 	return rows
@@ -503,6 +584,14 @@ func (u *UI) agentRows(a *AgentInfo, act *Actions) []layout.Widget {
 	})
 	for _, c := range a.Commands {
 		rows = append(rows, material.Caption(u.th, c).Layout)
+	}
+	if len(a.Memories) > 0 {
+		rows = append(rows, material.Body2(u.th, "Remembers").Layout)
+	}
+	for _, m := range a.Memories {
+		l := material.Caption(u.th, m.Type+": "+m.Text)
+		l.MaxLines = 2
+		rows = append(rows, l.Layout)
 	}
 	return rows
 }

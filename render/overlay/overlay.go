@@ -85,21 +85,23 @@ type Data struct {
 
 // Actions are what the user asked for this frame.
 type Actions struct {
-	SelectGraph     string
-	Settings        []settings.Update
-	Search          string
-	SelectNode      string       // a node of the watched graph, by id
-	SelectWire      graph.WireID // a node of the scene (the graph or its swarm)
-	FocusNeighbours bool
-	ClearSelection  bool
-	Import          bool // import the Logseq folder ImportFolder
-	ImportFolder    string
-	Unpin           bool // unpin the inspected node
-	Fit             bool
-	Command         *CommandAction // for the inspected agent
-	SelectSwarm     string
-	SubmitTask      string        // the title of a task for the swarm shown
-	DeadLetter      *LetterAction // retry or discard a dead letter
+	SelectGraph       string
+	Settings          []settings.Update
+	Search            string
+	SelectNode        string       // a node of the watched graph, by id
+	SelectWire        graph.WireID // a node of the scene (the graph or its swarm)
+	FocusNeighbours   bool
+	ClearSelection    bool
+	Import            bool // import the Logseq folder ImportFolder
+	ImportFolder      string
+	Unpin             bool // unpin the inspected node
+	Fit               bool
+	Command           *CommandAction // for the inspected agent
+	SelectSwarm       string
+	SubmitTask        string        // the title of a task for the swarm shown
+	DeadLetter        *LetterAction // retry or discard a dead letter
+	MemorySearch      string        // find memories like this
+	ClearMemorySearch bool
 }
 
 // UI holds the widgets' state between frames.

@@ -11,6 +11,7 @@ import (
 	"gioui.org/io/input"
 	"gioui.org/io/key"
 	"gioui.org/io/pointer"
+	"gioui.org/io/semantic"
 	"gioui.org/layout"
 	"gioui.org/op"
 	"gioui.org/unit"
@@ -77,6 +78,34 @@ func (h *harness) find(text string) (image.Rectangle, bool) {
 		return image.Rectangle{}, false
 	}
 	return walk(h.r.AppendSemantics(nil))
+}
+
+// typeInto clicks the editor whose hint is hint (the semantics give the
+// hint as the editor's next sibling) and types text into it.
+func (h *harness) typeInto(hint, text string) {
+	h.t.Helper()
+	var walk func(nodes []input.SemanticNode) (image.Rectangle, bool)
+	walk = func(nodes []input.SemanticNode) (image.Rectangle, bool) {
+		for i, n := range nodes {
+			if n.Desc.Label == hint && i > 0 && nodes[i-1].Desc.Class == semantic.Editor {
+				return nodes[i-1].Desc.Bounds, true
+			}
+			if r, ok := walk(n.Children); ok {
+				return r, true
+			}
+		}
+		return image.Rectangle{}, false
+	}
+	r, ok := walk(h.r.AppendSemantics(nil))
+	if !ok {
+		h.t.Fatalf("no editor hinted %q", hint)
+	}
+	c := f32.Pt(float32(r.Min.X+r.Max.X)/2, float32(r.Min.Y+r.Max.Y)/2)
+	h.r.Queue(pointer.Event{Kind: pointer.Press, Source: pointer.Mouse, Buttons: pointer.ButtonPrimary, Position: c},
+		pointer.Event{Kind: pointer.Release, Source: pointer.Mouse, Position: c})
+	h.frame()
+	h.r.Queue(key.EditEvent{Range: h.r.EditorState().Selection.Range, Text: text})
+	h.frame()
 }
 
 // click presses and releases at the centre of what find finds, then lays
@@ -220,20 +249,37 @@ func TestSwarmPanelQueue(t *testing.T) {
 		t.Errorf("discard: %+v", act.DeadLetter)
 	}
 	// Type a title and press Submit.
-	r, ok := h.find("A task for the swarm…")
-	if !ok {
-		t.Fatal("no box for a new task")
-	}
-	c := f32.Pt(float32(r.Min.X+r.Max.X)/2, float32(r.Min.Y+r.Max.Y)/2)
-	h.r.Queue(pointer.Event{Kind: pointer.Press, Source: pointer.Mouse, Buttons: pointer.ButtonPrimary, Position: c},
-		pointer.Event{Kind: pointer.Release, Source: pointer.Mouse, Position: c})
-	h.frame()
-	h.r.Queue(key.EditEvent{Range: h.r.EditorState().Selection.Range, Text: "map the west"})
-	h.frame()
+	h.typeInto("A task for the swarm…", "map the west")
 	if act := h.click("Submit"); act.SubmitTask != "map the west" {
 		t.Errorf("submit: %q", act.SubmitTask)
 	}
 	if act := h.click("Submit"); act.SubmitTask != "" {
 		t.Errorf("an empty box submitted %q", act.SubmitTask)
+	}
+}
+
+// The swarm panel's memory search: Find asks for it, a hit selects its
+// agent, Clear drops it; the inspector lists an agent's memories.
+func TestMemorySearchAndInspector(t *testing.T) {
+	h := newHarness(t)
+	h.data.Swarm = &SwarmPanel{Swarm: "crew", MemoryQuery: "tour",
+		MemoryHits: []MemoryRow{{Agent: "ada", Type: "fact", Text: "the tour starts here", Score: 0.71, Wire: 5}}}
+	h.data.Inspected = &Inspected{ID: "ada", Label: "Ada", Agent: &AgentInfo{ID: "ada", State: "idle",
+		Memories: []MemoryRow{{Type: "plan", Text: "map the tour"}}}}
+	h.frame()
+	for _, text := range []string{"0.71 ada · fact: the tour starts here", "Remembers", "plan: map the tour"} {
+		if _, ok := h.find(text); !ok {
+			t.Errorf("nothing says %q", text)
+		}
+	}
+	if act := h.click("0.71 ada · fact: the tour starts here"); act.SelectWire != 5 {
+		t.Errorf("a hit: %+v", act)
+	}
+	if act := h.click("Clear"); !act.ClearMemorySearch {
+		t.Error("Clear")
+	}
+	h.typeInto("Search memories…", "octree")
+	if act := h.click("Find"); act.MemorySearch != "octree" {
+		t.Errorf("find: %q", act.MemorySearch)
 	}
 }
