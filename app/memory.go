@@ -189,7 +189,7 @@ func (s *Session) Remember(ctx context.Context, who string, in memory.Input) (me
 }
 
 // kindEmbedding is the dead letters' kind of failed embeddings.
-const kindEmbedding = "embedding"
+const kindEmbedding = task.KindEmbedding
 
 // Recall finds the memories closest to a query.
 func (s *Session) Recall(ctx context.Context, q memory.Query) (memory.Result, error) {

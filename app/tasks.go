@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"visionflow/telemetry"
 
 	"visionflow/agent"
 	"visionflow/graph"
@@ -376,6 +379,8 @@ func (s *Session) settleLetter(ctx context.Context, who, id, to string) (task.De
 	} else if d.Kind == kindEmbedding {
 		// Not under the board's lock: retrying calls the endpoint.
 		return s.memory.settleEmbedding(ctx, who, d, to)
+	} else if d.Kind == task.KindTelemetry {
+		return s.settleTelemetry(ctx, who, d, to)
 	}
 	tb := s.tasks
 	if err := tb.lock(ctx); err != nil {
@@ -406,6 +411,47 @@ func (s *Session) settleLetter(ctx context.Context, who, id, to string) (task.De
 	}
 	d.State, d.By, d.Updated = to, who, now
 	return d, tb.commit(ctx, ts, d)
+}
+
+// HandDeadLetter takes a telemetry report a client could not deliver
+// after its retries into the dead-letter queue.
+func (s *Session) HandDeadLetter(ctx context.Context, who string, h task.Handed) (task.DeadLetter, error) {
+	if err := h.Validate(); err != nil {
+		return task.DeadLetter{}, err
+	}
+	var m telemetry.Metrics
+	if err := json.Unmarshal(h.Payload, &m); err != nil {
+		return task.DeadLetter{}, fieldErr(graph.ErrInvalid, "payload", "is not a telemetry report: %v", err)
+	}
+	now := s.now()
+	id := s.newID()
+	d := task.DeadLetter{ID: "dl-" + id, Kind: h.Kind, Ref: cmp.Or(m.SessionID, who), State: task.LetterOpen, Title: h.Title,
+		Errors: h.Errors, By: who, Created: now, Updated: now, Payload: h.Payload}
+	return d, s.store.SaveTasks(ctx, nil, d)
+}
+
+// settleTelemetry posts a dead telemetry report again, or drops it.
+func (s *Session) settleTelemetry(ctx context.Context, who string, d task.DeadLetter, to string) (task.DeadLetter, error) {
+	s.tasks.mu.Lock() // one settlement at a time
+	defer s.tasks.mu.Unlock()
+	d, err := s.store.DeadLetter(ctx, d.ID)
+	if err != nil {
+		return d, err
+	}
+	if d.State != task.LetterOpen {
+		return d, fmt.Errorf("%w: dead letter %q was %s already", task.ErrConflict, d.ID, d.State)
+	}
+	if to == task.LetterRetried {
+		var m telemetry.Metrics
+		if err := json.Unmarshal(d.Payload, &m); err != nil {
+			return d, fmt.Errorf("dead letter %s: its report: %w", d.ID, err)
+		}
+		if err := s.PostTelemetry(ctx, who, []telemetry.Metrics{m}); err != nil {
+			return d, fmt.Errorf("%w: the report is refused again: %v", task.ErrConflict, err)
+		}
+	}
+	d.State, d.By, d.Updated = to, who, s.now()
+	return d, s.store.SaveTasks(ctx, nil, d)
 }
 
 // renew extends the leases of the tasks these agents hold: a status report

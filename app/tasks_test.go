@@ -456,3 +456,33 @@ func TestTasksInTheSwarmsGraph(t *testing.T) {
 		t.Fatalf("the store keeps every finished task: %d", len(list))
 	}
 }
+
+// A client hands over a telemetry report it could not deliver; retried
+// from the dead-letter queue, it is stored. Only telemetry is handed over.
+func TestHandedTelemetryIsRetried(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	ctx := context.Background()
+	report := `{"sessionId":"window-1","renderCycles":7,"timestamp":"` + time.Now().UTC().Format(time.RFC3339) + `"}`
+	d, err := s.c.HandDeadLetter(ctx, task.Handed{Kind: task.KindTelemetry, Title: "a report", Errors: []string{"503"}, Payload: json.RawMessage(report)})
+	if err != nil || d.State != task.LetterOpen || d.Ref != "window-1" {
+		t.Fatalf("hand: %v %+v", err, d)
+	}
+	if _, err := s.c.RetryDeadLetter(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.c.RecentTelemetry(ctx, time.Time{}, 10, "window-1"); len(got) != 1 || got[0].RenderCycles != 7 {
+		t.Fatalf("the retried report: %+v", got)
+	}
+	for _, c := range []struct{ body, want string }{
+		{`{"kind":"task","title":"x","errors":["e"],"payload":{}}`, "kind"},
+		{`{"kind":"telemetry","title":"x","errors":["e"],"payload":{"sessionId":5}}`, "payload"},
+		{`{"kind":"telemetry","title":"x","errors":[],"payload":{}}`, "errors"},
+		{`{"kind":"telemetry","title":"x","errors":["e"],"payload":{},"extra":1}`, "extra"},
+	} {
+		code, body := raw(t, "POST", s.url+"/api/dlq", "application/json", c.body)
+		if code != 400 || !strings.Contains(body["detail"], c.want) {
+			t.Errorf("%s: %d %v", c.body, code, body)
+		}
+	}
+}

@@ -34,6 +34,9 @@ type Tasks interface {
 	DeadLetters(ctx context.Context, state string, limit int) ([]task.DeadLetter, error)
 	// RetryDeadLetter tries the work of a dead letter again.
 	RetryDeadLetter(ctx context.Context, who, id string) (task.DeadLetter, error)
+	// HandDeadLetter takes work a client gave up on after its own retries
+	// (a telemetry report) into the dead-letter queue.
+	HandDeadLetter(ctx context.Context, who string, h task.Handed) (task.DeadLetter, error)
 	// DiscardDeadLetter gives up the work of a dead letter.
 	DiscardDeadLetter(ctx context.Context, who, id string) (task.DeadLetter, error)
 }

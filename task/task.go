@@ -306,6 +306,61 @@ type DeadLetter struct {
 	By      string    `json:"by,omitempty"` // who retried or discarded it
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Payload is the work itself when nothing else keeps it (a telemetry
+	// report a window could not deliver).
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// Kinds of dead letter.
+const (
+	KindTask      = "task"
+	KindEmbedding = "embedding"
+	KindTelemetry = "telemetry"
+)
+
+// Handed is work a client hands to the dead-letter queue after its own
+// retries failed: only kinds the server can retry (telemetry reports).
+type Handed struct {
+	Kind    string          `json:"kind"`
+	Title   string          `json:"title"`
+	Errors  []string        `json:"errors"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// MaxPayloadBytes bounds a handed letter's payload.
+const MaxPayloadBytes = 64 << 10
+
+var handedFields = []string{"kind", "title", "errors", "payload"}
+
+// UnmarshalJSON refuses field names that are not exactly Handed's.
+func (h *Handed) UnmarshalJSON(b []byte) error {
+	if err := strictjson.CheckKeys(b, handedFields); err != nil {
+		return err
+	}
+	type plain Handed
+	return json.Unmarshal(b, (*plain)(h))
+}
+
+// Validate checks a handed letter's form (the kind's own check of the
+// payload is the caller's).
+func (h *Handed) Validate() error {
+	switch {
+	case h.Kind != KindTelemetry:
+		return invalid("kind", "%q: a client hands over only %q work (tasks and embeddings are the server's own)", h.Kind, KindTelemetry)
+	case len(h.Errors) == 0 || len(h.Errors) > 100:
+		return invalid("errors", "give the errors of the attempts, 1 to 100")
+	case len(h.Payload) == 0 || len(h.Payload) > MaxPayloadBytes:
+		return invalid("payload", "is %d bytes; give the work, at most %d bytes", len(h.Payload), MaxPayloadBytes)
+	}
+	if err := graph.ValidateText("title", h.Title, MaxTitleBytes); err != nil {
+		return err
+	}
+	for i, e := range h.Errors {
+		if err := graph.ValidateText(fmt.Sprintf("errors[%d]", i), e, MaxNoteBytes); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // States of a dead letter.
@@ -317,7 +372,7 @@ const (
 
 // Letter is the dead letter of a task that went dead.
 func (t *Task) Letter(id string, now time.Time) DeadLetter {
-	d := DeadLetter{ID: id, Kind: "task", Ref: t.ID, Swarm: t.Swarm, State: LetterOpen, Title: t.Title, Errors: []string{}, Created: now, Updated: now}
+	d := DeadLetter{ID: id, Kind: KindTask, Ref: t.ID, Swarm: t.Swarm, State: LetterOpen, Title: t.Title, Errors: []string{}, Created: now, Updated: now}
 	for _, a := range t.Attempts {
 		if a.Error != "" {
 			d.Errors = append(d.Errors, a.Error)

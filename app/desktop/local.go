@@ -271,6 +271,11 @@ func (l *local) AgentMemories(ctx context.Context, agent string, limit int) ([]m
 	return l.srv.Session.AgentMemories(ctx, agent, limit)
 }
 
+func (l *local) HandDeadLetter(ctx context.Context, h task.Handed) error {
+	_, err := l.srv.Session.HandDeadLetter(ctx, "desktop", h)
+	return err
+}
+
 func (l *local) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {
 	return l.srv.Session.PostTelemetry(ctx, "desktop", []telemetry.Metrics{m})
 }

@@ -146,7 +146,7 @@ type model struct {
 
 func newModel(src Source, log *slog.Logger) *model {
 	m := &model{src: src, log: log, reqs: make(chan func(context.Context), 64), moves: map[graph.WireID]graph.Vec3{},
-		moveSig: make(chan struct{}, 1), ready: make(chan struct{}), telemetry: newUploader(src.PostTelemetry)}
+		moveSig: make(chan struct{}, 1), ready: make(chan struct{}), telemetry: newUploader(src.PostTelemetry, src.HandDeadLetter)}
 	m.values.Store(&values{})
 	m.imports.Store(&overlay.ImportState{})
 	return m

@@ -335,6 +335,11 @@ func (r *remote) AgentMemories(ctx context.Context, agent string, limit int) ([]
 	return r.c.AgentMemories(ctx, agent, limit)
 }
 
+func (r *remote) HandDeadLetter(ctx context.Context, h task.Handed) error {
+	_, err := r.c.HandDeadLetter(ctx, h)
+	return err
+}
+
 func (r *remote) PostTelemetry(ctx context.Context, m telemetry.Metrics) error {
 	return r.c.PostTelemetry(ctx, m)
 }

@@ -65,6 +65,9 @@ type Source interface {
 	Recall(ctx context.Context, q memory.Query) (memory.Result, error)
 	// AgentMemories lists an agent's newest memories.
 	AgentMemories(ctx context.Context, agent string, limit int) ([]memory.Memory, error)
+	// HandDeadLetter gives the session work the window gave up on (a
+	// telemetry report it refused, again and again).
+	HandDeadLetter(ctx context.Context, h task.Handed) error
 	// PostTelemetry hands the window's telemetry to the session (the host,
 	// when joined).
 	PostTelemetry(ctx context.Context, m telemetry.Metrics) error

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"visionflow/task"
 	"visionflow/telemetry"
 )
 
@@ -21,9 +24,11 @@ const maxPendingReports = 120
 // cycles, memory, errors) and hands a report to the session every
 // system.telemetry.uploadInterval seconds: the host when joined, else the
 // local database. A report that cannot be sent is kept and sent, in order,
-// with the next.
+// with the next; one refused maxAttempts times is handed to the session's
+// dead-letter queue (when it takes it), so that it holds up no other.
 type uploader struct {
 	post    func(context.Context, telemetry.Metrics) error
+	hand    func(context.Context, task.Handed) error
 	session string
 
 	// Counted by the GL thread.
@@ -35,14 +40,25 @@ type uploader struct {
 
 	mu      sync.Mutex
 	last    time.Time
-	pending []telemetry.Metrics
+	pending []pendingReport
 	sent    int
+	dead    int // handed to the dead-letter queue
 }
 
-func newUploader(post func(context.Context, telemetry.Metrics) error) *uploader {
+// pendingReport is a report not sent yet, with why each try failed.
+type pendingReport struct {
+	m    telemetry.Metrics
+	errs []string
+}
+
+// maxAttempts is how many times a report is tried before it goes to the
+// dead-letter queue.
+const maxAttempts = 3
+
+func newUploader(post func(context.Context, telemetry.Metrics) error, hand func(context.Context, task.Handed) error) *uploader {
 	b := make([]byte, 4)
 	rand.Read(b)
-	return &uploader{post: post, session: "window-" + hex.EncodeToString(b)}
+	return &uploader{post: post, hand: hand, session: "window-" + hex.EncodeToString(b)}
 }
 
 // frame counts a drawn frame that took ms.
@@ -86,15 +102,29 @@ func (u *uploader) due(ctx context.Context, now time.Time, every time.Duration) 
 		return
 	}
 	u.last = now
-	u.pending = append(u.pending, u.report(now))
+	u.pending = append(u.pending, pendingReport{m: u.report(now)})
 	if len(u.pending) > maxPendingReports {
 		u.pending = u.pending[len(u.pending)-maxPendingReports:]
 	}
 	for len(u.pending) > 0 {
-		if err := u.post(ctx, u.pending[0]); err != nil {
+		p := &u.pending[0]
+		err := u.post(ctx, p.m)
+		if err == nil {
+			u.pending = u.pending[1:]
+			u.sent++
+			continue
+		}
+		p.errs = append(p.errs, err.Error())
+		if len(p.errs) < maxAttempts {
 			return // kept for the next interval
 		}
+		payload, _ := json.Marshal(p.m)
+		h := task.Handed{Kind: task.KindTelemetry, Title: fmt.Sprintf("telemetry of %s at %s", p.m.SessionID, p.m.Timestamp.Format(time.RFC3339)),
+			Errors: p.errs, Payload: payload}
+		if u.hand == nil || u.hand(ctx, h) != nil {
+			return // the session is out of reach: kept
+		}
 		u.pending = u.pending[1:]
-		u.sent++
+		u.dead++
 	}
 }

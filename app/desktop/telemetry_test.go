@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"visionflow/app"
 	"visionflow/net/client"
+	"visionflow/task"
 	"visionflow/telemetry"
 )
 
@@ -25,7 +27,7 @@ func TestTelemetryIsKeptUntilTheHostTakesIt(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	c := client.New("http://"+addr, "window")
-	u := newUploader(func(ctx context.Context, m telemetry.Metrics) error { return c.PostTelemetry(ctx, m) })
+	u := newUploader(func(ctx context.Context, m telemetry.Metrics) error { return c.PostTelemetry(ctx, m) }, nil)
 	ctx := context.Background()
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	u.due(ctx, t0, 30*time.Second) // the first interval starts
@@ -36,7 +38,7 @@ func TestTelemetryIsKeptUntilTheHostTakesIt(t *testing.T) {
 	u.due(ctx, t0.Add(30*time.Second), 30*time.Second) // refused: kept
 	u.frame(40)
 	u.due(ctx, t0.Add(45*time.Second), 30*time.Second) // not due yet
-	if len(u.pending) != 1 || u.sent != 0 {
+	if len(u.pending) != 1 || u.sent != 0 || len(u.pending[0].errs) != 1 {
 		t.Fatalf("%d pending, %d sent; want the refused report kept", len(u.pending), u.sent)
 	}
 
@@ -66,5 +68,44 @@ func TestTelemetryIsKeptUntilTheHostTakesIt(t *testing.T) {
 	}
 	if newer.AverageFrameTime != 40 || newer.RenderCycles != 5 {
 		t.Errorf("second report %+v", newer)
+	}
+}
+
+// A report the host refuses (the window's clock is an hour ahead) is tried
+// three times, then handed to the host's dead-letter queue, and holds up no
+// other report.
+func TestRefusedTelemetryGoesToTheDeadLetterQueue(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	host, err := app.Start(ctx, app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: ln.Addr().String()}, ln, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	c := client.New("http://"+host.Addr.String(), "window")
+	u := newUploader(func(ctx context.Context, m telemetry.Metrics) error { return c.PostTelemetry(ctx, m) },
+		func(ctx context.Context, h task.Handed) error { _, err := c.HandDeadLetter(ctx, h); return err })
+	ahead := time.Now().Add(time.Hour)
+	u.due(ctx, ahead, 30*time.Second)
+	for i := 1; i <= 3; i++ {
+		u.due(ctx, ahead.Add(time.Duration(i)*30*time.Second), 30*time.Second)
+	}
+	if u.dead != 1 || len(u.pending) != 2 || u.sent != 0 {
+		t.Fatalf("%d dead, %d pending, %d sent", u.dead, len(u.pending), u.sent)
+	}
+	letters, err := c.DeadLetters(ctx, "", 0)
+	if err != nil || len(letters) != 1 || letters[0].Kind != task.KindTelemetry || len(letters[0].Errors) != 3 ||
+		!strings.Contains(letters[0].Errors[0], "ahead of the server's clock") || letters[0].Ref != u.session {
+		t.Fatalf("the dead letter: %v %+v", err, letters)
+	}
+	// Retried, the host still refuses it: the letter stays open.
+	if _, err := c.RetryDeadLetter(ctx, letters[0].ID); err == nil || !strings.Contains(err.Error(), "refused again") {
+		t.Errorf("retrying a report still ahead: %v", err)
+	}
+	if d, err := c.DiscardDeadLetter(ctx, letters[0].ID); err != nil || d.State != task.LetterDiscarded {
+		t.Errorf("discard: %v %+v", err, d)
 	}
 }

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	h("GET /api/memory/{id}", s.getMemory)
 	h("DELETE /api/memory/{id}", s.forget)
 	h("GET /api/dlq", s.listDeadLetters)
+	h("POST /api/dlq", s.handDeadLetter)
 	h("POST /api/dlq/{id}/retry", s.settleDeadLetter(true))
 	h("POST /api/dlq/{id}/discard", s.settleDeadLetter(false))
 	h("POST /api/telemetry", s.postTelemetry)

@@ -127,6 +127,23 @@ func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) handDeadLetter(w http.ResponseWriter, r *http.Request) error {
+	who, err := clientID(r)
+	if err != nil {
+		return err
+	}
+	var h task.Handed
+	if err := s.decode(w, r, &h); err != nil {
+		return err
+	}
+	d, err := s.b.HandDeadLetter(r.Context(), who, h)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
 func (s *Server) settleDeadLetter(retry bool) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		who, err := clientID(r)

@@ -120,6 +120,13 @@ func (c *Client) DeadLetters(ctx context.Context, state string, limit int) ([]ta
 	return out.DeadLetters, c.do(ctx, "GET", "/api/dlq?"+q.Encode(), "", nil, &out)
 }
 
+// HandDeadLetter gives the server work this client gave up on after its
+// retries (a telemetry report), for its dead-letter queue.
+func (c *Client) HandDeadLetter(ctx context.Context, h task.Handed) (task.DeadLetter, error) {
+	var d task.DeadLetter
+	return d, c.doJSON(ctx, "POST", "/api/dlq", h, &d)
+}
+
 // RetryDeadLetter tries a dead letter's work again.
 func (c *Client) RetryDeadLetter(ctx context.Context, id string) (task.DeadLetter, error) {
 	var d task.DeadLetter
