@@ -16,7 +16,7 @@ import (
 	"visionflow/store"
 )
 
-func newSession(t *testing.T) (*Session, *store.Store, func()) {
+func newSession(t testing.TB) (*Session, *store.Store, func()) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "vf.db"), store.Options{})

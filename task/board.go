@@ -69,21 +69,37 @@ func (p Policy) backoff(n int) time.Duration {
 // concurrent use.
 type Board struct {
 	tasks map[string]*Task
+	held  map[[2]string]int // claimed tasks by swarm and agent
 }
 
 // NewBoard returns an empty board.
-func NewBoard() *Board { return &Board{tasks: map[string]*Task{}} }
+func NewBoard() *Board { return &Board{tasks: map[string]*Task{}, held: map[[2]string]int{}} }
 
 // Put stores tasks as they now are.
 func (b *Board) Put(ts ...*Task) {
 	for _, t := range ts {
-		b.tasks[t.ID] = t.Clone()
+		if old, ok := b.tasks[t.ID]; ok && old.State == Claimed {
+			b.count(old, -1)
+		}
+		c := t.Clone()
+		b.tasks[t.ID] = c
+		if c.State == Claimed {
+			b.count(c, 1)
+		}
+	}
+}
+
+func (b *Board) count(t *Task, d int) {
+	k := [2]string{t.Swarm, t.Agent}
+	if b.held[k] += d; b.held[k] <= 0 {
+		delete(b.held, k)
 	}
 }
 
 // Drop forgets every task of a swarm (its graph went away).
 func (b *Board) Drop(swarm string) {
 	maps.DeleteFunc(b.tasks, func(_ string, t *Task) bool { return t.Swarm == swarm })
+	maps.DeleteFunc(b.held, func(k [2]string, _ int) bool { return k[0] == swarm })
 }
 
 // Each calls fn with every task, in no order; fn must neither keep nor
@@ -135,15 +151,7 @@ func (b *Board) Claimable(swarm string, caps []string) []*Task {
 }
 
 // Held counts the tasks an agent of a swarm holds now.
-func (b *Board) Held(swarm, agentID string) int {
-	n := 0
-	for _, t := range b.tasks {
-		if t.Swarm == swarm && t.State == Claimed && t.Agent == agentID {
-			n++
-		}
-	}
-	return n
-}
+func (b *Board) Held(swarm, agentID string) int { return b.held[[2]string{swarm, agentID}] }
 
 func claimable(t *Task, caps []string) bool {
 	switch t.State {

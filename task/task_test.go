@@ -301,3 +301,30 @@ func TestReportsRenewAndOnlyTheHolderReports(t *testing.T) {
 		t.Fatalf("a refused report changed the task: %+v", h)
 	}
 }
+
+func TestHeldCounts(t *testing.T) {
+	b := NewBoard()
+	ts, _ := b.Submit(&Submission{SwarmID: "s", Title: "p", Subtasks: []Spec{{Title: "a"}, {Title: "b"}, {Title: "c"}}}, counter(), "op", t0, false, 3)
+	b.Put(ts...)
+	for _, agent := range []string{"x", "x", "y"} {
+		c, err := b.Claim("s", agent, nil, "", t0, time.Minute)
+		if err != nil || c == nil {
+			t.Fatal(err)
+		}
+		b.Put(c)
+	}
+	if b.Held("s", "x") != 2 || b.Held("s", "y") != 1 || b.Held("other", "x") != 0 {
+		t.Fatalf("held: x %d, y %d", b.Held("s", "x"), b.Held("s", "y"))
+	}
+	done, _ := b.Complete("y", "t04", "ok", t0)
+	b.Put(done...)
+	expired := b.Tick(t0.Add(2*time.Minute), Policy{Lease: time.Minute, MaxAttempts: 3})
+	b.Put(expired...)
+	if b.Held("s", "x") != 0 || b.Held("s", "y") != 0 || len(b.held) != 0 {
+		t.Fatalf("after completion and expiry: %v", b.held)
+	}
+	b.Drop("s")
+	if b.Len() != 0 {
+		t.Fatal("drop")
+	}
+}
