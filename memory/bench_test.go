@@ -44,7 +44,7 @@ func BenchmarkLocalEmbed(b *testing.B) {
 	ctx := context.Background()
 	i := 0
 	for b.Loop() {
-		l.Embed(ctx, texts[i%len(texts) : i%len(texts)+1])
+		l.Embed(ctx, texts[i%len(texts):i%len(texts)+1])
 		i++
 	}
 }
