@@ -76,16 +76,27 @@ func (m *memories) load(ctx context.Context) error {
 	}
 	start := time.Now()
 	idx, local := memory.NewIndex(), memory.NewLocal()
+	skipped := 0
 	err := m.s.store.EachMemory(ctx, func(sm store.StoredMemory) error {
 		content, err := memory.Unpack(sm.Packed, sm.Compressed)
+		if err == nil {
+			err = idx.Add(entryOf(&sm.Memory), sm.Embedder, sm.Vector)
+		}
 		if err != nil {
-			return fmt.Errorf("memory %s: %w", sm.ID, err)
+			// One bad row must not take every memory down: it stays in
+			// the file, unsearchable, and the log says which.
+			m.s.log.Warn("memories: one cannot be searched", "memory", sm.ID, "err", err)
+			skipped++
+			return nil
 		}
 		local.Observe(content)
-		return idx.Add(entryOf(&sm.Memory), sm.Embedder, sm.Vector)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("load memories: %w", err)
+	}
+	if skipped > 0 {
+		m.s.log.Warn("memories: some are not searchable; see above", "count", skipped)
 	}
 	m.index, m.local, m.loaded = idx, local, true
 	m.s.log.Info("memories loaded", "memories", idx.Len(), "took", time.Since(start).Round(time.Millisecond))
@@ -136,14 +147,23 @@ func (m *memories) embedder() (guard *memory.Guard, name, unusable string) {
 }
 
 // embed makes vectors with the configured embedder, or the local one
-// standing in (said so).
+// standing in (said so). Vectors that could not join their embedder's
+// space (an endpoint whose model changed size under the same name) count
+// as the endpoint's failure.
 func (m *memories) embed(ctx context.Context, texts []string) (memory.Embedded, error) {
 	guard, _, unusable := m.embedder()
 	if guard == nil {
 		vs, err := m.local.Embed(ctx, texts)
 		return memory.Embedded{Vectors: vs, By: memory.LocalName, Fallback: unusable}, err
 	}
-	return guard.Embed(ctx, texts)
+	e, err := guard.Embed(ctx, texts)
+	if err != nil || e.By == memory.LocalName || m.index.Fits(e.By, len(e.Vectors[0])) {
+		return e, err
+	}
+	failed := fmt.Errorf("%s answered vectors of %d dimensions, but its stored vectors have others (a new model under the same name? re-embed after renaming it)",
+		e.By, len(e.Vectors[0]))
+	vs, err := m.local.Embed(ctx, texts)
+	return memory.Embedded{Vectors: vs, By: memory.LocalName, Fallback: failed.Error() + "; the " + memory.LocalName + " embedder stood in", Failed: failed}, err
 }
 
 // Remember stores a memory.
@@ -407,6 +427,9 @@ func (m *memories) reembed(ctx context.Context, target string, todo []memory.Ent
 // as retried, and puts it in the index.
 func (m *memories) setVector(ctx context.Context, mem memory.Memory, by string, vec []float32, who string) error {
 	s := m.s
+	if !m.index.Fits(by, len(vec)) {
+		return fmt.Errorf("%s answered a vector of %d dimensions for memory %s; its other vectors have another size", by, len(vec), mem.ID)
+	}
 	var letters []task.DeadLetter
 	if d, open, err := s.store.OpenDeadLetterFor(ctx, kindEmbedding, mem.ID); err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -265,5 +264,19 @@ func TestMemoryWithAnEmbeddingsEndpoint(t *testing.T) {
 	if !strings.Contains(st.Reembed.Error, "failed") || st.Reembed.Done != 0 {
 		t.Errorf("a failing re-embedding: %+v", st.Reembed)
 	}
-	_ = time.Second
+	// The model changes size under the same name: its vectors cannot join
+	// the others; the local embedder stands in and the queue keeps it.
+	ep.SetMode(embedtest.OK)
+	ep.SetDims(128)
+	set(t, s, "memory.endpoint.model", `"test-embed"`)
+	m, err = s.c.Remember(ctx, memory.Input{AgentID: "ada", Content: "after the model changed", Type: "fact"})
+	if err != nil || m.Embedder != memory.LocalName || !strings.Contains(m.Fallback, "128 dimensions") {
+		t.Fatalf("a model of another size: %v %+v", err, m)
+	}
+	if open, _ := s.c.DeadLetters(ctx, "", 0); len(open) != 1 || open[0].Ref != m.ID {
+		t.Errorf("its dead letter: %+v", open)
+	}
+	if _, err := s.c.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -46,15 +46,16 @@ func NewIndex() *Index { return &Index{spaces: map[string]*space{}, where: map[s
 func (x *Index) Add(e Entry, embedder string, vec []float32) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if sp := x.spaces[embedder]; len(vec) == 0 || (sp != nil && len(vec) != sp.dims && !(len(sp.entries) == 1 && x.where[e.ID] == embedder)) {
+		return fmt.Errorf("memory %s: a vector of %d dimensions; %s makes %d", e.ID, len(vec), embedder, x.dimsLocked(embedder))
+	}
+	// Out first: removing the space's last entry removes the space.
+	x.removeLocked(e.ID)
 	sp := x.spaces[embedder]
 	if sp == nil {
 		sp = &space{dims: len(vec), pos: map[string]int{}}
 		x.spaces[embedder] = sp
 	}
-	if len(vec) != sp.dims || len(vec) == 0 {
-		return fmt.Errorf("memory %s: a vector of %d dimensions; %s makes %d", e.ID, len(vec), embedder, sp.dims)
-	}
-	x.removeLocked(e.ID)
 	sp.pos[e.ID] = len(sp.entries)
 	sp.entries = append(sp.entries, e)
 	sp.vecs = append(sp.vecs, vec...)
@@ -90,6 +91,24 @@ func (x *Index) removeLocked(id string) bool {
 		delete(x.spaces, name)
 	}
 	return true
+}
+
+// dimsLocked is the size of an embedder's vectors in the index (0 when it
+// holds none).
+func (x *Index) dimsLocked(embedder string) int {
+	if sp := x.spaces[embedder]; sp != nil {
+		return sp.dims
+	}
+	return 0
+}
+
+// Fits reports whether a vector of dims dimensions can join an embedder's
+// space (the space is empty, or its vectors are that size).
+func (x *Index) Fits(embedder string, dims int) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	d := x.dimsLocked(embedder)
+	return dims > 0 && (d == 0 || d == dims)
 }
 
 // Len is how many memories the index holds.

@@ -307,3 +307,29 @@ func FuzzUnpack(f *testing.F) {
 		}
 	})
 }
+
+// Re-adding a memory (a new vector of the same embedder, or of another
+// size when it is its space's only one) keeps it findable and removable.
+func TestIndexReAdd(t *testing.T) {
+	x := NewIndex()
+	if err := x.Add(Entry{ID: "a"}, "e", []float32{1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Add(Entry{ID: "a"}, "e", []float32{0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	hits, _, _ := x.Search("e", []float32{0, 1}, Query{K: 1}, t0)
+	if len(hits) != 1 || hits[0].ID != "a" || hits[0].Cosine != 1 {
+		t.Fatalf("after re-adding the only memory: %+v", hits)
+	}
+	if err := x.Add(Entry{ID: "a"}, "e", []float32{0, 0, 1}); err != nil || !x.Fits("e", 3) || x.Fits("e", 2) {
+		t.Fatalf("a new size for the only memory: %v", err)
+	}
+	x.Add(Entry{ID: "b"}, "e", []float32{1, 0, 0})
+	if err := x.Add(Entry{ID: "b"}, "e", []float32{1, 0}); err == nil {
+		t.Fatal("a vector of another size joined a space of two")
+	}
+	if !x.Remove("a") || !x.Remove("b") || x.Len() != 0 || x.Remove("a") {
+		t.Fatal("remove")
+	}
+}

@@ -511,7 +511,16 @@ func (t *Task) failures() int {
 // (or pending, when a dependency is not done).
 func (b *Board) Tick(now time.Time, p Policy) []*Task {
 	s := b.stage()
-	for _, id := range slices.Sorted(maps.Keys(b.tasks)) {
+	// Only the few tasks time moves are sorted (for a stable order), not
+	// the whole board, four times a second.
+	var due []string
+	for id, t := range b.tasks {
+		if (t.State == Claimed && now.After(t.LeaseUntil)) || (t.State == Failed && !now.Before(t.RetryAt)) {
+			due = append(due, id)
+		}
+	}
+	slices.Sort(due)
+	for _, id := range due {
 		t := b.tasks[id]
 		switch {
 		case t.State == Claimed && now.After(t.LeaseUntil):

@@ -5,13 +5,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"visionflow/graph"
+	"visionflow/net/client"
 	"visionflow/task"
 	"visionflow/telemetry"
 )
@@ -43,12 +49,41 @@ type uploader struct {
 	pending []pendingReport
 	sent    int
 	dead    int // handed to the dead-letter queue
+	dropped int // refused by the dead-letter queue too
 }
 
-// pendingReport is a report not sent yet, with why each try failed.
+// pendingReport is a report not sent yet, with why the last tries failed.
 type pendingReport struct {
-	m    telemetry.Metrics
-	errs []string
+	m     telemetry.Metrics
+	errs  []string
+	tries int
+}
+
+// oneLine is an error's text as one line of valid UTF-8 of at most n bytes.
+func oneLine(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// refused reports whether the session refused a request as such (a 4xx
+// from a host, invalid input for the local session), not for being out of
+// reach.
+func refused(err error) bool {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return ce.Status >= 400 && ce.Status < 500
+	}
+	var ge *graph.Error
+	return errors.As(err, &ge)
 }
 
 // maxAttempts is how many times a report is tried before it goes to the
@@ -114,17 +149,28 @@ func (u *uploader) due(ctx context.Context, now time.Time, every time.Duration) 
 			u.sent++
 			continue
 		}
-		p.errs = append(p.errs, err.Error())
-		if len(p.errs) < maxAttempts {
+		// The last few errors, each one line of bounded length: what the
+		// dead-letter queue takes.
+		p.errs = append(p.errs, oneLine(err.Error(), 1024))
+		p.errs = p.errs[max(0, len(p.errs)-maxAttempts):]
+		p.tries++
+		if p.tries < maxAttempts {
 			return // kept for the next interval
 		}
 		payload, _ := json.Marshal(p.m)
 		h := task.Handed{Kind: task.KindTelemetry, Title: fmt.Sprintf("telemetry of %s at %s", p.m.SessionID, p.m.Timestamp.Format(time.RFC3339)),
 			Errors: p.errs, Payload: payload}
-		if u.hand == nil || u.hand(ctx, h) != nil {
-			return // the session is out of reach: kept
+		if u.hand == nil {
+			return
+		}
+		if err := u.hand(ctx, h); err != nil {
+			if !refused(err) {
+				return // the session is out of reach: kept
+			}
+			u.dropped++ // refused even as a dead letter: it holds up no other
+		} else {
+			u.dead++
 		}
 		u.pending = u.pending[1:]
-		u.dead++
 	}
 }

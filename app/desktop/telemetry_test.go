@@ -2,12 +2,14 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"visionflow/app"
 	"visionflow/net/client"
@@ -38,7 +40,7 @@ func TestTelemetryIsKeptUntilTheHostTakesIt(t *testing.T) {
 	u.due(ctx, t0.Add(30*time.Second), 30*time.Second) // refused: kept
 	u.frame(40)
 	u.due(ctx, t0.Add(45*time.Second), 30*time.Second) // not due yet
-	if len(u.pending) != 1 || u.sent != 0 || len(u.pending[0].errs) != 1 {
+	if len(u.pending) != 1 || u.sent != 0 || u.pending[0].tries != 1 {
 		t.Fatalf("%d pending, %d sent; want the refused report kept", len(u.pending), u.sent)
 	}
 
@@ -107,5 +109,32 @@ func TestRefusedTelemetryGoesToTheDeadLetterQueue(t *testing.T) {
 	}
 	if d, err := c.DiscardDeadLetter(ctx, letters[0].ID); err != nil || d.State != task.LetterDiscarded {
 		t.Errorf("discard: %v %+v", err, d)
+	}
+}
+
+// A report the dead-letter queue refuses too is dropped rather than held
+// forever; what is kept of its errors stays bounded.
+func TestAReportRefusedEverywhereIsDropped(t *testing.T) {
+	ctx := context.Background()
+	long := strings.Repeat("é", 2000) + "\x00\n"
+	u := newUploader(func(context.Context, telemetry.Metrics) error { return errors.New(long) },
+		func(context.Context, task.Handed) error { return &client.Error{Status: 400, Code: "invalid"} })
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	u.due(ctx, t0, time.Second)
+	for i := 1; i <= 5; i++ {
+		u.due(ctx, t0.Add(time.Duration(i)*time.Second), time.Second)
+		for _, p := range u.pending {
+			if len(p.errs) > maxAttempts {
+				t.Fatalf("%d errors kept", len(p.errs))
+			}
+			for _, e := range p.errs {
+				if len(e) > 1024 || strings.ContainsAny(e, "\x00\n") || !utf8.ValidString(e) {
+					t.Fatalf("an error kept as %d bytes: %q…", len(e), e[:20])
+				}
+			}
+		}
+	}
+	if u.dropped < 2 || u.dead != 0 || len(u.pending) > 3 {
+		t.Fatalf("%d dropped, %d dead, %d pending", u.dropped, u.dead, len(u.pending))
 	}
 }

@@ -29,7 +29,7 @@ const (
 // of its own (hashed), so texts that share words are close.
 type Server struct {
 	*httptest.Server
-	Dims  int
+	dims  atomic.Int64
 	Key   string // when set, calls must carry it as a bearer token
 	mode  atomic.Pointer[string]
 	Calls atomic.Int64
@@ -42,7 +42,8 @@ type Server struct {
 
 // New starts a server in OK mode with vectors of dims dimensions.
 func New(dims int) *Server {
-	s := &Server{Dims: dims, hung: make(chan struct{})}
+	s := &Server{hung: make(chan struct{})}
+	s.dims.Store(int64(dims))
 	s.SetMode(OK)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -50,6 +51,10 @@ func New(dims int) *Server {
 
 // URL is the API's base, as users configure it.
 func (s *Server) URL() string { return s.Server.URL + "/v1" }
+
+// SetDims changes the size of the vectors the model makes (a new model
+// under the same name).
+func (s *Server) SetDims(n int) { s.dims.Store(int64(n)) }
 
 // SetMode changes how the server answers.
 func (s *Server) SetMode(m string) { s.mode.Store(&m) }
@@ -153,13 +158,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // Vector is the server's model: the sum of its words' directions, unit
 // length.
 func (s *Server) Vector(text string) []float64 {
-	v := make([]float64, s.Dims)
+	dims := int(s.dims.Load())
+	v := make([]float64, dims)
 	for w := range strings.FieldsSeq(strings.ToLower(text)) {
 		h := fnv.New64a()
 		h.Write([]byte(strings.Trim(w, ".,;:!?")))
 		x := h.Sum64()
 		for i := range 4 {
-			d := (x >> (i * 16)) % uint64(s.Dims)
+			d := (x >> (i * 16)) % uint64(dims)
 			v[d] += 1 - 2*float64((x>>(60-i))&1)
 		}
 	}

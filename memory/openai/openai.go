@@ -131,16 +131,33 @@ func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error)
 		return nil, fmt.Errorf("read the answer of %s: %w", c.endpoint, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &StatusError{Code: resp.StatusCode, Body: snippet(raw)}
+		return nil, &StatusError{Code: resp.StatusCode, Body: c.redact(snippet(raw))}
 	}
 	if len(raw) > maxAnswer {
 		return nil, fmt.Errorf("%s answered more than %d MiB", c.endpoint, maxAnswer>>20)
 	}
 	out, err := Parse(raw, len(texts))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.endpoint, err)
+		return nil, fmt.Errorf("%s: %s", c.endpoint, c.redact(err.Error()))
 	}
 	return out, nil
+}
+
+// redact takes the key out of text an endpoint answered (some echo the
+// credential they refuse), which goes on to logs, memories and dead
+// letters.
+func (c *Client) redact(s string) string {
+	if c.cfg.Key == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, c.cfg.Key, "****")
+	// A key cut short by the snippet leaves a prefix of it at the end.
+	for n := len(c.cfg.Key) - 1; n >= 4; n-- {
+		if strings.HasSuffix(strings.TrimSuffix(s, "…"), c.cfg.Key[:n]) {
+			return strings.TrimSuffix(strings.TrimSuffix(s, "…"), c.cfg.Key[:n]) + "****…"
+		}
+	}
+	return s
 }
 
 // Parse reads an embeddings answer for n texts: one finite, non-zero

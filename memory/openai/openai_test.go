@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +167,27 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An endpoint that echoes the key it refuses does not put it in the error.
+func TestTheKeyIsNotRepeated(t *testing.T) {
+	key := "sk-very-secret-0123456789"
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"bad key ` + strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") + `"}`))
+	}))
+	defer echo.Close()
+	c, _ := New(Config{URL: echo.URL + "/v1", Model: "m", Key: key})
+	_, err := c.Embed(context.Background(), []string{"x"})
+	if err == nil || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "0123456789") || !strings.Contains(err.Error(), "****") {
+		t.Fatalf("the error: %v", err)
+	}
+	long := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("x", 185) + key + `"`))
+	}))
+	defer long.Close()
+	c, _ = New(Config{URL: long.URL + "/v1", Model: "m", Key: key})
+	if _, err := c.Embed(context.Background(), []string{"x"}); err == nil || strings.Contains(err.Error(), key[:12]) {
+		t.Fatalf("a key cut short: %v", err)
+	}
 }
