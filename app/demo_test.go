@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -81,30 +79,27 @@ func TestDemoSwarmWorksAndObeys(t *testing.T) {
 	}
 	// The work: tasks submitted, planned by coordinators, their parts
 	// claimed, progressed and finished over every transport, some failed.
-	for _, id := range []string{"agent-004", "agent-008"} {
-		if _, err := s.c.QueueCommand(ctx, "demo-swarm", id, agent.CommandRequest{Kind: agent.Resume}); err != nil {
+	// agent-004 (over REST) shares the reviews with agent-001 alone, and
+	// agent-008 (through MCP) does all the research: the other reviewers
+	// and researchers are paused.
+	for id, kind := range map[string]agent.CommandKind{"agent-004": agent.Resume, "agent-008": agent.Resume,
+		"agent-002": agent.Pause, "agent-007": agent.Pause, "agent-010": agent.Pause} {
+		if _, err := s.c.QueueCommand(ctx, "demo-swarm", id, agent.CommandRequest{Kind: kind}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var list []*task.Task
-	agents := map[string]bool{}
-	waitFor(t, "planned tasks with finished parts, by agents of every transport", func() bool {
+	waitFor(t, "planned tasks with finished parts, moved over every transport", func() bool {
 		st := sw.Stats()
-		list, _ = s.c.Tasks(ctx, "demo-swarm", "")
-		for _, x := range list {
-			for _, a := range x.Attempts {
-				if a.Outcome == "done" || a.Outcome == "planned" {
-					agents[a.Agent] = true
-				}
-			}
-		}
-		// agent-N reports over REST when N%10 == 4, over MCP when 8.
-		var rest, mcp bool
-		for a := range agents {
-			n, _ := strconv.Atoi(strings.TrimPrefix(a, "agent-"))
-			rest, mcp = rest || n%10 == 4, mcp || n%10 == 8
-		}
-		return st.Planned > 0 && st.Completed >= 4 && st.Failed > 0 && st.Remembered >= 4 && st.Recalled > 0 && rest && mcp
+		return st.Planned > 0 && st.Completed >= 4 && st.Failed > 0 && st.Remembered >= 4 && st.Recalled > 0 &&
+			st.Moves["websocket"] > 0 && st.Moves["rest"] > 0 && st.Moves["mcp"] > 0
 	})
+	list, _ = s.c.Tasks(ctx, "demo-swarm", "")
+	agents := map[string]bool{}
+	for _, x := range list {
+		for _, a := range x.Attempts {
+			agents[a.Agent] = true
+		}
+	}
 	t.Logf("demo stats: %+v; %d tasks; attempts by %d agents", sw.Stats(), len(list), len(agents))
 }

@@ -203,7 +203,7 @@ func TestMemoryWithAnEmbeddingsEndpoint(t *testing.T) {
 			t.Fatalf("endpoint %s: %v %+v", mode, err, m)
 		}
 	}
-	letters, _ := s.c.DeadLetters(ctx, "", 0)
+	letters, _ := s.c.DeadLetters(ctx, "", "", 0)
 	if len(letters) != 3 || letters[0].Kind != "embedding" || len(letters[0].Errors) != 1 {
 		t.Fatalf("dead letters: %+v", letters)
 	}
@@ -246,7 +246,7 @@ func TestMemoryWithAnEmbeddingsEndpoint(t *testing.T) {
 	if st.Reembed.Error != "" || st.Reembed.Done != 4 || st.Embedders[endpoint] != 6 || len(st.Embedders) != 1 {
 		t.Fatalf("after the re-embedding: %+v %+v", st, st.Reembed)
 	}
-	if open, _ := s.c.DeadLetters(ctx, "", 0); len(open) != 0 {
+	if open, _ := s.c.DeadLetters(ctx, "", "", 0); len(open) != 0 {
 		t.Errorf("letters still open: %+v", open)
 	}
 	res, _ = s.c.Recall(ctx, memory.Query{Text: "octree repulsion"})
@@ -273,7 +273,7 @@ func TestMemoryWithAnEmbeddingsEndpoint(t *testing.T) {
 	if err != nil || m.Embedder != memory.LocalName || !strings.Contains(m.Fallback, "128 dimensions") {
 		t.Fatalf("a model of another size: %v %+v", err, m)
 	}
-	if open, _ := s.c.DeadLetters(ctx, "", 0); len(open) != 1 || open[0].Ref != m.ID {
+	if open, _ := s.c.DeadLetters(ctx, "", "", 0); len(open) != 1 || open[0].Ref != m.ID {
 		t.Errorf("its dead letter: %+v", open)
 	}
 	if _, err := s.c.Health(ctx); err != nil {

@@ -382,7 +382,15 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 // DeleteGraph removes a graph and its history.
 func (s *Session) DeleteGraph(ctx context.Context, id string) error {
 	return s.onGraph(ctx, id, func(ctx context.Context, w *worker) error {
-		if err := s.store.DeleteGraph(ctx, id); err != nil {
+		// Under the task board's lock, so that no task of a deleted swarm
+		// is stored again between the two.
+		s.tasks.mu.Lock()
+		err := s.store.DeleteGraph(ctx, id)
+		if err == nil {
+			s.tasks.dropLocked(id)
+		}
+		s.tasks.mu.Unlock()
+		if err != nil {
 			return err
 		}
 		w.g = nil

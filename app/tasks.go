@@ -79,8 +79,17 @@ func (tb *taskBoard) lock(ctx context.Context) error {
 func (tb *taskBoard) drop(swarm string) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
+	tb.dropLocked(swarm)
+}
+
+func (tb *taskBoard) dropLocked(swarm string) {
 	tb.b.Drop(swarm)
 	delete(tb.mirror, swarm)
+	for id := range tb.leases {
+		if _, ok := tb.b.Get(id); !ok {
+			delete(tb.leases, id)
+		}
+	}
 }
 
 // policy is the board's policy from the settings.
@@ -106,8 +115,25 @@ func (tb *taskBoard) commit(ctx context.Context, changed []*task.Task, letters .
 	}
 	now := tb.s.now()
 	for _, t := range changed {
-		if old, ok := tb.b.Get(t.ID); t.State == task.Dead && (!ok || old.State != task.Dead) {
+		old, ok := tb.b.Get(t.ID)
+		switch {
+		case t.State == task.Dead && (!ok || old.State != task.Dead):
 			letters = append(letters, t.Letter("dl-"+t.ID+"-"+strconv.Itoa(len(t.Attempts)), now))
+		case ok && old.State == task.Dead && t.State != task.Dead &&
+			!slices.ContainsFunc(letters, func(d task.DeadLetter) bool { return d.Ref == t.ID }):
+			// It left the queue another way (cancelled with its parent):
+			// its letter is settled with it.
+			d, open, err := tb.s.store.OpenDeadLetterFor(ctx, task.KindTask, t.ID)
+			if err != nil {
+				return err
+			}
+			if open {
+				d.State, d.By, d.Updated = task.LetterRetried, "the task moved on", now
+				if t.State == task.Cancelled {
+					d.State, d.By = task.LetterDiscarded, "cancelled with its task"
+				}
+				letters = append(letters, d)
+			}
 		}
 	}
 	if err := tb.s.store.SaveTasks(ctx, changed, letters...); err != nil {
@@ -158,10 +184,10 @@ func canClaim(t *task.Task, caps []string) bool {
 	return true
 }
 
-// hasPlanner reports whether a swarm has a live agent that plans.
+// hasPlanner reports whether a swarm has a live, running agent that plans.
 func (tb *taskBoard) hasPlanner(swarm string) bool {
 	for _, a := range tb.s.swarms.agentsOf(swarm) {
-		if !a.Stale && slices.Contains(a.Capabilities, task.Planner) {
+		if !a.Stale && a.Control == "running" && slices.Contains(a.Capabilities, task.Planner) {
 			return true
 		}
 	}
@@ -224,9 +250,12 @@ func (s *Session) SubmitTask(ctx context.Context, who string, sub task.Submissio
 }
 
 // Tasks lists tasks.
-func (s *Session) Tasks(ctx context.Context, swarm string, state task.State) ([]*task.Task, error) {
+func (s *Session) Tasks(ctx context.Context, swarm string, state task.State, limit int) ([]*task.Task, error) {
 	if state != "" && !state.Valid() {
 		return nil, fieldErr(graph.ErrInvalid, "state", "%q is not a task state (want one of %v)", string(state), task.States)
+	}
+	if limit < 1 || limit > MaxTaskList {
+		return nil, fieldErr(graph.ErrInvalid, "limit", "is %d; ask for 1 to %d tasks", limit, MaxTaskList)
 	}
 	if err := s.tasks.lock(ctx); err != nil {
 		return nil, err
@@ -236,8 +265,11 @@ func (s *Session) Tasks(ctx context.Context, swarm string, state task.State) ([]
 	if out == nil {
 		out = []*task.Task{}
 	}
-	return out, nil
+	return out[:min(len(out), limit)], nil
 }
+
+// MaxTaskList bounds a list of tasks.
+const MaxTaskList = 10_000
 
 // Task returns a task with its subtasks.
 func (s *Session) Task(ctx context.Context, id string) (session.TaskView, error) {
@@ -352,13 +384,13 @@ func (s *Session) FailTask(ctx context.Context, who, agentID, id, errText string
 }
 
 // DeadLetters lists the dead-letter queue.
-func (s *Session) DeadLetters(ctx context.Context, state string, limit int) ([]task.DeadLetter, error) {
+func (s *Session) DeadLetters(ctx context.Context, state, swarm string, limit int) ([]task.DeadLetter, error) {
 	switch state {
 	case "", task.LetterOpen, task.LetterRetried, task.LetterDiscarded:
 	default:
 		return nil, fieldErr(graph.ErrInvalid, "state", "%q is not a dead letter's state (want open, retried or discarded)", state)
 	}
-	return s.store.DeadLetters(ctx, state, limit)
+	return s.store.DeadLetters(ctx, state, swarm, limit)
 }
 
 // RetryDeadLetter tries a dead letter's work again.
@@ -397,10 +429,14 @@ func (s *Session) settleLetter(ctx context.Context, who, id, to string) (task.De
 	now := s.now()
 	var ts []*task.Task
 	switch d.Kind {
-	case "task":
-		if to == task.LetterRetried {
+	case task.KindTask:
+		t, ok := tb.b.Get(d.Ref)
+		switch {
+		case to == task.LetterDiscarded && (!ok || t.State == task.Cancelled || t.State == task.Done):
+			// Its task is over already: only the letter is settled.
+		case to == task.LetterRetried:
 			ts, err = tb.b.Revive(d.Ref, now, tb.policy())
-		} else {
+		default:
 			ts, err = tb.b.Cancel(d.Ref, now)
 		}
 	default:
@@ -476,7 +512,15 @@ func (tb *taskBoard) renew(updates []agent.Status, now time.Time) {
 func (tb *taskBoard) tick(ctx context.Context, now time.Time) {
 	p := tb.policy()
 	tb.mu.Lock()
-	if err := tb.commit(ctx, tb.b.Tick(now, p)); err != nil {
+	moved := tb.b.Tick(now, p)
+	// Tasks that have waited a lease for a planner when the swarm has none
+	// left (gone, silent, paused) become work of their own.
+	for _, sw := range tb.b.Planning() {
+		if !tb.hasPlanner(sw) {
+			moved = append(moved, tb.b.Unplan(sw, now.Add(-p.Lease), now)...)
+		}
+	}
+	if err := tb.commit(ctx, moved); err != nil {
 		tb.s.log.Warn("tasks: could not store what time moved; will retry", "err", err)
 	}
 	if len(tb.leases) > 0 && now.Sub(tb.saved) >= p.Lease/3 {

@@ -223,7 +223,7 @@ func TestTasksEndToEnd(t *testing.T) {
 		}
 	}
 	fail("connection refused")
-	letters, err := s.c.DeadLetters(ctx, "", 0)
+	letters, err := s.c.DeadLetters(ctx, "", "", 0)
 	if err != nil || len(letters) != 1 || letters[0].Ref != fetch.ID || letters[0].Kind != "task" || !slices.Equal(letters[0].Errors, []string{"connection refused"}) {
 		t.Fatalf("the dead-letter queue: %v %+v", err, letters)
 	}
@@ -237,7 +237,7 @@ func TestTasksEndToEnd(t *testing.T) {
 		t.Fatalf("a retried dead letter: %+v", v)
 	}
 	fail("timeout")
-	letters, _ = s.c.DeadLetters(ctx, "", 0)
+	letters, _ = s.c.DeadLetters(ctx, "", "", 0)
 	if len(letters) != 1 || !slices.Equal(letters[0].Errors, []string{"connection refused", "timeout"}) {
 		t.Fatalf("the second dead letter: %+v", letters)
 	}
@@ -247,10 +247,10 @@ func TestTasksEndToEnd(t *testing.T) {
 	if v, _ := s.c.Task(ctx, fetch.ID); v.State != task.Cancelled {
 		t.Fatalf("a discarded dead letter's task: %+v", v)
 	}
-	if all, _ := s.c.DeadLetters(ctx, "all", 0); len(all) != 2 {
+	if all, _ := s.c.DeadLetters(ctx, "all", "", 0); len(all) != 2 {
 		t.Fatalf("every dead letter: %+v", all)
 	}
-	if open, _ := s.c.DeadLetters(ctx, "", 0); len(open) != 0 {
+	if open, _ := s.c.DeadLetters(ctx, "", "", 0); len(open) != 0 {
 		t.Fatalf("open dead letters: %+v", open)
 	}
 }
@@ -375,9 +375,21 @@ func TestTaskRetriesLeasesAndRestart(t *testing.T) {
 	if got, _ := s.FailTask(ctx, "t", "a", id, "boom again"); got.State != task.Dead {
 		t.Fatalf("after three failures: %+v", got)
 	}
-	letters, _ := s.DeadLetters(ctx, task.LetterOpen, 10)
+	letters, _ := s.DeadLetters(ctx, task.LetterOpen, "", 10)
 	if len(letters) != 1 || len(letters[0].Errors) != 3 || letters[0].Errors[1] != "the lease of a ran out" {
 		t.Fatalf("the dead letter: %+v", letters)
+	}
+	// Cancelled out of the queue, its letter is settled with it; a
+	// discard after that only settles nothing twice.
+	if _, err := s.CancelTask(ctx, "op", id); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.store.DeadLetter(ctx, letters[0].ID)
+	if d.State != task.LetterDiscarded || d.By != "cancelled with its task" {
+		t.Fatalf("the letter of a cancelled dead task: %+v", d)
+	}
+	if _, err := s.DiscardDeadLetter(ctx, "op", d.ID); !errors.Is(err, task.ErrConflict) {
+		t.Fatalf("discarding a settled letter: %v", err)
 	}
 }
 
@@ -452,7 +464,7 @@ func TestTasksInTheSwarmsGraph(t *testing.T) {
 		slices.Sort(want)
 		return slices.Equal(shown, want)
 	})
-	if list, _ := s.Tasks(ctx, "crew", task.Done); len(list) != 4 {
+	if list, _ := s.Tasks(ctx, "crew", task.Done, 1000); len(list) != 4 {
 		t.Fatalf("the store keeps every finished task: %d", len(list))
 	}
 }

@@ -12,9 +12,9 @@ import (
 type Tasks interface {
 	// SubmitTask stores a new task (and the subtasks it names).
 	SubmitTask(ctx context.Context, who string, sub task.Submission) (TaskView, error)
-	// Tasks lists the tasks of a swarm ("" for all) in a state ("" for
-	// all), oldest first.
-	Tasks(ctx context.Context, swarm string, state task.State) ([]*task.Task, error)
+	// Tasks lists at most limit tasks of a swarm ("" for all) in a state
+	// ("" for all), oldest first.
+	Tasks(ctx context.Context, swarm string, state task.State, limit int) ([]*task.Task, error)
 	// Task returns a task with its subtasks.
 	Task(ctx context.Context, id string) (TaskView, error)
 	// CancelTask withdraws a task and its unfinished subtasks.
@@ -30,8 +30,9 @@ type Tasks interface {
 	CompleteTask(ctx context.Context, who, agentID, id, result string) (*task.Task, error)
 	// FailTask ends the agent's attempt at a task with an error.
 	FailTask(ctx context.Context, who, agentID, id, errText string) (*task.Task, error)
-	// DeadLetters lists the dead-letter queue ("" for every state).
-	DeadLetters(ctx context.Context, state string, limit int) ([]task.DeadLetter, error)
+	// DeadLetters lists the dead-letter queue in a state and of a swarm
+	// ("" for every state, every swarm), newest first.
+	DeadLetters(ctx context.Context, state, swarm string, limit int) ([]task.DeadLetter, error)
 	// RetryDeadLetter tries the work of a dead letter again.
 	RetryDeadLetter(ctx context.Context, who, id string) (task.DeadLetter, error)
 	// HandDeadLetter takes work a client gave up on after its own retries

@@ -65,13 +65,18 @@ func (s *Store) AllTasks(ctx context.Context) ([]*task.Task, error) {
 	return out, rows.Err()
 }
 
-// DeadLetters lists dead letters in a state ("" for all), newest first.
-func (s *Store) DeadLetters(ctx context.Context, state string, limit int) ([]task.DeadLetter, error) {
-	q := "SELECT body FROM dead_letters"
+// DeadLetters lists dead letters in a state ("" for all) of a swarm (""
+// for all), newest first.
+func (s *Store) DeadLetters(ctx context.Context, state, swarm string, limit int) ([]task.DeadLetter, error) {
+	q := "SELECT body FROM dead_letters WHERE 1 = 1"
 	var args []any
 	if state != "" {
-		q += " WHERE state = ?"
+		q += " AND state = ?"
 		args = append(args, state)
+	}
+	if swarm != "" {
+		q += " AND swarm = ?"
+		args = append(args, swarm)
 	}
 	rows, err := s.r.QueryContext(ctx, q+" ORDER BY created_ms DESC, id DESC LIMIT ?", append(args, limit)...)
 	if err != nil {

@@ -35,10 +35,10 @@ func TestTasksAndDeadLetters(t *testing.T) {
 	if err := s.SaveTasks(ctx, nil, d); err != nil {
 		t.Fatal(err)
 	}
-	if open, _ := s.DeadLetters(ctx, "open", 10); len(open) != 0 {
+	if open, _ := s.DeadLetters(ctx, "open", "", 10); len(open) != 0 {
 		t.Fatalf("still open: %+v", open)
 	}
-	if list, _ := s.DeadLetters(ctx, "", 10); len(list) != 1 || list[0].State != "retried" {
+	if list, _ := s.DeadLetters(ctx, "", "", 10); len(list) != 1 || list[0].State != "retried" {
 		t.Fatalf("all letters: %+v", list)
 	}
 	if _, err := s.DeadLetter(ctx, "nope"); err == nil {

@@ -69,37 +69,37 @@ func (p Policy) backoff(n int) time.Duration {
 // concurrent use.
 type Board struct {
 	tasks map[string]*Task
-	held  map[[2]string]int // claimed tasks by swarm and agent
+	held  map[[2]string]map[string]bool // claimed tasks by swarm and agent
 }
 
 // NewBoard returns an empty board.
-func NewBoard() *Board { return &Board{tasks: map[string]*Task{}, held: map[[2]string]int{}} }
+func NewBoard() *Board { return &Board{tasks: map[string]*Task{}, held: map[[2]string]map[string]bool{}} }
 
 // Put stores tasks as they now are.
 func (b *Board) Put(ts ...*Task) {
 	for _, t := range ts {
 		if old, ok := b.tasks[t.ID]; ok && old.State == Claimed {
-			b.count(old, -1)
+			k := [2]string{old.Swarm, old.Agent}
+			if delete(b.held[k], old.ID); len(b.held[k]) == 0 {
+				delete(b.held, k)
+			}
 		}
 		c := t.Clone()
 		b.tasks[t.ID] = c
 		if c.State == Claimed {
-			b.count(c, 1)
+			k := [2]string{c.Swarm, c.Agent}
+			if b.held[k] == nil {
+				b.held[k] = map[string]bool{}
+			}
+			b.held[k][c.ID] = true
 		}
-	}
-}
-
-func (b *Board) count(t *Task, d int) {
-	k := [2]string{t.Swarm, t.Agent}
-	if b.held[k] += d; b.held[k] <= 0 {
-		delete(b.held, k)
 	}
 }
 
 // Drop forgets every task of a swarm (its graph went away).
 func (b *Board) Drop(swarm string) {
 	maps.DeleteFunc(b.tasks, func(_ string, t *Task) bool { return t.Swarm == swarm })
-	maps.DeleteFunc(b.held, func(k [2]string, _ int) bool { return k[0] == swarm })
+	maps.DeleteFunc(b.held, func(k [2]string, _ map[string]bool) bool { return k[0] == swarm })
 }
 
 // Each calls fn with every task, in no order; fn must neither keep nor
@@ -151,7 +151,7 @@ func (b *Board) Claimable(swarm string, caps []string) []*Task {
 }
 
 // Held counts the tasks an agent of a swarm holds now.
-func (b *Board) Held(swarm, agentID string) int { return b.held[[2]string{swarm, agentID}] }
+func (b *Board) Held(swarm, agentID string) int { return len(b.held[[2]string{swarm, agentID}]) }
 
 func claimable(t *Task, caps []string) bool {
 	switch t.State {
@@ -187,6 +187,16 @@ func (s *staged) get(id string) (*Task, bool) {
 	c := t.Clone()
 	s.changed[id] = c
 	return c, true
+}
+
+// peek returns a task as the move has it so far, without making it part
+// of the move: the caller must not change it.
+func (s *staged) peek(id string) (*Task, bool) {
+	if t, ok := s.changed[id]; ok {
+		return t, true
+	}
+	t, ok := s.b.tasks[id]
+	return t, ok
 }
 
 func (s *staged) add(t *Task) { s.changed[t.ID] = t }
@@ -409,8 +419,8 @@ func (s *staged) unblock(t *Task, now time.Time) {
 		if !ok || sib.State != Pending || !slices.Contains(sib.DependsOn, t.ID) {
 			continue
 		}
-		c, _ := s.get(id)
-		if s.depsDone(c) {
+		if s.depsDone(sib) {
+			c, _ := s.get(id)
 			c.State, c.Updated = Ready, now
 		}
 	}
@@ -418,7 +428,7 @@ func (s *staged) unblock(t *Task, now time.Time) {
 
 func (s *staged) depsDone(t *Task) bool {
 	for _, d := range t.DependsOn {
-		dt, ok := s.get(d)
+		dt, ok := s.peek(d)
 		if !ok || dt.State != Done {
 			return false
 		}
@@ -436,22 +446,33 @@ func (s *staged) rollUp(id string, now time.Time) {
 	if !ok || p.State == Cancelled || len(p.Subtasks) == 0 {
 		return
 	}
-	done, sum := 0, 0.0
+	done, cancelled, sum := 0, 0, 0.0
 	for _, k := range p.Subtasks {
-		c, ok := s.get(k)
+		c, ok := s.peek(k)
 		if !ok {
 			continue
 		}
-		if c.State == Done {
+		switch c.State {
+		case Done:
 			done++
 			sum += 100
-		} else {
+		case Cancelled:
+			cancelled++
+		default:
 			sum += c.Progress
 		}
 	}
-	p.Progress = sum / float64(len(p.Subtasks))
-	if done == len(p.Subtasks) {
+	if n := len(p.Subtasks) - cancelled; n > 0 {
+		p.Progress = sum / float64(n)
+	}
+	// Finished when no part is left to do: done when some part was,
+	// cancelled when every part was.
+	switch {
+	case done+cancelled < len(p.Subtasks):
+	case done > 0:
 		p.State, p.Progress = Done, 100
+	default:
+		p.State = Cancelled
 	}
 	p.Updated = now
 	s.rollUp(p.Parent, now)
@@ -476,14 +497,19 @@ func (b *Board) Fail(agentID, id, errText string, now time.Time, p Policy) ([]*T
 	return s.list(), nil
 }
 
-// failed ends an attempt that went wrong (failed or expired).
+// failed ends an attempt that went wrong (failed or expired). A planner's
+// failures are counted apart from the work's: after MaxAttempts of them the
+// task is one unit of work, with all its attempts still to come.
 func (s *staged) failed(t *Task, outcome, errText string, now time.Time, p Policy) {
 	planning := len(t.Attempts) > 0 && t.Attempts[len(t.Attempts)-1].Outcome == ModePlan
+	if planning {
+		outcome = "plan-" + outcome
+	}
 	end(t, now, outcome, errText)
 	t.LeaseUntil, t.Progress = time.Time{}, 0 // the next attempt starts over
 	n := t.failures()
 	switch {
-	case planning && n < t.MaxAttempts:
+	case planning && t.planFailures() < t.MaxAttempts:
 		t.State = Planning
 	case planning:
 		// No planner managed: the task is one unit of work.
@@ -493,6 +519,43 @@ func (s *staged) failed(t *Task, outcome, errText string, now time.Time, p Polic
 	default:
 		t.State, t.RetryAt = Failed, now.Add(p.backoff(n))
 	}
+}
+
+// planFailures counts the planners' attempts that failed or expired.
+func (t *Task) planFailures() int {
+	n := 0
+	for _, a := range t.Attempts {
+		if a.Outcome == "plan-failed" || a.Outcome == "plan-expired" {
+			n++
+		}
+	}
+	return n
+}
+
+// Unplan makes the tasks of a swarm that have waited for a planner since
+// before `since` units of work of their own, ready: the swarm has no
+// planner left to split them.
+func (b *Board) Unplan(swarm string, since, now time.Time) []*Task {
+	s := b.stage()
+	for id, t := range b.tasks {
+		if t.Swarm == swarm && t.State == Planning && t.Updated.Before(since) {
+			c, _ := s.get(id)
+			c.State, c.Updated = Ready, now
+		}
+	}
+	return s.list()
+}
+
+// Planning lists the swarms that have tasks waiting for a planner.
+func (b *Board) Planning() []string {
+	var out []string
+	for _, t := range b.tasks {
+		if t.State == Planning && !slices.Contains(out, t.Swarm) {
+			out = append(out, t.Swarm)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // failures counts the attempts that failed or expired.
@@ -540,8 +603,8 @@ func (b *Board) Tick(now time.Time, p Policy) []*Task {
 // Renew extends the leases an agent holds (its heartbeat).
 func (b *Board) Renew(swarm, agentID string, until time.Time) []*Task {
 	s := b.stage()
-	for id, t := range b.tasks {
-		if t.Swarm == swarm && t.State == Claimed && t.Agent == agentID && until.After(t.LeaseUntil) {
+	for id := range b.held[[2]string{swarm, agentID}] {
+		if until.After(b.tasks[id].LeaseUntil) {
 			c, _ := s.get(id)
 			c.LeaseUntil = until
 		}
@@ -575,6 +638,15 @@ func (s *staged) cancel(t *Task, now time.Time) {
 	for _, k := range t.Subtasks {
 		if c, ok := s.get(k); ok {
 			s.cancel(c, now)
+		}
+	}
+	// What waited for it never will: its dependents go too.
+	if p, ok := s.peek(t.Parent); ok {
+		for _, k := range p.Subtasks {
+			if sib, ok := s.peek(k); ok && slices.Contains(sib.DependsOn, t.ID) {
+				c, _ := s.get(k)
+				s.cancel(c, now)
+			}
 		}
 	}
 }

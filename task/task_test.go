@@ -328,3 +328,80 @@ func TestHeldCounts(t *testing.T) {
 		t.Fatal("drop")
 	}
 }
+
+// A cancelled part takes what depends on it along; the parent finishes
+// when nothing is left to do: done when a part was, cancelled when none.
+func TestCancelledPartsFinishTheirParent(t *testing.T) {
+	b := NewBoard()
+	ts, _ := b.Submit(&Submission{SwarmID: "s", Title: "p", Subtasks: []Spec{
+		{Key: "a", Title: "a"}, {Key: "b", Title: "b"}, {Key: "c", Title: "c", DependsOn: []string{"b"}}}}, counter(), "op", t0, false, 3)
+	b.Put(ts...) // t01 the parent, t02 a, t03 b, t04 c
+	ch, err := b.Cancel("t03", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Put(ch...)
+	if c, _ := b.Get("t04"); c.State != Cancelled {
+		t.Fatalf("the dependent of a cancelled part: %s", c.State)
+	}
+	if len(ch) != 3 { // b, c and the parent; a is untouched
+		t.Errorf("the cancel changed %d tasks", len(ch))
+	}
+	c, _ := b.Claim("s", "x", nil, "t02", t0, time.Minute)
+	b.Put(c)
+	done, _ := b.Complete("x", "t02", "ok", t0)
+	b.Put(done...)
+	if p, _ := b.Get("t01"); p.State != Done || p.Progress != 100 {
+		t.Fatalf("the parent after its last open part: %+v", p)
+	}
+	// Every part cancelled: the parent is cancelled too.
+	n := 0
+	next := func() string { n++; return fmt.Sprintf("q%d", n) }
+	ts, _ = b.Submit(&Submission{SwarmID: "s", Title: "q", Subtasks: []Spec{{Title: "only"}}}, next, "op", t0, false, 3)
+	b.Put(ts...)
+	ch, _ = b.Cancel(ts[1].ID, t0)
+	b.Put(ch...)
+	if p, _ := b.Get(ts[0].ID); p.State != Cancelled {
+		t.Fatalf("a parent of cancelled parts: %s", p.State)
+	}
+}
+
+// A planner's failures do not use up the work's attempts; with no planner
+// left, a task waiting for one becomes work of its own.
+func TestPlanningFailuresAreCountedApart(t *testing.T) {
+	b := NewBoard()
+	p := Policy{Lease: time.Minute, MaxAttempts: 2, Backoff: func(int) time.Duration { return time.Second }}
+	ts, _ := b.Submit(&Submission{SwarmID: "s", Title: "big"}, counter(), "op", t0, true, 2)
+	b.Put(ts...)
+	for range 2 {
+		c, _ := b.Claim("s", "pam", []string{Planner}, "", t0, p.Lease)
+		b.Put(c)
+		f, _ := b.Fail("pam", "t01", "no idea", t0, p)
+		b.Put(f...)
+	}
+	x, _ := b.Get("t01")
+	if x.State != Ready || x.Attempts[0].Outcome != "plan-failed" {
+		t.Fatalf("after two failed plans: %+v", x)
+	}
+	// Its work still has both its attempts.
+	c, _ := b.Claim("s", "w", nil, "t01", t0, p.Lease)
+	b.Put(c)
+	f, _ := b.Fail("w", "t01", "oops", t0, p)
+	b.Put(f...)
+	if x, _ := b.Get("t01"); x.State != Failed {
+		t.Fatalf("the first failure of its work: %s", x.State)
+	}
+
+	ts, _ = b.Submit(&Submission{SwarmID: "s", Title: "waits"}, func() string { return "w1" }, "op", t0, true, 2)
+	b.Put(ts...)
+	if got := b.Planning(); len(got) != 1 || got[0] != "s" {
+		t.Fatalf("swarms waiting for planners: %v", got)
+	}
+	if ch := b.Unplan("s", t0, t0.Add(time.Hour)); len(ch) != 0 {
+		t.Fatal("a task that had just started waiting was unplanned")
+	}
+	ch := b.Unplan("s", t0.Add(time.Minute), t0.Add(time.Hour))
+	if len(ch) != 1 || ch[0].State != Ready {
+		t.Fatalf("unplanned: %+v", ch)
+	}
+}

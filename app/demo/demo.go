@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -102,7 +103,8 @@ type Swarm struct {
 	ticks  int
 
 	openTops  map[string]bool // tasks submitted and not yet over
-	workWaits bool            // the last claims found work (or a task came since)
+	workWaits bool            // there may be work to claim
+	turns     map[string]int  // whose turn it is, by kind of work
 }
 
 // Stats count what the swarm did.
@@ -110,13 +112,18 @@ type Stats struct {
 	Reports, Messages, Handoffs, Commands          int
 	Submitted, Planned, Claimed, Completed, Failed int
 	Remembered, Recalled                           int
+	// Moves counts the task moves the server took, by transport
+	// ("websocket", "rest", "mcp").
+	Moves map[string]int
 }
 
 // Stats returns what the swarm has done so far.
 func (s *Swarm) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.Moves = maps.Clone(s.stats.Moves)
+	return st
 }
 
 // Start connects to the server, reads the knowledge graph and has every
@@ -141,7 +148,8 @@ func Start(ctx context.Context, opt Options) (*Swarm, error) {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Swarm{opt: opt, c: client.New(opt.URL, "demo-swarm"), rng: rand.New(rand.NewPCG(opt.Seed, 42)), log: opt.Log,
-		labels: map[string]string{}, adj: map[string][]string{}, byID: map[string]*simAgent{}, openTops: map[string]bool{}, workWaits: true}
+		labels: map[string]string{}, adj: map[string][]string{}, byID: map[string]*simAgent{}, openTops: map[string]bool{}, workWaits: true, turns: map[string]int{},
+		stats: Stats{Moves: map[string]int{}}}
 	if err := s.readGraph(ctx); err != nil {
 		return nil, err
 	}
@@ -344,7 +352,7 @@ func (s *Swarm) step(ctx context.Context, now time.Time) error {
 	s.mu.Unlock()
 	defer func() {
 		if ctx.Err() == nil {
-			s.sendMoves(ctx, moves)
+			s.sendMoves(ctx, append(moves, s.dispatch(ctx)...))
 			if submit {
 				s.submitWork(ctx)
 			}

@@ -53,7 +53,6 @@ func planOf(page string) []task.Spec {
 // held.
 func (s *Swarm) taskMoves(now time.Time) []move {
 	var out []move
-	claims := 0
 	for _, a := range s.agents {
 		if a.halted || a.paused {
 			continue
@@ -83,12 +82,77 @@ func (s *Swarm) taskMoves(now time.Time) []move {
 				out = append(out, move{a: a, kind: wire.TypeUpdateTask, mv: wire.TaskMove{AgentID: a.id, TaskID: h.id,
 					Progress: new(h.progress), Note: fmt.Sprintf("%s at %.0f%%", a.name, h.progress)}})
 			}
-		case (a.state == agent.Idle || a.state == agent.Thinking) && claims < 3 && s.workWaits && s.rng.IntN(3) == 0:
-			claims++
-			out = append(out, move{a: a, kind: wire.TypeClaimTask, mv: wire.TaskMove{SwarmID: s.opt.Swarm, AgentID: a.id}})
 		}
 	}
 	return out
+}
+
+// maxClaims bounds the claims of one tick.
+const maxClaims = 8
+
+// dispatch finds the work waiting (ready tasks, and tasks waiting for a
+// planner) and has free agents that can do it claim it, taking turns, so
+// that every agent gets its share whatever its transport.
+func (s *Swarm) dispatch(ctx context.Context) []move {
+	s.mu.Lock()
+	waits := s.workWaits
+	s.mu.Unlock()
+	if !waits {
+		return nil
+	}
+	var work []*task.Task
+	for _, st := range []task.State{task.Planning, task.Ready} {
+		list, err := s.c.Tasks(ctx, s.opt.Swarm, st)
+		if err != nil {
+			s.log.Debug("demo: the queue could not be read", "err", err)
+			return nil
+		}
+		work = append(work, list...)
+	}
+	slices.SortStableFunc(work, func(a, b *task.Task) int { return b.Priority - a.Priority })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.workWaits = len(work) > 0
+	var out []move
+	taken := map[*simAgent]bool{}
+	for _, t := range work {
+		if len(out) == maxClaims {
+			break
+		}
+		var can []*simAgent
+		for _, a := range s.agents {
+			if !taken[a] && s.free(a) && canDo(a.caps, t) {
+				can = append(can, a)
+			}
+		}
+		if len(can) == 0 {
+			continue
+		}
+		// Those who can do this kind of work take turns at it.
+		kind := string(t.State) + ":" + strings.Join(t.Requires, ",")
+		a := can[s.turns[kind]%len(can)]
+		s.turns[kind]++
+		taken[a] = true
+		out = append(out, move{a: a, kind: wire.TypeClaimTask, mv: wire.TaskMove{SwarmID: s.opt.Swarm, AgentID: a.id, TaskID: t.ID}})
+	}
+	return out
+}
+
+// free reports whether an agent may take up work: one that holds none
+// drops its reading for it. Called with the lock held.
+func (s *Swarm) free(a *simAgent) bool { return !a.halted && !a.paused && a.held == nil }
+
+// canDo reports whether capabilities meet a task's needs.
+func canDo(caps []string, t *task.Task) bool {
+	if t.State == task.Planning {
+		return slices.Contains(caps, task.Planner)
+	}
+	for _, r := range t.Requires {
+		if !slices.Contains(caps, r) {
+			return false
+		}
+	}
+	return true
 }
 
 func firstOr(list []string, or string) string {
@@ -158,6 +222,9 @@ func (s *Swarm) sendMoves(ctx context.Context, moves []move) {
 		}
 		s.mu.Lock()
 		a := m.a
+		if err == nil && t != nil {
+			s.stats.Moves[a.via]++
+		}
 		switch {
 		case err != nil:
 			// Lost the lease, cancelled by an operator, …: let it go.
@@ -195,15 +262,11 @@ func (s *Swarm) sendMoves(ctx context.Context, moves []move) {
 		}
 		s.mu.Unlock()
 	}
-	if hasClaims(moves) {
+	if found {
 		s.mu.Lock()
-		s.workWaits = found
+		s.workWaits = true // there may be more
 		s.mu.Unlock()
 	}
-}
-
-func hasClaims(moves []move) bool {
-	return slices.ContainsFunc(moves, func(m move) bool { return m.kind == wire.TypeClaimTask })
 }
 
 // moveVia sends a task move over the agent's transport.

@@ -707,7 +707,7 @@ func swarmInTheWindow(t *testing.T, joined bool) {
 					d.act(overlay.Actions{SubmitTask: "chart the tour"})
 				})
 			}
-			list, _ := host.Session.Tasks(ctx, "crew", "")
+			list, _ := host.Session.Tasks(ctx, "crew", "", 1000)
 			return len(list) == 1 && list[0].Title == "chart the tour" && list[0].State == task.Ready && list[0].By == "desktop"
 		}},
 		step{"the task is a cube in its state's colour, in the queue", func(d *desk) bool {
@@ -732,7 +732,7 @@ func swarmInTheWindow(t *testing.T, joined bool) {
 		step{"a task that fails for good is a dead letter in the panel", func(d *desk) bool {
 			if started.Swap(false) {
 				async(func(s *app.Session) {
-					list, _ := s.Tasks(ctx, "crew", "")
+					list, _ := s.Tasks(ctx, "crew", "", 1000)
 					if _, err := s.ClaimTask(ctx, "test", "crew", "cy", list[0].ID); err != nil {
 						t.Error(err)
 					}
@@ -748,7 +748,7 @@ func swarmInTheWindow(t *testing.T, joined bool) {
 			if !started.Swap(true) {
 				d.act(overlay.Actions{DeadLetter: &overlay.LetterAction{ID: d.lookNow.panel.Letters[0].ID, Retry: true}})
 			}
-			list, _ := host.Session.Tasks(ctx, "crew", "")
+			list, _ := host.Session.Tasks(ctx, "crew", "", 1000)
 			return len(list) == 1 && list[0].State == task.Ready && len(d.lookNow.panel.Letters) == 0
 		}},
 		step{"ada remembers; her inspector shows it", func(d *desk) bool {

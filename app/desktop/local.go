@@ -252,8 +252,8 @@ func (l *local) SubmitTask(ctx context.Context, sub task.Submission) (session.Ta
 	return l.srv.Session.SubmitTask(ctx, "desktop", sub)
 }
 
-func (l *local) DeadLetters(ctx context.Context) ([]task.DeadLetter, error) {
-	return l.srv.Session.DeadLetters(ctx, task.LetterOpen, 100)
+func (l *local) DeadLetters(ctx context.Context, swarm string) ([]task.DeadLetter, error) {
+	return l.srv.Session.DeadLetters(ctx, task.LetterOpen, swarm, 100)
 }
 
 func (l *local) SettleDeadLetter(ctx context.Context, id string, retry bool) (task.DeadLetter, error) {

@@ -316,8 +316,8 @@ func (r *remote) SubmitTask(ctx context.Context, sub task.Submission) (session.T
 	return r.c.SubmitTask(ctx, sub)
 }
 
-func (r *remote) DeadLetters(ctx context.Context) ([]task.DeadLetter, error) {
-	return r.c.DeadLetters(ctx, task.LetterOpen, 100)
+func (r *remote) DeadLetters(ctx context.Context, swarm string) ([]task.DeadLetter, error) {
+	return r.c.DeadLetters(ctx, task.LetterOpen, swarm, 100)
 }
 
 func (r *remote) SettleDeadLetter(ctx context.Context, id string, retry bool) (task.DeadLetter, error) {

@@ -57,8 +57,8 @@ type Source interface {
 	Command(ctx context.Context, swarm, agentID string, req agent.CommandRequest) (agent.Command, error)
 	// SubmitTask submits a task to a swarm.
 	SubmitTask(ctx context.Context, sub task.Submission) (session.TaskView, error)
-	// DeadLetters lists the open dead letters.
-	DeadLetters(ctx context.Context) ([]task.DeadLetter, error)
+	// DeadLetters lists the open dead letters of a swarm.
+	DeadLetters(ctx context.Context, swarm string) ([]task.DeadLetter, error)
 	// SettleDeadLetter retries (retry) or discards a dead letter's work.
 	SettleDeadLetter(ctx context.Context, id string, retry bool) (task.DeadLetter, error)
 	// Recall finds the memories closest to a query.

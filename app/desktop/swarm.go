@@ -147,12 +147,12 @@ func (m *model) refreshLetters(ctx context.Context) {
 	if sw == nil {
 		return
 	}
-	list, err := m.src.DeadLetters(ctx)
+	list, err := m.src.DeadLetters(ctx, sw.id)
 	if err != nil {
 		m.log.Warn("desktop: the dead letters could not be read", "err", err)
 		return
 	}
-	sw.letters = slices.DeleteFunc(list, func(d task.DeadLetter) bool { return d.Swarm != sw.id })
+	sw.letters = list
 }
 
 // submitTask submits a task, titled by the user, to the swarm shown.

@@ -98,7 +98,7 @@ func TestRefusedTelemetryGoesToTheDeadLetterQueue(t *testing.T) {
 	if u.dead != 1 || len(u.pending) != 2 || u.sent != 0 {
 		t.Fatalf("%d dead, %d pending, %d sent", u.dead, len(u.pending), u.sent)
 	}
-	letters, err := c.DeadLetters(ctx, "", 0)
+	letters, err := c.DeadLetters(ctx, "", "", 0)
 	if err != nil || len(letters) != 1 || letters[0].Kind != task.KindTelemetry || len(letters[0].Errors) != 3 ||
 		!strings.Contains(letters[0].Errors[0], "ahead of the server's clock") || letters[0].Ref != u.session {
 		t.Fatalf("the dead letter: %v %+v", err, letters)

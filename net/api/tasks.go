@@ -26,7 +26,11 @@ func (s *Server) submitTask(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	list, err := s.b.Tasks(r.Context(), q.Get("swarm"), task.State(q.Get("state")))
+	limit, err := queryUint(r, "limit", 1000, 10_000)
+	if err != nil {
+		return err
+	}
+	list, err := s.b.Tasks(r.Context(), q.Get("swarm"), task.State(q.Get("state")), int(max(limit, 1)))
 	if err != nil {
 		return err
 	}
@@ -119,7 +123,7 @@ func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 	if !r.URL.Query().Has("state") {
 		state = task.LetterOpen
 	}
-	list, err := s.b.DeadLetters(r.Context(), state, int(limit))
+	list, err := s.b.DeadLetters(r.Context(), state, r.URL.Query().Get("swarm"), int(limit))
 	if err != nil {
 		return err
 	}

@@ -101,9 +101,12 @@ func (c *Client) FailTask(ctx context.Context, agentID, id, errText string) (*ta
 }
 
 // DeadLetters lists the dead-letter queue in a state ("open" by default;
-// "all" for every state).
-func (c *Client) DeadLetters(ctx context.Context, state string, limit int) ([]task.DeadLetter, error) {
+// "all" for every state), of a swarm ("" for all).
+func (c *Client) DeadLetters(ctx context.Context, state, swarm string, limit int) ([]task.DeadLetter, error) {
 	q := url.Values{}
+	if swarm != "" {
+		q.Set("swarm", swarm)
+	}
 	switch state {
 	case "":
 	case "all":

@@ -26,6 +26,7 @@ func (s *Server) submitTask(ctx context.Context, who string, in submitArgs) (ses
 type listTasksArgs struct {
 	SwarmID string `json:"swarmId,omitempty"`
 	State   string `json:"state,omitempty"`
+	Limit   int    `json:"limit,omitempty" jsonschema:"at most this many, oldest first (1 to 10000; 100 when not given)"`
 }
 
 type taskList struct {
@@ -33,7 +34,10 @@ type taskList struct {
 }
 
 func (s *Server) listTasks(ctx context.Context, _ string, in listTasksArgs) (taskList, error) {
-	list, err := s.b.Tasks(ctx, in.SwarmID, task.State(in.State))
+	if in.Limit == 0 {
+		in.Limit = 100
+	}
+	list, err := s.b.Tasks(ctx, in.SwarmID, task.State(in.State), in.Limit)
 	return taskList{Tasks: nonNil(list)}, err
 }
 
