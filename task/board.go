@@ -73,7 +73,9 @@ type Board struct {
 }
 
 // NewBoard returns an empty board.
-func NewBoard() *Board { return &Board{tasks: map[string]*Task{}, held: map[[2]string]map[string]bool{}} }
+func NewBoard() *Board {
+	return &Board{tasks: map[string]*Task{}, held: map[[2]string]map[string]bool{}}
+}
 
 // Put stores tasks as they now are.
 func (b *Board) Put(ts ...*Task) {
