@@ -42,11 +42,8 @@ func (s *Server) remember(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) recall(w http.ResponseWriter, r *http.Request) error {
 	qs := r.URL.Query()
 	k, err := queryUint(r, "k", memory.DefaultK, memory.MaxK)
-	if err != nil {
-		return err
-	}
-	if k == 0 {
-		return invalid("query parameter k must be at least 1")
+	if err != nil || k == 0 {
+		return invalid("query parameter k=%q: ask for 1 to %d memories", qs.Get("k"), memory.MaxK)
 	}
 	res, err := s.b.Recall(r.Context(), memory.Query{Text: qs.Get("q"), K: int(k), Agent: qs.Get("agent"), Type: qs.Get("type"), Swarm: qs.Get("swarm")})
 	if err != nil {
