@@ -158,7 +158,7 @@ func (tb *taskBoard) offer(changed []*task.Task) {
 		}
 		best, load := "", 0
 		for _, a := range tb.s.swarms.agentsOf(t.Swarm) {
-			if a.Stale || a.Control != "running" || !canClaim(t, a.Capabilities) {
+			if a.Stale || a.Control != "running" || !task.Claimable(t, a.Capabilities) {
 				continue
 			}
 			n := tb.b.Held(t.Swarm, a.ID)
@@ -170,18 +170,6 @@ func (tb *taskBoard) offer(changed []*task.Task) {
 			tb.s.swarms.emit(session.AgentEvent{Swarm: t.Swarm, Offer: t, OfferTo: best})
 		}
 	}
-}
-
-func canClaim(t *task.Task, caps []string) bool {
-	if t.State == task.Planning {
-		return slices.Contains(caps, task.Planner)
-	}
-	for _, r := range t.Requires {
-		if !slices.Contains(caps, r) {
-			return false
-		}
-	}
-	return true
 }
 
 // hasPlanner reports whether a swarm has a live, running agent that plans.
@@ -354,15 +342,21 @@ func (s *Session) CompleteTask(ctx context.Context, who, agentID, id, result str
 		return nil, err
 	}
 	defer tb.mu.Unlock()
-	ts, err := tb.b.Complete(agentID, id, result, s.now())
-	if err != nil {
-		return nil, err
+	return tb.moved(ctx, id)(tb.b.Complete(agentID, id, result, s.now()))
+}
+
+// moved stores a move's tasks and returns task id as it now is.
+func (tb *taskBoard) moved(ctx context.Context, id string) func([]*task.Task, error) (*task.Task, error) {
+	return func(ts []*task.Task, err error) (*task.Task, error) {
+		if err != nil {
+			return nil, err
+		}
+		if err := tb.commit(ctx, ts); err != nil {
+			return nil, err
+		}
+		t, _ := tb.b.Get(id)
+		return t, nil
 	}
-	if err := tb.commit(ctx, ts); err != nil {
-		return nil, err
-	}
-	t, _ := tb.b.Get(id)
-	return t, nil
 }
 
 // FailTask ends the agent's attempt at a task with an error.
@@ -372,15 +366,7 @@ func (s *Session) FailTask(ctx context.Context, who, agentID, id, errText string
 		return nil, err
 	}
 	defer tb.mu.Unlock()
-	ts, err := tb.b.Fail(agentID, id, errText, s.now(), tb.policy())
-	if err != nil {
-		return nil, err
-	}
-	if err := tb.commit(ctx, ts); err != nil {
-		return nil, err
-	}
-	t, _ := tb.b.Get(id)
-	return t, nil
+	return tb.moved(ctx, id)(tb.b.Fail(agentID, id, errText, s.now(), tb.policy()))
 }
 
 // DeadLetters lists the dead-letter queue.

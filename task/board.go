@@ -155,6 +155,11 @@ func (b *Board) Claimable(swarm string, caps []string) []*Task {
 // Held counts the tasks an agent of a swarm holds now.
 func (b *Board) Held(swarm, agentID string) int { return len(b.held[[2]string{swarm, agentID}]) }
 
+// Claimable reports whether an agent with these capabilities can claim a
+// task now: a ready one whose requirements it meets, or one waiting for a
+// planner when it plans.
+func Claimable(t *Task, caps []string) bool { return claimable(t, caps) }
+
 func claimable(t *Task, caps []string) bool {
 	switch t.State {
 	case Ready:

@@ -121,7 +121,7 @@ func (s *Swarm) dispatch(ctx context.Context) []move {
 		}
 		var can []*simAgent
 		for _, a := range s.agents {
-			if !taken[a] && s.free(a) && canDo(a.caps, t) {
+			if !taken[a] && s.free(a) && task.Claimable(t, a.caps) {
 				can = append(can, a)
 			}
 		}
@@ -141,19 +141,6 @@ func (s *Swarm) dispatch(ctx context.Context) []move {
 // free reports whether an agent may take up work: one that holds none
 // drops its reading for it. Called with the lock held.
 func (s *Swarm) free(a *simAgent) bool { return !a.halted && !a.paused && a.held == nil }
-
-// canDo reports whether capabilities meet a task's needs.
-func canDo(caps []string, t *task.Task) bool {
-	if t.State == task.Planning {
-		return slices.Contains(caps, task.Planner)
-	}
-	for _, r := range t.Requires {
-		if !slices.Contains(caps, r) {
-			return false
-		}
-	}
-	return true
-}
 
 func firstOr(list []string, or string) string {
 	if len(list) > 0 {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"visionflow/net/wire"
 	"visionflow/task"
 )
 
@@ -60,24 +61,14 @@ func (s *Server) cancelTask(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// taskAction is the body of an agent's move on a task.
-type taskAction struct {
-	SwarmID  string      `json:"swarmId,omitempty"` // claim
-	AgentID  string      `json:"agentId"`
-	Progress *float64    `json:"progress,omitempty"`
-	Note     string      `json:"note,omitempty"`
-	Result   string      `json:"result,omitempty"`
-	Error    string      `json:"error,omitempty"`
-	Subtasks []task.Spec `json:"subtasks,omitempty"`
-}
-
 func (s *Server) taskMove(kind string) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		who, err := clientID(r)
 		if err != nil {
 			return err
 		}
-		var a taskAction
+		// The body is the WebSocket's task move; the path names the task.
+		var a wire.TaskMove
 		if err := s.decode(w, r, &a); err != nil {
 			return err
 		}
@@ -85,6 +76,9 @@ func (s *Server) taskMove(kind string) func(w http.ResponseWriter, r *http.Reque
 			return invalid(`"agentId": say which agent moves the task`)
 		}
 		id := r.PathValue("id")
+		if a.TaskID != "" && a.TaskID != id {
+			return invalid(`"taskId" %q is not the task of the path, %q`, a.TaskID, id)
+		}
 		ctx := r.Context()
 		var out any
 		switch kind {

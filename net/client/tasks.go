@@ -11,17 +11,6 @@ import (
 	"visionflow/task"
 )
 
-// TaskMove is what an agent says when it moves a task over REST.
-type TaskMove struct {
-	SwarmID  string      `json:"swarmId,omitempty"`
-	AgentID  string      `json:"agentId"`
-	Progress *float64    `json:"progress,omitempty"`
-	Note     string      `json:"note,omitempty"`
-	Result   string      `json:"result,omitempty"`
-	Error    string      `json:"error,omitempty"`
-	Subtasks []task.Spec `json:"subtasks,omitempty"`
-}
-
 func taskPath(id, move string) string {
 	p := "/api/tasks/" + url.PathEscape(id)
 	if move != "" {
@@ -73,31 +62,31 @@ func (c *Client) ClaimTask(ctx context.Context, swarm, agentID, id string) (*tas
 	var out struct {
 		Task *task.Task `json:"task"`
 	}
-	return out.Task, c.doJSON(ctx, "POST", p, TaskMove{SwarmID: swarm, AgentID: agentID}, &out)
+	return out.Task, c.doJSON(ctx, "POST", p, wire.TaskMove{SwarmID: swarm, AgentID: agentID}, &out)
 }
 
 // PlanTask posts a planner's decomposition of a task it holds.
 func (c *Client) PlanTask(ctx context.Context, agentID, id string, subtasks []task.Spec) (session.TaskView, error) {
 	var v session.TaskView
-	return v, c.doJSON(ctx, "POST", taskPath(id, "plan"), TaskMove{AgentID: agentID, Subtasks: subtasks}, &v)
+	return v, c.doJSON(ctx, "POST", taskPath(id, "plan"), wire.TaskMove{AgentID: agentID, Subtasks: subtasks}, &v)
 }
 
 // UpdateTask reports the progress (0–100) of a task the agent holds.
 func (c *Client) UpdateTask(ctx context.Context, agentID, id string, progress *float64, note string) (*task.Task, error) {
 	var t task.Task
-	return &t, c.doJSON(ctx, "POST", taskPath(id, "progress"), TaskMove{AgentID: agentID, Progress: progress, Note: note}, &t)
+	return &t, c.doJSON(ctx, "POST", taskPath(id, "progress"), wire.TaskMove{AgentID: agentID, Progress: progress, Note: note}, &t)
 }
 
 // CompleteTask finishes a task the agent holds.
 func (c *Client) CompleteTask(ctx context.Context, agentID, id, result string) (*task.Task, error) {
 	var t task.Task
-	return &t, c.doJSON(ctx, "POST", taskPath(id, "complete"), TaskMove{AgentID: agentID, Result: result}, &t)
+	return &t, c.doJSON(ctx, "POST", taskPath(id, "complete"), wire.TaskMove{AgentID: agentID, Result: result}, &t)
 }
 
 // FailTask ends the agent's attempt at a task with an error.
 func (c *Client) FailTask(ctx context.Context, agentID, id, errText string) (*task.Task, error) {
 	var t task.Task
-	return &t, c.doJSON(ctx, "POST", taskPath(id, "fail"), TaskMove{AgentID: agentID, Error: errText}, &t)
+	return &t, c.doJSON(ctx, "POST", taskPath(id, "fail"), wire.TaskMove{AgentID: agentID, Error: errText}, &t)
 }
 
 // DeadLetters lists the dead-letter queue in a state ("open" by default;

@@ -97,7 +97,8 @@ type ClientMessage struct {
 	Task    *TaskMove      `json:"task,omitempty"`
 }
 
-// TaskMove is an agent's move on a task.
+// TaskMove is an agent's move on a task: the body of the REST task routes
+// (whose path names the task) and of the WebSocket's task messages.
 type TaskMove struct {
 	SwarmID  string      `json:"swarmId,omitempty"` // claimTask
 	AgentID  string      `json:"agentId"`

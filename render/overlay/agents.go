@@ -335,20 +335,7 @@ func (u *UI) taskRows(p *SwarmPanel, act *Actions) []layout.Widget {
 		})
 	}
 	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
-		send := false
-		for {
-			ev, ok := u.newTask.Update(gtx)
-			if !ok {
-				break
-			}
-			if _, ok := ev.(widget.SubmitEvent); ok {
-				send = true
-			}
-		}
-		if u.submitBtn.Clicked(gtx) {
-			send = true
-		}
-		if text := strings.TrimSpace(u.newTask.Text()); send && text != "" {
+		if text, ok := u.entered(gtx, &u.newTask, &u.submitBtn); ok {
 			act.SubmitTask = text
 			u.newTask.SetText("")
 			u.blur = true
@@ -396,25 +383,32 @@ func (u *UI) taskRows(p *SwarmPanel, act *Actions) []layout.Widget {
 	return rows
 }
 
+// entered returns an editor's text, trimmed, when the user pressed Return
+// in it or clicked its button this frame and it holds something.
+func (u *UI) entered(gtx layout.Context, ed *widget.Editor, btn *widget.Clickable) (string, bool) {
+	send := false
+	for {
+		ev, ok := ed.Update(gtx)
+		if !ok {
+			break
+		}
+		if _, ok := ev.(widget.SubmitEvent); ok {
+			send = true
+		}
+	}
+	if btn.Clicked(gtx) {
+		send = true
+	}
+	text := strings.TrimSpace(ed.Text())
+	return text, send && text != ""
+}
+
 // memoryRows are the swarm panel's memory search: a box, and what the
 // search found (a click selects the memory's agent).
 func (u *UI) memoryRows(p *SwarmPanel, act *Actions) []layout.Widget {
 	rows := []layout.Widget{material.Body1(u.th, "Memory").Layout}
 	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
-		send := false
-		for {
-			ev, ok := u.memSearch.Update(gtx)
-			if !ok {
-				break
-			}
-			if _, ok := ev.(widget.SubmitEvent); ok {
-				send = true
-			}
-		}
-		if u.memBtn.Clicked(gtx) {
-			send = true
-		}
-		if text := strings.TrimSpace(u.memSearch.Text()); send && text != "" {
+		if text, ok := u.entered(gtx, &u.memSearch, &u.memBtn); ok {
 			act.MemorySearch = text
 			u.blur = true
 		}
@@ -555,20 +549,7 @@ func (u *UI) agentRows(a *AgentInfo, act *Actions) []layout.Widget {
 			layout.Rigid(material.Button(u.th, &u.haltBtn, "Halt").Layout))
 	})
 	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
-		send := false
-		for {
-			ev, ok := u.redirect.Update(gtx)
-			if !ok {
-				break
-			}
-			if _, ok := ev.(widget.SubmitEvent); ok {
-				send = true
-			}
-		}
-		if u.redirBtn.Clicked(gtx) {
-			send = true
-		}
-		if text := strings.TrimSpace(u.redirect.Text()); send && text != "" {
+		if text, ok := u.entered(gtx, &u.redirect, &u.redirBtn); ok {
 			act.Command = &CommandAction{Kind: "redirect", Text: text}
 			u.redirect.SetText("")
 			u.blur = true
