@@ -22,7 +22,7 @@ func goList(t *testing.T, args ...string) []string {
 // in render/, the GPU half of compute/ (compute/gpu), internal/{gles,window,
 // gltest} and app/desktop/ only.
 func TestPurePackagesStayFreeOfGraphics(t *testing.T) {
-	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./session", "./agent", "./telemetry", "./task", "./memory/...", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
+	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./session", "./auth", "./agent", "./telemetry", "./task", "./memory/...", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
 	for _, dep := range goList(t, append([]string{"-deps"}, pure...)...) {
 		if strings.HasPrefix(dep, "gioui.org") || strings.HasPrefix(dep, "github.com/go-gl/") {
 			t.Errorf("a pure package depends on %s", dep)
@@ -64,7 +64,7 @@ func TestPackageFences(t *testing.T) {
 		// MCP is a transport beside REST and the WebSocket, not on top of them.
 		"./net/mcp": {"visionflow/net/api", "visionflow/net/client"},
 		// The agent domain is pure.
-		"./agent ./telemetry ./task ./memory/...": {"visionflow/store", "visionflow/net", "visionflow/app", "visionflow/session"},
+		"./auth ./agent ./telemetry ./task ./memory/...": {"visionflow/store", "visionflow/net", "visionflow/app", "visionflow/session"},
 		// The desktop is a leaf: only the main package imports it.
 		"./graph/... ./store/... ./settings/... ./ingest/... ./net/... ./compute/... ./app ./render/... ./internal/...": {"visionflow/app/desktop"},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -45,6 +46,8 @@ func Main(args []string, stdout, stderr io.Writer, window Window) int {
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "demo-swarm":
 		err = runDemoSwarm(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "token":
+		err = runToken(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "mcp":
 		err = runMCP(ctx, args[1:], os.Stdin, nopCloser{stdout}, stderr)
 	default:
@@ -105,12 +108,31 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer, win
 		return err
 	}
 	fmt.Fprintf(stdout, "VisionFlow %s serving http://%s (database %s); Ctrl+C stops it\n", Version, srv.Addr, srv.Store.Path())
+	if srv.Shared {
+		fmt.Fprint(stdout, shareNotice(srv))
+	}
 	if cfg.DemoAgents > 0 {
-		defer StartDemo(srv.URL(), cfg.DemoAgents, log)()
+		defer StartDemo(srv, cfg.DemoAgents, log)()
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
 	return srv.Close()
+}
+
+// shareNotice tells whoever started a shared server how peers get in.
+func shareNotice(srv *Server) string {
+	_, port, _ := net.SplitHostPort(srv.Addr.String())
+	host := "HOST"
+	if ips := lanAddrs(); len(ips) > 0 {
+		host = ips[0]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Shared beyond this machine: every request needs a token (visionflow token create --role viewer|editor|agent|admin).\n")
+	if srv.FirstToken != "" {
+		fmt.Fprintf(&b, "Your admin token, shown only now:\n  %s\nOpen a window on this session from another machine with\n  visionflow --join http://%s --token %s\n",
+			srv.FirstToken, net.JoinHostPort(host, port), srv.FirstToken)
+	}
+	return b.String()
 }
 
 // runImport is `visionflow import`: it reads a Logseq notebook or a

@@ -87,6 +87,68 @@ func TestServerFlagsAreChecked(t *testing.T) {
 	}
 }
 
+func TestTokenCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(append(args, "--db", db), &out, &errOut, nil)
+		return code, out.String(), errOut.String()
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token"}, "name a token command"},
+		{[]string{"token", "mint"}, `unknown token command "mint"`},
+		{[]string{"token", "create"}, "--role is required"},
+		{[]string{"token", "create", "--role", "root"}, "viewer, editor, agent, admin"},
+		{[]string{"token", "create", "--role", "viewer", "--expires", "soon"}, "positive duration"},
+		{[]string{"token", "revoke"}, "name the one token"},
+		{[]string{"token", "revoke", "nobody"}, "no token has the id or name"},
+	} {
+		if code, _, errOut := run(tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
+		}
+	}
+	code, secret, errOut := run("token", "create", "--role", "editor", "--name", "ana", "--expires", "7d")
+	secret = strings.TrimSpace(secret)
+	if code != 0 || !strings.HasPrefix(secret, "vf_") || !strings.Contains(errOut, "--join http://") {
+		t.Fatalf("create: %d %q %q", code, secret, errOut)
+	}
+	if code, _, errOut := run("token", "create", "--role", "viewer", "--name", "ana"); code == 0 || !strings.Contains(errOut, "already named") {
+		t.Errorf("a second ana: %d %q", code, errOut)
+	}
+	// The token works on a shared server using the same file, and stops
+	// working once revoked (here before its first use, so no cache hides
+	// it).
+	code, second, _ := run("token", "create", "--role", "viewer", "--name", "ben")
+	second = strings.TrimSpace(second)
+	if code != 0 {
+		t.Fatal("create ben")
+	}
+	if code, out, _ := run("token", "revoke", "ben"); code != 0 || !strings.Contains(out, "revoked") {
+		t.Errorf("revoke ben: %d %q", code, out)
+	}
+	ts := startShared(t, db)
+	if ts.FirstToken == "" {
+		t.Error("a shared server whose tokens include no admin made no admin token")
+	}
+	ctx := context.Background()
+	if me, err := ts.as(secret).WhoAmI(ctx); err != nil || me.Name != "ana" || me.Role != "editor" {
+		t.Errorf("ana on the server: %+v %v", me, err)
+	}
+	if _, err := ts.as(second).WhoAmI(ctx); statusOf(err) != 401 {
+		t.Errorf("revoked ben on the server: %v", err)
+	}
+	code, out, _ := run("token", "list")
+	if code != 0 || !strings.Contains(out, "ana") || !strings.Contains(out, "until ") || !strings.Contains(out, "revoked ") {
+		t.Errorf("list: %d\n%s", code, out)
+	}
+	if strings.Contains(out, secret) {
+		t.Error("list shows a secret")
+	}
+}
+
 func TestServerRefusesABusyAddress(t *testing.T) {
 	s := startServer(t, filepath.Join(t.TempDir(), "a.db"))
 	defer s.Close()
@@ -240,6 +302,10 @@ func TestWindowFlagsAreChecked(t *testing.T) {
 		{[]string{"--join", "ftp://h:1"}, "want the host's base URL"},
 		{[]string{"--join", "http://h:1/api/graphs"}, "want the host's base URL"},
 		{[]string{"--join", "h:1"}, "want the host's base URL"},
+		{[]string{"--join", "http://h:1/#key=x"}, "must be token=<token>"},
+		{[]string{"--join", "http://h:1", "--token", "secret"}, "not a VisionFlow token"},
+		{[]string{"--join", "http://h:1/#token=vf_" + strings.Repeat("a", 10) + "_" + strings.Repeat("b", 52), "--token", "vf_" + strings.Repeat("c", 10) + "_" + strings.Repeat("b", 52)}, "give one"},
+		{[]string{"--allow-host", "a b"}, "is not a host name"},
 	} {
 		_, err := parseRun(append(tc.args, "--db", filepath.Join(dir, "x.db")), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -249,5 +315,15 @@ func TestWindowFlagsAreChecked(t *testing.T) {
 	cfg, err := parseRun([]string{"--join", "http://10.0.0.2:7733/", "--size", "800X600", "--db", filepath.Join(dir, "x.db")}, io.Discard)
 	if err != nil || cfg.Join != "http://10.0.0.2:7733" || cfg.Width != 800 || cfg.Height != 600 || cfg.Frames != 3 || cfg.Engine != "auto" || cfg.GL != "auto" {
 		t.Errorf("%+v %v", cfg, err)
+	}
+	// A share link carries its token after the #.
+	tok := "vf_" + strings.Repeat("a", 10) + "_" + strings.Repeat("b", 52)
+	cfg, err = parseRun([]string{"--join", "http://10.0.0.2:7733/#token=" + tok, "--db", filepath.Join(dir, "x.db")}, io.Discard)
+	if err != nil || cfg.Join != "http://10.0.0.2:7733" || cfg.Token != tok {
+		t.Errorf("a share link: %+v %v", cfg, err)
+	}
+	cfg, err = parseRun([]string{"--share", "--addr", "127.0.0.1:8000", "--allow-host", "Box.lan,viz", "--db", filepath.Join(dir, "x.db")}, io.Discard)
+	if err != nil || cfg.Addr != "0.0.0.0:8000" || strings.Join(cfg.AllowHosts, " ") != "box.lan viz" {
+		t.Errorf("--share: %+v %v", cfg, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"visionflow/auth"
 	"visionflow/compute"
 )
 
@@ -27,6 +28,12 @@ type Config struct {
 	DB       string // database file
 	Addr     string // host:port for the API
 	LogLevel slog.Level
+	// AllowHosts are Host names a shared server answers to besides its
+	// own addresses and name (--allow-host).
+	AllowHosts []string
+	// Token is sent to the host of Join (--token, $VISIONFLOW_TOKEN, or
+	// the #token= part of the join URL).
+	Token string
 
 	// The desktop window.
 	Join       string // a host's base URL: show its session instead of a local one
@@ -51,7 +58,19 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&cfg.Headless, "headless", false, "run the server without a window")
 	fs.StringVar(&cfg.DB, "db", "", "database file (default: visionflow.db in the user's data folder)")
-	fs.StringVar(&cfg.Addr, "addr", DefaultAddr, "host:port for the REST API; use 0.0.0.0:PORT to let LAN peers in")
+	fs.StringVar(&cfg.Addr, "addr", DefaultAddr, "host:port for the REST API; an address beyond loopback (0.0.0.0:PORT) lets LAN peers in, each with a token")
+	share := fs.Bool("share", false, "let LAN peers in: listen on every address (0.0.0.0, the port of --addr); every request then needs a token")
+	fs.Func("allow-host", "a host name a shared server answers to besides its addresses and its machine name (repeatable)", func(v string) error {
+		for h := range strings.SplitSeq(v, ",") {
+			h = strings.ToLower(strings.TrimSpace(h))
+			if h == "" || strings.ContainsAny(h, " /:@") {
+				return fmt.Errorf("%q is not a host name", h)
+			}
+			cfg.AllowHosts = append(cfg.AllowHosts, h)
+		}
+		return nil
+	})
+	fs.StringVar(&cfg.Token, "token", os.Getenv("VISIONFLOW_TOKEN"), "with --join: the token the host gave you (default $VISIONFLOW_TOKEN)")
 	level := fs.String("log-level", "info", "log verbosity: debug, info, warn or error")
 	fs.StringVar(&cfg.Join, "join", "", "open a window on another instance's session at this URL (http://HOST:PORT)")
 	fs.StringVar(&cfg.Screenshot, "screenshot", "", "draw the graph, write this PNG file and exit")
@@ -61,7 +80,7 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.DemoAgents, "demo-agents", 0, "run a simulated swarm of this many agents on this server's API (see also visionflow demo-swarm)")
 	fs.StringVar(&cfg.GL, "gl", "auto", "OpenGL of the desktop: auto (core on macOS, es elsewhere), es (OpenGL ES 3.1 with GPU physics, else 3.0), es30 (OpenGL ES 3.0 only) or core (OpenGL 4.1 core); all but es 3.1 lay out on the CPU")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow mcp [--db PATH]\n       visionflow demo-swarm [--agents N] [--join URL]\n       visionflow version\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow token create --role ROLE | list | revoke ID\n       visionflow mcp [--db PATH] [--token T]\n       visionflow demo-swarm [--agents N] [--join URL] [--token T]\n       visionflow version\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +95,10 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	}
 	if err := checkAddr(cfg.Addr); err != nil {
 		return cfg, err
+	}
+	if *share {
+		_, port, _ := net.SplitHostPort(cfg.Addr)
+		cfg.Addr = net.JoinHostPort("0.0.0.0", port)
 	}
 	if cfg.Width, cfg.Height, err = parseSize(*size); err != nil {
 		return cfg, err
@@ -194,6 +217,23 @@ func checkJoin(cfg *Config) error {
 		u, err := url.Parse(cfg.Join)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 			return fmt.Errorf("--join %q: want the host's base URL, such as http://192.168.1.20:7733", cfg.Join)
+		}
+		// A share link carries its token after the #, which browsers
+		// never send to a server.
+		if u.Fragment != "" {
+			tok, ok := strings.CutPrefix(u.Fragment, "token=")
+			if !ok {
+				return fmt.Errorf("--join %q: the part after # must be token=<token>", cfg.Join)
+			}
+			if cfg.Token != "" && cfg.Token != tok {
+				return fmt.Errorf("--join %q carries a token and --token gives another; give one", cfg.Join)
+			}
+			cfg.Token = tok
+		}
+		if cfg.Token != "" {
+			if _, err := auth.Parse(cfg.Token); err != nil {
+				return fmt.Errorf("--token: %w", err)
+			}
 		}
 		cfg.Join = u.Scheme + "://" + u.Host
 	}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"visionflow/app/demo"
+	"visionflow/auth"
+	"visionflow/session"
 )
 
 // runDemoSwarm is `visionflow demo-swarm`: a simulated swarm working on a
@@ -30,6 +33,7 @@ func runDemoSwarm(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "Usage: visionflow demo-swarm [--agents N] [--join URL] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
+	token := fs.String("token", os.Getenv("VISIONFLOW_TOKEN"), "with --join: a token of role agent for a shared host (default $VISIONFLOW_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,11 +49,11 @@ func runDemoSwarm(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	opt.Log = newLogger(stderr, lvl)
 	if *join != "" {
-		cfg := Config{Join: *join}
+		cfg := Config{Join: *join, Token: *token}
 		if err := checkJoin(&cfg); err != nil {
 			return err
 		}
-		opt.URL = cfg.Join
+		opt.URL, opt.Token = cfg.Join, cfg.Token
 	} else {
 		url, err := runningServer(*db)
 		if err != nil {
@@ -100,21 +104,42 @@ func runDemo(ctx context.Context, opt demo.Options, stdout io.Writer) error {
 
 // StartDemo runs a demo swarm of this many agents against a server (this
 // process's own, for --demo-agents) until the returned function is called.
-func StartDemo(url string, agents int, log *slog.Logger) (stop func()) {
+func StartDemo(srv *Server, agents int, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
+	opt := demo.Options{URL: srv.URL(), Agents: agents, Log: log}
+	if srv.Shared {
+		// The swarm reaches a shared server like any agent: with a token
+		// of role agent, made for it and revoked when it stops.
+		secret, tok, err := srv.Session.CreateToken(ctx, "visionflow", session.TokenRequest{Role: auth.Agent})
+		if err != nil {
+			log.Error("demo swarm: no token for it", "err", err)
+			cancel()
+			return func() {}
+		}
+		opt.Token = secret
+		defer func() {
+			inner := stop
+			stop = func() {
+				inner()
+				if _, err := srv.Session.RevokeToken(context.Background(), "visionflow", tok.ID); err != nil {
+					log.Warn("demo swarm: its token was not revoked", "token", tok.ID, "err", err)
+				}
+			}
+		}()
+	}
 	done := make(chan struct{})
-	go func() { defer close(done); demoInProcess(ctx, url, agents, log) }()
+	go func() { defer close(done); demoInProcess(ctx, opt, log) }()
 	return func() { cancel(); <-done }
 }
 
 // demoInProcess runs a demo swarm against a server until ctx ends. Until
 // it can start (the server has no knowledge graph yet, say) it tries again
 // every few seconds.
-func demoInProcess(ctx context.Context, url string, agents int, log *slog.Logger) {
+func demoInProcess(ctx context.Context, opt demo.Options, log *slog.Logger) {
 	var sw *demo.Swarm
 	for {
 		var err error
-		if sw, err = demo.Start(ctx, demo.Options{URL: url, Agents: agents, Log: log}); err == nil {
+		if sw, err = demo.Start(ctx, opt); err == nil {
 			break
 		}
 		log.Warn("demo swarm: cannot start yet; trying again in 5 s", "err", err)
@@ -125,7 +150,7 @@ func demoInProcess(ctx context.Context, url string, agents int, log *slog.Logger
 		}
 	}
 	defer sw.Close()
-	log.Info("demo swarm started", "agents", agents)
+	log.Info("demo swarm started", "agents", opt.Agents)
 	if err := sw.Run(ctx); err != nil {
 		log.Error("demo swarm stopped", "err", err)
 	}

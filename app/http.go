@@ -15,9 +15,9 @@ import (
 // API and the WebSocket stream, MCP, and whatever else joins them. Every
 // request passes the same guard first.
 type mounts struct {
-	api          http.Handler // /api/ and /ws; also answers unknown paths with a JSON 404
-	mcp          http.Handler // /mcp (Streamable HTTP)
-	loopbackOnly bool
+	api    http.Handler // /api/ and /ws; also answers unknown paths with a JSON 404
+	mcp    http.Handler // /mcp (Streamable HTTP)
+	access *api.Access  // who may reach them: hosts, tokens, rates
 }
 
 func (m mounts) handler() http.Handler {
@@ -29,7 +29,7 @@ func (m mounts) handler() http.Handler {
 		mux.Handle("/mcp/", m.mcp)
 	}
 	mux.Handle("/", m.api)
-	return api.Guard(mux, m.loopbackOnly)
+	return api.Guard(mux, m.access)
 }
 
 // serveHTTP answers requests on ln until ctx ends, then shuts down, giving

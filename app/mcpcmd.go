@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -24,8 +25,9 @@ func runMCP(ctx context.Context, args []string, stdin io.ReadCloser, stdout io.W
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "database file (default: visionflow.db in the user's data folder)")
 	level := fs.String("log-level", "warn", "log verbosity on stderr: debug, info, warn or error")
+	token := fs.String("token", os.Getenv("VISIONFLOW_TOKEN"), "token for a running server that is shared (default $VISIONFLOW_TOKEN)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow mcp [--db PATH]\n\nServes MCP on stdin/stdout. Flags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow mcp [--db PATH] [--token T]\n\nServes MCP on stdin/stdout. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,7 +55,7 @@ func runMCP(ctx context.Context, args []string, stdin io.ReadCloser, stdout io.W
 			return err
 		}
 		log.Info("a VisionFlow server holds the database: serving its tools", "endpoint", endpoint)
-		p, err := mcp.NewProxy(ctx, endpoint, Version, log)
+		p, err := mcp.NewProxy(ctx, endpoint, *token, Version, log)
 		if err != nil {
 			return err
 		}

@@ -8,14 +8,19 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 
 	"visionflow/assets"
+	"visionflow/auth"
 	"visionflow/graph"
 	"visionflow/ingest"
 	"visionflow/net/api"
 	"visionflow/net/mcp"
+	"visionflow/session"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -26,6 +31,12 @@ type Server struct {
 	Settings *settings.Manager
 	Session  *Session
 	Addr     net.Addr // where the API listens
+	// Shared is set when the API listens beyond loopback: every request
+	// needs a token.
+	Shared bool
+	// FirstToken is the admin token made when a shared server started
+	// with none: shown once, to whoever started it.
+	FirstToken string
 
 	api    *api.Server
 	lock   *dbLock
@@ -64,13 +75,16 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	sessionCtx, stopSession := context.WithCancel(context.Background())
 	s.wg.Go(func() { s.record(s.Session.Run(sessionCtx)) })
 	// On loopback, answer only requests addressed to this machine by name
-	// (DNS rebinding); listening on a LAN address means peers are welcome.
+	// (DNS rebinding) and ask for no token; beyond it, answer the
+	// server's own names and addresses, each request with a token.
 	tcp, _ := ln.Addr().(*net.TCPAddr)
-	srv := api.New(s.Session, api.Options{Log: log, Version: Version})
+	s.Shared = tcp == nil || !tcp.IP.IsLoopback()
+	access := &api.Access{Shared: s.Shared, Hosts: hostNames(cfg.AllowHosts), Tokens: s.Session, Settings: set}
+	srv := api.New(s.Session, api.Options{Log: log, Version: Version, Access: access})
 	s.api = srv
 	s.Session.CountRequests(srv.Counts)
 	mcpSrv := mcp.New(s.Session, mcp.Options{Version: Version, Log: log})
-	h := mounts{api: srv.Handler(), mcp: mcpSrv.Handler(0), loopbackOnly: tcp != nil && tcp.IP.IsLoopback()}.handler()
+	h := mounts{api: srv.Handler(), mcp: mcpSrv.Handler(0), access: access}.handler()
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); srv.Hub().Run(hubCtx) }()
@@ -90,6 +104,12 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 		s.Close()
 		return nil, err
 	}
+	if s.Shared {
+		if err := s.firstToken(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	// Lay every graph out, not only those a client asks for; in the
 	// background, so the API answers at once.
 	s.wg.Go(func() {
@@ -104,6 +124,36 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 		}
 	})
 	return s, nil
+}
+
+// firstToken makes an admin token when a shared server has none that
+// works, so that whoever started it can get in (and make the others).
+func (s *Server) firstToken(ctx context.Context) error {
+	n, err := s.Session.activeAdmins(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	name := "owner"
+	for i := 2; ; i++ {
+		secret, _, err := s.Session.CreateToken(ctx, "visionflow", session.TokenRequest{Role: auth.Admin, Name: name})
+		if errors.Is(err, graph.ErrDuplicateID) && i < 100 {
+			name = fmt.Sprintf("owner-%d", i) // an "owner" that is not an admin
+			continue
+		}
+		s.FirstToken = secret
+		return err
+	}
+}
+
+// hostNames are the names a shared server answers to: those it was told,
+// and its machine's name (plain and on mDNS).
+func hostNames(told []string) []string {
+	names := slices.Clone(told)
+	if h, err := os.Hostname(); err == nil && h != "" {
+		h = strings.ToLower(h)
+		names = append(names, h, h+".local")
+	}
+	return names
 }
 
 // openStore opens the database and the settings kept in it.

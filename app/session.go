@@ -66,6 +66,7 @@ type Session struct {
 	swarms    *swarms
 	tasks     *taskBoard
 	memory    *memories
+	tokens    tokens
 	commandMu sync.Mutex // commands are read, changed and written back
 	counters  atomic.Pointer[func() (rest, ws, errs int64)]
 	id        string // names this run in its own telemetry

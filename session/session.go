@@ -21,6 +21,7 @@ type Backend interface {
 	Tasks
 	Memories
 	Telemetry
+	Tokens
 
 	Settings() *settings.Manager
 	SettingsHistory(ctx context.Context, path string, since int64, limit int) ([]settings.Delta, error)

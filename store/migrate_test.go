@@ -43,6 +43,7 @@ var fixtures = map[int]string{
 		'{"id":"d1","kind":"task","ref":"t1","swarm":"crew","state":"open","title":"old work","errors":["boom"],"created":"2023-11-14T22:13:20Z","updated":"2023-11-14T22:13:20Z"}');`,
 	5: `INSERT INTO memories VALUES ('m1', 'crew', 'a1', 'fact', 0.5, 0, '["n1"]', CAST('old news' AS BLOB), 0, 8, 'local:ngram-384',
 		x'0000803f', '', 1700000000000);`,
+	6: `INSERT INTO tokens VALUES ('abcdefghij', 'old-admin', 'admin', x'00112233', 1700000000000, 0, 0, 0);`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
@@ -120,6 +121,11 @@ var checks = map[int]func(t *testing.T, s *Store){
 		}
 		if d, err := s.DeadLetter(ctx, "d1"); err != nil || d.Errors[0] != "boom" {
 			t.Errorf("old dead letter after upgrade: %v %+v", err, d)
+		}
+	},
+	6: func(t *testing.T, s *Store) {
+		if tok, err := s.TokenByHash(context.Background(), []byte{0, 0x11, 0x22, 0x33}); err != nil || tok.Name != "old-admin" || tok.Role != "admin" {
+			t.Errorf("old token after upgrade: %v %+v", err, tok)
 		}
 	},
 	5: func(t *testing.T, s *Store) {

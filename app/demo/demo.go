@@ -34,6 +34,7 @@ import (
 // Options tune a demo swarm. The zero value of each field has a default.
 type Options struct {
 	URL    string // the server's base URL
+	Token  string // sent with every request when set (a shared server needs one, of role agent)
 	Swarm  string // swarm id (default "demo-swarm")
 	Graph  string // knowledge graph to work on (default: the newest)
 	Agents int    // how many (default 50)
@@ -147,7 +148,7 @@ func Start(ctx context.Context, opt Options) (*Swarm, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Swarm{opt: opt, c: client.New(opt.URL, "demo-swarm"), rng: rand.New(rand.NewPCG(opt.Seed, 42)), log: opt.Log,
+	s := &Swarm{opt: opt, c: newClient(opt), rng: rand.New(rand.NewPCG(opt.Seed, 42)), log: opt.Log,
 		labels: map[string]string{}, adj: map[string][]string{}, byID: map[string]*simAgent{}, openTops: map[string]bool{}, workWaits: true, turns: map[string]int{},
 		stats: Stats{Moves: map[string]int{}}}
 	if err := s.readGraph(ctx); err != nil {
@@ -159,7 +160,7 @@ func Start(ctx context.Context, opt Options) (*Swarm, error) {
 	}
 	s.st = st
 	mc := sdk.NewClient(&sdk.Implementation{Name: "demo-swarm", Version: "1"}, nil)
-	if s.mcp, err = mc.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: opt.URL + "/mcp", DisableStandaloneSSE: true}, nil); err != nil {
+	if s.mcp, err = mc.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: opt.URL + "/mcp", DisableStandaloneSSE: true, HTTPClient: s.c.HTTPClient()}, nil); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("connect to %s/mcp: %w", opt.URL, err)
 	}
@@ -578,4 +579,10 @@ func (s *Swarm) Describe(w io.Writer) {
 	}
 	fmt.Fprintf(w, "swarm %q: %d agents working on %q (%d over the WebSocket, %d over REST, %d through MCP)\n",
 		s.opt.Swarm, len(s.agents), s.opt.Graph, ws, rest, tool)
+}
+
+func newClient(opt Options) *client.Client {
+	c := client.New(opt.URL, "demo-swarm")
+	c.SetToken(opt.Token)
+	return c
 }

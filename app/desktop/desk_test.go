@@ -367,9 +367,10 @@ func TestScrollZoomsOrbitsAndPans(t *testing.T) {
 }
 
 // --join shows the host's graph from its stream and sends edits back; the
-// host's changes reach the window.
+// host's changes reach the window. The host is shared (it listens on every
+// address), so the window joins with a token.
 func TestJoinShowsTheHostsNodes(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,8 +379,12 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer host.Close()
+	if !host.Shared || host.FirstToken == "" {
+		t.Fatal("the host is not shared")
+	}
 	cfg := testConfig(t)
-	cfg.Join = "http://" + host.Addr.String()
+	_, port, _ := net.SplitHostPort(host.Addr.String())
+	cfg.Join, cfg.Token = "http://127.0.0.1:"+port, host.FirstToken
 	var target *nodeView
 	var sent atomic.Bool
 	runDesk(t, cfg, script(t, 30*time.Second,

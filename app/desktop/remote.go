@@ -39,8 +39,9 @@ type remote struct {
 
 var _ Source = (*remote)(nil)
 
-func dialRemote(ctx context.Context, url string) (*remote, error) {
+func dialRemote(ctx context.Context, url, token string) (*remote, error) {
 	c := client.New(url, "desktop")
+	c.SetToken(token)
 	if _, err := c.Health(ctx); err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 	var src Source
 	var srv *app.Server
 	if cfg.Join != "" {
-		r, err := dialRemote(ctx, cfg.Join)
+		r, err := dialRemote(ctx, cfg.Join, cfg.Token)
 		if err != nil {
 			return fmt.Errorf("join %s: %w", cfg.Join, err)
 		}
@@ -111,7 +111,7 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 		src = l
 		fmt.Fprintf(stdout, "VisionFlow %s serving http://%s (database %s); close the window to stop it\n", app.Version, srv.Addr, srv.Store.Path())
 		if cfg.DemoAgents > 0 {
-			stop := app.StartDemo(srv.URL(), cfg.DemoAgents, log)
+			stop := app.StartDemo(srv, cfg.DemoAgents, log)
 			// Before the server stops (deferred above, so run after this).
 			defer serveWhile(thread, stop)
 		}

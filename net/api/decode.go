@@ -147,8 +147,12 @@ func requireType(r *http.Request, want ...string) error {
 }
 
 // clientID names who made a request, for the event log and the settings
-// history: the X-Client-ID header when given, else the peer's address.
+// history: its token's name; without a token (a loopback-only server) the
+// X-Client-ID header when given, else the peer's address.
 func clientID(r *http.Request) (string, error) {
+	if p := principal(r.Context()); !p.Anonymous() {
+		return p.Name, nil
+	}
 	id := r.Header.Get("X-Client-ID")
 	if id == "" {
 		host := r.RemoteAddr

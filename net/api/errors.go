@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"visionflow/auth"
 
 	"visionflow/graph"
 	"visionflow/settings"
@@ -34,7 +35,10 @@ func (s *Server) toError(err error) *Error {
 		return e
 	}
 	var tooBig *http.MaxBytesError
+	var denied *auth.Denied
 	switch {
+	case errors.As(err, &denied):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Detail: err.Error()}
 	case errors.As(err, &tooBig):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit)}
 	case errors.Is(err, graph.ErrNotFound):

@@ -152,6 +152,21 @@ func (h *Hub) close() {
 	h.wg.Wait()
 }
 
+// dropToken closes the connections made with a token.
+func (h *Hub) dropToken(id, reason string) {
+	h.mu.Lock()
+	var drop []*wsConn
+	for c := range h.conns {
+		if c.who.TokenID == id {
+			drop = append(drop, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range drop {
+		c.shutdown(reason)
+	}
+}
+
 func (h *Hub) remove(c *wsConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

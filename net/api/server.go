@@ -3,12 +3,11 @@ package api
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"path"
 	"strings"
 	"sync/atomic"
 	"time"
+	"visionflow/auth"
 	"visionflow/session"
 )
 
@@ -21,6 +20,10 @@ type Options struct {
 	// is queued for its subscribers (for latency measurements and metrics).
 	FrameSent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 	Log       *slog.Logger
+	// Access is who may reach the server; the same value goes to Guard.
+	// The WebSocket uses it for per-message rate limits and to end
+	// connections whose token is revoked.
+	Access *Access
 }
 
 // Server serves the REST API and the WebSocket stream.
@@ -31,6 +34,7 @@ type Server struct {
 	log        *slog.Logger
 	importSlot chan struct{}
 	hub        *Hub
+	actions    map[string]auth.Action // what each route pattern needs
 
 	// Counted for the session's telemetry.
 	requests, failures atomic.Int64
@@ -53,7 +57,7 @@ func New(b session.Backend, opt Options) *Server {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), log: opt.Log, importSlot: make(chan struct{}, 1)}
+	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), actions: map[string]auth.Action{}, log: opt.Log, importSlot: make(chan struct{}, 1)}
 	s.hub = newHub(b, opt.Log)
 	s.hub.sent = opt.FrameSent
 	s.routes()
@@ -61,66 +65,72 @@ func New(b session.Backend, opt Options) *Server {
 }
 
 func (s *Server) routes() {
-	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request) error) {
-		s.mux.Handle(pattern, s.wrap(fn))
+	h := func(pattern string, a auth.Action, fn func(w http.ResponseWriter, r *http.Request) error) {
+		s.mux.Handle(pattern, s.wrap(a, fn))
+		s.actions[pattern] = a
 	}
-	h("GET /api/health", s.health)
-	h("GET /ws", s.handleWS)
+	h("GET /api/health", auth.Read, s.health)
+	h("GET /ws", auth.Read, s.handleWS)
 
-	h("GET /api/graphs", s.listGraphs)
-	h("POST /api/graphs", s.createGraph)
-	h("POST /api/graphs/import", s.importGraph)
-	h("GET /api/graph/{id}", s.getGraph)
-	h("DELETE /api/graph/{id}", s.deleteGraph)
-	h("GET /api/graph/{id}/events", s.events)
-	h("POST /api/graph/{id}/batch", s.batch)
-	h("POST /api/graph/{id}/nodes", s.addNode)
-	h("PATCH /api/graph/{id}/nodes/{nodeId}", s.updateNode)
-	h("DELETE /api/graph/{id}/nodes/{nodeId}", s.removeNode)
-	h("POST /api/graph/{id}/edges", s.addEdge)
-	h("PATCH /api/graph/{id}/edges/{edgeId}", s.updateEdge)
-	h("DELETE /api/graph/{id}/edges/{edgeId}", s.removeEdge)
+	h("GET /api/graphs", auth.Read, s.listGraphs)
+	h("POST /api/graphs", auth.Edit, s.createGraph)
+	h("POST /api/graphs/import", auth.Edit, s.importGraph)
+	h("GET /api/graph/{id}", auth.Read, s.getGraph)
+	h("DELETE /api/graph/{id}", auth.Administer, s.deleteGraph)
+	h("GET /api/graph/{id}/events", auth.Read, s.events)
+	h("POST /api/graph/{id}/batch", auth.Edit, s.batch)
+	h("POST /api/graph/{id}/nodes", auth.Edit, s.addNode)
+	h("PATCH /api/graph/{id}/nodes/{nodeId}", auth.Edit, s.updateNode)
+	h("DELETE /api/graph/{id}/nodes/{nodeId}", auth.Edit, s.removeNode)
+	h("POST /api/graph/{id}/edges", auth.Edit, s.addEdge)
+	h("PATCH /api/graph/{id}/edges/{edgeId}", auth.Edit, s.updateEdge)
+	h("DELETE /api/graph/{id}/edges/{edgeId}", auth.Edit, s.removeEdge)
 
-	h("POST /api/agents/status", s.postStatus)
-	h("GET /api/agents", s.listAgents)
-	h("GET /api/agents/{id}/history", s.agentHistory)
-	h("POST /api/agents/messages", s.postMessage)
-	h("POST /api/agents/{id}/commands", s.postCommand)
-	h("GET /api/agents/{id}/commands", s.agentCommands)
-	h("POST /api/agents/{id}/commands/next", s.nextCommand)
-	h("POST /api/commands/{id}/ack", s.ackCommand)
-	h("GET /api/swarms", s.listSwarms)
-	h("GET /api/swarms/{swarm}/commands", s.swarmCommands)
-	h("POST /api/focus", s.postFocus)
-	h("POST /api/tasks", s.submitTask)
-	h("GET /api/tasks", s.listTasks)
-	h("POST /api/tasks/claim", s.taskMove("claim")) // the best task the agent can claim
-	h("GET /api/tasks/{id}", s.getTask)
-	h("POST /api/tasks/{id}/cancel", s.cancelTask)
-	h("POST /api/tasks/{id}/claim", s.taskMove("claim"))
-	h("POST /api/tasks/{id}/plan", s.taskMove("plan"))
-	h("POST /api/tasks/{id}/progress", s.taskMove("progress"))
-	h("POST /api/tasks/{id}/complete", s.taskMove("complete"))
-	h("POST /api/tasks/{id}/fail", s.taskMove("fail"))
-	h("POST /api/memory", s.remember)
-	h("GET /api/memory", s.agentMemories)
-	h("GET /api/memory/search", s.recall)
-	h("GET /api/memory/status", s.memoryStatus)
-	h("POST /api/memory/reembed", s.reembed)
-	h("GET /api/memory/{id}", s.getMemory)
-	h("DELETE /api/memory/{id}", s.forget)
-	h("GET /api/dlq", s.listDeadLetters)
-	h("POST /api/dlq", s.handDeadLetter)
-	h("POST /api/dlq/{id}/retry", s.settleDeadLetter(true))
-	h("POST /api/dlq/{id}/discard", s.settleDeadLetter(false))
-	h("POST /api/telemetry", s.postTelemetry)
-	h("GET /api/telemetry/recent", s.recentTelemetry)
+	h("POST /api/agents/status", auth.Work, s.postStatus)
+	h("GET /api/agents", auth.Read, s.listAgents)
+	h("GET /api/agents/{id}/history", auth.Read, s.agentHistory)
+	h("POST /api/agents/messages", auth.Work, s.postMessage)
+	h("POST /api/agents/{id}/commands", auth.Edit, s.postCommand)
+	h("GET /api/agents/{id}/commands", auth.Read, s.agentCommands)
+	h("POST /api/agents/{id}/commands/next", auth.Work, s.nextCommand)
+	h("POST /api/commands/{id}/ack", auth.Work, s.ackCommand)
+	h("GET /api/swarms", auth.Read, s.listSwarms)
+	h("GET /api/swarms/{swarm}/commands", auth.Read, s.swarmCommands)
+	h("POST /api/focus", auth.Assign, s.postFocus)
+	h("POST /api/tasks", auth.Assign, s.submitTask)
+	h("GET /api/tasks", auth.Read, s.listTasks)
+	h("POST /api/tasks/claim", auth.Work, s.taskMove("claim")) // the best task the agent can claim
+	h("GET /api/tasks/{id}", auth.Read, s.getTask)
+	h("POST /api/tasks/{id}/cancel", auth.Assign, s.cancelTask)
+	h("POST /api/tasks/{id}/claim", auth.Work, s.taskMove("claim"))
+	h("POST /api/tasks/{id}/plan", auth.Work, s.taskMove("plan"))
+	h("POST /api/tasks/{id}/progress", auth.Work, s.taskMove("progress"))
+	h("POST /api/tasks/{id}/complete", auth.Work, s.taskMove("complete"))
+	h("POST /api/tasks/{id}/fail", auth.Work, s.taskMove("fail"))
+	h("POST /api/memory", auth.Work, s.remember)
+	h("GET /api/memory", auth.Read, s.agentMemories)
+	h("GET /api/memory/search", auth.Read, s.recall)
+	h("GET /api/memory/status", auth.Read, s.memoryStatus)
+	h("POST /api/memory/reembed", auth.Administer, s.reembed)
+	h("GET /api/memory/{id}", auth.Read, s.getMemory)
+	h("DELETE /api/memory/{id}", auth.Work, s.forget)
+	h("GET /api/dlq", auth.Read, s.listDeadLetters)
+	h("POST /api/dlq", auth.Work, s.handDeadLetter)
+	h("POST /api/dlq/{id}/retry", auth.Edit, s.settleDeadLetter(true))
+	h("POST /api/dlq/{id}/discard", auth.Edit, s.settleDeadLetter(false))
+	h("POST /api/telemetry", auth.Read, s.postTelemetry) // any peer reports on its own client
+	h("GET /api/telemetry/recent", auth.Read, s.recentTelemetry)
 
-	h("GET /api/settings", s.getSettings)
-	h("POST /api/settings", s.postSettings)
-	h("GET /api/settings/schema", s.settingsSchema)
-	h("GET /api/settings/history", s.settingsHistory)
-	h("GET /api/settings/{path...}", s.getSetting)
+	h("GET /api/whoami", auth.Read, s.whoami)
+	h("GET /api/tokens", auth.Administer, s.listTokens)
+	h("POST /api/tokens", auth.Administer, s.createToken)
+	h("DELETE /api/tokens/{id}", auth.Administer, s.revokeToken)
+
+	h("GET /api/settings", auth.Read, s.getSettings)
+	h("POST /api/settings", auth.Administer, s.postSettings)
+	h("GET /api/settings/schema", auth.Read, s.settingsSchema)
+	h("GET /api/settings/history", auth.Read, s.settingsHistory)
+	h("GET /api/settings/{path...}", auth.Read, s.getSetting)
 }
 
 var routeMethods = []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
@@ -159,58 +169,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fail(&Error{Status: http.StatusNotFound, Code: "not found", Detail: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 }
 
-// Guard checks what every request to this process must pass, whatever
-// handler takes it: on a loopback-only server the Host must name this
-// machine (a page that rebinds its own domain to 127.0.0.1 must not get
-// in), and the path must be canonical: paths with "." or ".." segments or
-// doubled slashes get a 400 rather than a mux's redirect, which a client
-// following it with the same method could turn into a different request
-// (DELETE …/nodes/.. into DELETE the graph).
-func Guard(next http.Handler, loopbackOnly bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fail := func(e *Error) { writeJSON(w, e.Status, e) }
-		if loopbackOnly {
-			if err := checkHost(r); err != nil {
-				fail(err)
-				return
-			}
-		}
-		if p := r.URL.EscapedPath(); p != cleanPath(p) {
-			fail(invalid("the path %q is not in canonical form (no \".\" or \"..\" segments, no empty segments)", p))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// cleanPath is path.Clean that keeps a trailing slash.
-func cleanPath(p string) string {
-	c := path.Clean(p)
-	if strings.HasSuffix(p, "/") && c != "/" {
-		c += "/"
-	}
-	return c
-}
-
-func checkHost(r *http.Request) *Error {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	switch strings.ToLower(strings.Trim(host, "[]")) {
-	case "localhost", "127.0.0.1", "::1":
-		return nil
-	}
-	return &Error{Status: http.StatusForbidden, Code: "forbidden", Detail: fmt.Sprintf("host %q is not this machine; the server only answers requests for localhost, 127.0.0.1 or [::1]", r.Host)}
-}
-
 // wrap turns a handler that returns an error into an http.Handler that
 // writes the error as JSON, after checking the request's origin.
-func (s *Server) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+func (s *Server) wrap(a auth.Action, fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.requests.Add(1)
-		err := checkOrigin(r)
+		err := principal(r.Context()).Allow(a)
 		if err == nil {
 			err = fn(w, r)
 		}
@@ -229,16 +194,3 @@ func (s *Server) wrap(fn func(w http.ResponseWriter, r *http.Request) error) htt
 	})
 }
 
-// checkOrigin refuses requests that a web page on another origin makes with
-// the user's browser: without it any site the user visits could edit the
-// local graph.
-func checkOrigin(r *http.Request) error {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return nil // not from a browser page
-	}
-	if sameHost(origin, r.Host) {
-		return nil
-	}
-	return &Error{Status: http.StatusForbidden, Code: "forbidden", Detail: fmt.Sprintf("requests from origin %s are not allowed", origin)}
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"visionflow/agent"
+	"visionflow/auth"
 	"visionflow/graph"
 	"visionflow/net/wire"
 	"visionflow/task"
@@ -41,6 +42,10 @@ type wsConn struct {
 	hub  *Hub
 	ws   *websocket.Conn
 	id   string
+	who  auth.Principal // from the token the upgrade carried
+	// secret is that token, checked again at every ping: a token revoked
+	// or expired ends the connection.
+	secret string
 	send chan []byte // JSON messages
 	done chan struct{}
 	once sync.Once
@@ -75,6 +80,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 		ReadBufferSize:  4096,
 		WriteBufferSize: 64 << 10,
 		CheckOrigin:     func(r *http.Request) bool { return checkOrigin(r) == nil },
+		// A browser sends its token as a second subprotocol
+		// (BearerProtocol+token) and must be answered with the first.
+		Subprotocols: []string{"visionflow"},
 	}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
@@ -82,6 +90,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 		return nil // Upgrade has answered the client
 	}
 	c := newConn(s.hub, ws)
+	c.who = principal(r.Context())
+	if !c.who.Anonymous() {
+		c.secret, _ = bearer(r)
+	}
 	if !s.hub.admit(c) {
 		ws.Close()
 		return nil
@@ -90,7 +102,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Protocol: wire.Version, ClientID: c.id, Server: "visionflow " + s.opt.Version, DefaultGraph: def})
 	c.sendText(hello, false)
 	s.hub.wg.Add(2)
-	go func() { defer s.hub.wg.Done(); c.writeLoop(set.Float("system.websocket.heartbeatInterval")) }()
+	go func() { defer s.hub.wg.Done(); c.writeLoop(s, set.Float("system.websocket.heartbeatInterval")) }()
 	go func() { defer s.hub.wg.Done(); c.readLoop(s) }()
 	return nil
 }
@@ -269,7 +281,7 @@ func (c *wsConn) reportsFor(refs []agentRef) (added []agentRef) {
 	return added
 }
 
-func (c *wsConn) writeLoop(pingMillis float64) {
+func (c *wsConn) writeLoop(s *Server, pingMillis float64) {
 	ping := time.NewTicker(time.Duration(pingMillis) * time.Millisecond)
 	defer ping.Stop()
 	write := func(kind int, b []byte) bool {
@@ -309,6 +321,10 @@ func (c *wsConn) writeLoop(pingMillis float64) {
 				}
 			}
 		case <-ping.C:
+			if reason := c.tokenGone(s); reason != "" {
+				c.shutdown(reason)
+				return
+			}
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				c.shutdown("ping failed")
 				return
@@ -376,6 +392,20 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 		}
 	}()
 	who := "ws:" + c.id
+	if !c.who.Anonymous() {
+		who = c.who.Name
+	}
+	if err := c.who.Allow(messageAction(m.Type)); err != nil {
+		c.fail(m.ID, err)
+		return
+	}
+	if a := s.opt.Access; a != nil {
+		if wait := a.take(c.who); wait > 0 {
+			c.reply(wire.Error{Type: wire.TypeError, ID: m.ID, Error: "rate limited", Detail: fmt.Sprintf(
+				"token %q sent more than its %g messages a second; this one was not carried out; retry after %v", c.who.Name, a.rate(), wait.Round(time.Millisecond))})
+			return
+		}
+	}
 	ok := func() {
 		if m.ID != "" {
 			c.reply(wire.OK{Type: wire.TypeOK, ID: m.ID})
@@ -461,6 +491,30 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 		}
 		ok()
 	}
+}
+
+// messageAction is what a client message needs its token's role to allow.
+func messageAction(t string) auth.Action {
+	switch t {
+	case wire.TypePing, wire.TypeSubscribe, wire.TypeUnsubscribe, wire.TypeFullFrame:
+		return auth.Read
+	case wire.TypeApply:
+		return auth.Edit
+	}
+	return auth.Work // agent status, messages, task moves, command answers
+}
+
+// tokenGone says why the connection's token no longer works, if it does not.
+func (c *wsConn) tokenGone(s *Server) string {
+	if c.secret == "" || s.opt.Access == nil || s.opt.Access.Tokens == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.opt.Access.Tokens.Authenticate(ctx, c.secret); errors.Is(err, auth.ErrUnauthenticated) {
+		return unauthenticated(err).Detail
+	}
+	return ""
 }
 
 // moveTask carries out an agent's move on a task.

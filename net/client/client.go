@@ -26,10 +26,16 @@ import (
 
 // Client talks to one VisionFlow server.
 type Client struct {
-	base string
-	http *http.Client
-	id   string
+	base  string
+	http  *http.Client
+	id    string
+	token string
 }
+
+// SetToken makes every request and stream of c carry a token (a shared
+// server needs one); the server then names c by the token, not clientID.
+// Call it before c is used.
+func (c *Client) SetToken(token string) { c.token = token }
 
 // New returns a client for the server at base (such as
 // "http://127.0.0.1:7733"). clientID names this client in the server's event
@@ -60,6 +66,9 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 	}
 	if c.id != "" {
 		req.Header.Set("X-Client-ID", c.id)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

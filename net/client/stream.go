@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -94,9 +95,17 @@ func (c *Client) Stream(ctx context.Context) (*Stream, error) {
 	if c.id != "" {
 		hdr.Set("X-Client-ID", c.id)
 	}
+	if c.token != "" {
+		hdr.Set("Authorization", "Bearer "+c.token)
+	}
 	ws, resp, err := d.DialContext(ctx, u, hdr)
 	if err != nil {
 		if resp != nil {
+			e := &Error{Status: resp.StatusCode}
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			if json.Unmarshal(b, e) == nil && e.Code != "" {
+				return nil, fmt.Errorf("connect to %s: %w", u, e)
+			}
 			return nil, fmt.Errorf("connect to %s: %s: %w", u, resp.Status, err)
 		}
 		return nil, fmt.Errorf("connect to %s: %w", u, err)

@@ -15,7 +15,10 @@ import (
 	"strings"
 	"time"
 
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"visionflow/auth"
 
 	"visionflow/graph"
 	"visionflow/session"
@@ -55,15 +58,28 @@ func New(b session.Backend, opt Options) *Server {
 }
 
 // Handler serves Streamable HTTP (mount it at /mcp). Idle sessions end
-// after an hour.
+// after an hour. Mounted behind api.Guard, a request with a token reaches
+// the tools as that token's principal, and a session begun with one token
+// cannot be used with another.
 func (s *Server) Handler(maxBody int64) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 8 << 20
 	}
-	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s.srv }, &sdk.StreamableHTTPOptions{
+	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s.srv }, &sdk.StreamableHTTPOptions{
 		Logger:              s.log,
 		SessionTimeout:      time.Hour,
 		MaxRequestBodyBytes: maxBody,
+	})
+	withToken := sdkauth.RequireBearerToken(func(ctx context.Context, _ string, r *http.Request) (*sdkauth.TokenInfo, error) {
+		p, _ := auth.From(r.Context())
+		return &sdkauth.TokenInfo{UserID: p.TokenID, Expiration: p.Expires, Extra: map[string]any{"principal": p}}, nil
+	}, &sdkauth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := auth.From(r.Context()); ok && !p.Anonymous() {
+			withToken.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 
@@ -78,8 +94,36 @@ func (s *Server) Close() {
 	}
 }
 
-// who names the calling client in event logs and audit trails.
+// toolActions is what each tool needs its caller's token to allow.
+var toolActions = map[string]auth.Action{
+	"list_graphs": auth.Read, "get_graph": auth.Read, "search_nodes": auth.Read, "get_node": auth.Read,
+	"get_settings": auth.Read, "list_tasks": auth.Read, "get_task": auth.Read, "recall": auth.Read,
+	"add_nodes": auth.Edit, "add_edges": auth.Edit, "update_node": auth.Edit, "remove_nodes": auth.Edit,
+	"report_status": auth.Work, "send_message": auth.Work, "next_command": auth.Work, "ack_command": auth.Work,
+	"claim_task": auth.Work, "plan_task": auth.Work, "update_task": auth.Work, "complete_task": auth.Work,
+	"fail_task": auth.Work, "remember": auth.Work,
+	"focus": auth.Assign, "submit_task": auth.Assign,
+	"set_setting": auth.Administer,
+}
+
+// caller is who a tool call acts as: the principal of the token its HTTP
+// request carried (Handler puts it there), or the local session.
+func caller(req *sdk.CallToolRequest) auth.Principal {
+	if req != nil && req.Extra != nil && req.Extra.TokenInfo != nil {
+		if p, ok := req.Extra.TokenInfo.Extra["principal"].(auth.Principal); ok {
+			return p
+		}
+		return auth.Principal{} // a token of unknown form may do nothing
+	}
+	return auth.Local
+}
+
+// who names the calling client in event logs and audit trails: its
+// token's name, or without one what the client calls itself.
 func who(req *sdk.CallToolRequest) string {
+	if p := caller(req); !p.Anonymous() {
+		return p.Name
+	}
 	name := "client"
 	if info := req.ClientInfo(); info != nil && info.Name != "" {
 		name = info.Name
@@ -107,9 +151,14 @@ func toolError(err error) error {
 	return err
 }
 
-// handle adapts a function of the session to a tool handler.
-func handle[In, Out any](fn func(ctx context.Context, who string, in In) (Out, error)) sdk.ToolHandlerFor[In, Out] {
+// handle adapts a function of the session to a tool handler that first
+// checks the caller may do what the tool does.
+func handle[In, Out any](action auth.Action, fn func(ctx context.Context, who string, in In) (Out, error)) sdk.ToolHandlerFor[In, Out] {
 	return func(ctx context.Context, req *sdk.CallToolRequest, in In) (*sdk.CallToolResult, Out, error) {
+		if err := caller(req).Allow(action); err != nil {
+			var zero Out
+			return nil, zero, err
+		}
 		out, err := fn(ctx, who(req), in)
 		if err != nil {
 			var zero Out
@@ -120,7 +169,11 @@ func handle[In, Out any](fn func(ctx context.Context, who string, in In) (Out, e
 }
 
 func add[In, Out any](s *Server, name, doc string, fn func(ctx context.Context, who string, in In) (Out, error)) {
-	sdk.AddTool(s.srv, &sdk.Tool{Name: name, Description: doc}, handle(fn))
+	action, ok := toolActions[name]
+	if !ok {
+		panic("mcp: tool " + name + " has no entry in toolActions")
+	}
+	sdk.AddTool(s.srv, &sdk.Tool{Name: name, Description: doc}, handle(action, fn))
 }
 
 // Names of the tools; clients and tests depend on them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -19,6 +20,7 @@ import (
 // idle timeout or a restart).
 type Proxy struct {
 	endpoint, version string
+	token             string // sent as a bearer token when set
 	log               *slog.Logger
 	srv               *sdk.Server
 
@@ -28,12 +30,13 @@ type Proxy struct {
 
 // NewProxy reads the tools and resource templates of the MCP endpoint of a
 // running VisionFlow (such as http://127.0.0.1:7733/mcp) and offers them as
-// they are.
-func NewProxy(ctx context.Context, endpoint, version string, log *slog.Logger) (*Proxy, error) {
+// they are. token, when not empty, is sent with every request (a shared
+// server needs one).
+func NewProxy(ctx context.Context, endpoint, token, version string, log *slog.Logger) (*Proxy, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Proxy{endpoint: endpoint, version: version, log: log}
+	p := &Proxy{endpoint: endpoint, token: token, version: version, log: log}
 	first, err := p.connect(ctx, "visionflow mcp")
 	if err != nil {
 		return nil, err
@@ -74,11 +77,27 @@ func NewProxy(ctx context.Context, endpoint, version string, log *slog.Logger) (
 
 func (p *Proxy) connect(ctx context.Context, name string) (*sdk.ClientSession, error) {
 	c := sdk.NewClient(&sdk.Implementation{Name: name, Version: p.version}, nil)
-	remote, err := c.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: p.endpoint, DisableStandaloneSSE: true}, nil)
+	t := &sdk.StreamableClientTransport{Endpoint: p.endpoint, DisableStandaloneSSE: true}
+	if p.token != "" {
+		t.HTTPClient = &http.Client{Transport: bearerTransport{token: p.token, next: http.DefaultTransport}}
+	}
+	remote, err := c.Connect(ctx, t, nil)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the running VisionFlow at %s: %w", p.endpoint, err)
 	}
 	return remote, nil
+}
+
+// bearerTransport adds a bearer token to every request.
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }
 
 // call runs fn on the connection to the server, made in the stdio client's

@@ -45,6 +45,10 @@ const (
 	TypeFailTask     = "failTask"
 )
 
+// ClientMessageTypes lists every client message type.
+var ClientMessageTypes = []string{TypeSubscribe, TypeUnsubscribe, TypeFullFrame, TypeApply, TypePing, TypeAgentStatus,
+	TypeSendMessage, TypeCommandAck, TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask}
+
 // TaskTypes are the client messages that move a task.
 var TaskTypes = []string{TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask}
 
