@@ -62,7 +62,9 @@ func (f tokensFunc) Authenticate(_ context.Context, s string) (auth.Principal, e
 func (tokensFunc) CreateToken(context.Context, string, session.TokenRequest) (string, auth.Token, error) {
 	return "", auth.Token{}, errors.ErrUnsupported
 }
-func (tokensFunc) ListTokens(context.Context) ([]auth.Token, error) { return nil, errors.ErrUnsupported }
+func (tokensFunc) ListTokens(context.Context) ([]auth.Token, error) {
+	return nil, errors.ErrUnsupported
+}
 func (tokensFunc) RevokeToken(context.Context, string, string) (auth.Token, error) {
 	return auth.Token{}, errors.ErrUnsupported
 }

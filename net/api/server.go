@@ -193,4 +193,3 @@ func (s *Server) wrap(a auth.Action, fn func(w http.ResponseWriter, r *http.Requ
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
 	})
 }
-

@@ -39,16 +39,16 @@ const (
 // order), one writer goroutine (its JSON queue and its frame mailboxes),
 // and its subscriptions.
 type wsConn struct {
-	hub  *Hub
-	ws   *websocket.Conn
-	id   string
-	who  auth.Principal // from the token the upgrade carried
+	hub *Hub
+	ws  *websocket.Conn
+	id  string
+	who auth.Principal // from the token the upgrade carried
 	// secret is that token, checked again at every ping: a token revoked
 	// or expired ends the connection.
 	secret string
-	send chan []byte // JSON messages
-	done chan struct{}
-	once sync.Once
+	send   chan []byte // JSON messages
+	done   chan struct{}
+	once   sync.Once
 
 	queued atomic.Int64 // bytes in send
 
