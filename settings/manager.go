@@ -40,6 +40,8 @@ type Store interface {
 	// SaveSettings stores the new values and appends the deltas to the
 	// history in one transaction, returning the deltas with IDs set.
 	SaveSettings(ctx context.Context, deltas []Delta) ([]Delta, error)
+	// LastSettingsID is the id of the newest delta in the history (0: none).
+	LastSettingsID(ctx context.Context) (int64, error)
 }
 
 // Manager holds the current settings. It is safe for concurrent use.
@@ -52,6 +54,7 @@ type Manager struct {
 	values    map[string]any // parsed current value of every field
 	listeners map[int]func([]Delta)
 	nextID    int
+	seq       int64 // id of the last delta; guarded by mu
 }
 
 // Open loads stored settings over the defaults. A stored value that no
@@ -67,6 +70,9 @@ func Open(ctx context.Context, store Store, now func() time.Time, log *slog.Logg
 	}
 	stored, err := store.LoadSettings(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("load settings: %w", err)
+	}
+	if m.seq, err = store.LastSettingsID(ctx); err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)
 	}
 	for path, raw := range stored {
@@ -141,6 +147,26 @@ func (m *Manager) Get(path string) (any, error) {
 		return nil, unknownPath(path)
 	}
 	return sub, nil
+}
+
+// Seq is the id of the last change applied: a listener has been or is
+// being told of every change up to it.
+func (m *Manager) Seq() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.seq
+}
+
+// Values returns every setting's value as readers see it, by path, and
+// the id of the last change they include.
+func (m *Manager) Values() (map[string]json.RawMessage, int64) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]json.RawMessage, len(Schema))
+	for _, fld := range Schema {
+		out[fld.Path] = encode(fld.shown(m.values[fld.Path]))
+	}
+	return out, m.seq
 }
 
 // Tree returns every setting as a nested object.
@@ -274,6 +300,7 @@ func (m *Manager) Apply(ctx context.Context, client string, updates []Update) ([
 	for i, d := range deltas {
 		m.values[d.Path] = values[d.Path]
 		deltas[i].Stored = nil // a secret's value stays here
+		m.seq = max(m.seq, d.ID)
 	}
 	listeners := make([]func([]Delta), 0, len(m.listeners))
 	for _, id := range slices.Sorted(maps.Keys(m.listeners)) {

@@ -118,3 +118,12 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// LastSettingsID is the id of the newest settings delta (0 when none).
+func (s *Store) LastSettingsID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.r.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM settings_history").Scan(&id); err != nil {
+		return 0, fmt.Errorf("read settings history: %w", err)
+	}
+	return id, nil
+}

@@ -661,7 +661,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 		data.Graphs = *list
 	}
 	st := &data.Stats
-	st.FPS, st.FrameMillis, st.Remote, st.GL = d.stats.fps, d.stats.frameMs, d.src.Where(), d.glName
+	st.FPS, st.FrameMillis, st.Remote, st.Link, st.GL = d.stats.fps, d.stats.frameMs, d.src.Where(), d.src.Link(), d.glName
 	if sc := d.sceneNow; sc != nil {
 		data.Current, st.Graph, st.Nodes, st.Edges = sc.graphID, sc.name, sc.graphNodes, sc.graphEdges
 	}

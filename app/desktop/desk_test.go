@@ -427,6 +427,84 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 	))
 }
 
+// A joined window whose host stops and starts again keeps its scene, says
+// so in its bar, and catches up by itself: a node the restarted host gets
+// is drawn.
+func TestJoinedWindowResumesAfterTheHostRestarts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	db := filepath.Join(t.TempDir(), "host.db")
+	host, err := app.Start(context.Background(), app.Config{DB: db, Addr: addr}, ln, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again atomic.Pointer[app.Server]
+	defer func() {
+		host.Close()
+		if h := again.Load(); h != nil {
+			h.Close()
+		}
+	}()
+	cfg := testConfig(t)
+	cfg.Join = "http://" + addr
+	closed := make(chan struct{})
+	var started atomic.Bool
+	var sawDown atomic.Bool
+	runDesk(t, cfg, script(t, 60*time.Second,
+		settled(),
+		step{"the host stops", func(d *desk) bool {
+			if d.src.Link() != "receiving" && d.src.Link() != "subscribed" && d.src.Link() != "connected" {
+				t.Errorf("link %q before the host stops", d.src.Link())
+			}
+			go func() { host.Close(); close(closed) }()
+			return true
+		}},
+		step{"the bar says the window is reconnecting", func(d *desk) bool {
+			l := d.src.Link()
+			if l == "reconnecting" || l == "connecting" {
+				sawDown.Store(true)
+				return true
+			}
+			return false
+		}},
+		step{"the host starts again and gets a node", func(d *desk) bool {
+			if !started.Swap(true) {
+				go func() {
+					<-closed
+					ln, err := net.Listen("tcp", addr)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					h, err := app.Start(context.Background(), app.Config{DB: db, Addr: addr}, ln, slog.New(slog.DiscardHandler))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					again.Store(h)
+					label := "Came back"
+					list, _ := h.Session.ListGraphs(context.Background())
+					for _, g := range list {
+						if g.Type == graph.Knowledge {
+							h.Session.Apply(context.Background(), "test", g.ID, []graph.Op{{Op: graph.AddNode, ID: "came-back", Label: &label}})
+						}
+					}
+				}()
+			}
+			return true
+		}},
+		step{"the node is drawn and the link receiving", func(d *desk) bool {
+			return nodeNamed(d, "Came back") != nil && d.src.Link() == "receiving"
+		}},
+	))
+	if !sawDown.Load() {
+		t.Error("the window never showed the drop")
+	}
+}
+
 // Opening a database whose graphs the server lays out in the background
 // while the window starts: the GPU engines they get must not wait for the
 // GL thread while it waits for the session (this once deadlocked).

@@ -203,6 +203,8 @@ func (l *local) Health(ctx context.Context) (session.Health, error) {
 
 func (l *local) Where() string { return "" }
 
+func (l *local) Link() string { return "" }
+
 func (l *local) SwarmsOn(ctx context.Context, graphID string) ([]session.SwarmInfo, error) {
 	return swarmsOn(l.srv.Session.Swarms(ctx))(graphID)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -25,7 +27,8 @@ import (
 type remote struct {
 	url     string
 	c       *client.Client
-	st      *client.Stream
+	st      *client.Link
+	state   atomic.Int32 // a client.LinkState
 	updates chan Update
 	latest  atomic.Pointer[wire.Positions]
 	swarmAt atomic.Pointer[wire.Positions]
@@ -45,11 +48,14 @@ func dialRemote(ctx context.Context, url, token string) (*remote, error) {
 	if _, err := c.Health(ctx); err != nil {
 		return nil, err
 	}
-	st, err := c.Stream(ctx)
+	r := &remote{url: url, c: c, updates: make(chan Update, updateBuffer), rewatch: make(chan struct{}, 1)}
+	// The link dials again when the connection drops and resumes where
+	// it was: the window keeps its scene and catches up.
+	st, err := c.Link(ctx, client.LinkOptions{OnState: func(s client.LinkState, _ error) { r.state.Store(int32(s)) }})
 	if err != nil {
 		return nil, err
 	}
-	r := &remote{url: url, c: c, st: st, updates: make(chan Update, updateBuffer), rewatch: make(chan struct{}, 1)}
+	r.st = st
 	r.watched.Store(new(string))
 	r.swarm.Store(new(string))
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -100,6 +106,10 @@ func (r *remote) readMessages() {
 				continue
 			}
 			u = Update{Settings: s.Deltas}
+			// Resumed too late for the changes: every value, as changes.
+			for _, path := range slices.Sorted(maps.Keys(s.Values)) {
+				u.Settings = append(u.Settings, settings.Delta{Path: path, New: s.Values[path]})
+			}
 		case wire.TypeAgentStatus:
 			var a wire.AgentStatus
 			if json.Unmarshal(m.Raw, &a) != nil {
@@ -164,6 +174,7 @@ func (r *remote) followPositions() {
 		select {
 		case <-changed:
 		case <-swarmChanged:
+		case <-r.st.Switched(): // a new connection: its channels, from now
 		case <-r.rewatch:
 		case <-r.st.Done():
 			return
@@ -263,6 +274,9 @@ func (r *remote) ImportLogseq(ctx context.Context, dir string, progress func(don
 func (r *remote) Health(ctx context.Context) (session.Health, error) { return r.c.Health(ctx) }
 
 func (r *remote) Where() string { return r.url }
+
+// Link is the state of the connection to the host.
+func (r *remote) Link() string { return client.LinkState(r.state.Load()).String() }
 
 // samePositions reports whether two node lists hold the same states.
 func samePositions(a, b []wire.NodeState) bool {

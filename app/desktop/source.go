@@ -73,6 +73,10 @@ type Source interface {
 	PostTelemetry(ctx context.Context, m telemetry.Metrics) error
 	// Where is "" for the local session, else the host's URL.
 	Where() string
+	// Link is "" for the local session, else the state of the connection
+	// to the host: connecting, connected, subscribed, receiving,
+	// reconnecting or disconnected.
+	Link() string
 	// Close stops the source's goroutines.
 	Close() error
 }

@@ -459,7 +459,7 @@ func (h *Hub) onChange(ch session.Change) {
 		// Everyone following the graph hears of a reload; events go to
 		// those who asked for them.
 		if ok && (sub.events || reload) {
-			c.sendText(b, true)
+			c.deliver(ch.Graph, ch.Seq, b)
 			if ch.Deleted {
 				c.dropSubscription(ch.Graph)
 				h.leaveLocked(c, ch.Graph)
@@ -551,12 +551,13 @@ func (h *Hub) deliver(cmd agent.Command) {
 // onSettings forwards applied settings to every client.
 func (h *Hub) onSettings(deltas []settings.Delta) {
 	b, err := json.Marshal(wire.Settings{Type: wire.TypeSettings, Deltas: deltas})
-	if err != nil {
+	if err != nil || len(deltas) == 0 {
 		return
 	}
+	seq := deltas[len(deltas)-1].ID
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.conns {
-		c.sendText(b, true)
+		c.deliverSettings(seq, b)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"visionflow/auth"
 	"visionflow/graph"
 	"visionflow/net/wire"
+	"visionflow/settings"
 	"visionflow/task"
 )
 
@@ -57,10 +59,17 @@ type wsConn struct {
 	drops   map[uint16]int    // frames replaced unwritten in a row
 	ready   chan struct{}     // a frame is in a mailbox
 
-	mu      sync.Mutex
-	subs    map[string]subscription // by graph
-	agents  map[agentRef]bool       // agents whose status this client reports
-	cmdSent map[string]bool         // commands queued to it (each goes once)
+	mu   sync.Mutex
+	subs map[string]subscription // by graph
+	// held are the messages of a graph (and of settings) that arrived
+	// while a subscription (or the connection) was being answered: they
+	// go out after the answer and its replay, those the replay already
+	// covered dropped, so a client gets each event once and in order.
+	held         map[string][]heldMsg
+	holdSettings bool
+	heldSettings []heldMsg
+	agents       map[agentRef]bool // agents whose status this client reports
+	cmdSent      map[string]bool   // commands queued to it (each goes once)
 }
 
 // subscription is what a connection follows of one graph.
@@ -70,8 +79,70 @@ type subscription struct {
 
 type agentRef struct{ swarm, agent string }
 
+// heldMsg is an encoded message and the last sequence number (event seq or
+// settings change id) it carries.
+type heldMsg struct {
+	seq int64
+	b   []byte
+}
+
+// deliver queues a graph's message, or holds it while the graph's
+// subscription is being answered.
+func (c *wsConn) deliver(graphID string, seq uint64, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.held[graphID]; ok {
+		c.held[graphID] = append(h, heldMsg{int64(seq), b})
+		return
+	}
+	c.sendText(b, true)
+}
+
+// release sends what was held for a graph after its answer, but for
+// messages up to seq, which the answer covered.
+func (c *wsConn) release(graphID string, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.held[graphID] {
+		if m.seq > int64(seq) {
+			c.sendText(m.b, true)
+		}
+	}
+	delete(c.held, graphID)
+}
+
+// deliverSettings is deliver for settings changes.
+func (c *wsConn) deliverSettings(seq int64, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.holdSettings {
+		c.heldSettings = append(c.heldSettings, heldMsg{seq, b})
+		return
+	}
+	c.sendText(b, true)
+}
+
+func (c *wsConn) releaseSettings(seq int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.heldSettings {
+		if m.seq > seq {
+			c.sendText(m.b, true)
+		}
+	}
+	c.holdSettings, c.heldSettings = false, nil
+}
+
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	set := s.b.Settings()
+	var settingsSince *int64
+	if v := r.URL.Query().Get("settingsSince"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return invalid("settingsSince=%q must be the id of a settings change (a whole number, 0 or more)", v)
+		}
+		settingsSince = &n
+	}
 	limit := int(set.Float("system.websocket.maxConnections"))
 	if !s.hub.reserve(limit) {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: fmt.Sprintf("the server has its maximum of %d WebSocket clients", limit)}
@@ -90,6 +161,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 		return nil // Upgrade has answered the client
 	}
 	c := newConn(s.hub, ws)
+	c.holdSettings = true
 	c.who = principal(r.Context())
 	if !c.who.Anonymous() {
 		c.secret, _ = bearer(r)
@@ -99,8 +171,14 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	def, _ := s.b.DefaultGraph(r.Context())
-	hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Protocol: wire.Version, ClientID: c.id, Server: "visionflow " + s.opt.Version, DefaultGraph: def})
+	values, seq := set.Values()
+	hello, _ := json.Marshal(wire.Hello{Type: wire.TypeHello, Protocol: wire.Version, ClientID: c.id, Server: "visionflow " + s.opt.Version,
+		DefaultGraph: def, SettingsSeq: seq})
 	c.sendText(hello, false)
+	if settingsSince != nil && *settingsSince != seq {
+		c.replaySettings(r.Context(), s, *settingsSince, seq, values)
+	}
+	c.releaseSettings(seq)
 	s.hub.wg.Add(2)
 	go func() { defer s.hub.wg.Done(); c.writeLoop(s, set.Float("system.websocket.heartbeatInterval")) }()
 	go func() { defer s.hub.wg.Done(); c.readLoop(s) }()
@@ -244,12 +322,17 @@ func (c *wsConn) subscribe(graphID string, sub subscription) bool {
 		return false
 	}
 	c.subs[graphID] = sub
+	if c.held == nil {
+		c.held = map[string][]heldMsg{}
+	}
+	c.held[graphID] = []heldMsg{} // until release
 	return true
 }
 
 func (c *wsConn) dropSubscription(graphID string) {
 	c.mu.Lock()
 	delete(c.subs, graphID)
+	delete(c.held, graphID)
 	c.mu.Unlock()
 }
 
@@ -534,6 +617,36 @@ func (c *wsConn) moveTask(ctx context.Context, s *Server, who string, m wire.Cli
 	return s.b.FailTask(ctx, who, mv.AgentID, mv.TaskID, mv.Error)
 }
 
+// replaySettings sends the settings changes after since up to seq, or,
+// when they are too many or since is not one of this server's, every
+// setting's value.
+func (c *wsConn) replaySettings(ctx context.Context, s *Server, since, seq int64, values map[string]json.RawMessage) {
+	limit := int64(s.b.Settings().Float("system.websocket.maxReplay"))
+	var deltas []settings.Delta
+	full := since > seq || seq-since > limit
+	for from := since; !full && from < seq; {
+		page, err := s.b.SettingsHistory(ctx, "", from, int(min(seq-from, 10_000)))
+		if err != nil || len(page) == 0 {
+			full = true
+			break
+		}
+		for _, d := range page {
+			if d.ID <= seq {
+				deltas = append(deltas, d)
+			}
+		}
+		from = page[len(page)-1].ID
+	}
+	msg := wire.Settings{Type: wire.TypeSettings, Deltas: deltas}
+	if full {
+		msg = wire.Settings{Type: wire.TypeSettings, Deltas: []settings.Delta{}, Values: values}
+	}
+	b, err := json.Marshal(msg)
+	if err == nil {
+		c.sendText(b, true)
+	}
+}
+
 // subscribeTo follows a graph with the streams m asks for.
 func (c *wsConn) subscribeTo(ctx context.Context, s *Server, m wire.ClientMessage) {
 	id := m.Graph
@@ -554,8 +667,9 @@ func (c *wsConn) subscribeTo(ctx context.Context, s *Server, m wire.ClientMessag
 		positions: slices.Contains(m.Streams, wire.StreamPositions),
 		agents:    slices.Contains(m.Streams, wire.StreamAgents),
 	}
-	// Follow the events before reading the graph's seq: every event after
-	// the seq the answer gives is then delivered.
+	// Follow the events before reading the graph's seq, holding them until
+	// the answer is out: every event after the seq the answer gives is
+	// then delivered after it, and only those.
 	c.hub.leave(c, id)
 	if !c.subscribe(id, sub) {
 		c.fail(m.ID, &graph.Error{Kind: graph.ErrInvalid, Field: "graph", Detail: fmt.Sprintf("the connection already follows %d graphs, the most it may; unsubscribe from one first", wire.MaxSubscriptions)})
@@ -567,15 +681,55 @@ func (c *wsConn) subscribeTo(ctx context.Context, s *Server, m wire.ClientMessag
 		c.fail(m.ID, err)
 		return
 	}
+	var replay []graph.Event
+	stale := false
+	if m.Since != nil && sub.events {
+		replay, stale = c.replayOf(ctx, s, id, *m.Since, sum.Seq)
+	}
 	joined := c.hub.join(c, id, sub.positions, sub.agents, func(num uint16) []byte {
 		b, _ := json.Marshal(wire.Subscribed{Type: wire.TypeSubscribed, ID: m.ID, Graph: id, GraphType: sum.Type,
-			Streams: m.Streams, Seq: sum.Seq, Stream: num})
+			Streams: m.Streams, Seq: sum.Seq, Stream: num, Replayed: len(replay), Stale: stale})
 		return b
 	})
 	if !joined {
 		c.dropSubscription(id)
 		c.fail(m.ID, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: "the server streams 65,535 graphs, the most it can; try again later"})
+		return
 	}
+	for batch := range slices.Chunk(replay, maxEventBatch) {
+		b, err := json.Marshal(wire.Events{Type: wire.TypeEvents, Graph: id, Events: batch})
+		if err == nil {
+			c.sendText(b, true)
+		}
+	}
+	c.release(id, sum.Seq)
+}
+
+// replayOf reads a graph's events after since up to seq from its log. It
+// reports stale when they cannot be replayed: too many, not in the log,
+// or since ahead of the graph (a different or restored database).
+func (c *wsConn) replayOf(ctx context.Context, s *Server, id string, since, seq uint64) ([]graph.Event, bool) {
+	if since == seq {
+		return nil, false
+	}
+	if since > seq || seq-since > uint64(s.b.Settings().Float("system.websocket.maxReplay")) {
+		return nil, true
+	}
+	out := make([]graph.Event, 0, seq-since)
+	for from := since; from < seq; {
+		page, err := s.b.Events(ctx, id, from, int(min(seq-from, 10_000)))
+		if err != nil || len(page) == 0 || page[0].Seq != from+1 {
+			return nil, true
+		}
+		for _, ev := range page {
+			if ev.Seq > seq {
+				break
+			}
+			out = append(out, ev)
+		}
+		from = page[len(page)-1].Seq
+	}
+	return out, false
 }
 
 // errorOf maps an error as the REST API does.

@@ -47,6 +47,9 @@ type Stream struct {
 	frame    wire.Frame
 	lostMsgs bool // messages were dropped; reader goroutine only
 	hook     atomic.Pointer[func(graph string, kind uint8, seq uint64, nodes int, at time.Time)]
+	// subHook is told of every subscription answer on the reading
+	// goroutine, before any message that follows it is handed on.
+	subHook atomic.Pointer[func(wire.Subscribed)]
 }
 
 // followed is the positions held for one subscribed graph.
@@ -87,9 +90,25 @@ type StreamStats struct {
 	LastFrame                       time.Time
 }
 
+// MessageError is the server's refusal of a stream request.
+type MessageError struct {
+	Request string // the request's type
+	Code    string // "invalid", "not found", "forbidden", …
+	Detail  string
+}
+
+func (e *MessageError) Error() string { return fmt.Sprintf("%s: %s: %s", e.Request, e.Code, e.Detail) }
+
 // Stream connects to the server's WebSocket and reads its hello.
-func (c *Client) Stream(ctx context.Context) (*Stream, error) {
+func (c *Client) Stream(ctx context.Context) (*Stream, error) { return c.stream(ctx, -1) }
+
+// stream connects; with settingsSince ≥ 0 the server first sends the
+// settings changes after that one.
+func (c *Client) stream(ctx context.Context, settingsSince int64) (*Stream, error) {
 	u := "ws" + strings.TrimPrefix(c.base, "http") + "/ws"
+	if settingsSince >= 0 {
+		u += fmt.Sprintf("?settingsSince=%d", settingsSince)
+	}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10}
 	hdr := http.Header{}
 	if c.id != "" {
@@ -189,7 +208,7 @@ func (s *Stream) request(ctx context.Context, m wire.ClientMessage) (Message, er
 		if reply.Type == wire.TypeError {
 			var e wire.Error
 			json.Unmarshal(reply.Raw, &e)
-			return reply, fmt.Errorf("%s: %s: %s", m.Type, e.Error, e.Detail)
+			return reply, &MessageError{Request: m.Type, Code: e.Error, Detail: e.Detail}
 		}
 		return reply, nil
 	case <-s.done:
@@ -211,13 +230,29 @@ func (s *Stream) Subscribe(ctx context.Context, graphID string, streams ...strin
 	return sub, err
 }
 
+// SubscribeSince follows a graph like Subscribe, as a client that has its
+// events up to since: the server sends the events after since first (the
+// answer's Replayed says how many), or answers Stale when it cannot.
+func (s *Stream) SubscribeSince(ctx context.Context, graphID string, since uint64, streams ...string) (wire.Subscribed, error) {
+	reply, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeSubscribe, Graph: graphID, Streams: streams, Since: &since})
+	var sub wire.Subscribed
+	if err == nil {
+		err = json.Unmarshal(reply.Raw, &sub)
+	}
+	return sub, err
+}
+
 // onSubscribed starts following a graph. It runs on the reading goroutine
 // as the answer arrives, before any frame of the subscription (the server
 // writes the answer first), so the stream number is known when they come.
-func (s *Stream) onSubscribed(b []byte) {
+// It returns the answer when it says the subscription is stale.
+func (s *Stream) onSubscribed(b []byte) *wire.Subscribed {
 	var sub wire.Subscribed
 	if json.Unmarshal(b, &sub) != nil {
-		return
+		return nil
+	}
+	if hook := s.subHook.Load(); hook != nil {
+		(*hook)(sub)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -227,6 +262,10 @@ func (s *Stream) onSubscribed(b []byte) {
 	if slices.Contains(sub.Streams, wire.StreamPositions) {
 		s.byNum[sub.Stream] = f
 	}
+	if sub.Stale {
+		return &sub
+	}
+	return nil
 }
 
 // Unsubscribe stops following a graph ("": every graph).
@@ -395,8 +434,9 @@ func (s *Stream) read() {
 			return
 		}
 		m := Message{Type: head.Type, Raw: bytes.Clone(b)}
+		var stale *wire.Subscribed
 		if head.Type == wire.TypeSubscribed {
-			s.onSubscribed(b)
+			stale = s.onSubscribed(b)
 		}
 		if head.ID != "" {
 			s.waitMu.Lock()
@@ -407,25 +447,37 @@ func (s *Stream) read() {
 				case ch <- m:
 				default: // a second answer to one request: not ours to wait for
 				}
+				if stale != nil {
+					// The events since the client's seq cannot be
+					// replayed: whatever it built from them is to be
+					// fetched again, before any newer event.
+					rb, _ := json.Marshal(wire.Reload{Type: wire.TypeReload, Graph: stale.Graph, Seq: stale.Seq})
+					s.enqueue(Message{Type: wire.TypeReload, Raw: rb})
+				}
 				continue
 			}
 		}
 		if head.Type == wire.TypeReload {
 			s.onReload(b)
 		}
-		if s.lostMsgs {
-			// Say so before anything else, once there is room.
-			select {
-			case s.messages <- Message{Type: Lost}:
-				s.lostMsgs = false
-			default:
-			}
-		}
+		s.enqueue(m)
+	}
+}
+
+// enqueue hands m to Messages, or notes that it was lost.
+func (s *Stream) enqueue(m Message) {
+	if s.lostMsgs {
+		// Say so before anything else, once there is room.
 		select {
-		case s.messages <- m:
+		case s.messages <- Message{Type: Lost}:
+			s.lostMsgs = false
 		default:
-			s.lostMsgs = true
 		}
+	}
+	select {
+	case s.messages <- m:
+	default:
+		s.lostMsgs = true
 	}
 }
 

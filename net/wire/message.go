@@ -76,7 +76,7 @@ const (
 // ClientMessage is anything a client sends as text. Which fields apply
 // depends on Type:
 //
-//	{"type": "subscribe", "graph": "g", "streams": ["positions", "events", "agents"]}
+//	{"type": "subscribe", "graph": "g", "streams": ["positions", "events", "agents"], "since"?: 41}
 //	{"type": "unsubscribe", "graph": "g"}       (no graph: every subscription)
 //	{"type": "fullFrame", "graph": "g"}         (no graph: every subscription)
 //	{"type": "apply", "id": "r1", "graph": "g", "ops": [...]}
@@ -90,11 +90,14 @@ const (
 //	{"type": "completeTask", "task": {"agentId": …, "taskId": …, "result": …}}
 //	{"type": "failTask", "task": {"agentId": …, "taskId": …, "error": …}}
 type ClientMessage struct {
-	Type    string         `json:"type"`
-	ID      string         `json:"id,omitempty"`    // echoed in the answer
-	Graph   string         `json:"graph,omitempty"` // subscribe, apply: empty means the default / only subscribed graph
-	Streams []string       `json:"streams"`         // subscribe: null or absent means all; [] means none
-	Ops     []graph.Op     `json:"ops,omitempty"`   // apply
+	Type    string   `json:"type"`
+	ID      string   `json:"id,omitempty"`    // echoed in the answer
+	Graph   string   `json:"graph,omitempty"` // subscribe, apply: empty means the default / only subscribed graph
+	Streams []string `json:"streams"`         // subscribe: null or absent means all; [] means none
+	// Since (subscribe) is the last event of the graph the client has:
+	// the server sends the events after it before any newer one.
+	Since   *uint64        `json:"since,omitempty"`
+	Ops     []graph.Op     `json:"ops,omitempty"` // apply
 	Updates []agent.Status `json:"updates,omitempty"`
 	Message *agent.Message `json:"message,omitempty"`
 	Ack     *agent.Ack     `json:"ack,omitempty"`
@@ -123,7 +126,7 @@ func (m *TaskMove) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(m))
 }
 
-var clientFields = []string{"type", "id", "graph", "streams", "ops", "updates", "message", "ack", "task"}
+var clientFields = []string{"type", "id", "graph", "streams", "since", "ops", "updates", "message", "ack", "task"}
 
 // MaxRequestID bounds the id a client attaches to a message.
 const MaxRequestID = 128
@@ -165,10 +168,10 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		}
 	}
 	// fields lists the fields each type may carry beside type and id.
-	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "ops": m.Ops != nil,
+	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "since": m.Since != nil, "ops": m.Ops != nil,
 		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil, "task": m.Task != nil}
 	only := func(allowed ...string) error {
-		for _, f := range []string{"graph", "streams", "ops", "updates", "message", "ack", "task"} {
+		for _, f := range []string{"graph", "streams", "since", "ops", "updates", "message", "ack", "task"} {
 			if given[f] && !slices.Contains(allowed, f) {
 				return fmt.Errorf("%w: %s takes no %s", ErrMessage, m.Type, f)
 			}
@@ -178,7 +181,7 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 	var err error
 	switch m.Type {
 	case TypeSubscribe:
-		if err = only("graph", "streams"); err != nil {
+		if err = only("graph", "streams", "since"); err != nil {
 			return ClientMessage{}, err
 		}
 		if m.Streams == nil {
@@ -257,6 +260,10 @@ type Hello struct {
 	ClientID     string `json:"clientId"`
 	Server       string `json:"server"`
 	DefaultGraph string `json:"defaultGraph"`
+	// SettingsSeq is the id of the last settings change: a client that
+	// connects again with /ws?settingsSince=N gets the changes after N
+	// first (or, when they are too many, the settings whole).
+	SettingsSeq int64 `json:"settingsSeq"`
 }
 
 // Subscribed confirms a subscription; a full frame follows it when
@@ -270,6 +277,12 @@ type Subscribed struct {
 	Streams   []string   `json:"streams"`
 	Seq       uint64     `json:"seq"`    // the graph's last event
 	Stream    uint16     `json:"stream"` // in position frames' headers
+	// Replayed is how many events after the subscribe's since follow
+	// this answer, in order, before any newer event.
+	Replayed int `json:"replayed,omitempty"`
+	// Stale says the events after since cannot be replayed (too many, or
+	// since is ahead of the graph): fetch the graph whole.
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Unsubscribed confirms an unsubscribe.
@@ -371,6 +384,9 @@ type Reload struct {
 type Settings struct {
 	Type   string           `json:"type"` // "settings"
 	Deltas []settings.Delta `json:"deltas"`
+	// Values, when present, are every setting's value after Deltas: sent
+	// to a client that resumes from too old a change.
+	Values map[string]json.RawMessage `json:"values,omitempty"`
 }
 
 // Applied answers an apply: the ops were committed as these events.

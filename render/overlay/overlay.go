@@ -37,6 +37,7 @@ type Stats struct {
 	GL             string // the window's OpenGL, such as "GL ES 3.1"
 	Graph          string
 	Remote         string // the host, when joined
+	Link           string // the connection to it: receiving, reconnecting, …
 }
 
 // Label is a node label to draw at a window position (pixels).
@@ -263,6 +264,9 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 	where := s.Graph
 	if s.Remote != "" {
 		where += " @ " + s.Remote
+		if s.Link != "" && s.Link != "receiving" {
+			where += " (" + s.Link + ")"
+		}
 	}
 	physics := "at rest"
 	if s.StepsPerSecond > 0 {
