@@ -46,6 +46,8 @@ func Main(args []string, stdout, stderr io.Writer, window Window) int {
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "demo-swarm":
 		err = runDemoSwarm(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "sync":
+		err = runSync(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "token":
 		err = runToken(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "mcp":

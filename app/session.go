@@ -67,6 +67,8 @@ type Session struct {
 	tasks     *taskBoard
 	memory    *memories
 	tokens    tokens
+	replicaMu sync.Mutex
+	replica   string // this database's replica id (sync.go)
 	commandMu sync.Mutex // commands are read, changed and written back
 	counters  atomic.Pointer[func() (rest, ws, errs int64)]
 	id        string // names this run in its own telemetry
@@ -486,6 +488,12 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 
 // applyOn is Apply on the graph's worker.
 func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []graph.Op) (graph.Changes, error) {
+	return s.applyOnWith(ctx, w, client, ops, func(g *graph.Graph, events []graph.Event) error { return s.store.Commit(ctx, g, events) })
+}
+
+// applyOnWith is applyOn committing through commit (a merge commits its
+// CRDT ops with its events).
+func (s *Session) applyOnWith(ctx context.Context, w *worker, client string, ops []graph.Op, commit func(*graph.Graph, []graph.Event) error) (graph.Changes, error) {
 	g, err := s.loaded(ctx, w)
 	if err != nil {
 		return graph.Changes{}, err
@@ -507,7 +515,7 @@ func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []g
 		}
 		targets = append(targets, target{id, op.Op == graph.AddEdge || op.Op == graph.UpdateEdge || op.Op == graph.RemoveEdge})
 	}
-	if err := s.store.Commit(ctx, g, tx.Events()); err != nil {
+	if err := commit(g, tx.Events()); err != nil {
 		tx.Rollback()
 		if errors.Is(err, graph.ErrCorruptEvent) {
 			// The stored log moved on without us (another process wrote
@@ -538,7 +546,9 @@ func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []g
 	if ch.Events == nil {
 		ch.Events = []graph.Event{}
 	}
-	s.publish(session.Change{Graph: w.id, Events: events, Seq: g.Seq})
+	if len(events) > 0 {
+		s.publish(session.Change{Graph: w.id, Events: events, Seq: g.Seq})
+	}
 	return ch, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"visionflow/graph"
+	"visionflow/graph/crdt"
 )
 
 // A worker is the one goroutine that owns a graph: it loads it, runs its
@@ -23,6 +24,12 @@ type worker struct {
 	// Owned by the worker goroutine.
 	g     *graph.Graph
 	saved uint64 // layout step of the positions last saved
+
+	// The graph's CRDT replica (sync.go), loaded on first use for the
+	// graph w.g was then, and the last event turned into its ops.
+	crdt       *crdt.Doc
+	crdtOf     *graph.Graph
+	crdtCursor uint64
 }
 
 // workerFor returns the worker of graph id, starting one if needed.

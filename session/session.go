@@ -22,6 +22,7 @@ type Backend interface {
 	Memories
 	Telemetry
 	Tokens
+	Sync
 
 	Settings() *settings.Manager
 	SettingsHistory(ctx context.Context, path string, since int64, limit int) ([]settings.Delta, error)

@@ -520,7 +520,7 @@ func deleteGraph(ctx context.Context, tx *sql.Tx, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound(id)
 	}
-	for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots"} {
+	for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots", "crdt_ops", "crdt_cursor"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE graph_id = ?", id); err != nil {
 			return err
 		}

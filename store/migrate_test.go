@@ -44,6 +44,9 @@ var fixtures = map[int]string{
 	5: `INSERT INTO memories VALUES ('m1', 'crew', 'a1', 'fact', 0.5, 0, '["n1"]', CAST('old news' AS BLOB), 0, 8, 'local:ngram-384',
 		x'0000803f', '', 1700000000000);`,
 	6: `INSERT INTO tokens VALUES ('abcdefghij', 'old-admin', 'admin', x'00112233', 1700000000000, 0, 0, 0);`,
+	7: `INSERT INTO meta VALUES ('replica', 'oldreplica');
+	INSERT INTO crdt_ops (graph_id, replica, n, body) VALUES ('old', 'oldreplica', 1, '{"stamp":{"t":1,"r":"oldreplica","n":1},"kind":"addNode","id":"a"}');
+	INSERT INTO crdt_cursor VALUES ('old', 3);`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
@@ -121,6 +124,15 @@ var checks = map[int]func(t *testing.T, s *Store){
 		}
 		if d, err := s.DeadLetter(ctx, "d1"); err != nil || d.Errors[0] != "boom" {
 			t.Errorf("old dead letter after upgrade: %v %+v", err, d)
+		}
+	},
+	7: func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if r, err := s.Replica(ctx); err != nil || r != "oldreplica" {
+			t.Errorf("old replica id after upgrade: %v %q", err, r)
+		}
+		if ops, cursor, err := s.LoadCRDT(ctx, "old"); err != nil || cursor != 3 || len(ops) != 1 || ops[0].ID != "a" {
+			t.Errorf("old CRDT ops after upgrade: %v %d %+v", err, cursor, ops)
 		}
 	},
 	6: func(t *testing.T, s *Store) {

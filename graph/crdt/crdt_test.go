@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -318,4 +319,25 @@ func TestTombstoneStopsALateAdd(t *testing.T) {
 	if len(d.View().Nodes) != 0 || d.Tombstones() != 1 {
 		t.Errorf("a removed add came back: %+v", d.View().Nodes)
 	}
+}
+
+// Ops from outside (a sync batch) never panic a replica, and a replica
+// that took them still gives a view Diff can build.
+func FuzzApplyOps(f *testing.F) {
+	f.Add([]byte(`[{"stamp":{"t":1,"r":"p","n":1},"kind":"addNode","id":"a"},{"stamp":{"t":2,"r":"p","n":2},"kind":"setNode","id":"a","field":"label","value":"\"A\""},{"stamp":{"t":3,"r":"p","n":3},"kind":"addEdge","id":"e","source":"a","target":"a"}]`))
+	f.Add([]byte(`[{"stamp":{"t":1,"r":"p","n":1},"kind":"removeNode","id":"a","observed":[{"t":0,"r":"q","n":1}]},{"stamp":{"t":1,"r":"q","n":1},"kind":"setNode","id":"a","field":"meta:k","value":"null"}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ops []Op
+		if json.Unmarshal(b, &ops) != nil {
+			return
+		}
+		d := New("me")
+		for _, op := range ops {
+			d.Apply(op) // errors are fine; panics are not
+		}
+		v := d.View()
+		Diff(graph.Contents{}, v, nil)
+		d.Compact()
+		_ = d.State()
+	})
 }

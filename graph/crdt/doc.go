@@ -272,6 +272,15 @@ func (d *Doc) alive(nodes bool, id string) bool {
 	return d.alive(true, s) && d.alive(true, t)
 }
 
+// Winner is the stamp of the write a node's field holds.
+func (d *Doc) Winner(nodeID, field string) (Stamp, bool) {
+	if e := d.nodes[nodeID]; e != nil {
+		r, ok := e.regs[field]
+		return r.Stamp, ok
+	}
+	return Stamp{}, false
+}
+
 // NodeTags and EdgeTags are the live add tags a local remove observes.
 func (d *Doc) NodeTags(id string) []Stamp { return tags(d.nodes[id]) }
 func (d *Doc) EdgeTags(id string) []Stamp { return tags(d.edges[id]) }

@@ -85,6 +85,8 @@ func (s *Server) routes() {
 	h("POST /api/graph/{id}/edges", auth.Edit, s.addEdge)
 	h("PATCH /api/graph/{id}/edges/{edgeId}", auth.Edit, s.updateEdge)
 	h("DELETE /api/graph/{id}/edges/{edgeId}", auth.Edit, s.removeEdge)
+	h("GET /api/graph/{id}/sync", auth.Read, s.syncOps)
+	h("POST /api/graph/{id}/sync", auth.Edit, s.mergeOps)
 
 	h("POST /api/agents/status", auth.Work, s.postStatus)
 	h("GET /api/agents", auth.Read, s.listAgents)
