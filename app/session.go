@@ -68,7 +68,7 @@ type Session struct {
 	memory    *memories
 	tokens    tokens
 	replicaMu sync.Mutex
-	replica   string // this database's replica id (sync.go)
+	replica   string     // this database's replica id (sync.go)
 	commandMu sync.Mutex // commands are read, changed and written back
 	counters  atomic.Pointer[func() (rest, ws, errs int64)]
 	id        string // names this run in its own telemetry
