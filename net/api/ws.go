@@ -527,7 +527,11 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 			c.fail(m.ID, err)
 			return
 		}
-		c.reply(wire.Applied{Type: wire.TypeApplied, ID: m.ID, Graph: id, Events: ch.Events})
+		a := wire.Applied{Type: wire.TypeApplied, ID: m.ID, Graph: id, Events: ch.Events}
+		if m.Base != nil && len(ch.Events) > 0 && ch.Events[0].Seq > *m.Base {
+			a.Rebased = ch.Events[0].Seq - 1 - *m.Base
+		}
+		c.reply(a)
 	case wire.TypeAgentStatus:
 		if _, err := s.b.ReportStatus(ctx, who, m.Updates); err != nil {
 			c.fail(m.ID, err)

@@ -303,6 +303,18 @@ func (s *Stream) Apply(ctx context.Context, graphID string, ops []graph.Op) (wir
 	return a, err
 }
 
+// ApplyAt is Apply for ops made on the graph as of seq base (an
+// optimistic edit): the answer's Rebased says how many events of others
+// they were committed after.
+func (s *Stream) ApplyAt(ctx context.Context, graphID string, base uint64, ops []graph.Op) (wire.Applied, error) {
+	reply, err := s.request(ctx, wire.ClientMessage{Type: wire.TypeApply, Graph: graphID, Ops: ops, Base: &base})
+	var a wire.Applied
+	if err == nil {
+		err = json.Unmarshal(reply.Raw, &a)
+	}
+	return a, err
+}
+
 // ReportStatus sends agents' status updates; the server answers once they
 // are recorded. Operator commands for these agents then arrive as
 // "command" messages.

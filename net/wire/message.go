@@ -79,7 +79,7 @@ const (
 //	{"type": "subscribe", "graph": "g", "streams": ["positions", "events", "agents"], "since"?: 41}
 //	{"type": "unsubscribe", "graph": "g"}       (no graph: every subscription)
 //	{"type": "fullFrame", "graph": "g"}         (no graph: every subscription)
-//	{"type": "apply", "id": "r1", "graph": "g", "ops": [...]}
+//	{"type": "apply", "id": "r1", "graph": "g", "ops": [...], "base"?: 41}
 //	{"type": "ping", "id": "p1"}
 //	{"type": "agentStatus", "updates": [{"agentId": …, "swarmId": …, "state": …}]}
 //	{"type": "sendMessage", "message": {"swarmId": …, "from": …, "to": …, "text": …}}
@@ -96,7 +96,10 @@ type ClientMessage struct {
 	Streams []string `json:"streams"`         // subscribe: null or absent means all; [] means none
 	// Since (subscribe) is the last event of the graph the client has:
 	// the server sends the events after it before any newer one.
-	Since   *uint64        `json:"since,omitempty"`
+	Since *uint64 `json:"since,omitempty"`
+	// Base (apply) is the seq of the graph the ops were made on: the
+	// answer says how many events of others they were committed after.
+	Base    *uint64        `json:"base,omitempty"`
 	Ops     []graph.Op     `json:"ops,omitempty"` // apply
 	Updates []agent.Status `json:"updates,omitempty"`
 	Message *agent.Message `json:"message,omitempty"`
@@ -126,7 +129,7 @@ func (m *TaskMove) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(m))
 }
 
-var clientFields = []string{"type", "id", "graph", "streams", "since", "ops", "updates", "message", "ack", "task"}
+var clientFields = []string{"type", "id", "graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task"}
 
 // MaxRequestID bounds the id a client attaches to a message.
 const MaxRequestID = 128
@@ -168,10 +171,10 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		}
 	}
 	// fields lists the fields each type may carry beside type and id.
-	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "since": m.Since != nil, "ops": m.Ops != nil,
+	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "since": m.Since != nil, "base": m.Base != nil, "ops": m.Ops != nil,
 		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil, "task": m.Task != nil}
 	only := func(allowed ...string) error {
-		for _, f := range []string{"graph", "streams", "since", "ops", "updates", "message", "ack", "task"} {
+		for _, f := range []string{"graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task"} {
 			if given[f] && !slices.Contains(allowed, f) {
 				return fmt.Errorf("%w: %s takes no %s", ErrMessage, m.Type, f)
 			}
@@ -195,7 +198,7 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		slices.Sort(m.Streams)
 		m.Streams = slices.Compact(m.Streams)
 	case TypeApply:
-		if err = only("graph", "ops"); err != nil {
+		if err = only("graph", "ops", "base"); err != nil {
 			return ClientMessage{}, err
 		}
 		if len(m.Ops) == 0 {
@@ -395,6 +398,9 @@ type Applied struct {
 	ID     string        `json:"id,omitempty"`
 	Graph  string        `json:"graph"`
 	Events []graph.Event `json:"events"`
+	// Rebased is how many events of others were committed between the
+	// apply's base and these (0 without a base).
+	Rebased uint64 `json:"rebased,omitempty"`
 }
 
 // Error answers a message that could not be carried out.
