@@ -156,9 +156,9 @@ func (l *local) engine() compute.Engine { return l.srv.Session.Engine(*l.watched
 
 func (l *local) Updates() <-chan Update { return l.updates }
 
-func (l *local) Apply(ctx context.Context, graphID string, ops []graph.Op) error {
-	_, err := l.srv.Session.Apply(ctx, "desktop", graphID, ops)
-	return err
+func (l *local) Apply(ctx context.Context, graphID string, _ uint64, ops []graph.Op) ([]graph.Event, error) {
+	ch, err := l.srv.Session.Apply(ctx, "desktop", graphID, ops)
+	return ch.Events, err
 }
 
 func (l *local) Settings(ctx context.Context) (map[string]any, error) {

@@ -3,6 +3,7 @@ package desktop
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"visionflow/graph"
+	"visionflow/net/client"
 	"visionflow/render/overlay"
 	"visionflow/session"
 	"visionflow/settings"
@@ -134,9 +136,11 @@ type model struct {
 	moveSig chan struct{}
 
 	// Model goroutine only.
-	g         *graph.Graph
-	sw        *swarmState // the swarm shown beside g, or nil
-	picked    string      // the swarm the user chose ("": the first)
+	g         *graph.Graph    // what is shown: rep's view
+	rep       *client.Replica // g as the source holds it, with the edits made here on top
+	unsent    []*client.Edit  // edits made while the host could not be reached
+	sw        *swarmState     // the swarm shown beside g, or nil
+	picked    string          // the swarm the user chose ("": the first)
 	sel       graph.WireID
 	lastList  time.Time
 	lastSwarm time.Time
@@ -227,6 +231,7 @@ func (m *model) poll(ctx context.Context) {
 		m.followSwarm(ctx)
 	}
 	m.telemetry.due(ctx, time.Now(), m.interval())
+	m.resend(ctx)
 	m.fade()
 }
 
@@ -241,15 +246,21 @@ func (m *model) watch(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("open graph %q: %w", id, err)
 	}
-	g, err := graphFrom(c)
-	if err != nil {
-		return err
-	}
-	if m.g == nil || m.g.ID != g.ID {
+	if m.rep != nil && m.g != nil && m.g.ID == c.ID {
+		// The same graph again (a reload): edits not yet answered stay.
+		if err := m.rep.Reset(c); err != nil {
+			return err
+		}
+	} else {
+		rep, err := client.NewReplica(c, m.outcome)
+		if err != nil {
+			return err
+		}
+		m.rep, m.unsent = rep, nil
 		m.sel = 0
 		m.picked = ""
 	}
-	m.g = g
+	m.g = m.rep.View()
 	m.publish()
 	m.lastSwarm = time.Now()
 	m.followSwarm(ctx)
@@ -312,7 +323,7 @@ func (m *model) update(ctx context.Context, u Update) {
 	}
 	switch {
 	case u.Deleted:
-		m.g = nil
+		m.g, m.rep = nil, nil
 		m.publish()
 		m.lastList = time.Time{}
 		m.poll(ctx)
@@ -332,22 +343,93 @@ func (m *model) update(ctx context.Context, u Update) {
 	}
 	changed := false
 	for _, ev := range u.Events {
-		if ev.Seq <= m.g.Seq {
-			continue // already in the contents fetched
-		}
-		if err := m.g.Apply(ev); err != nil {
-			// A gap or a mismatch: fetch the graph again.
-			if err := m.watch(ctx, m.g.ID); err != nil {
-				m.say("%v", err)
-			}
-			return
-		}
-		if ev.Type != graph.NodeMoved || ev.Pinned != nil {
+		if ev.Seq > m.rep.Seq() && (ev.Type != graph.NodeMoved || ev.Pinned != nil) {
 			changed = true
 		}
 	}
-	if changed {
+	if err := m.rep.Apply(u.Events); err != nil {
+		// A gap or a mismatch: fetch the graph again.
+		if err := m.watch(ctx, m.g.ID); err != nil {
+			m.say("%v", err)
+		}
+		return
+	}
+	if g := m.rep.View(); g != m.g || changed {
+		m.g = g
 		m.publish()
+	}
+}
+
+// edit changes the shown graph at once and sends the change; the answer
+// confirms it, or undoes it with a notice. An edit the host cannot be
+// reached for waits and goes when it can.
+func (m *model) edit(ctx context.Context, ops []graph.Op, what string) {
+	ed, err := m.rep.Edit(m.g.ID, ops)
+	if err != nil {
+		m.say("%s failed: %v", what, err)
+		return
+	}
+	m.g = m.rep.View()
+	m.publish()
+	m.send(ctx, ed)
+}
+
+func (m *model) send(ctx context.Context, ed *client.Edit) {
+	rep := m.rep
+	m.bg.Go(func() {
+		events, err := m.src.Apply(ctx, ed.Graph, ed.Base, ed.Ops)
+		m.post(ctx, func(ctx context.Context) {
+			if m.rep != rep {
+				return // another graph is shown now
+			}
+			if err != nil && unreachable(err) {
+				m.unsent = append(m.unsent, ed)
+				return
+			}
+			if err != nil {
+				rep.Refused(ed, err)
+			} else {
+				rep.Accepted(ed, events)
+			}
+			m.g = rep.View()
+			m.publish()
+		})
+	})
+}
+
+// unreachable tells a connection that failed from a host that said no.
+func unreachable(err error) bool {
+	var me *client.MessageError
+	var he *client.Error
+	var ge *graph.Error
+	return !errors.As(err, &me) && !errors.As(err, &he) && !errors.As(err, &ge) && !errors.Is(err, context.Canceled)
+}
+
+// resend sends the edits made while the host could not be reached, once
+// it can be again.
+func (m *model) resend(ctx context.Context) {
+	if len(m.unsent) == 0 || m.src.Link() != "receiving" && m.src.Link() != "subscribed" {
+		return
+	}
+	eds := m.unsent
+	m.unsent = nil
+	for _, ed := range eds {
+		m.send(ctx, ed)
+	}
+}
+
+// post hands fn to the model goroutine, unless it has stopped.
+func (m *model) post(ctx context.Context, fn func(context.Context)) {
+	select {
+	case m.reqs <- fn:
+	case <-ctx.Done():
+	}
+}
+
+// outcome tells the user of an edit the host undid.
+func (m *model) outcome(ed *client.Edit, o client.Outcome, err error) {
+	if o == client.RolledBack {
+		m.say("your change was undone: %v", err)
 	}
 }
 
@@ -540,7 +622,11 @@ func (m *model) sendMoves(ctx context.Context) {
 		byGraph[g] = append(byGraph[g], op)
 	}
 	for g, ops := range byGraph {
-		if err := m.src.Apply(ctx, g.ID, ops); err != nil {
+		if g == m.g {
+			m.edit(ctx, ops, "moving the node")
+			continue
+		}
+		if _, err := m.src.Apply(ctx, g.ID, g.Seq, ops); err != nil {
 			m.say("moving the node failed: %v", err)
 		}
 	}
@@ -552,7 +638,12 @@ func (m *model) setPinned(ctx context.Context, pinned bool) {
 	if !ok {
 		return
 	}
-	if err := m.src.Apply(ctx, g.ID, []graph.Op{{Op: graph.UpdateNode, ID: n.ID, Pinned: &pinned}}); err != nil {
+	ops := []graph.Op{{Op: graph.UpdateNode, ID: n.ID, Pinned: &pinned}}
+	if g == m.g {
+		m.edit(ctx, ops, "pinning")
+		return
+	}
+	if _, err := m.src.Apply(ctx, g.ID, g.Seq, ops); err != nil {
 		m.say("pinning failed: %v", err)
 	}
 }

@@ -247,9 +247,9 @@ func (r *remote) Positions() *wire.Positions { return r.latest.Load() }
 
 func (r *remote) Updates() <-chan Update { return r.updates }
 
-func (r *remote) Apply(ctx context.Context, graphID string, ops []graph.Op) error {
-	_, err := r.c.Batch(ctx, graphID, ops)
-	return err
+func (r *remote) Apply(ctx context.Context, graphID string, base uint64, ops []graph.Op) ([]graph.Event, error) {
+	a, err := r.st.Stream().ApplyAt(ctx, graphID, base, ops)
+	return a.Events, err
 }
 
 func (r *remote) Settings(ctx context.Context) (map[string]any, error) {

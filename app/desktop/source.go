@@ -32,7 +32,9 @@ type Source interface {
 	// Updates delivers changes to the watched graph and to settings.
 	Updates() <-chan Update
 	// Apply commits ops to a graph as one transaction.
-	Apply(ctx context.Context, graphID string, ops []graph.Op) error
+	// Apply commits ops made on the graph as of seq base, and returns the
+	// events they became.
+	Apply(ctx context.Context, graphID string, base uint64, ops []graph.Op) ([]graph.Event, error)
 	// Settings returns every setting's current value, by path.
 	Settings(ctx context.Context) (map[string]any, error)
 	// SetSettings applies settings changes (validated, stored, recorded,
