@@ -19,6 +19,7 @@ import (
 
 	"visionflow/agent"
 	"visionflow/app"
+	"visionflow/auth"
 	"visionflow/graph"
 	"visionflow/memory"
 	"visionflow/net/client"
@@ -425,6 +426,59 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 			return d.valsNow.str("edges.color") == "#ff00ff" && d.setNow.EdgeColor == [3]uint8{255, 0, 255}
 		}},
 	))
+}
+
+// A window joined with a viewer's token draws a pin at once, and undoes it
+// with a notice when the host refuses it.
+func TestJoinedViewerEditIsUndoneWithANotice(t *testing.T) {
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := app.Start(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: ln.Addr().String()}, ln, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	secret, _, err := host.Session.CreateToken(context.Background(), "test", session.TokenRequest{Role: auth.Viewer, Name: "vera"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t)
+	_, port, _ := net.SplitHostPort(host.Addr.String())
+	cfg.Join, cfg.Token = "http://127.0.0.1:"+port, secret
+	var target *nodeView
+	var sent, sawPinned atomic.Bool
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"drag a node", func(d *desk) bool {
+			target = nodeNamed(d, "Time travel")
+			if !sent.Swap(true) {
+				d.m.move(target.wire, graph.Vec3{X: 1, Y: 2, Z: 3})
+			}
+			return true
+		}},
+		step{"the pin is drawn, then undone with a notice", func(d *desk) bool {
+			if n := d.sceneNow.node(target.wire); n != nil && n.pinned {
+				sawPinned.Store(true)
+			}
+			n := d.m.notice.Load()
+			if n == nil || !strings.Contains(n.text, "undone") {
+				return false
+			}
+			if !strings.Contains(n.text, "viewer") {
+				t.Errorf("notice %q does not say why", n.text)
+			}
+			return true
+		}},
+		step{"the node is unpinned again", func(d *desk) bool {
+			n := d.sceneNow.node(target.wire)
+			return n != nil && !n.pinned
+		}},
+	))
+	if !sawPinned.Load() {
+		t.Log("the optimistic pin was undone before a frame showed it")
+	}
 }
 
 // A joined window whose host stops and starts again keeps its scene, says
