@@ -126,6 +126,10 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	return s, nil
 }
 
+// Hub is the WebSocket hub of the server's API (the host's window tells it
+// where it is, and hears of the peers).
+func (s *Server) Hub() *api.Hub { return s.api.Hub() }
+
 // firstToken makes an admin token when a shared server has none that
 // works, so that whoever started it can get in (and make the others).
 func (s *Server) firstToken(ctx context.Context) error {

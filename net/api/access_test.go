@@ -48,7 +48,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 func TestEveryMessageNeedsARole(t *testing.T) {
 	for _, typ := range wire.ClientMessageTypes {
 		a := messageAction(typ)
-		read := typ == wire.TypePing || typ == wire.TypeSubscribe || typ == wire.TypeUnsubscribe || typ == wire.TypeFullFrame
+		read := typ == wire.TypePing || typ == wire.TypeSubscribe || typ == wire.TypeUnsubscribe || typ == wire.TypeFullFrame || typ == wire.TypePresence
 		if read != (a == auth.Read) {
 			t.Errorf("message %s needs %s", typ, a)
 		}

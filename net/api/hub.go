@@ -46,6 +46,7 @@ type Hub struct {
 
 	wg       sync.WaitGroup // connection goroutines, and closers
 	messages atomic.Int64   // received from clients, for telemetry
+	presence presence
 	sent     func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 }
 
@@ -129,6 +130,7 @@ func (h *Hub) Run(ctx context.Context) {
 			return
 		case now := <-ticker.C:
 			h.tick(now)
+			h.tickPresence(now)
 			if p := rate(); p != period {
 				period = p
 				ticker.Reset(p)
@@ -168,6 +170,7 @@ func (h *Hub) dropToken(id, reason string) {
 }
 
 func (h *Hub) remove(c *wsConn) {
+	h.presence.drop(c.id)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.conns, c)

@@ -495,6 +495,9 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 		}
 	}
 	switch m.Type {
+	case wire.TypePresence:
+		c.setPresence(*m.Presence)
+		ok()
 	case wire.TypePing:
 		c.reply(wire.Pong{Type: wire.TypePong, ID: m.ID})
 	case wire.TypeSubscribe:
@@ -583,7 +586,7 @@ func (c *wsConn) handle(s *Server, m wire.ClientMessage) {
 // messageAction is what a client message needs its token's role to allow.
 func messageAction(t string) auth.Action {
 	switch t {
-	case wire.TypePing, wire.TypeSubscribe, wire.TypeUnsubscribe, wire.TypeFullFrame:
+	case wire.TypePing, wire.TypeSubscribe, wire.TypeUnsubscribe, wire.TypeFullFrame, wire.TypePresence:
 		return auth.Read
 	case wire.TypeApply:
 		return auth.Edit

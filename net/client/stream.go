@@ -303,6 +303,16 @@ func (s *Stream) Apply(ctx context.Context, graphID string, ops []graph.Op) (wir
 	return a, err
 }
 
+// SetPresence tells the graph's other clients where this one is (its
+// selection, camera, what it edits). It does not wait for an answer.
+func (s *Stream) SetPresence(p wire.Presence) error {
+	b, err := json.Marshal(wire.ClientMessage{Type: wire.TypePresence, Presence: &p})
+	if err != nil {
+		return err
+	}
+	return s.Send(b)
+}
+
 // ApplyAt is Apply for ops made on the graph as of seq base (an
 // optimistic edit): the answer's Rebased says how many events of others
 // they were committed after.

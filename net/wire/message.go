@@ -47,7 +47,7 @@ const (
 
 // ClientMessageTypes lists every client message type.
 var ClientMessageTypes = []string{TypeSubscribe, TypeUnsubscribe, TypeFullFrame, TypeApply, TypePing, TypeAgentStatus,
-	TypeSendMessage, TypeCommandAck, TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask}
+	TypeSendMessage, TypeCommandAck, TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask, TypePresence}
 
 // TaskTypes are the client messages that move a task.
 var TaskTypes = []string{TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask}
@@ -105,6 +105,8 @@ type ClientMessage struct {
 	Message *agent.Message `json:"message,omitempty"`
 	Ack     *agent.Ack     `json:"ack,omitempty"`
 	Task    *TaskMove      `json:"task,omitempty"`
+	// Presence (presence): where the client is.
+	Presence *Presence `json:"presence,omitempty"`
 }
 
 // TaskMove is an agent's move on a task: the body of the REST task routes
@@ -129,7 +131,7 @@ func (m *TaskMove) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(m))
 }
 
-var clientFields = []string{"type", "id", "graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task"}
+var clientFields = []string{"type", "id", "graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task", "presence"}
 
 // MaxRequestID bounds the id a client attaches to a message.
 const MaxRequestID = 128
@@ -172,9 +174,9 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 	}
 	// fields lists the fields each type may carry beside type and id.
 	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "since": m.Since != nil, "base": m.Base != nil, "ops": m.Ops != nil,
-		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil, "task": m.Task != nil}
+		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil, "task": m.Task != nil, "presence": m.Presence != nil}
 	only := func(allowed ...string) error {
-		for _, f := range []string{"graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task"} {
+		for _, f := range []string{"graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task", "presence"} {
 			if given[f] && !slices.Contains(allowed, f) {
 				return fmt.Errorf("%w: %s takes no %s", ErrMessage, m.Type, f)
 			}
@@ -231,6 +233,16 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		}
 		if m.Ack == nil {
 			return bad("commandAck needs an ack")
+		}
+	case TypePresence:
+		if err = only("presence"); err != nil {
+			return ClientMessage{}, err
+		}
+		if m.Presence == nil {
+			return bad("presence needs a presence")
+		}
+		if err := m.Presence.Check(); err != nil {
+			return bad("%v", err)
 		}
 	case TypeClaimTask, TypePlanTask, TypeUpdateTask, TypeCompleteTask, TypeFailTask:
 		if err = only("task"); err != nil {
