@@ -105,6 +105,7 @@ type desk struct {
 	lastLabels      time.Time
 
 	in     inputState
+	pres   presenceState
 	stats  frameStats
 	width  int // framebuffer size of the frame being drawn
 	height int
@@ -234,6 +235,7 @@ func (d *desk) frame(now time.Time) error {
 	}
 	d.hover(now, f)
 	labels := d.labels(now)
+	d.sharePresence(now)
 	d.overlay(now, labels)
 	if err := gles.Check("drawing the overlay"); err != nil {
 		d.stats.glErrors++
@@ -647,7 +649,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 	d.ops.Reset()
 	gtx := layout.Context{Ops: &d.ops, Now: now, Source: d.router.Source(), Metric: unit.Metric{PxPerDp: scale, PxPerSp: scale},
 		Constraints: layout.Exact(image.Pt(d.width, d.height))}
-	data := overlay.Data{Labels: labels, Inspected: d.m.inspected.Load(), Import: *d.m.imports.Load()}
+	data := overlay.Data{Labels: labels, Peers: d.peerMarks(now), Inspected: d.m.inspected.Load(), Import: *d.m.imports.Load()}
 	if d.valsNow != nil {
 		v := *d.valsNow
 		data.Setting = func(path string) any { return v[path] }

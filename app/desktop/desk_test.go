@@ -481,6 +481,107 @@ func TestJoinedViewerEditIsUndoneWithANotice(t *testing.T) {
 	}
 }
 
+// Peers see each other: a client's selection is drawn as a ring in its
+// colour with its name; the window's own selection reaches the host and the
+// other peers.
+func TestPresenceInTheWindow(t *testing.T) {
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := app.Start(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: ln.Addr().String()}, ln, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	ctx := context.Background()
+	secret, _, err := host.Session.CreateToken(ctx, "test", session.TokenRequest{Role: auth.Editor, Name: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(host.Addr.String())
+	url := "http://127.0.0.1:" + port
+	alice := client.New(url, "")
+	alice.SetToken(secret)
+	st, err := alice.Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, _ := host.Session.ListGraphs(ctx)
+	var g graph.Contents
+	for _, s := range list {
+		if s.Type == graph.Knowledge {
+			g, _ = host.Session.Graph(ctx, s.ID)
+		}
+	}
+	if _, err := st.Subscribe(ctx, g.ID, wire.StreamEvents); err != nil {
+		t.Fatal(err)
+	}
+	id := func(label string) string {
+		for _, n := range g.Nodes {
+			if n.Label == label {
+				return n.ID
+			}
+		}
+		t.Fatalf("no node %q", label)
+		return ""
+	}
+	cfg := testConfig(t)
+	cfg.Join, cfg.Token = url, host.FirstToken
+	var picked string
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"alice selects a node", func(d *desk) bool {
+			eye := d.cam.Target.Add(mgl32.Vec3{5, 5, 5})
+			return st.SetPresence(wire.Presence{Graph: g.ID, Selected: id("Time travel"), Eye: []float32{eye[0], eye[1], eye[2]}}) == nil
+		}},
+		step{"her ring and name are drawn on it", func(d *desk) bool {
+			target := nodeNamed(d, "Time travel")
+			x, y, _ := onScreen(d, target.wire)
+			for _, m := range d.peerMarks(time.Now()) {
+				if m.Name == "alice" && !m.Camera {
+					if dx, dy := m.X-x, m.Y-y; dx*dx+dy*dy > 4 {
+						t.Errorf("alice's ring at %.0f,%.0f, the node at %.0f,%.0f", m.X, m.Y, x, y)
+					}
+					if want := nrgba(wire.PeerColor("alice")); m.Color != want {
+						t.Errorf("alice's colour %v, want %v", m.Color, want)
+					}
+					return true
+				}
+			}
+			return false
+		}},
+		step{"the window selects a node", func(d *desk) bool {
+			if dir := os.Getenv("VISIONFLOW_SHOT_DIR"); dir != "" { // to look at
+				writePNG(filepath.Join(dir, "presence.png"), render.ReadPixels(d.width, d.height), d.width, d.height)
+			}
+			picked = id("Springs")
+			d.act(overlay.Actions{SelectNode: picked})
+			return true
+		}},
+		step{"the host and alice see the window's selection", func(d *desk) bool {
+			var atHost bool
+			for _, p := range host.Hub().Peers(g.ID) {
+				atHost = atHost || (p.Name == "owner" && p.Selected == picked)
+			}
+			if !atHost {
+				return false
+			}
+			for {
+				select {
+				case m := <-st.Messages():
+					if m.Type == wire.TypePresence && strings.Contains(string(m.Raw), `"name":"owner"`) && strings.Contains(string(m.Raw), `"selected":"`+picked+`"`) {
+						return true
+					}
+				default:
+					return false
+				}
+			}
+		}},
+	))
+}
+
 // A joined window whose host stops and starts again keeps its scene, says
 // so in its bar, and catches up by itself: a node the restarted host gets
 // is drawn.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"visionflow/graph"
 	"visionflow/ingest"
 	"visionflow/memory"
+	"visionflow/net/api"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
@@ -204,6 +206,13 @@ func (l *local) Health(ctx context.Context) (session.Health, error) {
 func (l *local) Where() string { return "" }
 
 func (l *local) Link() string { return "" }
+
+// SetPresence: the host's own window is "host" to its peers.
+func (l *local) SetPresence(p wire.Presence) { l.srv.Hub().SetLocalPresence("host", p) }
+
+func (l *local) Peers(graphID string) []wire.Peer {
+	return slices.DeleteFunc(l.srv.Hub().Peers(graphID), func(p wire.Peer) bool { return p.ID == api.LocalPeer })
+}
 
 func (l *local) SwarmsOn(ctx context.Context, graphID string) ([]session.SwarmInfo, error) {
 	return swarmsOn(l.srv.Session.Swarms(ctx))(graphID)

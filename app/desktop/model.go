@@ -15,6 +15,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/net/client"
+	"visionflow/net/wire"
 	"visionflow/render/overlay"
 	"visionflow/session"
 	"visionflow/settings"
@@ -45,6 +46,7 @@ type scene struct {
 	swarm   string // the swarm shown beside the graph ("": none)
 	nodes   []nodeView
 	byWire  map[graph.WireID]int32 // index in nodes
+	byID    map[string]int32       // index in nodes of the watched graph's, by id
 	edges   []edgeView
 	// The watched graph's own share: nodes[:graphNodes], edges[:graphEdges].
 	graphNodes, graphEdges int
@@ -64,7 +66,7 @@ func (s *scene) node(w graph.WireID) *nodeView {
 // swarm working on it (its agents' wire ids have the agent bit, so they
 // never meet the graph's).
 func buildScene(g, sw *graph.Graph) *scene {
-	s := &scene{graphID: g.ID, name: g.Name, byWire: map[graph.WireID]int32{}}
+	s := &scene{graphID: g.ID, name: g.Name, byWire: map[graph.WireID]int32{}, byID: map[string]int32{}}
 	if sw != nil {
 		s.swarm = sw.ID
 	}
@@ -79,6 +81,9 @@ func buildScene(g, sw *graph.Graph) *scene {
 				continue
 			}
 			s.byWire[n.WireID] = int32(len(s.nodes))
+			if gr == g {
+				s.byID[n.ID] = int32(len(s.nodes))
+			}
 			s.nodes = append(s.nodes, nodeView{id: n.ID, label: cmp.Or(n.Label, n.ID), wire: n.WireID, agent: isAgent(n), pinned: n.Pinned,
 				degree: gr.Degree(n.ID), shape: metadataShape(n.Metadata)})
 		}
@@ -131,9 +136,11 @@ type model struct {
 
 	reqs chan func(ctx context.Context)
 
-	moveMu  sync.Mutex
-	moves   map[graph.WireID]graph.Vec3 // drags waiting to be sent, latest only
-	moveSig chan struct{}
+	moveMu sync.Mutex
+	moves  map[graph.WireID]graph.Vec3 // drags waiting to be sent, latest only
+	// presence is where the window is, for its peers; the latest only.
+	presence chan wire.Presence
+	moveSig  chan struct{}
 
 	// Model goroutine only.
 	g         *graph.Graph    // what is shown: rep's view
@@ -149,7 +156,7 @@ type model struct {
 }
 
 func newModel(src Source, log *slog.Logger) *model {
-	m := &model{src: src, log: log, reqs: make(chan func(context.Context), 64), moves: map[graph.WireID]graph.Vec3{},
+	m := &model{src: src, log: log, reqs: make(chan func(context.Context), 64), moves: map[graph.WireID]graph.Vec3{}, presence: make(chan wire.Presence, 1),
 		moveSig: make(chan struct{}, 1), ready: make(chan struct{}), telemetry: newUploader(src.PostTelemetry, src.HandDeadLetter)}
 	m.values.Store(&values{})
 	m.imports.Store(&overlay.ImportState{})
@@ -193,6 +200,8 @@ func (m *model) run(ctx context.Context) {
 			m.update(ctx, u)
 		case <-m.moveSig:
 			m.sendMoves(ctx)
+		case p := <-m.presence:
+			m.src.SetPresence(p)
 		case <-tick.C:
 			m.poll(ctx)
 		}

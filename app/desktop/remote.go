@@ -28,7 +28,8 @@ type remote struct {
 	url     string
 	c       *client.Client
 	st      *client.Link
-	state   atomic.Int32 // a client.LinkState
+	state   atomic.Int32                     // a client.LinkState
+	peers   atomic.Pointer[wire.PresenceMsg] // the latest of the graph shown
 	updates chan Update
 	latest  atomic.Pointer[wire.Positions]
 	swarmAt atomic.Pointer[wire.Positions]
@@ -128,6 +129,12 @@ func (r *remote) readMessages() {
 				continue
 			}
 			u = Update{Graph: c.Command.Swarm, Command: &c.Command}
+		case wire.TypePresence:
+			var p wire.PresenceMsg
+			if json.Unmarshal(m.Raw, &p) == nil {
+				r.peers.Store(&p)
+			}
+			continue
 		case wire.TypeFocus:
 			var f wire.Focus
 			if json.Unmarshal(m.Raw, &f) != nil {
@@ -274,6 +281,24 @@ func (r *remote) ImportLogseq(ctx context.Context, dir string, progress func(don
 func (r *remote) Health(ctx context.Context) (session.Health, error) { return r.c.Health(ctx) }
 
 func (r *remote) Where() string { return r.url }
+
+func (r *remote) SetPresence(p wire.Presence) { r.st.Stream().SetPresence(p) }
+
+// Peers are the host's list for the graph, without this window.
+func (r *remote) Peers(graphID string) []wire.Peer {
+	p := r.peers.Load()
+	if p == nil || p.Graph != graphID {
+		return nil
+	}
+	self := r.st.Stream().Hello().ClientID
+	var out []wire.Peer
+	for _, peer := range p.Peers {
+		if peer.ID != self {
+			out = append(out, peer)
+		}
+	}
+	return out
+}
 
 // Link is the state of the connection to the host.
 func (r *remote) Link() string { return client.LinkState(r.state.Load()).String() }

@@ -79,6 +79,10 @@ type Source interface {
 	// to the host: connecting, connected, subscribed, receiving,
 	// reconnecting or disconnected.
 	Link() string
+	// SetPresence tells the session's other peers where the window is.
+	SetPresence(p wire.Presence)
+	// Peers are the others in a graph: where they are, what they select.
+	Peers(graphID string) []wire.Peer
 	// Close stops the source's goroutines.
 	Close() error
 }

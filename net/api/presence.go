@@ -38,6 +38,16 @@ func (p *presence) set(peer wire.Peer) {
 	p.dirty[peer.Graph] = true
 }
 
+// touch has a graph's list sent again (a new subscriber needs it).
+func (p *presence) touch(graphID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dirty == nil {
+		p.peers, p.dirty = map[string]wire.Peer{}, map[string]bool{}
+	}
+	p.dirty[graphID] = true
+}
+
 func (p *presence) drop(id string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

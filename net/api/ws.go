@@ -710,6 +710,7 @@ func (c *wsConn) subscribeTo(ctx context.Context, s *Server, m wire.ClientMessag
 		}
 	}
 	c.release(id, sum.Seq)
+	c.hub.presence.touch(id) // who else is here
 }
 
 // replayOf reads a graph's events after since up to seq from its log. It

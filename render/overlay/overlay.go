@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"gioui.org/f32"
 	"gioui.org/font/gofont"
 	"gioui.org/io/key"
 	"gioui.org/layout"
@@ -47,6 +48,15 @@ type Label struct {
 	Strong bool // hovered or selected
 }
 
+// PeerMark is where another peer is: its camera, or the node it selected.
+type PeerMark struct {
+	Name   string
+	Note   string // "moving Time travel"
+	Color  color.NRGBA
+	X, Y   float32
+	Camera bool // its camera (a small triangle); else its selection (a ring)
+}
+
 // Inspected is the selected node.
 type Inspected struct {
 	ID         string
@@ -79,6 +89,7 @@ type Data struct {
 	Setting   func(path string) any // current value of a setting
 	Inspected *Inspected
 	Labels    []Label
+	Peers     []PeerMark
 	Import    ImportState
 	Message   string      // a notice, such as a search that found nothing
 	Swarm     *SwarmPanel // the swarm working on the graph, if any
@@ -210,6 +221,7 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 	}
 	u.panelRect, u.inspectRect, u.swarmRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
+	u.peers(gtx, d.Peers)
 	// The top bar.
 	barDims := u.bar(gtx, d, &act)
 	u.barRect = image.Rectangle{Max: barDims.Size}
@@ -343,6 +355,39 @@ func (u *UI) labels(gtx layout.Context, labels []Label) {
 			lbl.Color = color.NRGBA{R: 255, G: 230, B: 120, A: 255}
 			lbl.TextSize = unit.Sp(14)
 		}
+		g := gtx
+		g.Constraints = layout.Constraints{Max: image.Pt(gtx.Dp(260), gtx.Dp(40))}
+		lbl.Layout(g)
+		off.Pop()
+	}
+}
+
+// peers draws where the others are: a ring on the node each selected, a
+// triangle where each one's camera is, with their names in their colours.
+func (u *UI) peers(gtx layout.Context, marks []PeerMark) {
+	for _, m := range marks {
+		x, y := int(m.X), int(m.Y)
+		r := gtx.Dp(11)
+		if m.Camera {
+			var p clip.Path
+			p.Begin(gtx.Ops)
+			p.MoveTo(f32.Pt(float32(x), float32(y+r/2)))
+			p.LineTo(f32.Pt(float32(x-r/2), float32(y-r/2)))
+			p.LineTo(f32.Pt(float32(x+r/2), float32(y-r/2)))
+			p.Close()
+			paint.FillShape(gtx.Ops, m.Color, clip.Outline{Path: p.End()}.Op())
+		} else {
+			ring := clip.Ellipse{Min: image.Pt(x-r, y-r), Max: image.Pt(x+r, y+r)}
+			paint.FillShape(gtx.Ops, m.Color, clip.Stroke{Path: ring.Path(gtx.Ops), Width: float32(gtx.Dp(2))}.Op())
+		}
+		text := m.Name
+		if m.Note != "" {
+			text += " · " + m.Note
+		}
+		off := op.Offset(image.Pt(x+r+gtx.Dp(2), y+gtx.Dp(4))).Push(gtx.Ops)
+		lbl := material.Label(u.th, unit.Sp(12), text)
+		lbl.MaxLines = 1
+		lbl.Color = m.Color
 		g := gtx
 		g.Constraints = layout.Constraints{Max: image.Pt(gtx.Dp(260), gtx.Dp(40))}
 		lbl.Layout(g)
