@@ -125,7 +125,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer, win
 func shareNotice(srv *Server) string {
 	_, port, _ := net.SplitHostPort(srv.Addr.String())
 	host := "HOST"
-	if ips := lanAddrs(); len(ips) > 0 {
+	if ips := LANAddrs(); len(ips) > 0 {
 		host = ips[0]
 	}
 	var b strings.Builder

@@ -152,15 +152,15 @@ func guessAddr(db string) string {
 			port = p
 		}
 	}
-	if ips := lanAddrs(); len(ips) > 0 {
+	if ips := LANAddrs(); len(ips) > 0 {
 		return net.JoinHostPort(ips[0], port)
 	}
 	return net.JoinHostPort("HOST", port)
 }
 
-// lanAddrs lists this machine's addresses that peers could reach, IPv4
+// LANAddrs lists this machine's addresses that peers could reach, IPv4
 // first.
-func lanAddrs() []string {
+func LANAddrs() []string {
 	as, err := net.InterfaceAddrs()
 	if err != nil {
 		return nil

@@ -677,6 +677,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 	if d.lookNow != nil {
 		data.Swarm = d.lookNow.panel
 	}
+	data.Share = d.m.share.Load()
 	act := d.ui.Layout(gtx, &data)
 	d.router.Frame(&d.ops)
 	if err := d.gio.Frame(&d.ops, gpu.OpenGLRenderTarget{}, image.Pt(d.width, d.height)); err != nil {
@@ -720,6 +721,10 @@ func (d *desk) act(a overlay.Actions) {
 	if a.SubmitTask != "" {
 		title := a.SubmitTask
 		m.do(func(ctx context.Context) { m.submitTask(ctx, title) })
+	}
+	if a.ShareRole != "" {
+		role := a.ShareRole
+		m.do(func(ctx context.Context) { m.makeLink(ctx, role) })
 	}
 	if a.MemorySearch != "" {
 		q := a.MemorySearch

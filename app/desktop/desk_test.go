@@ -582,6 +582,69 @@ func TestPresenceInTheWindow(t *testing.T) {
 	))
 }
 
+// The share panel of a shared session makes a link with a QR code; the
+// link's token joins with the role chosen. A session on loopback only says
+// how to share it instead.
+func TestSharePanelMakesALink(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Addr = "0.0.0.0:0"
+	cfg.Width, cfg.Height = 800, 600
+	var link string
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"open the panel and ask for a viewer's link", func(d *desk) bool {
+			p := d.m.share.Load()
+			if p == nil || !p.CanMake || !strings.Contains(p.Status, "Shared on") {
+				t.Fatalf("share panel %+v", p)
+			}
+			d.ui.ShowShare(true)
+			d.act(overlay.Actions{ShareRole: "viewer"})
+			return true
+		}},
+		step{"the link and its code are shown", func(d *desk) bool {
+			p := d.m.share.Load()
+			if p.Link == "" || p.QR == nil {
+				return false
+			}
+			link = p.Link
+			return true
+		}},
+		step{"look at it", func(d *desk) bool {
+			if dir := os.Getenv("VISIONFLOW_SHOT_DIR"); dir != "" {
+				writePNG(filepath.Join(dir, "share.png"), render.ReadPixels(d.width, d.height), d.width, d.height)
+			}
+			// The link's token works on this session as a viewer's.
+			_, tok, ok := strings.Cut(link, "#token=")
+			if !ok {
+				t.Fatalf("link %q has no token", link)
+			}
+			c := client.New("http://"+d.loc.srv.Addr.String(), "")
+			c.SetToken(tok)
+			if strings.HasPrefix(d.loc.srv.Addr.String(), "0.0.0.0") || strings.HasPrefix(d.loc.srv.Addr.String(), "[::]") {
+				_, port, _ := net.SplitHostPort(d.loc.srv.Addr.String())
+				c = client.New("http://127.0.0.1:"+port, "")
+				c.SetToken(tok)
+			}
+			me, err := c.WhoAmI(context.Background())
+			if err != nil || me.Role != auth.Viewer {
+				t.Errorf("the link's token: %+v %v", me, err)
+			}
+			return true
+		}},
+	))
+	// On loopback only: no links, and a way to share.
+	runDesk(t, testConfig(t), script(t, 30*time.Second,
+		settled(),
+		step{"the panel says how to share", func(d *desk) bool {
+			p := d.m.share.Load()
+			if p == nil || p.CanMake || !strings.Contains(p.Status, "--share") {
+				t.Errorf("share panel on loopback: %+v", p)
+			}
+			return true
+		}},
+	))
+}
+
 // A joined window whose host stops and starts again keeps its scene, says
 // so in its bar, and catches up by itself: a node the restarted host gets
 // is drawn.

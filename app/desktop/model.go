@@ -138,6 +138,7 @@ type model struct {
 
 	moveMu sync.Mutex
 	moves  map[graph.WireID]graph.Vec3 // drags waiting to be sent, latest only
+	share  atomic.Pointer[overlay.SharePanel]
 	// presence is where the window is, for its peers; the latest only.
 	presence chan wire.Presence
 	moveSig  chan struct{}
@@ -215,6 +216,7 @@ func (m *model) start(ctx context.Context) error {
 	}
 	v := values(vals)
 	m.values.Store(&v)
+	m.shareState(ctx)
 	m.poll(ctx)
 	id, err := m.src.DefaultGraph(ctx)
 	if err != nil || id == "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"visionflow/agent"
+	"visionflow/auth"
 	"visionflow/graph"
 	"visionflow/memory"
 	"visionflow/net/wire"
@@ -83,6 +84,10 @@ type Source interface {
 	SetPresence(p wire.Presence)
 	// Peers are the others in a graph: where they are, what they select.
 	Peers(graphID string) []wire.Peer
+	// ShareStatus says how the session can be joined, and whether this
+	// window may make join links; ShareLink makes one for role.
+	ShareStatus(ctx context.Context) (status string, canMake bool)
+	ShareLink(ctx context.Context, role auth.Role) (string, error)
 	// Close stops the source's goroutines.
 	Close() error
 }

@@ -93,6 +93,7 @@ type Data struct {
 	Import    ImportState
 	Message   string      // a notice, such as a search that found nothing
 	Swarm     *SwarmPanel // the swarm working on the graph, if any
+	Share     *SharePanel // how peers join; nil: no share button
 }
 
 // Actions are what the user asked for this frame.
@@ -114,6 +115,7 @@ type Actions struct {
 	DeadLetter        *LetterAction // retry or discard a dead letter
 	MemorySearch      string        // find memories like this
 	ClearMemorySearch bool
+	ShareRole         string // make a link that joins with this role
 }
 
 // UI holds the widgets' state between frames.
@@ -136,6 +138,8 @@ type UI struct {
 	panelRect   image.Rectangle
 	inspectRect image.Rectangle
 	barRect     image.Rectangle
+	shareRect   image.Rectangle
+	share       shareState
 	searchRect  image.Rectangle
 	focusSearch bool
 	blur        bool
@@ -186,7 +190,7 @@ func (u *UI) SearchText() string { return u.search.Text() }
 // 3D view should not take a pointer event there).
 func (u *UI) Over(x, y float32) bool {
 	p := image.Pt(int(x), int(y))
-	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect} {
+	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect, u.shareRect} {
 		if p.In(r) {
 			return true
 		}
@@ -219,7 +223,7 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		gtx.Execute(key.FocusCmd{})
 		u.blur = false
 	}
-	u.panelRect, u.inspectRect, u.swarmRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
+	u.panelRect, u.inspectRect, u.swarmRect, u.shareRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
 	u.peers(gtx, d.Peers)
 	// The top bar.
@@ -259,6 +263,17 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		g.Constraints = layout.Constraints{Min: image.Pt(w, 0), Max: image.Pt(w, h)}
 		u.panel(g, &u.swarmRect, func(gtx layout.Context) layout.Dimensions { return u.swarmPanel(gtx, d.Swarm, &act) })
 		u.swarmRect = u.swarmRect.Add(image.Pt(x, y))
+		off.Pop()
+	}
+	// The share panel, centre.
+	if d.Share != nil && u.share.show {
+		w := gtx.Dp(360)
+		x := max(0, (gtx.Constraints.Max.X-w)/2)
+		off := op.Offset(image.Pt(x, top)).Push(gtx.Ops)
+		g := gtx
+		g.Constraints = layout.Constraints{Min: image.Pt(w, 0), Max: image.Pt(w, gtx.Constraints.Max.Y-top)}
+		u.panel(g, &u.shareRect, func(gtx layout.Context) layout.Dimensions { return u.sharePanel(gtx, d.Share, &act) })
+		u.shareRect = u.shareRect.Add(image.Pt(x, top))
 		off.Pop()
 	}
 	if d.Message != "" {
@@ -310,6 +325,12 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 					u.ShowSwarm = !u.ShowSwarm
 				}
 				return layout.Inset{Right: unit.Dp(8)}.Layout(gtx, material.Button(u.th, &u.swarmBtn, "Swarm").Layout)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if d.Share == nil {
+					return layout.Dimensions{}
+				}
+				return u.shareButton(gtx)
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if u.fitBtn.Clicked(gtx) {
