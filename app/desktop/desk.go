@@ -678,6 +678,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 		data.Swarm = d.lookNow.panel
 	}
 	data.Share = d.m.share.Load()
+	data.Timeline = d.m.timeline.Load()
 	act := d.ui.Layout(gtx, &data)
 	d.router.Frame(&d.ops)
 	if err := d.gio.Frame(&d.ops, gpu.OpenGLRenderTarget{}, image.Pt(d.width, d.height)); err != nil {
@@ -721,6 +722,17 @@ func (d *desk) act(a overlay.Actions) {
 	if a.SubmitTask != "" {
 		title := a.SubmitTask
 		m.do(func(ctx context.Context) { m.submitTask(ctx, title) })
+	}
+	switch {
+	case a.TimelineLive:
+		m.do(func(context.Context) { m.live() })
+	case a.TimelineAt != 0:
+		at := a.TimelineAt
+		m.do(func(ctx context.Context) { m.tl.playing = false; m.scrub(ctx, at) })
+	case a.TimelinePlay:
+		m.do(func(context.Context) { m.tl.playing, m.tl.next = true, time.Time{}; m.publishTimeline() })
+	case a.TimelinePause:
+		m.do(func(context.Context) { m.tl.playing = false; m.publishTimeline() })
 	}
 	if a.ShareRole != "" {
 		role := a.ShareRole

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -641,6 +642,66 @@ func TestSharePanelMakesALink(t *testing.T) {
 				t.Errorf("share panel on loopback: %+v", p)
 			}
 			return true
+		}},
+	))
+}
+
+// The timeline shows the graph as it was after any change, says who made
+// the changes, turns edits off meanwhile, plays the history back and ends
+// live.
+func TestTimelineScrubsAndPlays(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Width, cfg.Height = 800, 600
+	var before uint64
+	var added atomic.Bool
+	runDesk(t, cfg, script(t, 60*time.Second,
+		settled(),
+		step{"three nodes are added", func(d *desk) bool {
+			if !added.Swap(true) {
+				before = d.m.timeline.Load().Seq
+				go func() {
+					for i := range 3 {
+						label := fmt.Sprintf("Added later %d", i)
+						d.loc.srv.Session.Apply(context.Background(), "carol", d.sceneNow.graphID, []graph.Op{{Op: graph.AddNode, ID: fmt.Sprintf("later-%d", i), Label: &label}})
+					}
+				}()
+			}
+			return nodeNamed(d, "Added later 2") != nil
+		}},
+		step{"scrub to before them", func(d *desk) bool {
+			d.ui.ShowTimeline(true)
+			d.act(overlay.Actions{TimelineAt: before})
+			return true
+		}},
+		step{"the past is shown, with who changed what", func(d *desk) bool {
+			tl := d.m.timeline.Load()
+			if tl == nil || tl.At != before || nodeNamed(d, "Added later 0") != nil || nodeNamed(d, "Springs") == nil {
+				return false
+			}
+			if len(tl.Changes) == 0 || tl.When.IsZero() || tl.Seq != before+3 {
+				t.Errorf("timeline %+v", tl)
+			}
+			return true
+		}},
+		step{"edits are off in the past", func(d *desk) bool {
+			if dir := os.Getenv("VISIONFLOW_SHOT_DIR"); dir != "" {
+				writePNG(filepath.Join(dir, "timeline.png"), render.ReadPixels(d.width, d.height), d.width, d.height)
+			}
+			d.m.move(nodeNamed(d, "Springs").wire, graph.Vec3{X: 1})
+			return true
+		}},
+		step{"the window says so", func(d *desk) bool {
+			n := d.m.notice.Load()
+			return n != nil && strings.Contains(n.text, "press Live")
+		}},
+		step{"play", func(d *desk) bool {
+			d.act(overlay.Actions{TimelineAt: before - 2})
+			d.act(overlay.Actions{TimelinePlay: true})
+			return true
+		}},
+		step{"it plays through and ends live", func(d *desk) bool {
+			tl := d.m.timeline.Load()
+			return tl != nil && tl.At == 0 && !tl.Playing && nodeNamed(d, "Added later 2") != nil
 		}},
 	))
 }

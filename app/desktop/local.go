@@ -301,3 +301,11 @@ func (l *local) Close() error {
 	})
 	return nil
 }
+
+func (l *local) Events(ctx context.Context, graphID string, since uint64, limit int) ([]graph.Event, error) {
+	return l.srv.Session.Events(ctx, graphID, since, limit)
+}
+
+func (l *local) GraphAt(ctx context.Context, graphID string, at time.Time) (graph.Contents, error) {
+	return l.srv.Session.GraphAt(ctx, graphID, at)
+}

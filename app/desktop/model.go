@@ -138,7 +138,9 @@ type model struct {
 
 	moveMu sync.Mutex
 	moves  map[graph.WireID]graph.Vec3 // drags waiting to be sent, latest only
-	share  atomic.Pointer[overlay.SharePanel]
+	share    atomic.Pointer[overlay.SharePanel]
+	timeline atomic.Pointer[overlay.Timeline]
+	tl       timelineState // model goroutine only
 	// presence is where the window is, for its peers; the latest only.
 	presence chan wire.Presence
 	moveSig  chan struct{}
@@ -191,6 +193,8 @@ func (m *model) run(ctx context.Context) {
 	close(m.ready)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	playTick := time.NewTicker(playStep)
+	defer playTick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -205,6 +209,8 @@ func (m *model) run(ctx context.Context) {
 			m.src.SetPresence(p)
 		case <-tick.C:
 			m.poll(ctx)
+		case now := <-playTick.C:
+			m.play(ctx, now)
 		}
 	}
 }
@@ -267,7 +273,7 @@ func (m *model) watch(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		m.rep, m.unsent = rep, nil
+		m.rep, m.unsent, m.tl = rep, nil, timelineState{}
 		m.sel = 0
 		m.picked = ""
 	}
@@ -297,8 +303,9 @@ func (m *model) publish() {
 	if m.sw != nil {
 		sw = m.sw.g
 	}
-	m.scene.Store(buildScene(m.g, sw))
+	m.scene.Store(buildScene(m.shown(), sw))
 	m.inspect()
+	m.publishTimeline()
 }
 
 func (m *model) update(ctx context.Context, u Update) {
@@ -375,6 +382,10 @@ func (m *model) update(ctx context.Context, u Update) {
 // confirms it, or undoes it with a notice. An edit the host cannot be
 // reached for waits and goes when it can.
 func (m *model) edit(ctx context.Context, ops []graph.Op, what string) {
+	if m.tl.past != nil {
+		m.say("%s: the window shows the past; press Live to edit", what)
+		return
+	}
 	ed, err := m.rep.Edit(m.g.ID, ops)
 	if err != nil {
 		m.say("%s failed: %v", what, err)

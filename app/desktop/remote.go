@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"visionflow/agent"
 	"visionflow/graph"
@@ -389,4 +390,20 @@ func (r *remote) Close() error {
 	err := r.st.Close()
 	r.wg.Wait()
 	return err
+}
+
+func (r *remote) Events(ctx context.Context, graphID string, since uint64, limit int) ([]graph.Event, error) {
+	page, err := r.c.Events(ctx, graphID, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]graph.Event, len(page.Events))
+	for i, ev := range page.Events {
+		out[i] = ev.Event
+	}
+	return out, nil
+}
+
+func (r *remote) GraphAt(ctx context.Context, graphID string, at time.Time) (graph.Contents, error) {
+	return r.c.GraphAt(ctx, graphID, at)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"visionflow/agent"
 	"visionflow/auth"
@@ -84,6 +85,10 @@ type Source interface {
 	SetPresence(p wire.Presence)
 	// Peers are the others in a graph: where they are, what they select.
 	Peers(graphID string) []wire.Peer
+	// Events lists a graph's changes after since; GraphAt is the graph as
+	// it was at a time (the timeline).
+	Events(ctx context.Context, graphID string, since uint64, limit int) ([]graph.Event, error)
+	GraphAt(ctx context.Context, graphID string, at time.Time) (graph.Contents, error)
 	// ShareStatus says how the session can be joined, and whether this
 	// window may make join links; ShareLink makes one for role.
 	ShareStatus(ctx context.Context) (status string, canMake bool)

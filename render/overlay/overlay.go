@@ -94,6 +94,7 @@ type Data struct {
 	Message   string      // a notice, such as a search that found nothing
 	Swarm     *SwarmPanel // the swarm working on the graph, if any
 	Share     *SharePanel // how peers join; nil: no share button
+	Timeline  *Timeline   // the graph's history; nil: no history button
 }
 
 // Actions are what the user asked for this frame.
@@ -116,33 +117,39 @@ type Actions struct {
 	MemorySearch      string        // find memories like this
 	ClearMemorySearch bool
 	ShareRole         string // make a link that joins with this role
+	TimelineAt        uint64 // show the graph as of this change
+	TimelinePlay      bool   // play the changes back (false with TimelinePause)
+	TimelinePause     bool
+	TimelineLive      bool // back to the graph as it is
 }
 
 // UI holds the widgets' state between frames.
 type UI struct {
-	th          *material.Theme
-	ShowPanel   bool
-	search      widget.Editor
-	importPath  widget.Editor
-	importBtn   widget.Clickable
-	fitBtn      widget.Clickable
-	panelBtn    widget.Clickable
-	focusBtn    widget.Clickable
-	closeBtn    widget.Clickable
-	unpinBtn    widget.Clickable
-	panelList   widget.List
-	inspectList widget.List
-	graphBtns   map[string]*widget.Clickable
-	neighBtns   map[string]*widget.Clickable
-	fields      map[string]*fieldState
-	panelRect   image.Rectangle
-	inspectRect image.Rectangle
-	barRect     image.Rectangle
-	shareRect   image.Rectangle
-	share       shareState
-	searchRect  image.Rectangle
-	focusSearch bool
-	blur        bool
+	th           *material.Theme
+	ShowPanel    bool
+	search       widget.Editor
+	importPath   widget.Editor
+	importBtn    widget.Clickable
+	fitBtn       widget.Clickable
+	panelBtn     widget.Clickable
+	focusBtn     widget.Clickable
+	closeBtn     widget.Clickable
+	unpinBtn     widget.Clickable
+	panelList    widget.List
+	inspectList  widget.List
+	graphBtns    map[string]*widget.Clickable
+	neighBtns    map[string]*widget.Clickable
+	fields       map[string]*fieldState
+	panelRect    image.Rectangle
+	inspectRect  image.Rectangle
+	barRect      image.Rectangle
+	shareRect    image.Rectangle
+	share        shareState
+	timelineRect image.Rectangle
+	timeline     timelineState
+	searchRect   image.Rectangle
+	focusSearch  bool
+	blur         bool
 	agentWidgets
 }
 
@@ -190,7 +197,7 @@ func (u *UI) SearchText() string { return u.search.Text() }
 // 3D view should not take a pointer event there).
 func (u *UI) Over(x, y float32) bool {
 	p := image.Pt(int(x), int(y))
-	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect, u.shareRect} {
+	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect, u.shareRect, u.timelineRect} {
 		if p.In(r) {
 			return true
 		}
@@ -223,7 +230,7 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		gtx.Execute(key.FocusCmd{})
 		u.blur = false
 	}
-	u.panelRect, u.inspectRect, u.swarmRect, u.shareRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
+	u.panelRect, u.inspectRect, u.swarmRect, u.shareRect, u.timelineRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
 	u.peers(gtx, d.Peers)
 	// The top bar.
@@ -264,6 +271,10 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		u.panel(g, &u.swarmRect, func(gtx layout.Context) layout.Dimensions { return u.swarmPanel(gtx, d.Swarm, &act) })
 		u.swarmRect = u.swarmRect.Add(image.Pt(x, y))
 		off.Pop()
+	}
+	// The timeline, bottom.
+	if d.Timeline != nil && u.timeline.show {
+		u.timelineAt(gtx, d.Timeline, &act)
 	}
 	// The share panel, centre.
 	if d.Share != nil && u.share.show {
@@ -331,6 +342,12 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 					return layout.Dimensions{}
 				}
 				return u.shareButton(gtx)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if d.Timeline == nil {
+					return layout.Dimensions{}
+				}
+				return u.timelineButton(gtx)
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if u.fitBtn.Clicked(gtx) {
@@ -741,4 +758,8 @@ func parseHex(s string) color.NRGBA {
 		fmt.Sscanf(s[1:7], "%02x%02x%02x", &r, &g, &b)
 	}
 	return color.NRGBA{R: r, G: g, B: b, A: 255}
+}
+
+func opOffset(gtx layout.Context, p image.Point) op.TransformStack {
+	return op.Offset(p).Push(gtx.Ops)
 }
