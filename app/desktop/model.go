@@ -136,8 +136,8 @@ type model struct {
 
 	reqs chan func(ctx context.Context)
 
-	moveMu sync.Mutex
-	moves  map[graph.WireID]graph.Vec3 // drags waiting to be sent, latest only
+	moveMu   sync.Mutex
+	moves    map[graph.WireID]graph.Vec3 // drags waiting to be sent, latest only
 	share    atomic.Pointer[overlay.SharePanel]
 	timeline atomic.Pointer[overlay.Timeline]
 	tl       timelineState // model goroutine only
