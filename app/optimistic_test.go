@@ -29,6 +29,7 @@ type editor struct {
 	outcomes map[string]client.Outcome
 	errs     map[string]error
 	done     chan struct{}
+	onEvents func([]graph.Event) // told of every events message, when set
 }
 
 func newEditor(t *testing.T, url, graphID string) *editor {
@@ -76,6 +77,9 @@ func (e *editor) pump() {
 			json.Unmarshal(m.Raw, &ev)
 			if e.rep.Apply(ev.Events) != nil {
 				e.reload()
+			}
+			if e.onEvents != nil {
+				e.onEvents(ev.Events)
 			}
 		case wire.TypeReload:
 			e.reload()

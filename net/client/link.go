@@ -40,7 +40,7 @@ func (s LinkState) String() string {
 type LinkOptions struct {
 	// MinBackoff and MaxBackoff bound the wait before each reconnection
 	// attempt: it doubles from MinBackoff (default 250 ms) up to
-	// MaxBackoff (default 10 s), each wait drawn at random between half
+	// MaxBackoff (default 5 s), each wait drawn at random between half
 	// and all of it, so that peers of a restarted host do not return in
 	// step.
 	MinBackoff, MaxBackoff time.Duration
@@ -88,7 +88,7 @@ func (c *Client) Link(ctx context.Context, opt LinkOptions) (*Link, error) {
 		opt.MinBackoff = 250 * time.Millisecond
 	}
 	if opt.MaxBackoff < opt.MinBackoff {
-		opt.MaxBackoff = max(10*time.Second, opt.MinBackoff)
+		opt.MaxBackoff = max(5*time.Second, opt.MinBackoff)
 	}
 	l := &Link{c: c, opt: opt, subs: map[string]*linkSub{}, switched: make(chan struct{}),
 		messages: make(chan Message, 4096), done: make(chan struct{})}

@@ -144,6 +144,7 @@ type UI struct {
 	inspectRect  image.Rectangle
 	barRect      image.Rectangle
 	shareRect    image.Rectangle
+	cornerRect   image.Rectangle
 	share        shareState
 	timelineRect image.Rectangle
 	timeline     timelineState
@@ -197,7 +198,7 @@ func (u *UI) SearchText() string { return u.search.Text() }
 // 3D view should not take a pointer event there).
 func (u *UI) Over(x, y float32) bool {
 	p := image.Pt(int(x), int(y))
-	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect, u.shareRect, u.timelineRect} {
+	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect, u.shareRect, u.timelineRect, u.cornerRect} {
 		if p.In(r) {
 			return true
 		}
@@ -230,7 +231,7 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		gtx.Execute(key.FocusCmd{})
 		u.blur = false
 	}
-	u.panelRect, u.inspectRect, u.swarmRect, u.shareRect, u.timelineRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
+	u.panelRect, u.inspectRect, u.swarmRect, u.shareRect, u.timelineRect, u.cornerRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
 	u.peers(gtx, d.Peers)
 	// The top bar.
@@ -272,10 +273,14 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		u.swarmRect = u.swarmRect.Add(image.Pt(x, y))
 		off.Pop()
 	}
-	// The timeline, bottom.
+	// The timeline, bottom, and the History and Share buttons above its
+	// right end (the bar stays one line on a small window).
+	bottom := gtx.Constraints.Max.Y - gtx.Dp(34)
 	if d.Timeline != nil && u.timeline.show {
 		u.timelineAt(gtx, d.Timeline, &act)
+		bottom = u.timelineRect.Min.Y
 	}
+	u.corner(gtx, d, bottom)
 	// The share panel, centre.
 	if d.Share != nil && u.share.show {
 		w := gtx.Dp(360)
@@ -337,18 +342,7 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 				}
 				return layout.Inset{Right: unit.Dp(8)}.Layout(gtx, material.Button(u.th, &u.swarmBtn, "Swarm").Layout)
 			}),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				if d.Share == nil {
-					return layout.Dimensions{}
-				}
-				return u.shareButton(gtx)
-			}),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				if d.Timeline == nil {
-					return layout.Dimensions{}
-				}
-				return u.timelineButton(gtx)
-			}),
+
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if u.fitBtn.Clicked(gtx) {
 					act.Fit = true
@@ -762,4 +756,35 @@ func parseHex(s string) color.NRGBA {
 
 func opOffset(gtx layout.Context, p image.Point) op.TransformStack {
 	return op.Offset(p).Push(gtx.Ops)
+}
+
+// corner lays out the History and Share buttons at the right, ending at
+// bottom.
+func (u *UI) corner(gtx layout.Context, d *Data, bottom int) {
+	if d.Share == nil && d.Timeline == nil {
+		return
+	}
+	macro := op.Record(gtx.Ops)
+	g := gtx
+	g.Constraints.Min = image.Point{}
+	dims := layout.Flex{}.Layout(g,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if d.Timeline == nil {
+				return layout.Dimensions{}
+			}
+			return u.timelineButton(gtx)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if d.Share == nil {
+				return layout.Dimensions{}
+			}
+			return u.shareButton(gtx)
+		}),
+	)
+	call := macro.Stop()
+	at := image.Pt(gtx.Constraints.Max.X-dims.Size.X-gtx.Dp(4), bottom-dims.Size.Y-gtx.Dp(4))
+	off := op.Offset(at).Push(gtx.Ops)
+	call.Add(gtx.Ops)
+	off.Pop()
+	u.cornerRect = image.Rectangle{Min: at, Max: at.Add(dims.Size)}
 }
