@@ -19,7 +19,7 @@ import (
 // editor is a peer that edits optimistically: a Replica fed by a Link.
 // Its pump can be held, so that a test can make it edit on a stale view.
 type editor struct {
-	t        *testing.T
+	t        testing.TB
 	c        *client.Client
 	l        *client.Link
 	rep      *client.Replica
@@ -32,10 +32,13 @@ type editor struct {
 	onEvents func([]graph.Event) // told of every events message, when set
 }
 
-func newEditor(t *testing.T, url, graphID string) *editor {
+func newEditor(t testing.TB, url, graphID string) *editor { return newEditorWith(t, url, graphID, nil) }
+
+// newEditorWith is newEditor with a function told of every events message.
+func newEditorWith(t testing.TB, url, graphID string, onEvents func([]graph.Event)) *editor {
 	t.Helper()
 	ctx := context.Background()
-	e := &editor{t: t, c: client.New(url, "editor"), graph: graphID, outcomes: map[string]client.Outcome{}, errs: map[string]error{}, done: make(chan struct{})}
+	e := &editor{t: t, c: client.New(url, "editor"), graph: graphID, outcomes: map[string]client.Outcome{}, errs: map[string]error{}, done: make(chan struct{}), onEvents: onEvents}
 	l, err := e.c.Link(ctx, client.LinkOptions{MinBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

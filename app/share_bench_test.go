@@ -11,7 +11,6 @@ import (
 
 	"visionflow/graph"
 	"visionflow/net/client"
-	"visionflow/net/wire"
 )
 
 // latencyPeer is a peer that notes when each node it hears of arrived.
@@ -35,7 +34,7 @@ func BenchmarkEditToPeers8(b *testing.B) {
 	var peers []*latencyPeer
 	for range 8 {
 		p := &latencyPeer{heard: map[string]time.Time{}, notify: make(chan struct{}, 1)}
-		p.editor = newBenchEditor(b, ts.url, g, func(evs []graph.Event) {
+		p.editor = newEditorWith(b, ts.url, g, func(evs []graph.Event) {
 			now := time.Now()
 			p.mu.Lock()
 			for _, ev := range evs {
@@ -106,32 +105,6 @@ func BenchmarkEditToPeers8(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
-// newBenchEditor is newEditor for benchmarks: it hands each events
-// message to onEvents too.
-func newBenchEditor(b *testing.B, url, graphID string, onEvents func([]graph.Event)) *editor {
-	b.Helper()
-	ctx := context.Background()
-	e := &editor{c: client.New(url, "bench"), graph: graphID, outcomes: map[string]client.Outcome{}, errs: map[string]error{}, done: make(chan struct{}), onEvents: onEvents}
-	l, err := e.c.Link(ctx, client.LinkOptions{MinBackoff: 10 * time.Millisecond})
-	if err != nil {
-		b.Fatal(err)
-	}
-	e.l = l
-	if _, err := l.Subscribe(ctx, graphID, wire.StreamEvents); err != nil {
-		b.Fatal(err)
-	}
-	c, err := e.c.Graph(ctx, graphID)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if e.rep, err = client.NewReplica(c, nil); err != nil {
-		b.Fatal(err)
-	}
-	go e.pump()
-	b.Cleanup(func() { l.Close(); <-e.done })
-	return e
-}
-
 // BenchmarkResumeAfter10sOutage: the network between a peer and the host
 // drops for 10 seconds while a writer goes on adding nodes; the figure is
 // the time from the network's return to the peer holding the host's
@@ -143,7 +116,7 @@ func BenchmarkResumeAfter10sOutage(b *testing.B) {
 	list, _ := ts.c.Graphs(ctx)
 	g := list[0].ID
 	px := startProxy(b, ts.Addr.String())
-	e := newBenchEditor(b, px.url(), g, nil)
+	e := newEditorWith(b, px.url(), g, nil)
 	var missed uint64
 	var took, reconnect []time.Duration
 	for range b.N {

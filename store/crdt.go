@@ -101,17 +101,7 @@ func saveCRDT(ctx context.Context, tx *sql.Tx, graphID string, ops []crdt.Op, cu
 func (s *Store) CommitMerge(ctx context.Context, g *graph.Graph, events []graph.Event, ops []crdt.Op) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if len(events) > 0 {
-			var seq uint64
-			if err := tx.QueryRowContext(ctx, "SELECT seq FROM graphs WHERE id = ?", g.ID).Scan(&seq); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return notFound(g.ID)
-				}
-				return err
-			}
-			if events[0].Seq != seq+1 {
-				return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
-			}
-			if err := s.writeChanges(ctx, tx, g, events, nil); err != nil {
+			if err := s.appendEvents(ctx, tx, g, events); err != nil {
 				return err
 			}
 		}

@@ -92,23 +92,27 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 	if len(events) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var seq uint64
-		if err := tx.QueryRowContext(ctx, "SELECT seq FROM graphs WHERE id = ?", g.ID).Scan(&seq); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return notFound(g.ID)
-			}
-			return err
-		}
-		if events[0].Seq != seq+1 {
-			return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
-		}
-		return s.writeChanges(ctx, tx, g, events, nil)
-	})
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, events) })
 	if err != nil {
 		return fmt.Errorf("commit %d events to graph %q: %w", len(events), g.ID, err)
 	}
 	return nil
+}
+
+// appendEvents writes events that continue the stored log of g, and the
+// rows they change.
+func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event) error {
+	var seq uint64
+	if err := tx.QueryRowContext(ctx, "SELECT seq FROM graphs WHERE id = ?", g.ID).Scan(&seq); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(g.ID)
+		}
+		return err
+	}
+	if events[0].Seq != seq+1 {
+		return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
+	}
+	return s.writeChanges(ctx, tx, g, events, nil)
 }
 
 func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, progress Progress) error {

@@ -368,10 +368,10 @@ func TestScrollZoomsOrbitsAndPans(t *testing.T) {
 	))
 }
 
-// --join shows the host's graph from its stream and sends edits back; the
-// host's changes reach the window. The host is shared (it listens on every
-// address), so the window joins with a token.
-func TestJoinShowsTheHostsNodes(t *testing.T) {
+// sharedHost starts a shared server (listening on every address, as
+// --share does) and returns it and its URL on loopback.
+func sharedHost(t *testing.T) (*app.Server, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "0.0.0.0:0")
 	if err != nil {
 		t.Fatal(err)
@@ -380,13 +380,21 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer host.Close()
+	t.Cleanup(func() { host.Close() })
 	if !host.Shared || host.FirstToken == "" {
 		t.Fatal("the host is not shared")
 	}
-	cfg := testConfig(t)
 	_, port, _ := net.SplitHostPort(host.Addr.String())
-	cfg.Join, cfg.Token = "http://127.0.0.1:"+port, host.FirstToken
+	return host, "http://127.0.0.1:" + port
+}
+
+// --join shows the host's graph from its stream and sends edits back; the
+// host's changes reach the window. The host is shared (it listens on every
+// address), so the window joins with a token.
+func TestJoinShowsTheHostsNodes(t *testing.T) {
+	host, url := sharedHost(t)
+	cfg := testConfig(t)
+	cfg.Join, cfg.Token = url, host.FirstToken
 	var target *nodeView
 	var sent atomic.Bool
 	runDesk(t, cfg, script(t, 30*time.Second,
@@ -432,22 +440,13 @@ func TestJoinShowsTheHostsNodes(t *testing.T) {
 // A window joined with a viewer's token draws a pin at once, and undoes it
 // with a notice when the host refuses it.
 func TestJoinedViewerEditIsUndoneWithANotice(t *testing.T) {
-	ln, err := net.Listen("tcp", "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, err := app.Start(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: ln.Addr().String()}, ln, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer host.Close()
+	host, url := sharedHost(t)
 	secret, _, err := host.Session.CreateToken(context.Background(), "test", session.TokenRequest{Role: auth.Viewer, Name: "vera"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := testConfig(t)
-	_, port, _ := net.SplitHostPort(host.Addr.String())
-	cfg.Join, cfg.Token = "http://127.0.0.1:"+port, secret
+	cfg.Join, cfg.Token = url, secret
 	var target *nodeView
 	var sent, sawPinned atomic.Bool
 	runDesk(t, cfg, script(t, 30*time.Second,
@@ -486,22 +485,12 @@ func TestJoinedViewerEditIsUndoneWithANotice(t *testing.T) {
 // colour with its name; the window's own selection reaches the host and the
 // other peers.
 func TestPresenceInTheWindow(t *testing.T) {
-	ln, err := net.Listen("tcp", "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, err := app.Start(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "host.db"), Addr: ln.Addr().String()}, ln, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer host.Close()
+	host, url := sharedHost(t)
 	ctx := context.Background()
 	secret, _, err := host.Session.CreateToken(ctx, "test", session.TokenRequest{Role: auth.Editor, Name: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, port, _ := net.SplitHostPort(host.Addr.String())
-	url := "http://127.0.0.1:" + port
 	alice := client.New(url, "")
 	alice.SetToken(secret)
 	st, err := alice.Stream(ctx)
