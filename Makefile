@@ -12,12 +12,13 @@ BENCHTIME ?= 1s
 
 # Debian packages: unzip/curl to fetch Go when missing, gcc for cgo and the
 # race detector, GLFW's and OpenGL ES's headers for the desktop window,
-# Xvfb and Mesa to run the GL tests without a GPU or a display.
+# Xvfb and Mesa to run the GL tests without a GPU or a display, Chromium for
+# the browser tests.
 DEBS := ca-certificates curl unzip gcc libc6-dev pkg-config \
 	libgl1-mesa-dev libegl1-mesa-dev libgles2-mesa-dev libx11-dev libx11-xcb-dev \
 	libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
 	libxkbcommon-x11-dev libwayland-dev libvulkan-dev libffi-dev \
-	xvfb xauth libgl1-mesa-dri
+	xvfb xauth libgl1-mesa-dri chromium
 
 .PHONY: all deps build run test race core crosscheck nogui bench lint fuzz fuzz-corpus dist windows wine-check clean
 
