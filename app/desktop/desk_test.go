@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"visionflow/app"
 	"visionflow/auth"
 	"visionflow/graph"
+	"visionflow/internal/gltest"
 	"visionflow/memory"
 	"visionflow/net/client"
 	"visionflow/net/wire"
@@ -691,6 +693,56 @@ func TestTimelineScrubsAndPlays(t *testing.T) {
 		step{"it plays through and ends live", func(d *desk) bool {
 			tl := d.m.timeline.Load()
 			return tl != nil && tl.At == 0 && !tl.Playing && nodeNamed(d, "Added later 2") != nil
+		}},
+	))
+}
+
+// Two desktop peers of one host, each a window of its own process: the
+// second (a separate visionflow process, joined with bob's token) shows up
+// in the first with its name and camera, and the host lists both.
+func TestTwoDesktopPeersSeeEachOther(t *testing.T) {
+	host, url := sharedHost(t)
+	secret, _, err := host.Session.CreateToken(context.Background(), "test", session.TokenRequest{Role: auth.Editor, Name: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(t.TempDir(), "bob.png")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VISIONFLOW_TEST_WINDOW=--join "+url+" --token "+secret+" --screenshot "+shot+" --frames 2000 --size 480x320 --gl "+gltest.GL())
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		<-done
+	}()
+	cfg := testConfig(t)
+	cfg.Join, cfg.Token = url, host.FirstToken
+	runDesk(t, cfg, script(t, 120*time.Second,
+		settled(),
+		step{"bob's window appears, with his camera", func(d *desk) bool {
+			select {
+			case err := <-done:
+				t.Fatalf("bob's window ended before it was seen: %v\n%s", err, out.String())
+			default:
+			}
+			for _, p := range d.src.Peers(d.sceneNow.graphID) {
+				if p.Name == "bob" && len(p.Eye) == 3 {
+					return true
+				}
+			}
+			return false
+		}},
+		step{"the host lists both windows", func(d *desk) bool {
+			names := map[string]bool{}
+			for _, p := range host.Hub().Peers(d.sceneNow.graphID) {
+				names[p.Name] = true
+			}
+			return names["bob"] && names["owner"]
 		}},
 	))
 }

@@ -28,6 +28,11 @@ var mainCalls = make(chan func())
 
 func TestMain(m *testing.M) {
 	runtime.LockOSThread()
+	// A test may start this binary as another desktop peer: the whole
+	// visionflow command, with its window, on this main thread.
+	if args := os.Getenv("VISIONFLOW_TEST_WINDOW"); args != "" {
+		os.Exit(app.Main(strings.Fields(args), os.Stdout, os.Stderr, Run))
+	}
 	flag.Parse()
 	code := make(chan int, 1)
 	go func() { code <- m.Run() }()
