@@ -444,3 +444,38 @@ func TestSubscribeSinceReplays(t *testing.T) {
 		t.Errorf("since on a ping: %s", m.Raw)
 	}
 }
+
+// The host is killed (kill -9) mid-stream and started again on the same
+// port and file: the peer reconnects and ends with exactly the host's graph
+// and settings, every event once, without a reload.
+func TestLinkResumesAcrossAKill9(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd, c := serverProcessAt(t, db, addr)
+	list, err := c.Graphs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := list[0].ID
+	p := joinPeer(t, "http://"+addr, g)
+	writeNodes(t, c, g, "before", 10)
+	setSetting(t, c, "physics.springK", "0.33")
+	p.caughtUp(c)
+	cmd.Process.Kill()
+	cmd.Wait()
+	cmd2, c2 := serverProcessAt(t, db, addr)
+	defer func() { cmd2.Process.Kill(); cmd2.Wait() }()
+	writeNodes(t, c2, g, "after", 10)
+	setSetting(t, c2, "physics.springK", "0.34")
+	p.caughtUp(c2)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reload != 0 {
+		t.Errorf("%d reloads after a kill -9", p.reload)
+	}
+}

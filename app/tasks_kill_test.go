@@ -23,9 +23,14 @@ import (
 // serverProcess runs the test binary as `visionflow --headless` on db and
 // returns it with a client, once it serves.
 func serverProcess(t *testing.T, db string) (*exec.Cmd, *client.Client) {
+	return serverProcessAt(t, db, "127.0.0.1:0")
+}
+
+// serverProcessAt is serverProcess on a given address.
+func serverProcessAt(t *testing.T, db, addr string) (*exec.Cmd, *client.Client) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "VISIONFLOW_TEST_MAIN=--headless --db "+db+" --addr 127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "VISIONFLOW_TEST_MAIN=--headless --db "+db+" --addr "+addr)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
