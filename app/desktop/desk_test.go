@@ -650,10 +650,11 @@ func TestTimelineScrubsAndPlays(t *testing.T) {
 		step{"three nodes are added", func(d *desk) bool {
 			if !added.Swap(true) {
 				before = d.m.timeline.Load().Seq
+				sess, graphID := d.loc.srv.Session, d.sceneNow.graphID
 				go func() {
 					for i := range 3 {
 						label := fmt.Sprintf("Added later %d", i)
-						d.loc.srv.Session.Apply(context.Background(), "carol", d.sceneNow.graphID, []graph.Op{{Op: graph.AddNode, ID: fmt.Sprintf("later-%d", i), Label: &label}})
+						sess.Apply(context.Background(), "carol", graphID, []graph.Op{{Op: graph.AddNode, ID: fmt.Sprintf("later-%d", i), Label: &label}})
 					}
 				}()
 			}
