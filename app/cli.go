@@ -46,6 +46,10 @@ func Main(args []string, stdout, stderr io.Writer, window Window) int {
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "demo-swarm":
 		err = runDemoSwarm(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "check":
+		err = runCheck(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "backup":
+		err = runBackup(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "sync":
 		err = runSync(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "token":

@@ -80,7 +80,7 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.DemoAgents, "demo-agents", 0, "run a simulated swarm of this many agents on this server's API (see also visionflow demo-swarm)")
 	fs.StringVar(&cfg.GL, "gl", "auto", "OpenGL of the desktop: auto (core on macOS, es elsewhere), es (OpenGL ES 3.1 with GPU physics, else 3.0), es30 (OpenGL ES 3.0 only) or core (OpenGL 4.1 core); all but es 3.1 lay out on the CPU")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow token create --role ROLE | list | revoke ID\n       visionflow sync --with URL [--graph ID]\n       visionflow mcp [--db PATH] [--token T]\n       visionflow demo-swarm [--agents N] [--join URL] [--token T]\n       visionflow version\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow [flags]\n       visionflow import (--logseq DIR | --json FILE) [flags]\n       visionflow token create --role ROLE | list | revoke ID\n       visionflow sync --with URL [--graph ID]\n       visionflow check [--db PATH]\n       visionflow backup --to FILE [--db PATH]\n       visionflow mcp [--db PATH] [--token T]\n       visionflow demo-swarm [--agents N] [--join URL] [--token T]\n       visionflow version\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

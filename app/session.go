@@ -67,6 +67,8 @@ type Session struct {
 	tasks     *taskBoard
 	memory    *memories
 	tokens    tokens
+	brokenMu  sync.Mutex
+	broken    map[string]string // graphs that failed to load, and why
 	replicaMu sync.Mutex
 	replica   string     // this database's replica id (sync.go)
 	commandMu sync.Mutex // commands are read, changed and written back
@@ -561,6 +563,20 @@ func (s *Session) SettingsHistory(ctx context.Context, path string, since int64,
 }
 
 // Health reports what the session holds.
+// noteBroken records that a graph failed to load (err), or loaded (nil).
+func (s *Session) noteBroken(id string, err error) {
+	s.brokenMu.Lock()
+	defer s.brokenMu.Unlock()
+	if err == nil {
+		delete(s.broken, id)
+		return
+	}
+	if s.broken == nil {
+		s.broken = map[string]string{}
+	}
+	s.broken[id] = err.Error()
+}
+
 func (s *Session) Health(ctx context.Context) (session.Health, error) {
 	list, err := s.store.ListGraphs(ctx)
 	if err != nil {
@@ -578,6 +594,12 @@ func (s *Session) Health(ctx context.Context) (session.Health, error) {
 		h.Nodes += g.Nodes
 		h.Edges += g.Edges
 	}
+	s.brokenMu.Lock()
+	for _, id := range slices.Sorted(maps.Keys(s.broken)) {
+		h.Status = "degraded"
+		h.Problems = append(h.Problems, fmt.Sprintf("graph %q does not load: %s", id, s.broken[id]))
+	}
+	s.brokenMu.Unlock()
 	s.swarms.mu.Lock()
 	h.Swarms = len(s.swarms.live)
 	for _, ls := range s.swarms.live {

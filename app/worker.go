@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"visionflow/graph"
@@ -163,8 +164,14 @@ func (s *Session) loaded(ctx context.Context, w *worker) (*graph.Graph, error) {
 	start := time.Now()
 	g, err := s.load(ctx, w.id)
 	if err != nil {
-		return nil, err
+		// A graph that exists but does not load is broken: health says so
+		// until it loads (a missing one is only missing).
+		if !errors.Is(err, graph.ErrNotFound) && ctx.Err() == nil {
+			s.noteBroken(w.id, err)
+		}
+		return nil, fmt.Errorf("load graph %q: %w", w.id, err)
 	}
+	s.noteBroken(w.id, nil)
 	w.g = g
 	s.log.Info("graph loaded", "graph", w.id, "nodes", g.NodeCount(), "edges", g.EdgeCount(), "took", time.Since(start).Round(time.Millisecond))
 	s.startLayout(g)

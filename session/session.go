@@ -77,7 +77,8 @@ type ImportOptions struct {
 
 // Health is the answer of GET /api/health.
 type Health struct {
-	Status    string       `json:"status"`
+	Status    string       `json:"status"`             // "ok", or "degraded" with Problems
+	Problems  []string     `json:"problems,omitempty"` // what is broken, such as a graph that does not load
 	Version   string       `json:"version"`
 	StartedAt time.Time    `json:"startedAt"`
 	Uptime    float64      `json:"uptimeSeconds"`

@@ -75,6 +75,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		if err := s.checkWAL(ctx); err != nil {
 			return err
 		}
+		// A damaged file is refused before anything is written to it.
+		if err := check(ctx, s.w, abs, true); err != nil {
+			return err
+		}
 		return s.migrate(ctx)
 	})
 	if err != nil {
