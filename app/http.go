@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 	"visionflow/net/api"
 )
@@ -30,6 +31,58 @@ func (m mounts) handler() http.Handler {
 	}
 	mux.Handle("/", m.api)
 	return api.Guard(mux, m.access)
+}
+
+// perAddress caps the connections open at once from one address: a client
+// that opens thousands of slow connections takes its own slots, not the
+// file descriptors every other client needs. Past the cap a connection is
+// closed as soon as it is accepted.
+type perAddress struct {
+	net.Listener
+	max  func() int
+	log  *slog.Logger
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func (l *perAddress) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+		if err != nil {
+			host = c.RemoteAddr().String()
+		}
+		l.mu.Lock()
+		if l.open[host] >= l.max() {
+			l.mu.Unlock()
+			l.log.Debug("connection refused: too many from one address", "address", host, "max", l.max())
+			c.Close()
+			continue
+		}
+		l.open[host]++
+		l.mu.Unlock()
+		return &countedConn{Conn: c, done: func() {
+			l.mu.Lock()
+			if l.open[host]--; l.open[host] <= 0 {
+				delete(l.open, host)
+			}
+			l.mu.Unlock()
+		}}, nil
+	}
+}
+
+type countedConn struct {
+	net.Conn
+	once sync.Once
+	done func()
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.done)
+	return c.Conn.Close()
 }
 
 // serveHTTP answers requests on ln until ctx ends, then shuts down, giving

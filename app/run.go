@@ -89,7 +89,8 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); srv.Hub().Run(hubCtx) }()
 	s.wg.Go(func() {
-		s.record(serveHTTP(runCtx, ln, h, log))
+		capped := &perAddress{Listener: ln, max: func() int { return int(set.Float("system.http.maxConnsPerAddress")) }, log: log, open: map[string]int{}}
+		s.record(serveHTTP(runCtx, capped, h, log))
 		// WebSocket connections and MCP sessions are not the http.Server's
 		// to close.
 		mcpSrv.Close()

@@ -150,6 +150,8 @@ var Schema = []Field{
 	intField("system.websocket.heartbeatTimeout", 30000, 1000, 3600000, "drop a client silent this long, in ms"),
 	intField("system.websocket.maxConnections", 100, 1, 10000, "most WebSocket clients at once"),
 	intField("system.websocket.maxMessageSize", 1<<20, 1024, 64<<20, "largest client message in bytes"),
+	intField("system.websocket.subscribeTimeout", 10, 1, 3600, "seconds a WebSocket client has to subscribe to a graph or report an agent before it is closed"),
+	intField("system.http.maxConnsPerAddress", 256, 1, 100000, "most HTTP and WebSocket connections open at once from one address"),
 	intField("system.websocket.maxReplay", 10000, 0, 1000000, "most events (or settings changes) replayed to a client that resumes; past it the client fetches the whole graph"),
 	floatField("system.auth.rateLimit", 100, 0, 100000, "requests and WebSocket messages a second each token may make (0: no limit)"),
 	intField("system.auth.rateBurst", 200, 1, 100000, "requests a token may make at once above its rate"),

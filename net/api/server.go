@@ -185,6 +185,12 @@ func (s *Server) wrap(a auth.Action, fn func(w http.ResponseWriter, r *http.Requ
 			e := s.toError(err)
 			writeJSON(w, e.Status, e)
 			level := slog.LevelDebug
+			if r.Context().Err() != nil {
+				// The client went away: its request stopped, and that is
+				// not the server's failure.
+				s.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+				return
+			}
 			if e.Status >= 500 {
 				level = slog.LevelError
 				s.failures.Add(1)

@@ -181,6 +181,20 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	c.releaseSettings(seq)
 	s.hub.wg.Add(2)
 	go func() { defer s.hub.wg.Done(); c.writeLoop(s, set.Float("system.websocket.heartbeatInterval")) }()
+	// A connection that neither follows a graph nor speaks for an agent
+	// only holds a slot: it goes after system.websocket.subscribeTimeout.
+	wait := time.Duration(set.Float("system.websocket.subscribeTimeout")) * time.Second
+	s.hub.wg.Go(func() {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			if !c.busy() {
+				c.shutdown(fmt.Sprintf("no subscribe or agent report within %v", wait))
+			}
+		case <-c.done:
+		}
+	})
 	go func() { defer s.hub.wg.Done(); c.readLoop(s) }()
 	return nil
 }
@@ -341,6 +355,13 @@ func (c *wsConn) subscribed() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Sorted(maps.Keys(c.subs))
+}
+
+// busy reports whether the connection follows a graph or reports agents.
+func (c *wsConn) busy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.subs) > 0 || len(c.agents) > 0
 }
 
 // speaksFor reports whether the client reports this agent's status.
