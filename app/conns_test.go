@@ -89,4 +89,3 @@ func TestIdleAndCrowdingClientsAreShedOff(t *testing.T) {
 		}
 	}
 }
-
