@@ -1,9 +1,13 @@
 package app
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,5 +91,58 @@ func TestIdleAndCrowdingClientsAreShedOff(t *testing.T) {
 		} else if time.Now().After(deadline) {
 			t.Fatalf("after the crowd left, a request failed: %v", err)
 		}
+	}
+}
+
+// GET /api/graph/{id} names the graph's state in a weak ETag: the same
+// tag answers 304, a change makes a new tag; gzip when asked.
+func TestGraphAnswersAreCachedByState(t *testing.T) {
+	ctx := context.Background()
+	ts := startServer(t, filepath.Join(t.TempDir(), "e.db"))
+	defer ts.Close()
+	list, _ := ts.c.Graphs(ctx)
+	g := list[0].ID
+	// At rest: the layout's step is part of the state.
+	if _, err := ts.c.SetSettings(ctx, settings.Update{Path: "physics.enabled", Value: json.RawMessage("false")}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(hdr map[string]string) (int, http.Header, []byte) {
+		req, _ := http.NewRequest("GET", ts.url+"/api/graph/"+g, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		// A transport that leaves Accept-Encoding and the body alone.
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	code, hdr, body := get(nil)
+	tag := hdr.Get("ETag")
+	if code != 200 || !strings.HasPrefix(tag, `W/"`+g+"@") || !json.Valid(body) {
+		t.Fatalf("first answer: %d %q", code, tag)
+	}
+	if code, _, body := get(map[string]string{"If-None-Match": tag}); code != 304 || len(body) != 0 {
+		t.Errorf("same state: %d, %d bytes", code, len(body))
+	}
+	code, hdr, zbody := get(map[string]string{"Accept-Encoding": "gzip"})
+	if code != 200 || hdr.Get("Content-Encoding") != "gzip" || len(zbody) >= len(body) {
+		t.Errorf("gzip: %d %q %d bytes against %d", code, hdr.Get("Content-Encoding"), len(zbody), len(body))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zbody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unz, _ := io.ReadAll(zr)
+	if !bytes.Equal(unz, body) {
+		t.Error("the gzip answer is not the plain one")
+	}
+	writeNodes(t, ts.c, g, "new", 1)
+	code, hdr, body = get(map[string]string{"If-None-Match": tag})
+	if code != 200 || hdr.Get("ETag") == tag || !strings.Contains(string(body), "new-0") {
+		t.Errorf("after a change: %d %q", code, hdr.Get("ETag"))
 	}
 }

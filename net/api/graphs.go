@@ -101,12 +101,15 @@ func (s *Server) getGraph(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, c)
 		return nil
 	}
-	c, err := s.b.Graph(r.Context(), id)
+	sum, err := s.b.OpenGraph(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	var step uint64
+	if p := s.b.Positions(id); p != nil {
+		step = p.Step
+	}
+	return s.graphs.serve(w, r, sum.Info, step, func() (graph.Contents, error) { return s.b.Graph(r.Context(), id) })
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {

@@ -35,6 +35,7 @@ type Server struct {
 	importSlot chan struct{}
 	hub        *Hub
 	actions    map[string]auth.Action // what each route pattern needs
+	graphs     *graphCache
 
 	// Counted for the session's telemetry.
 	requests, failures atomic.Int64
@@ -57,7 +58,7 @@ func New(b session.Backend, opt Options) *Server {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), actions: map[string]auth.Action{}, log: opt.Log, importSlot: make(chan struct{}, 1)}
+	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), actions: map[string]auth.Action{}, graphs: newGraphCache(), log: opt.Log, importSlot: make(chan struct{}, 1)}
 	s.hub = newHub(b, opt.Log)
 	s.hub.sent = opt.FrameSent
 	s.routes()

@@ -251,6 +251,9 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		if m.Task == nil {
 			return bad("%s needs a task", m.Type)
 		}
+		if len(m.Task.Subtasks) == 0 {
+			m.Task.Subtasks = nil // "subtasks": [] is no subtasks, as sent again
+		}
 		if m.Task.AgentID == "" {
 			return bad("%s: task.agentId is missing", m.Type)
 		}

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/klauspost/compress/gzip"
+
+	"visionflow/graph"
+)
+
+// graphCache keeps the encoded answers of GET /api/graph/{id} by the
+// graph's state: its events (seq) and its layout's step. A graph at rest
+// is not copied off its worker and encoded again for every client that
+// opens it; one whose layout moves is (its positions are part of the
+// answer).
+type graphCache struct {
+	c *lru.Cache[string, *encodedGraph]
+}
+
+type encodedGraph struct {
+	tag       string
+	raw, gzip []byte
+}
+
+// maxCachedGraphBytes leaves very large graphs out of the cache: they are
+// encoded each time rather than held twice.
+const maxCachedGraphBytes = 64 << 20
+
+func newGraphCache() *graphCache {
+	c, _ := lru.New[string, *encodedGraph](16)
+	return &graphCache{c: c}
+}
+
+// etagOf names a graph's state: its id, when it was made (a graph deleted
+// and made again under the same id is another), its seq and its layout's
+// step. Weak: an answer's positions are read a moment after the step.
+func etagOf(info graph.Info, step uint64) string {
+	return fmt.Sprintf(`W/"%s@%d@%d@%d"`, info.ID, info.Created.UnixNano(), info.Seq, step)
+}
+
+// serve answers GET /api/graph/{id}: 304 when the client holds this seq,
+// else the cached encoding, or a new one made by contents.
+func (gc *graphCache) serve(w http.ResponseWriter, r *http.Request, info graph.Info, step uint64, contents func() (graph.Contents, error)) error {
+	id, tag := info.ID, etagOf(info, step)
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Cache-Control", "no-cache") // revalidate: the graph may change any time
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	e, ok := gc.c.Get(id)
+	if !ok || e.tag != tag {
+		c, err := contents()
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(c); err != nil {
+			return err
+		}
+		var zb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.BestSpeed)
+		zw.Write(buf.Bytes())
+		zw.Close()
+		e = &encodedGraph{tag: etagOf(c.Info, step), raw: buf.Bytes(), gzip: zb.Bytes()}
+		if e.tag != tag {
+			w.Header().Set("ETag", e.tag) // it moved on meanwhile
+		}
+		if len(e.raw) <= maxCachedGraphBytes {
+			gc.c.Add(id, e)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Add("Vary", "Accept-Encoding")
+	body := e.raw
+	if acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		body = e.gzip
+	}
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+	return nil
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
+	}
+	return false
+}
