@@ -22,7 +22,7 @@ func goList(t *testing.T, args ...string) []string {
 // in render/, the GPU half of compute/ (compute/gpu), internal/{gles,window,
 // gltest} and app/desktop/ only.
 func TestPurePackagesStayFreeOfGraphics(t *testing.T) {
-	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./session", "./auth", "./agent", "./telemetry", "./task", "./memory/...", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
+	pure := []string{"./graph/...", "./store/...", "./settings/...", "./ingest/...", "./net/...", "./session", "./auth", "./metrics", "./agent", "./telemetry", "./task", "./memory/...", "./compute", "./app", "./internal/binenc", "./internal/testenv"}
 	for _, dep := range goList(t, append([]string{"-deps"}, pure...)...) {
 		if strings.HasPrefix(dep, "gioui.org") || strings.HasPrefix(dep, "github.com/go-gl/") {
 			t.Errorf("a pure package depends on %s", dep)

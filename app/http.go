@@ -16,9 +16,10 @@ import (
 // API and the WebSocket stream, MCP, and whatever else joins them. Every
 // request passes the same guard first.
 type mounts struct {
-	api    http.Handler // /api/ and /ws; also answers unknown paths with a JSON 404
-	mcp    http.Handler // /mcp (Streamable HTTP)
-	access *api.Access  // who may reach them: hosts, tokens, rates
+	api     http.Handler // /api/ and /ws; also answers unknown paths with a JSON 404
+	mcp     http.Handler // /mcp (Streamable HTTP)
+	metrics http.Handler // /metrics (Prometheus)
+	access  *api.Access  // who may reach them: hosts, tokens, rates
 }
 
 func (m mounts) handler() http.Handler {
@@ -28,6 +29,9 @@ func (m mounts) handler() http.Handler {
 	if m.mcp != nil {
 		mux.Handle("/mcp", m.mcp)
 		mux.Handle("/mcp/", m.mcp)
+	}
+	if m.metrics != nil {
+		mux.Handle("GET /metrics", m.metrics)
 	}
 	mux.Handle("/", m.api)
 	return api.Guard(mux, m.access)

@@ -18,6 +18,7 @@ import (
 	"visionflow/auth"
 	"visionflow/graph"
 	"visionflow/ingest"
+	"visionflow/metrics"
 	"visionflow/net/api"
 	"visionflow/net/mcp"
 	"visionflow/session"
@@ -70,7 +71,8 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 		log.Warn("could not record the server's address in the lock file", "err", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log, NewEngine: cfg.NewEngine}), Addr: ln.Addr(), lock: lock, cancel: cancel}
+	ms := metrics.New()
+	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log, NewEngine: cfg.NewEngine, Metrics: ms}), Addr: ln.Addr(), lock: lock, cancel: cancel}
 
 	sessionCtx, stopSession := context.WithCancel(context.Background())
 	s.wg.Go(func() { s.record(s.Session.Run(sessionCtx)) })
@@ -80,11 +82,12 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	tcp, _ := ln.Addr().(*net.TCPAddr)
 	s.Shared = tcp == nil || !tcp.IP.IsLoopback()
 	access := &api.Access{Shared: s.Shared, Hosts: hostNames(cfg.AllowHosts), Tokens: s.Session, Settings: set}
-	srv := api.New(s.Session, api.Options{Log: log, Version: Version, Access: access})
+	srv := api.New(s.Session, api.Options{Log: log, Version: Version, Access: access, Metrics: ms})
 	s.api = srv
 	s.Session.CountRequests(srv.Counts)
 	mcpSrv := mcp.New(s.Session, mcp.Options{Version: Version, Log: log})
-	h := mounts{api: srv.Handler(), mcp: mcpSrv.Handler(0), access: access}.handler()
+	h := mounts{api: srv.Handler(), mcp: mcpSrv.Handler(0), metrics: ms.Handler(), access: access}.handler()
+	s.Session.gauges(ms, srv.Clients)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); srv.Hub().Run(hubCtx) }()

@@ -18,6 +18,7 @@ import (
 	"visionflow/compute"
 	"visionflow/graph"
 	"visionflow/ingest"
+	"visionflow/metrics"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
@@ -69,6 +70,7 @@ type Session struct {
 	tokens    tokens
 	brokenMu  sync.Mutex
 	broken    map[string]string // graphs that failed to load, and why
+	metrics   *metrics.Set
 	replicaMu sync.Mutex
 	replica   string     // this database's replica id (sync.go)
 	commandMu sync.Mutex // commands are read, changed and written back
@@ -93,6 +95,8 @@ type SessionOptions struct {
 	// LoadGraph reads a graph from the store (tests slow it down); the
 	// store's LoadGraph when nil.
 	LoadGraph func(ctx context.Context, id string) (*graph.Graph, error)
+	// Metrics records commits (nil: none).
+	Metrics *metrics.Set
 }
 
 // NewSession returns a session over an open store and settings. Call Run to
@@ -116,6 +120,7 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		clock:    graph.NewClock(opt.Now),
 		now:      opt.Now,
 		log:      opt.Log,
+		metrics:  opt.Metrics,
 		started:  opt.Now(),
 		engines:  opt.NewEngine,
 		load:     opt.LoadGraph,
@@ -517,6 +522,7 @@ func (s *Session) applyOnWith(ctx context.Context, w *worker, client string, ops
 		}
 		targets = append(targets, target{id, op.Op == graph.AddEdge || op.Op == graph.UpdateEdge || op.Op == graph.RemoveEdge})
 	}
+	committing := time.Now()
 	if err := commit(g, tx.Events()); err != nil {
 		tx.Rollback()
 		if errors.Is(err, graph.ErrCorruptEvent) {
@@ -529,6 +535,7 @@ func (s *Session) applyOnWith(ctx context.Context, w *worker, client string, ops
 		return graph.Changes{}, err
 	}
 	events := tx.Commit()
+	s.metrics.Commit(len(events), time.Since(committing).Seconds())
 	s.feedLayout(ctx, g, events)
 	ch := graph.Changes{Events: events, Nodes: []graph.Node{}, Edges: []graph.Edge{}}
 	seen := map[target]bool{}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"visionflow/agent"
+	"visionflow/metrics"
 	"visionflow/net/wire"
 	"visionflow/session"
 	"visionflow/settings"
@@ -47,6 +48,7 @@ type Hub struct {
 	wg       sync.WaitGroup // connection goroutines, and closers
 	messages atomic.Int64   // received from clients, for telemetry
 	presence presence
+	metrics  *metrics.Set
 	sent     func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 }
 
@@ -423,6 +425,11 @@ func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.T
 }
 
 func (h *Hub) report(st *stream, kind uint8, nodes int, now time.Time) {
+	if kind == wire.FullFrame {
+		h.metrics.Frame("full")
+	} else {
+		h.metrics.Frame("delta")
+	}
 	if h.sent != nil {
 		h.sent(st.graph, st.seq, kind, nodes, now)
 	}

@@ -1,13 +1,16 @@
 package api
 
 import (
+	"bufio"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 	"visionflow/auth"
+	"visionflow/metrics"
 	"visionflow/session"
 )
 
@@ -20,6 +23,8 @@ type Options struct {
 	// is queued for its subscribers (for latency measurements and metrics).
 	FrameSent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 	Log       *slog.Logger
+	// Metrics records requests, messages and frames (nil: none).
+	Metrics *metrics.Set
 	// Access is who may reach the server; the same value goes to Guard.
 	// The WebSocket uses it for per-message rate limits and to end
 	// connections whose token is revoked.
@@ -61,13 +66,14 @@ func New(b session.Backend, opt Options) *Server {
 	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), actions: map[string]auth.Action{}, graphs: newGraphCache(), log: opt.Log, importSlot: make(chan struct{}, 1)}
 	s.hub = newHub(b, opt.Log)
 	s.hub.sent = opt.FrameSent
+	s.hub.metrics = opt.Metrics
 	s.routes()
 	return s
 }
 
 func (s *Server) routes() {
 	h := func(pattern string, a auth.Action, fn func(w http.ResponseWriter, r *http.Request) error) {
-		s.mux.Handle(pattern, s.wrap(a, fn))
+		s.mux.Handle(pattern, s.wrap(pattern, a, fn))
 		s.actions[pattern] = a
 	}
 	h("GET /api/health", auth.Read, s.health)
@@ -174,10 +180,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // wrap turns a handler that returns an error into an http.Handler that
 // writes the error as JSON, after checking the request's origin.
-func (s *Server) wrap(a auth.Action, fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) wrap(pattern string, a auth.Action, fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.requests.Add(1)
+		w := &statusWriter{ResponseWriter: rw, code: http.StatusOK}
+		defer func() { s.opt.Metrics.Request(pattern, w.code, time.Since(start).Seconds()) }()
 		err := principal(r.Context()).Allow(a)
 		if err == nil {
 			err = fn(w, r)
@@ -202,3 +210,26 @@ func (s *Server) wrap(a auth.Action, fn func(w http.ResponseWriter, r *http.Requ
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
 	})
 }
+
+// statusWriter notes the status code of an answer, for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the WebSocket
+// upgrade hijacks it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands the connection over (the WebSocket upgrade).
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Flush sends what is buffered.
+func (w *statusWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }

@@ -277,6 +277,9 @@ func (c *wsConn) offerFrame(num uint16, b []byte) bool {
 	}
 	drop := c.drops[num] > maxDrops
 	c.frameMu.Unlock()
+	if missed && c.hub != nil {
+		c.hub.metrics.FrameReplaced()
+	}
 	if drop {
 		c.shutdown("too slow to take position frames")
 		return false
@@ -459,10 +462,13 @@ func (c *wsConn) readLoop(s *Server) {
 		}
 		c.hub.messages.Add(1)
 		if kind != websocket.TextMessage {
+			s.opt.Metrics.Message("invalid")
 			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: "send JSON text messages; binary messages are not accepted"})
 		} else if m, err := wire.DecodeClientMessage(data); err != nil {
+			s.opt.Metrics.Message("invalid")
 			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: err.Error()})
 		} else {
+			s.opt.Metrics.Message(m.Type)
 			c.handle(s, m)
 		}
 		// Handling may have taken a while (a busy session): the client is

@@ -1,0 +1,127 @@
+// Package metrics holds the Prometheus instruments of a VisionFlow process
+// (served at /metrics; docs/metrics.md describes each).
+package metrics
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Set is one process's instruments. A nil *Set records nothing, so code
+// can be instrumented whether or not metrics are wanted.
+type Set struct {
+	reg           *prometheus.Registry
+	http          *prometheus.HistogramVec
+	wsIn          *prometheus.CounterVec
+	frames        *prometheus.CounterVec
+	framesDropped prometheus.Counter
+	commit        prometheus.Histogram
+	commitEvents  prometheus.Histogram
+	events        prometheus.Counter
+}
+
+// New makes the instruments, with Go's and the process's own.
+func New() *Set {
+	s := &Set{reg: prometheus.NewRegistry()}
+	s.http = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "visionflow_http_request_duration_seconds",
+		Help: "REST requests by route pattern and status code, and how long they took.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
+		[]string{"route", "code"})
+	s.wsIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_messages_received_total",
+		Help: "WebSocket messages received from clients, by type (invalid: not decoded)."}, []string{"type"})
+	s.frames = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_frames_total",
+		Help: "Position frames encoded (each once, for all its subscribers), by kind."}, []string{"kind"})
+	s.framesDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_ws_frames_replaced_total",
+		Help: "Position frames replaced before a slow client took them (it gets a full frame later)."})
+	s.commit = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "visionflow_commit_duration_seconds",
+		Help: "Durable commits of graph changes (one SQLite transaction each), and how long they took.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)})
+	s.commitEvents = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "visionflow_commit_events",
+		Help: "Events per durable commit.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)})
+	s.events = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_events_total",
+		Help: "Graph events committed."})
+	s.reg.MustRegister(s.http, s.wsIn, s.frames, s.framesDropped, s.commit, s.commitEvents, s.events,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return s
+}
+
+// Handler serves the metrics in Prometheus's text format.
+func (s *Set) Handler() http.Handler {
+	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// Request records a REST request.
+func (s *Set) Request(route string, code int, seconds float64) {
+	if s != nil {
+		s.http.WithLabelValues(route, codeLabel(code)).Observe(seconds)
+	}
+}
+
+func codeLabel(code int) string {
+	if code < 100 || code > 999 {
+		return "other"
+	}
+	return string([]byte{byte('0' + code/100), byte('0' + code/10%10), byte('0' + code%10)})
+}
+
+// Message records a WebSocket message received.
+func (s *Set) Message(typ string) {
+	if s != nil {
+		s.wsIn.WithLabelValues(typ).Inc()
+	}
+}
+
+// Frame records a position frame encoded.
+func (s *Set) Frame(kind string) {
+	if s != nil {
+		s.frames.WithLabelValues(kind).Inc()
+	}
+}
+
+// FrameReplaced records a frame a slow client missed.
+func (s *Set) FrameReplaced() {
+	if s != nil {
+		s.framesDropped.Inc()
+	}
+}
+
+// Commit records a durable commit of events.
+func (s *Set) Commit(events int, seconds float64) {
+	if s != nil {
+		s.commit.Observe(seconds)
+		s.commitEvents.Observe(float64(events))
+		s.events.Add(float64(events))
+	}
+}
+
+// Gauge registers a gauge read when scraped.
+func (s *Set) Gauge(name, help string, fn func() float64) {
+	if s != nil {
+		s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+	}
+}
+
+// GaugeVec registers a gauge with one label, read when scraped: fn gives
+// the value of each label value present.
+func (s *Set) GaugeVec(name, help, label string, fn func() map[string]float64) {
+	if s != nil {
+		s.reg.MustRegister(&funcVec{desc: prometheus.NewDesc(name, help, []string{label}, nil), fn: fn})
+	}
+}
+
+type funcVec struct {
+	desc *prometheus.Desc
+	fn   func() map[string]float64
+}
+
+func (f *funcVec) Describe(ch chan<- *prometheus.Desc) { ch <- f.desc }
+
+func (f *funcVec) Collect(ch chan<- prometheus.Metric) {
+	vals := f.fn()
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, vals[k], k)
+	}
+}
