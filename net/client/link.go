@@ -254,35 +254,37 @@ func (l *Link) pump(st *Stream) error {
 			l.setState(Receiving, nil)
 		}
 	})
+	// forward hands on one message; false when the link is closing.
+	forward := func(m Message) bool {
+		for _, out := range l.filter(m) {
+			select {
+			case l.messages <- out:
+			case <-l.ctx.Done():
+				return false
+			}
+		}
+		return true
+	}
 	for {
 		select {
 		case m := <-st.Messages():
-			for _, out := range l.filter(m) {
-				select {
-				case l.messages <- out:
-				case <-l.ctx.Done():
-					return nil
-				}
+			if !forward(m) {
+				return nil
 			}
 			if l.State() != Receiving {
 				l.setState(Receiving, nil)
 			}
 		case <-st.Done():
 			// What was queued before the end still counts.
-			for {
+			for drained := false; !drained; {
 				select {
 				case m := <-st.Messages():
-					for _, out := range l.filter(m) {
-						select {
-						case l.messages <- out:
-						case <-l.ctx.Done():
-							return nil
-						}
+					if !forward(m) {
+						return nil
 					}
-					continue
 				default:
+					drained = true
 				}
-				break
 			}
 			err := st.Err()
 			if err == nil {
