@@ -324,7 +324,12 @@ func TestTaskRetriesLeasesAndRestart(t *testing.T) {
 	if got.State != task.Failed || !got.RetryAt.After(clock.t) || got.RetryAt.After(clock.t.Add(2*time.Second)) {
 		t.Fatalf("after the first failure: %+v", got)
 	}
+	// Backoff with jitter: 1 s ± 50% after the first failure, 2 s ± 50%
+	// after the second (task.NewBoard's policy).
 	firstWait := got.RetryAt.Sub(clock.t)
+	if firstWait < 500*time.Millisecond || firstWait > 1500*time.Millisecond {
+		t.Fatalf("the first backoff %v, want 0.5–1.5 s", firstWait)
+	}
 	s.tasks.tick(ctx, clock.t)
 	if v, _ := s.Task(ctx, id); v.State != task.Failed {
 		t.Fatalf("retried before its backoff: %+v", v)
@@ -362,8 +367,8 @@ func TestTaskRetriesLeasesAndRestart(t *testing.T) {
 	if v.State != task.Failed || len(v.Attempts) != 2 || v.Attempts[1].Outcome != "expired" {
 		t.Fatalf("after the lease ran out: %+v", v)
 	}
-	if w := v.RetryAt.Sub(clock.t); w < firstWait || w > 3*time.Second {
-		t.Fatalf("the second backoff %v (the first was %v)", w, firstWait)
+	if w := v.RetryAt.Sub(clock.t); w < time.Second || w > 3*time.Second {
+		t.Fatalf("the second backoff %v, want 1–3 s (the first was %v)", w, firstWait)
 	}
 	if _, err := s.CompleteTask(ctx, "t", "a", id, "late"); !errors.Is(err, task.ErrConflict) {
 		t.Fatalf("completing after the lease ran out: %v", err)
