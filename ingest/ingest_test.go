@@ -300,3 +300,23 @@ func FuzzNodeLink(f *testing.F) {
 		}
 	})
 }
+
+func TestLogseqLimits(t *testing.T) {
+	fsys := MemFS{"pages/a.md": []byte("- [[x]] [[y]] [[z]]"), "pages/b.md": []byte("- [[a]]"), "pages/c.md": []byte("- [[q/r/s]]")}
+	for _, tc := range []struct {
+		lim  Limits
+		want string
+	}{
+		{Limits{MaxPages: 2, MaxLinksPerPage: 10, MaxNodes: 100}, "3 page files; the limit is 2"},
+		{Limits{MaxPages: 10, MaxLinksPerPage: 2, MaxNodes: 100}, "pages/a.md holds 3 links"},
+		{Limits{MaxPages: 10, MaxLinksPerPage: 10, MaxNodes: 6}, "more than 6 pages"},
+	} {
+		_, err := LogseqWithin(fsys, nil, tc.lim)
+		if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want …%s…", tc.lim, err, tc.want)
+		}
+	}
+	if imp, err := LogseqWithin(fsys, nil, DefaultLimits); err != nil || imp.Nodes != 9 {
+		t.Errorf("within the limits: %v, %d nodes", err, imp.Nodes)
+	}
+}

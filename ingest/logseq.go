@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -58,9 +59,35 @@ type ref struct {
 	kind string // link, tag, alias, namespace
 }
 
-// Logseq reads a Logseq notebook: fsys is its root folder (holding pages/,
-// journals/ and logseq/config.edn).
+// Limits bound the graph a notebook may make, whatever its bytes: a small
+// archive can hold pages of nothing but distinct links.
+type Limits struct {
+	MaxPages        int // page and journal files
+	MaxLinksPerPage int // links, tags and aliases on one page
+	MaxNodes        int // pages, files and linked names together
+}
+
+// DefaultLimits are the limits when none are set (settings
+// system.import.*).
+var DefaultLimits = Limits{MaxPages: 100_000, MaxLinksPerPage: 10_000, MaxNodes: 250_000}
+
+// LimitsFrom reads the limits from settings (system.import.*) through get.
+func LimitsFrom(get func(path string) float64) Limits {
+	return Limits{MaxPages: int(get("system.import.maxPages")), MaxLinksPerPage: int(get("system.import.maxLinksPerPage")), MaxNodes: int(get("system.import.maxNodes"))}
+}
+
+// ErrLimit is wrapped by the error of a notebook past a limit.
+var ErrLimit = errors.New("over a limit")
+
+// Logseq reads a Logseq notebook within DefaultLimits.
 func Logseq(fsys fs.FS, progress Progress) (*Import, error) {
+	return LogseqWithin(fsys, progress, DefaultLimits)
+}
+
+// LogseqWithin reads a Logseq notebook: fsys is its root folder (holding
+// pages/, journals/ and logseq/config.edn). It stops at the first limit
+// passed, with an error that names it.
+func LogseqWithin(fsys fs.FS, progress Progress, lim Limits) (*Import, error) {
 	format := "legacy"
 	if cfg, err := readLimited(fsys, "logseq/config.edn", MaxPageBytes); err == nil {
 		if m := nameFormatRE.FindSubmatch(cfg); m != nil {
@@ -88,7 +115,11 @@ func Logseq(fsys fs.FS, progress Progress) (*Import, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("read Logseq notebook: no .md or .org files in pages/ or journals/")
 	}
+	if len(files) > lim.MaxPages {
+		return nil, fmt.Errorf("read Logseq notebook: %d page files; the limit is %d (system.import.maxPages): %w", len(files), lim.MaxPages, ErrLimit)
+	}
 	b := newBuilder()
+	b.lim = lim
 	var total int64
 	for k, file := range files {
 		data, err := readLimited(fsys, file, MaxPageBytes)
@@ -103,6 +134,9 @@ func Logseq(fsys fs.FS, progress Progress) (*Import, error) {
 			continue
 		}
 		b.addFile(file, format, string(data))
+		if b.err != nil {
+			return nil, b.err
+		}
 		if progress != nil {
 			progress(k+1, len(files))
 		}
@@ -140,6 +174,8 @@ type builder struct {
 	pages    map[string]*page // by lower-cased name
 	aliasOf  map[string]string
 	warnings []string
+	lim      Limits
+	err      error // the first limit passed
 }
 
 func newBuilder() *builder {
@@ -223,6 +259,9 @@ func (b *builder) addFile(file, format, text string) {
 		}
 	}
 	p.refs = append(p.refs, scanRefs(stripNonContent(body, isOrg))...)
+	if b.lim.MaxLinksPerPage > 0 && len(p.refs) > b.lim.MaxLinksPerPage {
+		b.err = fmt.Errorf("read Logseq notebook: %s holds %d links; the limit is %d a page (system.import.maxLinksPerPage): %w", file, len(p.refs), b.lim.MaxLinksPerPage, ErrLimit)
+	}
 }
 
 // fileNameToPage decodes a page file name per the notebook's name format.
@@ -411,11 +450,20 @@ func (b *builder) build() (*Import, error) {
 		return key(name)
 	}
 	// Every referenced page exists, even without a file.
+	tooMany := func() error {
+		if b.lim.MaxNodes > 0 && len(b.pages) > b.lim.MaxNodes {
+			return fmt.Errorf("read Logseq notebook: it makes more than %d pages (files and linked names); the limit is %d (system.import.maxNodes): %w", b.lim.MaxNodes, b.lim.MaxNodes, ErrLimit)
+		}
+		return nil
+	}
 	for _, k := range slices.Sorted(maps.Keys(b.pages)) {
 		for _, r := range b.pages[k].refs {
 			if _, isAlias := b.aliasOf[key(r.name)]; !isAlias && key(r.name) != "" {
 				b.get(r.name)
 			}
+		}
+		if err := tooMany(); err != nil {
+			return nil, err
 		}
 	}
 	// A namespaced page "a/b/c" refers to its parent "a/b", which refers
@@ -433,6 +481,9 @@ func (b *builder) build() (*Import, error) {
 		if _, isAlias := b.aliasOf[key(parent)]; !isAlias && b.pages[key(parent)] == nil {
 			b.get(parent)
 			work = append(work, key(parent))
+			if err := tooMany(); err != nil {
+				return nil, err
+			}
 		}
 	}
 

@@ -185,7 +185,7 @@ func (l *local) ImportLogseq(ctx context.Context, dir string, progress func(done
 	if err != nil || !st.IsDir() {
 		return graph.Summary{}, fmt.Errorf("%q is not a folder", dir)
 	}
-	imp, err := ingest.Logseq(os.DirFS(dir), progress)
+	imp, err := ingest.LogseqWithin(os.DirFS(dir), progress, ingest.LimitsFrom(l.srv.Settings.Float))
 	if err != nil {
 		return graph.Summary{}, err
 	}

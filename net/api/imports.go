@@ -54,7 +54,10 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if imp, err = ingest.Logseq(fsys, nil); err != nil {
+		if imp, err = ingest.LogseqWithin(fsys, nil, ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
+			if errors.Is(err, ingest.ErrLimit) {
+				return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: err.Error()}
+			}
 			return invalid("%v", err)
 		}
 	case "json":

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"visionflow/net/client"
+	"visionflow/settings"
+)
+
+// notebook zips a Logseq notebook of the given pages.
+func notebook(t *testing.T, pages map[string]string) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, text := range pages {
+		w, err := zw.Create("pages/" + name + ".md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(text))
+	}
+	zw.Close()
+	return &buf
+}
+
+// A small upload can describe a huge graph: links per page and nodes per
+// import are limited by settings, each refusal a 413 naming the limit,
+// with nothing stored.
+func TestImportLimitsAreWhatTheGraphWouldBe(t *testing.T) {
+	ctx := context.Background()
+	ts := startServer(t, filepath.Join(t.TempDir(), "l.db"))
+	defer ts.Close()
+	for path, v := range map[string]string{"system.import.maxLinksPerPage": "10", "system.import.maxNodes": "20"} {
+		if _, err := ts.c.SetSettings(ctx, settings.Update{Path: path, Value: json.RawMessage(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := ts.c.Graphs(ctx)
+	var links strings.Builder
+	for i := range 11 {
+		fmt.Fprintf(&links, "- [[target %d]]\n", i)
+	}
+	_, _, err := ts.c.Import(ctx, "logseq", notebook(t, map[string]string{"crowded": links.String()}), client.ImportOptions{ID: "crowded"})
+	if statusOf(err) != 413 || !strings.Contains(err.Error(), "system.import.maxLinksPerPage") || !strings.Contains(err.Error(), "crowded") {
+		t.Errorf("11 links on one page with a limit of 10: %v", err)
+	}
+	pages := map[string]string{}
+	for p := range 3 {
+		var b strings.Builder
+		for i := range 8 {
+			fmt.Fprintf(&b, "- [[p%d name %d]]\n", p, i)
+		}
+		pages[fmt.Sprintf("page %d", p)] = b.String()
+	}
+	_, _, err = ts.c.Import(ctx, "logseq", notebook(t, pages), client.ImportOptions{ID: "wide"})
+	if statusOf(err) != 413 || !strings.Contains(err.Error(), "system.import.maxNodes") {
+		t.Errorf("3 pages naming 24 others with a limit of 20 nodes: %v", err)
+	}
+	if after, _ := ts.c.Graphs(ctx); len(after) != len(before) {
+		t.Errorf("refused imports made graphs: %d → %d", len(before), len(after))
+	}
+	// Within the limits, it imports.
+	if _, _, err := ts.c.Import(ctx, "logseq", notebook(t, map[string]string{"fine": "- [[a]] [[b]]"}), client.ImportOptions{ID: "fine"}); err != nil {
+		t.Errorf("a small notebook: %v", err)
+	}
+}
