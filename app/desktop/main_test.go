@@ -27,6 +27,9 @@ import (
 var mainCalls = make(chan func())
 
 func TestMain(m *testing.M) {
+	if code, ran := gltest.UnderXvfb(); ran {
+		os.Exit(code)
+	}
 	runtime.LockOSThread()
 	// A test may start this binary as another desktop peer: the whole
 	// visionflow command, with its window, on this main thread.

@@ -7,8 +7,10 @@ package gltest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"testing"
 
@@ -22,9 +24,15 @@ var Thread *gles.Thread
 // Window is the tests' hidden window.
 var Window *window.Window
 
-// Main is a package's TestMain. Without a display the tests fail with a
-// message saying how to run them, rather than pass having tested nothing.
+// Main is a package's TestMain. Without a display on Linux it runs the
+// test binary again under xvfb-run when that is installed, so a plain
+// `go test ./...` tests the GL packages too; without either, the tests
+// fail with a message saying how to run them, rather than pass having
+// tested nothing.
 func Main(m *testing.M, width, height int) {
+	if code, ran := UnderXvfb(); ran {
+		os.Exit(code)
+	}
 	runtime.LockOSThread()
 	api, err := API()
 	if err != nil {
@@ -78,4 +86,30 @@ func API() (window.API, error) {
 		return 0, fmt.Errorf("%s: %w", Env, err)
 	}
 	return api, nil
+}
+
+// UnderXvfb runs this test binary again under xvfb-run when there is no
+// display and it has not done so already; it reports the exit code and
+// whether it ran.
+func UnderXvfb() (int, bool) {
+	if runtime.GOOS != "linux" || os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "" || os.Getenv("VISIONFLOW_TEST_XVFB") != "" {
+		return 0, false
+	}
+	xvfb, err := exec.LookPath("xvfb-run")
+	if err != nil {
+		return 0, false
+	}
+	fmt.Fprintln(os.Stderr, "gltest: no display: running the GL tests under xvfb-run")
+	cmd := exec.Command(xvfb, append([]string{"-a", "-s", "-screen 0 1280x1024x24"}, os.Args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "VISIONFLOW_TEST_XVFB=1")
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), true
+		}
+		fmt.Fprintf(os.Stderr, "gltest: xvfb-run: %v\n", err)
+		return 1, true
+	}
+	return 0, true
 }
