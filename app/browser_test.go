@@ -14,7 +14,8 @@ import (
 	"visionflow/net/wire"
 )
 
-// browser starts headless Chromium (Debian's; make deps installs it).
+// browser starts headless Chromium (Debian's; make deps installs it). Its
+// absence fails the test: a skipped browser test would prove nothing.
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	path := ""
@@ -25,7 +26,7 @@ func browser(t *testing.T) context.Context {
 		}
 	}
 	if path == "" {
-		t.Skip("no Chromium here: make deps installs it")
+		t.Fatal("no Chromium here: make deps installs it (Debian's chromium package)")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("headless", "new"))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -128,15 +128,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer, win
 // shareNotice tells whoever started a shared server how peers get in.
 func shareNotice(srv *Server) string {
 	_, port, _ := net.SplitHostPort(srv.Addr.String())
-	host := "HOST"
-	if ips := LANAddrs(); len(ips) > 0 {
-		host = ips[0]
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Shared beyond this machine: every request needs a token (visionflow token create --role viewer|editor|agent|admin).\n")
 	if srv.FirstToken != "" {
 		fmt.Fprintf(&b, "Your admin token, shown only now:\n  %s\nOpen a window on this session from another machine with\n  visionflow --join http://%s --token %s\n",
-			srv.FirstToken, net.JoinHostPort(host, port), srv.FirstToken)
+			srv.FirstToken, LANHost(port, "HOST"), srv.FirstToken)
 	}
 	return b.String()
 }

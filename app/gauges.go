@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"visionflow/metrics"
@@ -12,14 +13,25 @@ func (s *Session) gauges(ms *metrics.Set, clients func() int) {
 	ctx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.Background(), 5*time.Second)
 	}
-	health := func() (h struct{ graphs, nodes, edges, moving, steps, stepMs float64 }) {
+	// One scrape reads six of these gauges: the health report (a query of
+	// the store) is made once a second at most, not once a gauge.
+	type numbers struct{ graphs, nodes, edges, moving, steps, stepMs float64 }
+	var mu sync.Mutex
+	var last numbers
+	var at time.Time
+	health := func() numbers {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(at) < time.Second {
+			return last
+		}
 		c, cancel := ctx()
 		defer cancel()
 		if x, err := s.Health(c); err == nil {
-			h.graphs, h.nodes, h.edges = float64(x.Graphs), float64(x.Nodes), float64(x.Edges)
-			h.moving, h.steps, h.stepMs = float64(x.Engine.Moving), x.Engine.StepsPerSecond, x.Engine.StepMillis
+			last = numbers{float64(x.Graphs), float64(x.Nodes), float64(x.Edges), float64(x.Engine.Moving), x.Engine.StepsPerSecond, x.Engine.StepMillis}
+			at = time.Now()
 		}
-		return h
+		return last
 	}
 	ms.Gauge("visionflow_graphs", "Graphs in the database.", func() float64 { return health().graphs })
 	ms.Gauge("visionflow_nodes", "Nodes of every graph.", func() float64 { return health().nodes })

@@ -152,10 +152,16 @@ func guessAddr(db string) string {
 			port = p
 		}
 	}
+	return LANHost(port, "HOST")
+}
+
+// LANHost is host:port on this machine's first LAN address, or on
+// fallback when it has none: where peers reach a server on port.
+func LANHost(port, fallback string) string {
 	if ips := LANAddrs(); len(ips) > 0 {
 		return net.JoinHostPort(ips[0], port)
 	}
-	return net.JoinHostPort("HOST", port)
+	return net.JoinHostPort(fallback, port)
 }
 
 // LANAddrs lists this machine's addresses that peers could reach, IPv4

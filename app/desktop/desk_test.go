@@ -589,7 +589,19 @@ func TestSharePanelMakesALink(t *testing.T) {
 			if p == nil || !p.CanMake || !strings.Contains(p.Status, "Shared on") {
 				t.Fatalf("share panel %+v", p)
 			}
-			d.ui.ShowShare(true)
+			// The Share button, clicked through the real input path.
+			r := d.ui.Corner()
+			if r.Empty() {
+				t.Fatal("no History and Share buttons")
+			}
+			x, y := float32(r.Max.X-15), float32(r.Min.Y+r.Dy()/2)
+			d.in.queue = append(d.in.queue, inputEvent{kind: evMove, x: x, y: y}, inputEvent{kind: evPress, button: mouseLeft}, inputEvent{kind: evRelease, button: mouseLeft})
+			return true
+		}},
+		step{"the panel opens", func(d *desk) bool {
+			if share, _ := d.ui.Shown(); !share {
+				return false
+			}
 			d.act(overlay.Actions{ShareRole: "viewer"})
 			return true
 		}},
@@ -661,7 +673,16 @@ func TestTimelineScrubsAndPlays(t *testing.T) {
 			return nodeNamed(d, "Added later 2") != nil
 		}},
 		step{"scrub to before them", func(d *desk) bool {
-			d.ui.ShowTimeline(true)
+			// The History button, clicked through the real input path.
+			r := d.ui.Corner()
+			x, y := float32(r.Min.X+15), float32(r.Min.Y+r.Dy()/2)
+			d.in.queue = append(d.in.queue, inputEvent{kind: evMove, x: x, y: y}, inputEvent{kind: evPress, button: mouseLeft}, inputEvent{kind: evRelease, button: mouseLeft})
+			return true
+		}},
+		step{"the timeline opens", func(d *desk) bool {
+			if _, history := d.ui.Shown(); !history {
+				return false
+			}
 			d.act(overlay.Actions{TimelineAt: before})
 			return true
 		}},

@@ -27,10 +27,7 @@ func (l *local) ShareStatus(context.Context) (string, bool) {
 // address and the server's port.
 func (l *local) host() string {
 	_, port, _ := net.SplitHostPort(l.srv.Addr.String())
-	if ips := app.LANAddrs(); len(ips) > 0 {
-		return net.JoinHostPort(ips[0], port)
-	}
-	return net.JoinHostPort("localhost", port)
+	return app.LANHost(port, "localhost")
 }
 
 func (l *local) ShareLink(ctx context.Context, role auth.Role) (string, error) {

@@ -100,3 +100,10 @@ func (u *UI) sharePanel(gtx layout.Context, p *SharePanel, act *Actions) layout.
 
 // ShowShare opens or closes the share panel.
 func (u *UI) ShowShare(show bool) { u.share.show = show }
+
+// Corner is where the History and Share buttons are (History left, Share
+// right), as last laid out.
+func (u *UI) Corner() image.Rectangle { return u.cornerRect }
+
+// Shown reports whether the share panel and the timeline are open.
+func (u *UI) Shown() (share, timeline bool) { return u.share.show, u.timeline.show }
