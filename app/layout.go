@@ -263,6 +263,21 @@ func (l *layout) run(ctx context.Context) {
 		}
 	}()
 	l.publish(0)
+	published := time.Now()
+	// A change shows even if no step follows, but at most maxStepRate
+	// times a second: a publish copies every position, and a stream of
+	// edits would otherwise copy the graph once per commit.
+	var flush <-chan time.Time
+	publishChange := func() {
+		if wait := time.Second/maxStepRate - time.Since(published); wait > 0 {
+			if flush == nil {
+				flush = time.After(wait)
+			}
+			return
+		}
+		l.publish(0)
+		published, flush = time.Now(), nil
+	}
 	settledFor := 0
 	var lastStep time.Time
 	pending := false // a command or settings change arrived while resting
@@ -271,7 +286,7 @@ func (l *layout) run(ctx context.Context) {
 			pending = false
 			settledFor = 0
 			l.settled.Store(false)
-			l.publish(0) // the change shows even if no step follows
+			publishChange()
 		}
 		if l.settled.Load() || !l.enabled.Load() || l.engine.Len() == 0 {
 			l.rate.Store(0)
@@ -281,6 +296,9 @@ func (l *layout) run(ctx context.Context) {
 				pending = true
 			case <-l.wake:
 				pending = true
+			case <-flush:
+				l.publish(0)
+				published, flush = time.Now(), nil
 			case <-ctx.Done():
 				return
 			}
@@ -306,6 +324,7 @@ func (l *layout) run(ctx context.Context) {
 			l.stepMs.Store(math.Float64bits(0.8*oldMs + 0.2*took*1000))
 		}
 		l.publish(st.Step)
+		published, flush = time.Now(), nil
 		if st.MaxMove < 0.01*p.RestLength {
 			settledFor++
 		} else {

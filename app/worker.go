@@ -18,7 +18,7 @@ import (
 // a fresh one.
 type worker struct {
 	id   string
-	cmds chan func(*worker)
+	cmds chan command
 	save chan struct{} // a periodic save is due
 	gone chan struct{} // closed when the goroutine stops taking commands
 
@@ -42,7 +42,7 @@ func (s *Session) workerFor(id string) (*worker, error) {
 	}
 	w := s.workers[id]
 	if w == nil {
-		w = &worker{id: id, cmds: make(chan func(*worker)), save: make(chan struct{}, 1), gone: make(chan struct{})}
+		w = &worker{id: id, cmds: make(chan command), save: make(chan struct{}, 1), gone: make(chan struct{})}
 		s.workers[id] = w
 		s.workersWG.Add(1)
 		go s.runWorker(w)
@@ -77,30 +77,16 @@ func (s *Session) onGraph(ctx context.Context, id string, fn func(ctx context.Co
 		return err
 	}
 	done := make(chan error, 1)
-	cmd := func(w *worker) {
+	cmd := command{run: func(w *worker) {
 		if err := ctx.Err(); err != nil {
 			done <- err
 			return
 		}
 		done <- fn(context.WithoutCancel(ctx), w)
-	}
-	var w *worker
-	for sent := false; !sent; {
-		var err error
-		if w, err = s.workerFor(id); err != nil {
-			return err
-		}
-		select {
-		case w.cmds <- cmd:
-			sent = true
-		case <-w.gone:
-			if s.isClosed() {
-				return ErrClosed
-			}
-			// It retired between our lookup and our send: ask again.
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	}}
+	w, err := s.send(ctx, id, cmd)
+	if err != nil {
+		return err
 	}
 	select {
 	case err := <-done:
@@ -116,12 +102,41 @@ func (s *Session) onGraph(ctx context.Context, id string, fn func(ctx context.Co
 	}
 }
 
+// send hands cmd to graph id's worker, starting one if needed, and returns
+// the worker that took it.
+func (s *Session) send(ctx context.Context, id string, cmd command) (*worker, error) {
+	var w *worker
+	for sent := false; !sent; {
+		var err error
+		if w, err = s.workerFor(id); err != nil {
+			return nil, err
+		}
+		select {
+		case w.cmds <- cmd:
+			sent = true
+		case <-w.gone:
+			if s.isClosed() {
+				return nil, ErrClosed
+			}
+			// It retired between our lookup and our send: ask again.
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return w, nil
+}
+
 func (s *Session) runWorker(w *worker) {
 	defer s.workersWG.Done()
 	for {
 		select {
 		case cmd := <-w.cmds:
-			cmd(w)
+			if cmd.apply != nil {
+				cmd = s.runApplies(w, cmd.apply)
+			}
+			if cmd.run != nil {
+				cmd.run(w)
+			}
 			if w.g == nil {
 				s.mu.Lock()
 				if s.workers[w.id] == w {

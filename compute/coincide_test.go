@@ -57,3 +57,33 @@ func TestBoundsDoNotPileBodiesUp(t *testing.T) {
 		t.Errorf("only %d distinct positions of 3000 after a pile-up on the bounds", len(seen))
 	}
 }
+
+// Bodies added later to a laid-out engine, a few at a time (edits), are
+// nudged off every existing body's place, inside or outside the box the
+// new ones span.
+func TestAddedBodiesAvoidExistingPlaces(t *testing.T) {
+	bodies, springs := skewed(2000, 2000, 3)
+	e := load(t, 0, bodies, springs)
+	for range 5 {
+		e.Step(DefaultParams())
+	}
+	next := uint32(100_000)
+	for k := range 50 {
+		// One body on an existing place, then two on each other and on
+		// another existing place.
+		a, b := e.pos[k*7], e.pos[k*11+1]
+		add := []Body{{ID: graph.MakeWireID(graph.Knowledge, next), Position: fromVec(a)}}
+		add = append(add, Body{ID: graph.MakeWireID(graph.Knowledge, next+1), Position: fromVec(b)}, Body{ID: graph.MakeWireID(graph.Knowledge, next+2), Position: fromVec(b)})
+		next += 3
+		if err := e.AddBodies(add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[vec3]bool{}
+	for _, p := range e.pos {
+		if seen[p] {
+			t.Fatalf("two bodies at %v", p)
+		}
+		seen[p] = true
+	}
+}

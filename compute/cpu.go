@@ -73,10 +73,7 @@ func (e *CPU) Load(bodies []Body, springs []Spring) error {
 // nudged apart by a small deterministic amount: nothing would otherwise
 // tell them apart.
 func (e *CPU) AddBodies(bodies []Body) error {
-	taken := make(map[vec3]bool, len(e.pos)+len(bodies))
-	for _, p := range e.pos {
-		taken[p] = true
-	}
+	taken := e.takenPlaces(bodies)
 	for _, b := range bodies {
 		if _, dup := e.index[b.ID]; dup {
 			return fmt.Errorf("add body %#x: already there", uint32(b.ID))
@@ -85,12 +82,11 @@ func (e *CPU) AddBodies(bodies []Body) error {
 			return fmt.Errorf("add body %#x: non-finite position or velocity", uint32(b.ID))
 		}
 		p := toVec(b.Position)
-		for n := int32(0); taken[p]; n++ {
+		for n := int32(0); taken(p); n++ {
 			j, _ := jitter(int32(len(e.ids)), n)
 			scale := 1e-2 * max(1, abs32(p[0]), abs32(p[1]), abs32(p[2])) // ≥ 1e-4 of the coordinates
 			p = vec3{p[0] + j[0]*scale, p[1] + j[1]*scale, p[2] + j[2]*scale}
 		}
-		taken[p] = true
 		e.index[b.ID] = int32(len(e.ids))
 		e.ids = append(e.ids, b.ID)
 		e.pos = append(e.pos, p)
@@ -100,6 +96,45 @@ func (e *CPU) AddBodies(bodies []Body) error {
 	e.dirty = true
 	e.heat = true
 	return nil
+}
+
+// takenPlaces returns a test for whether a place is some body's, valid
+// while the bodies are appended. Only existing bodies inside the new ones'
+// bounding box are hashed, so adding a few bodies to a large layout costs
+// a pass of compares, not a map of the whole graph.
+func (e *CPU) takenPlaces(bodies []Body) func(vec3) bool {
+	if len(bodies) == 0 {
+		return func(vec3) bool { return false }
+	}
+	lo, hi := toVec(bodies[0].Position), toVec(bodies[0].Position)
+	for _, b := range bodies[1:] {
+		p := toVec(b.Position)
+		for k := range 3 {
+			lo[k], hi[k] = min(lo[k], p[k]), max(hi[k], p[k])
+		}
+	}
+	inBox := func(p vec3) bool {
+		return p[0] >= lo[0] && p[0] <= hi[0] && p[1] >= lo[1] && p[1] <= hi[1] && p[2] >= lo[2] && p[2] <= hi[2]
+	}
+	before := len(e.pos)
+	set := make(map[vec3]bool, len(bodies))
+	for _, p := range e.pos {
+		if inBox(p) {
+			set[p] = true
+		}
+	}
+	seen := before
+	return func(p vec3) bool {
+		for ; seen < len(e.pos); seen++ {
+			set[e.pos[seen]] = true
+		}
+		if set[p] {
+			return true
+		}
+		// A nudged place may leave the box: it is checked against the
+		// bodies outside it, which happens only when places collide.
+		return !inBox(p) && slices.Contains(e.pos[:before], p)
+	}
 }
 
 // RemoveBodies implements Engine. The last body takes each removed one's

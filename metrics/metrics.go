@@ -22,6 +22,7 @@ type Set struct {
 	framesDropped prometheus.Counter
 	commit        prometheus.Histogram
 	commitEvents  prometheus.Histogram
+	commitEdits   prometheus.Histogram
 	events        prometheus.Counter
 }
 
@@ -41,9 +42,11 @@ func New() *Set {
 		Help: "Durable commits of graph changes (one SQLite transaction each), and how long they took.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)})
 	s.commitEvents = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "visionflow_commit_events",
 		Help: "Events per durable commit.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)})
+	s.commitEdits = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "visionflow_commit_edits",
+		Help: "Edits (requests, each all or nothing) per durable commit: above 1 when concurrent edits of a graph share a commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
 	s.events = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_events_total",
 		Help: "Graph events committed."})
-	s.reg.MustRegister(s.http, s.wsIn, s.frames, s.framesDropped, s.commit, s.commitEvents, s.events,
+	s.reg.MustRegister(s.http, s.wsIn, s.frames, s.framesDropped, s.commit, s.commitEvents, s.commitEdits, s.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s
 }
@@ -94,6 +97,13 @@ func (s *Set) Commit(events int, seconds float64) {
 		s.commit.Observe(seconds)
 		s.commitEvents.Observe(float64(events))
 		s.events.Add(float64(events))
+	}
+}
+
+// CommitGroup records how many edits shared a durable commit.
+func (s *Set) CommitGroup(edits int) {
+	if s != nil {
+		s.commitEdits.Observe(float64(edits))
 	}
 }
 

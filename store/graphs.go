@@ -15,6 +15,24 @@ import (
 	"visionflow/graph"
 )
 
+// The statements of commits (prepared once: writerStatements).
+const (
+	qInsertEvent = "INSERT INTO events (graph_id, seq, hlc, type, body) VALUES (?, ?, ?, ?, ?)"
+	qUpsertNode  = `INSERT INTO nodes (graph_id, id, wire_id, label, pinned, metadata) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (graph_id, id) DO UPDATE SET wire_id = excluded.wire_id, label = excluded.label,
+				pinned = excluded.pinned, metadata = excluded.metadata`
+	qDeleteNode = "DELETE FROM nodes WHERE graph_id = ? AND id = ?"
+	qUpsertEdge = `INSERT INTO edges (graph_id, id, source, target, ord, attrs) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (graph_id, id) DO UPDATE SET source = excluded.source, target = excluded.target,
+				ord = excluded.ord, attrs = excluded.attrs`
+	qUpdateEdge   = "UPDATE edges SET attrs = ? WHERE graph_id = ? AND id = ?"
+	qDeleteEdge   = "DELETE FROM edges WHERE graph_id = ? AND id = ?"
+	qWriteChunk   = "INSERT OR REPLACE INTO layout (graph_id, chunk, data) VALUES (?, ?, ?)"
+	qGraphSeq     = "SELECT seq FROM graphs WHERE id = ?"
+	qUpdateGraph  = "UPDATE graphs SET seq = ?, next_wire = ?, next_edge = ?, node_count = ?, edge_count = ? WHERE id = ?"
+	qLastSnapshot = "SELECT max(seq) FROM snapshots WHERE graph_id = ?"
+)
+
 func notFound(id string) error {
 	return &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: fmt.Sprintf("%q does not exist", id)}
 }
@@ -103,7 +121,11 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 // rows they change.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event) error {
 	var seq uint64
-	if err := tx.QueryRowContext(ctx, "SELECT seq FROM graphs WHERE id = ?", g.ID).Scan(&seq); err != nil {
+	q, err := s.prepared(ctx, tx, qGraphSeq)
+	if err != nil {
+		return err
+	}
+	if err := q.QueryRowContext(ctx, g.ID).Scan(&seq); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound(g.ID)
 		}
@@ -116,11 +138,10 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 }
 
 func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, progress Progress) error {
-	insEvent, err := tx.PrepareContext(ctx, "INSERT INTO events (graph_id, seq, hlc, type, body) VALUES (?, ?, ?, ?, ?)")
+	insEvent, err := s.prepared(ctx, tx, qInsertEvent)
 	if err != nil {
 		return err
 	}
-	defer insEvent.Close()
 	nodes := map[string]bool{}
 	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
 	chunks := map[uint32]bool{}  // layout rows to rewrite
@@ -158,16 +179,20 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 			}
 		}
 	}
-	if err := writeNodes(ctx, tx, g, nodeOrder); err != nil {
+	if err := s.writeNodes(ctx, tx, g, nodeOrder); err != nil {
 		return err
 	}
-	if err := writeEdges(ctx, tx, g, edgeOrder, edges); err != nil {
+	if err := s.writeEdges(ctx, tx, g, edgeOrder, edges); err != nil {
 		return err
 	}
-	if err := writeChunks(ctx, tx, g, chunks); err != nil {
+	if err := s.writeChunks(ctx, tx, g, chunks); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE graphs SET seq = ?, next_wire = ?, next_edge = ?, node_count = ?, edge_count = ? WHERE id = ?",
+	upd, err := s.prepared(ctx, tx, qUpdateGraph)
+	if err != nil {
+		return err
+	}
+	if _, err := upd.ExecContext(ctx,
 		g.Seq, g.NextWireIndex(), int64(g.NextEdgeNumber()), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
 		return err
 	}
@@ -180,22 +205,18 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	return nil
 }
 
-func writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string) error {
+func (s *Store) writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	up, err := tx.PrepareContext(ctx, `INSERT INTO nodes (graph_id, id, wire_id, label, pinned, metadata) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (graph_id, id) DO UPDATE SET wire_id = excluded.wire_id, label = excluded.label,
-			pinned = excluded.pinned, metadata = excluded.metadata`)
+	up, err := s.prepared(ctx, tx, qUpsertNode)
 	if err != nil {
 		return err
 	}
-	defer up.Close()
-	del, err := tx.PrepareContext(ctx, "DELETE FROM nodes WHERE graph_id = ? AND id = ?")
+	del, err := s.prepared(ctx, tx, qDeleteNode)
 	if err != nil {
 		return err
 	}
-	defer del.Close()
 	for _, id := range ids {
 		n, ok := g.Node(id)
 		if !ok {
@@ -211,27 +232,22 @@ func writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string) e
 	return nil
 }
 
-func writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string, created map[string]uint64) error {
+func (s *Store) writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string, created map[string]uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO edges (graph_id, id, source, target, ord, attrs) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (graph_id, id) DO UPDATE SET source = excluded.source, target = excluded.target,
-			ord = excluded.ord, attrs = excluded.attrs`)
+	ins, err := s.prepared(ctx, tx, qUpsertEdge)
 	if err != nil {
 		return err
 	}
-	defer ins.Close()
-	upd, err := tx.PrepareContext(ctx, "UPDATE edges SET attrs = ? WHERE graph_id = ? AND id = ?")
+	upd, err := s.prepared(ctx, tx, qUpdateEdge)
 	if err != nil {
 		return err
 	}
-	defer upd.Close()
-	del, err := tx.PrepareContext(ctx, "DELETE FROM edges WHERE graph_id = ? AND id = ?")
+	del, err := s.prepared(ctx, tx, qDeleteEdge)
 	if err != nil {
 		return err
 	}
-	defer del.Close()
 	for _, id := range ids {
 		e, ok := g.Edge(id)
 		if !ok {
@@ -253,15 +269,14 @@ func writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids []string, c
 }
 
 // writeChunks rewrites layout rows from the graph's current positions.
-func writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chunks map[uint32]bool) error {
+func (s *Store) writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chunks map[uint32]bool) error {
 	if len(chunks) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO layout (graph_id, chunk, data) VALUES (?, ?, ?)")
+	st, err := s.prepared(ctx, tx, qWriteChunk)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	for _, c := range slices.Sorted(maps.Keys(chunks)) {
 		if _, err := st.ExecContext(ctx, g.ID, c, encodeChunk(g, c)); err != nil {
 			return fmt.Errorf("write layout chunk %d: %w", c, err)
@@ -275,7 +290,11 @@ func writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chunks map[uin
 // cost of snapshots stays proportional to the number of events.
 func (s *Store) maybeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
 	var last sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT max(seq) FROM snapshots WHERE graph_id = ?", g.ID).Scan(&last); err != nil {
+	q, err := s.prepared(ctx, tx, qLastSnapshot)
+	if err != nil {
+		return err
+	}
+	if err := q.QueryRowContext(ctx, g.ID).Scan(&last); err != nil {
 		return err
 	}
 	gap := max(s.snapshotEvery, g.NodeCount()+g.EdgeCount())
@@ -538,7 +557,7 @@ func (s *Store) SaveLayout(ctx context.Context, g *graph.Graph) error {
 	for c := uint32(0); c*chunkNodes < g.NextWireIndex(); c++ {
 		chunks[c] = true
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error { return writeChunks(ctx, tx, g, chunks) })
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.writeChunks(ctx, tx, g, chunks) })
 	if err != nil {
 		return fmt.Errorf("save layout of graph %q: %w", g.ID, err)
 	}
@@ -558,7 +577,7 @@ func (s *Store) SavePositions(ctx context.Context, g *graph.Graph, ids []string)
 	if len(chunks) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error { return writeChunks(ctx, tx, g, chunks) })
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.writeChunks(ctx, tx, g, chunks) })
 	if err != nil {
 		return fmt.Errorf("save positions of graph %q: %w", g.ID, err)
 	}

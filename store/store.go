@@ -36,6 +36,8 @@ type Store struct {
 	r             *sql.DB // readers; WAL lets them run beside the writer
 	snapshotEvery int
 	log           *slog.Logger
+
+	stmts map[string]*sql.Stmt // the writer's statements (writerStatements)
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -79,7 +81,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		if err := check(ctx, s.w, abs, true); err != nil {
 			return err
 		}
-		return s.migrate(ctx)
+		if err := s.migrate(ctx); err != nil {
+			return err
+		}
+		return s.prepareWriter(ctx)
 	})
 	if err != nil {
 		w.Close()
@@ -145,6 +150,9 @@ func (s *Store) Close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
 	if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 	}
@@ -153,6 +161,37 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close database %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// writerStatements are the statements of commits, prepared once on the
+// writer's connection when the store opens: preparing costs more than
+// running the small statements of a commit.
+var writerStatements = []string{
+	qInsertEvent, qUpsertNode, qDeleteNode, qUpsertEdge, qUpdateEdge, qDeleteEdge,
+	qWriteChunk, qGraphSeq, qUpdateGraph, qLastSnapshot,
+}
+
+func (s *Store) prepareWriter(ctx context.Context) error {
+	s.stmts = make(map[string]*sql.Stmt, len(writerStatements))
+	for _, q := range writerStatements {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// prepared returns the writer's statement for query within tx. The
+// writer has one connection, which tx holds, so a statement that was not
+// prepared at open is a bug.
+func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st := s.stmts[query]
+	if st == nil {
+		panic("store: statement not prepared at open: " + query)
+	}
+	return tx.StmtContext(ctx, st), nil
 }
 
 // write runs fn in one write transaction.

@@ -1,0 +1,248 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"visionflow/graph"
+	"visionflow/session"
+)
+
+// A command is what a graph's worker runs next: a closure, or an edit
+// that the worker may commit together with the edits queued behind it.
+type command struct {
+	run   func(*worker)
+	apply *applyReq
+}
+
+// An applyReq is one caller's edit: ops applied all or nothing.
+type applyReq struct {
+	ctx    context.Context
+	client string
+	ops    []graph.Op
+	done   chan applyResult // buffered: the worker never waits for the caller
+}
+
+type applyResult struct {
+	ch  graph.Changes
+	err error
+}
+
+// Bounds of one group commit, so that one flush stays short and its
+// answers come back together soon.
+const (
+	maxGroupEdits = 1024
+	maxGroupOps   = 16384
+)
+
+// Apply runs ops against a graph as one transaction. It returns when the
+// events are durable; on any error nothing is applied.
+//
+// Edits that reach a graph's worker while it waits for the disk are
+// committed together (group commit): each is applied in memory as its own
+// graph.Tx, so each keeps its own all-or-nothing outcome, and all of them
+// go to SQLite in one transaction and one fsync. None is answered before
+// that transaction is durable; if it fails, every edit in it is rolled back
+// and told why.
+func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph.Op) (graph.Changes, error) {
+	if err := s.awaitReady(ctx); err != nil {
+		return graph.Changes{}, err
+	}
+	r := &applyReq{ctx: ctx, client: client, ops: ops, done: make(chan applyResult, 1)}
+	w, err := s.send(ctx, graphID, command{apply: r})
+	if err != nil {
+		return graph.Changes{}, err
+	}
+	select {
+	case res := <-r.done:
+		return res.ch, res.err
+	case <-w.gone:
+		// A worker stops only between commands, so ours has finished.
+		select {
+		case res := <-r.done:
+			return res.ch, res.err
+		default:
+			return graph.Changes{}, ErrClosed
+		}
+	}
+}
+
+// runApplies commits first together with the edits queued behind it, up
+// to the group's bounds. It returns the first other command it took off
+// the queue, which runs next, so commands still run in arrival order.
+func (s *Session) runApplies(w *worker, first *applyReq) command {
+	group := []*applyReq{first}
+	ops := len(first.ops)
+	var next command
+gather:
+	for len(group) < maxGroupEdits && ops < maxGroupOps {
+		select {
+		case cmd := <-w.cmds:
+			if cmd.apply == nil {
+				next = cmd
+				break gather
+			}
+			group = append(group, cmd.apply)
+			ops += len(cmd.apply.ops)
+		default:
+			break gather
+		}
+	}
+	s.commitGroup(w, group)
+	return next
+}
+
+// commitGroup applies each edit of group in turn, commits the events of
+// those that applied in one store transaction, and answers every one.
+func (s *Session) commitGroup(w *worker, group []*applyReq) {
+	ctx := context.WithoutCancel(group[0].ctx)
+	answer := func(r *applyReq, ch graph.Changes, err error) { r.done <- applyResult{ch, err} }
+	g, err := s.loaded(ctx, w)
+	if err != nil {
+		for _, r := range group {
+			answer(r, graph.Changes{}, err)
+		}
+		return
+	}
+	type applied struct {
+		r  *applyReq
+		tx *graph.Tx
+		ch graph.Changes
+	}
+	var ok []applied
+	var events []graph.Event
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			answer(r, graph.Changes{}, err) // its caller gave up before it started
+			continue
+		}
+		tx, targets, err := s.doOps(g, r.client, r.ops)
+		if err != nil {
+			answer(r, graph.Changes{}, err)
+			continue
+		}
+		// Taken now: later edits of the group may change the same nodes.
+		ok = append(ok, applied{r, tx, changesOf(g, tx.Events(), targets)})
+		events = append(events, tx.Events()...)
+	}
+	if len(events) > 0 {
+		committing := time.Now()
+		if err := s.store.Commit(ctx, g, events); err != nil {
+			for i := len(ok) - 1; i >= 0; i-- {
+				ok[i].tx.Rollback()
+			}
+			s.forgetIfMoved(w, err)
+			for _, a := range ok {
+				answer(a.r, graph.Changes{}, err)
+			}
+			return
+		}
+		s.metrics.Commit(len(events), time.Since(committing).Seconds())
+		s.metrics.CommitGroup(len(ok))
+	}
+	for _, a := range ok {
+		a.tx.Commit()
+	}
+	if len(events) > 0 {
+		s.feedLayout(ctx, g, events)
+		s.publish(session.Change{Graph: w.id, Events: events, Seq: g.Seq})
+	}
+	for _, a := range ok {
+		answer(a.r, a.ch, nil)
+	}
+}
+
+// applyOn is Apply on the graph's worker, committed on its own.
+func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []graph.Op) (graph.Changes, error) {
+	return s.applyOnWith(ctx, w, client, ops, func(g *graph.Graph, events []graph.Event) error { return s.store.Commit(ctx, g, events) })
+}
+
+// applyOnWith is applyOn committing through commit (a merge commits its
+// CRDT ops with its events).
+func (s *Session) applyOnWith(ctx context.Context, w *worker, client string, ops []graph.Op, commit func(*graph.Graph, []graph.Event) error) (graph.Changes, error) {
+	g, err := s.loaded(ctx, w)
+	if err != nil {
+		return graph.Changes{}, err
+	}
+	tx, targets, err := s.doOps(g, client, ops)
+	if err != nil {
+		return graph.Changes{}, err
+	}
+	committing := time.Now()
+	if err := commit(g, tx.Events()); err != nil {
+		tx.Rollback()
+		s.forgetIfMoved(w, err)
+		return graph.Changes{}, err
+	}
+	events := tx.Commit()
+	if len(events) > 0 {
+		s.metrics.Commit(len(events), time.Since(committing).Seconds())
+		s.metrics.CommitGroup(1)
+	}
+	ch := changesOf(g, events, targets)
+	s.feedLayout(ctx, g, events)
+	if len(events) > 0 {
+		s.publish(session.Change{Graph: w.id, Events: events, Seq: g.Seq})
+	}
+	return ch, nil
+}
+
+// forgetIfMoved drops the worker's graph when a commit found that the
+// stored log moved on without us (another process wrote to the file), so
+// the next command loads what is really stored.
+func (s *Session) forgetIfMoved(w *worker, err error) {
+	if errors.Is(err, graph.ErrCorruptEvent) {
+		w.g = nil
+		s.stopLayout(w.id, false)
+	}
+}
+
+// A target is what one op touched, for the answer.
+type target struct {
+	id   string
+	edge bool
+}
+
+// doOps applies ops to g as one graph.Tx, rolled back if any op fails.
+func (s *Session) doOps(g *graph.Graph, client string, ops []graph.Op) (*graph.Tx, []target, error) {
+	tx := g.Begin(s.clock, client)
+	targets := make([]target, 0, len(ops))
+	for i, op := range ops {
+		id, err := tx.Do(op)
+		if err != nil {
+			tx.Rollback()
+			if len(ops) > 1 {
+				return nil, nil, fmt.Errorf("ops[%d] (%v): %w", i, op.String(), err)
+			}
+			return nil, nil, err
+		}
+		targets = append(targets, target{id, op.Op == graph.AddEdge || op.Op == graph.UpdateEdge || op.Op == graph.RemoveEdge})
+	}
+	return tx, targets, nil
+}
+
+// changesOf is the answer to an edit: its events and the nodes and edges
+// it touched as they stand in g.
+func changesOf(g *graph.Graph, events []graph.Event, targets []target) graph.Changes {
+	ch := graph.Changes{Events: events, Nodes: []graph.Node{}, Edges: []graph.Edge{}}
+	seen := map[target]bool{}
+	for _, t := range targets {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if t.edge {
+			if e, ok := g.Edge(t.id); ok {
+				ch.Edges = append(ch.Edges, e)
+			}
+		} else if n, ok := g.Node(t.id); ok {
+			ch.Nodes = append(ch.Nodes, n)
+		}
+	}
+	if ch.Events == nil {
+		ch.Events = []graph.Event{}
+	}
+	return ch
+}

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"visionflow/graph"
+	"visionflow/settings"
+)
+
+// BenchmarkConcurrentPOSTs is the rate of acknowledged single-node POSTs
+// from 1 and 64 clients (keep-alive connections) to one graph on a real
+// server: each 201 means the node is in the SQLite file
+// (synchronous=FULL). Concurrent writes share transactions (group commit),
+// so the rate is not bounded by one fsync per write. With physics on, the
+// graph's layout steps beside the writes and takes its share of the cores.
+// The anchor is the same clients against a bare net/http handler that
+// answers 201 at once: what HTTP alone costs on this machine, in the same
+// run, clients and server sharing the cores as here.
+func BenchmarkConcurrentPOSTs(b *testing.B) {
+	for _, clients := range []int{1, 64} {
+		b.Run(fmt.Sprintf("anchor=bare-http/clients=%d", clients), func(b *testing.B) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusCreated)
+				io.WriteString(w, `{"id":"n"}`)
+			}))
+			defer srv.Close()
+			postNodes(b, srv.URL+"/api/graph/x/nodes", clients)
+		})
+	}
+	for _, physics := range []bool{false, true} {
+		for _, clients := range []int{1, 64} {
+			b.Run(fmt.Sprintf("physics=%v/clients=%d", physics, clients), func(b *testing.B) {
+				s := startServer(b, filepath.Join(b.TempDir(), "vf.db"))
+				defer s.Close()
+				ctx := context.Background()
+				on := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage(strconv.FormatBool(physics))}}
+				if _, err := s.Session.Settings().Apply(ctx, "bench", on); err != nil {
+					b.Fatal(err)
+				}
+				sum, err := s.Session.CreateGraph(ctx, "bench", graph.Info{Name: "bench", Type: graph.Knowledge}, "bench")
+				if err != nil {
+					b.Fatal(err)
+				}
+				postNodes(b, s.url+"/api/graph/"+sum.ID+"/nodes", clients)
+				b.ReportMetric(scrapeMean(b, s.url, "visionflow_commit_edits"), "edits/commit")
+				info, err := s.Session.store.GraphInfo(ctx, sum.ID)
+				if err != nil || info.Nodes != b.N {
+					b.Fatalf("stored %d nodes, want %d (%v)", info.Nodes, b.N, err)
+				}
+			})
+		}
+	}
+}
+
+// postNodes POSTs b.N nodes to url from clients goroutines, each with its
+// own keep-alive connection, and reports the rate.
+func postNodes(b *testing.B, url string, clients int) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	defer hc.CloseIdleConnections()
+	var next atomic.Int64
+	var failed atomic.Value
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				resp, err := hc.Post(url, "application/json", strings.NewReader(fmt.Sprintf(`{"label":"n%d"}`, i)))
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					failed.Store(fmt.Errorf("POST: %s", resp.Status))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "POSTs/s")
+}
+
+// scrapeMean is the mean of a histogram on the server's /metrics.
+func scrapeMean(b *testing.B, base, name string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum, count float64
+	for line := range strings.Lines(string(body)) {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == name+"_sum" {
+			sum, _ = strconv.ParseFloat(f[1], 64)
+		}
+		if len(f) == 2 && f[0] == name+"_count" {
+			count, _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	if count == 0 {
+		b.Fatalf("no %s in /metrics", name)
+	}
+	return sum / count
+}
