@@ -163,6 +163,21 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// The limits are the database's settings (system.import.*); a running
+	// server applies its own to what is sent through it.
+	log := newLogger(stderr, slog.LevelWarn)
+	local, err := openSession(ctx, dbFile, log)
+	var locked *errLocked
+	lim := ingest.DefaultLimits
+	switch {
+	case errors.As(err, &locked) && locked.url != "":
+		local = nil
+	case err != nil:
+		return err
+	default:
+		defer local.close()
+		lim = ingest.LimitsFrom(local.session.Settings().Float)
+	}
 	progress := newProgress(stderr)
 	var imp *ingest.Import
 	source := *logseq
@@ -172,7 +187,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil || !st.IsDir() {
 			return fmt.Errorf("--logseq %q: not a folder", *logseq)
 		}
-		imp, err = ingest.Logseq(os.DirFS(*logseq), progress.step("reading pages"))
+		imp, err = ingest.LogseqWithin(os.DirFS(*logseq), progress.step("reading pages"), lim)
 		if err != nil {
 			return err
 		}
@@ -184,7 +199,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer f.Close()
 		fmt.Fprintf(stderr, "reading %s…\n", *jsonFile)
-		if imp, err = ingest.NodeLink(f); err != nil {
+		if imp, err = ingest.NodeLinkWithin(f, lim); err != nil {
 			return fmt.Errorf("%s: %w", *jsonFile, err)
 		}
 	}
@@ -207,16 +222,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("--graph: %w", err)
 	}
 
-	log := newLogger(stderr, slog.LevelWarn)
-	local, err := openSession(ctx, dbFile, log)
-	var locked *errLocked
-	switch {
-	case errors.As(err, &locked) && locked.url != "":
+	if local == nil {
 		return importThrough(ctx, locked.url, *logseq, *jsonFile, info, *replace, stdout, stderr)
-	case err != nil:
-		return err
 	}
-	defer local.close()
 	sum, err := local.session.Import(ctx, "cli", info, imp, ImportOptions{Replace: *replace, Progress: progress.step("storing events")})
 	progress.done()
 	if errors.Is(err, graph.ErrDuplicateID) {

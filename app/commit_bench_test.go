@@ -8,13 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"visionflow/graph"
+	"visionflow/graph/gen"
+	"visionflow/ingest"
 	"visionflow/settings"
 )
 
@@ -121,4 +125,62 @@ func scrapeMean(b *testing.B, base, name string) float64 {
 		b.Fatalf("no %s in /metrics", name)
 	}
 	return sum / count
+}
+
+// BenchmarkWritesDuringImport is how one graph's import holds up another
+// graph's writes: a client edits graph B one node at a time (each edit
+// durable before the next) while graph A, 50k nodes and 100k edges, is
+// imported. It reports the import's time and B's edit latency while it
+// runs (p50, p99, max) and B's edits per second.
+func BenchmarkWritesDuringImport(b *testing.B) {
+	s, _, stop := newSession(b)
+	defer stop()
+	ctx := context.Background()
+	// Physics off: the layouts of the graphs imported would otherwise take
+	// a core of two, and this measures the writer, not the CPU share.
+	off := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage("false")}}
+	if _, err := s.Settings().Apply(ctx, "bench", off); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateGraph(ctx, "b", graph.Info{ID: "b", Name: "b", Type: graph.Knowledge}, ""); err != nil {
+		b.Fatal(err)
+	}
+	imp := &ingest.Import{Ops: gen.Ops(50_000, 100_000, 1)}
+	var lat []time.Duration
+	var importTime time.Duration
+	for i := 0; b.Loop(); i++ {
+		stopB := make(chan struct{})
+		var wg sync.WaitGroup
+		var mine []time.Duration
+		wg.Go(func() {
+			for k := 0; ; k++ {
+				select {
+				case <-stopB:
+					return
+				default:
+				}
+				start := time.Now()
+				if _, err := s.Apply(ctx, "b", "b", addNode(fmt.Sprintf("b%d-%d", i, k), "x")); err != nil {
+					b.Error(err)
+					return
+				}
+				mine = append(mine, time.Since(start))
+			}
+		})
+		start := time.Now()
+		if _, err := s.Import(ctx, "a", graph.Info{Name: "a", Type: graph.Knowledge}, imp, ImportOptions{IDBase: "a"}); err != nil {
+			b.Fatal(err)
+		}
+		importTime += time.Since(start)
+		close(stopB)
+		wg.Wait()
+		lat = append(lat, mine...)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(importTime.Seconds()/float64(b.N), "import-s")
+	b.ReportMetric(pct(0.5), "B-p50-ms")
+	b.ReportMetric(pct(0.99), "B-p99-ms")
+	b.ReportMetric(pct(1), "B-max-ms")
+	b.ReportMetric(float64(len(lat))/importTime.Seconds(), "B-edits/s")
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"visionflow/graph"
+	"visionflow/graph/gen"
+	"visionflow/ingest"
 	"visionflow/session"
 )
 
@@ -228,5 +230,34 @@ func TestConcurrentEditsAreEachStoredOnce(t *testing.T) {
 	}
 	if stored.NodeCount() != clients*each || len(evs) != clients*each {
 		t.Errorf("stored %d nodes and %d events, want %d", stored.NodeCount(), len(evs), clients*each)
+	}
+}
+
+// An import whose caller gives up stops between its parts and leaves no
+// graph; the session goes on serving.
+func TestAbandonedImportStopsAndLeavesNothing(t *testing.T) {
+	s, _, stop := newSession(t)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	imp := &ingest.Import{Ops: gen.Ops(4000, 8000, 1)}
+	var last int
+	_, err := s.Import(ctx, "t", graph.Info{ID: "big", Name: "big", Type: graph.Knowledge}, imp, ImportOptions{Progress: func(done, total int) {
+		last = done
+		if done > 0 {
+			cancel() // the client went away while the first parts were written
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Import: %v", err)
+	}
+	if last >= 12000 {
+		t.Errorf("the import went on to event %d of 12000 after its caller left", last)
+	}
+	list, err := s.ListGraphs(context.Background())
+	if err != nil || len(list) != 0 {
+		t.Errorf("graphs after an abandoned import: %v (%v)", list, err)
+	}
+	if _, err := s.Import(context.Background(), "t", graph.Info{ID: "big", Name: "big", Type: graph.Knowledge}, imp, ImportOptions{}); err != nil {
+		t.Fatalf("the same import again: %v", err)
 	}
 }

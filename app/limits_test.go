@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"visionflow/graph"
 	"visionflow/net/client"
 	"visionflow/settings"
 )
@@ -37,7 +38,7 @@ func TestImportLimitsAreWhatTheGraphWouldBe(t *testing.T) {
 	ctx := context.Background()
 	ts := startServer(t, filepath.Join(t.TempDir(), "l.db"))
 	defer ts.Close()
-	for path, v := range map[string]string{"system.import.maxLinksPerPage": "10", "system.import.maxNodes": "20"} {
+	for path, v := range map[string]string{"system.import.maxLinksPerPage": "10", "system.import.maxNodes": "20", "system.import.maxEdges": "30"} {
 		if _, err := ts.c.SetSettings(ctx, settings.Update{Path: path, Value: json.RawMessage(v)}); err != nil {
 			t.Fatal(err)
 		}
@@ -63,6 +64,29 @@ func TestImportLimitsAreWhatTheGraphWouldBe(t *testing.T) {
 	if statusOf(err) != 413 || !strings.Contains(err.Error(), "system.import.maxNodes") {
 		t.Errorf("3 pages naming 24 others with a limit of 20 nodes: %v", err)
 	}
+	// JSON: nodes and links are counted as they are read.
+	nodeLink := func(nodes, links int) *strings.Reader {
+		var ns, ls []string
+		for i := range nodes {
+			ns = append(ns, fmt.Sprintf(`{"id":"n%d"}`, i))
+		}
+		for i := range links {
+			ls = append(ls, fmt.Sprintf(`{"source":"n0","target":"n%d"}`, i%nodes))
+		}
+		return strings.NewReader(`{"nodes":[` + strings.Join(ns, ",") + `],"links":[` + strings.Join(ls, ",") + `]}`)
+	}
+	_, _, err = ts.c.Import(ctx, "json", nodeLink(21, 0), client.ImportOptions{ID: "many"})
+	if statusOf(err) != 413 || !strings.Contains(err.Error(), "system.import.maxNodes") {
+		t.Errorf("21 JSON nodes with a limit of 20: %v", err)
+	}
+	_, _, err = ts.c.Import(ctx, "json", nodeLink(20, 31), client.ImportOptions{ID: "linky"})
+	if statusOf(err) != 413 || !strings.Contains(err.Error(), "system.import.maxEdges") {
+		t.Errorf("31 JSON links with a limit of 30: %v", err)
+	}
+	if _, _, err := ts.c.Import(ctx, "json", nodeLink(20, 30), client.ImportOptions{ID: "json-fine"}); err != nil {
+		t.Errorf("JSON at the limits: %v", err)
+	}
+	before = append(before, graph.Summary{})
 	if after, _ := ts.c.Graphs(ctx); len(after) != len(before) {
 		t.Errorf("refused imports made graphs: %d → %d", len(before), len(after))
 	}

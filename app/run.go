@@ -170,6 +170,11 @@ func openStore(ctx context.Context, path string, log *slog.Logger) (*store.Store
 	if err != nil {
 		return nil, nil, err
 	}
+	// The caller holds the database's lock: no one else is importing.
+	if err := st.DropUnfinished(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
 	set, err := settings.Open(ctx, st, nil, log)
 	if err != nil {
 		st.Close()

@@ -342,6 +342,9 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 	g := graph.New(info)
 	tx := g.Begin(s.clock, client)
 	for i, op := range imp.Ops {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return graph.Summary{}, ctx.Err() // the caller gave up: stop building
+		}
 		if _, err := tx.Do(op); err != nil {
 			return graph.Summary{}, fmt.Errorf("import op %d (%v): %w", i, op.String(), err)
 		}
@@ -379,7 +382,8 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 		})
 		return sum, err
 	}
-	if err := s.store.CreateGraph(context.WithoutCancel(ctx), g, events, create); err != nil {
+	// A caller that gives up stops the write; nothing of it stays.
+	if err := s.store.CreateGraph(ctx, g, events, create); err != nil {
 		return graph.Summary{}, err
 	}
 	sum = g.Summary()

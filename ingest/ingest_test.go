@@ -2,12 +2,15 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"testing/iotest"
 
 	"visionflow/graph"
 	"visionflow/internal/testenv"
@@ -268,7 +271,11 @@ func TestNodeLinkErrors(t *testing.T) {
 		{`{"nodes": [3]}`, `nodes[0]: must be an object`},
 		{`{"nodes": [{"id": "a", "x": NaN}]}`, `invalid character`},
 		{`{"nodes": []} {}`, `unexpected data after`},
-		{`[1,2]`, `cannot unmarshal array`},
+		{`[1,2]`, `the document must start with "{"`},
+		{`{"nodes": {"id": "a"}}`, `"nodes" must start with "["`},
+		{`{"nodes": [{"id": "a"}], "nodes": []}`, `"nodes" given twice`},
+		{`{"links": [{"source": "a", "target": "b"}], "nodes": [{"id": "a"}]}`, `links[0]: node "b" is not among the nodes`},
+		{`{"nodes": [{"id": "a"}]`, `EOF`},
 	}
 	for _, tc := range tests {
 		_, err := NodeLink(strings.NewReader(tc.doc))
@@ -279,6 +286,47 @@ func TestNodeLinkErrors(t *testing.T) {
 	_, err := NodeLink(strings.NewReader(`{"nodes": [{"id": "a"}], "links": [{"source": "a", "target": "b"}]}`))
 	if !errors.Is(err, graph.ErrDangling) {
 		t.Errorf("dangling link error does not wrap ErrDangling: %v", err)
+	}
+}
+
+// A JSON import past its limits is refused as soon as the limit is
+// passed, naming the setting; links may come before the nodes.
+func TestNodeLinkLimits(t *testing.T) {
+	lim := Limits{MaxNodes: 3, MaxEdges: 2}
+	doc := func(nodes, links int, linksFirst bool) string {
+		var ns, ls []string
+		for i := range nodes {
+			ns = append(ns, fmt.Sprintf(`{"id":"n%d"}`, i))
+		}
+		for i := range links {
+			ls = append(ls, fmt.Sprintf(`{"source":"n0","target":"n%d"}`, i%nodes))
+		}
+		n, l := `"nodes":[`+strings.Join(ns, ",")+`]`, `"links":[`+strings.Join(ls, ",")+`]`
+		if linksFirst {
+			return "{" + l + "," + n + "}"
+		}
+		return "{" + n + "," + l + "}"
+	}
+	imp, err := NodeLinkWithin(strings.NewReader(doc(3, 2, true)), lim)
+	if err != nil || imp.Nodes != 3 || imp.Edges != 2 || imp.Ops[0].Op != graph.AddNode {
+		t.Fatalf("at the limits, links first: %+v %v", imp, err)
+	}
+	for _, tc := range []struct {
+		doc, want string
+	}{
+		{doc(4, 0, false), "system.import.maxNodes"},
+		{doc(3, 3, false), "system.import.maxEdges"},
+		{doc(3, 3, true), "system.import.maxEdges"},
+	} {
+		_, err := NodeLinkWithin(strings.NewReader(tc.doc), lim)
+		if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrLimit naming %s", tc.doc, err, tc.want)
+		}
+	}
+	// Refused on the way: what follows the limit is never read.
+	r := io.MultiReader(strings.NewReader(`{"nodes":[{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d"},`), iotest.ErrReader(errors.New("read past the limit")))
+	if _, err := NodeLinkWithin(r, lim); !errors.Is(err, ErrLimit) {
+		t.Errorf("a document past the limit was read on: %v", err)
 	}
 }
 

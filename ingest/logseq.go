@@ -64,19 +64,21 @@ type ref struct {
 type Limits struct {
 	MaxPages        int // page and journal files
 	MaxLinksPerPage int // links, tags and aliases on one page
-	MaxNodes        int // pages, files and linked names together
+	MaxNodes        int // pages, files and linked names together; nodes of a JSON import
+	MaxEdges        int // links of a JSON import
 }
 
 // DefaultLimits are the limits when none are set (settings
 // system.import.*).
-var DefaultLimits = Limits{MaxPages: 100_000, MaxLinksPerPage: 10_000, MaxNodes: 250_000}
+var DefaultLimits = Limits{MaxPages: 100_000, MaxLinksPerPage: 10_000, MaxNodes: 250_000, MaxEdges: 1_000_000}
 
 // LimitsFrom reads the limits from settings (system.import.*) through get.
 func LimitsFrom(get func(path string) float64) Limits {
-	return Limits{MaxPages: int(get("system.import.maxPages")), MaxLinksPerPage: int(get("system.import.maxLinksPerPage")), MaxNodes: int(get("system.import.maxNodes"))}
+	return Limits{MaxPages: int(get("system.import.maxPages")), MaxLinksPerPage: int(get("system.import.maxLinksPerPage")),
+		MaxNodes: int(get("system.import.maxNodes")), MaxEdges: int(get("system.import.maxEdges"))}
 }
 
-// ErrLimit is wrapped by the error of a notebook past a limit.
+// ErrLimit is wrapped by the error of an import past a limit.
 var ErrLimit = errors.New("over a limit")
 
 // Logseq reads a Logseq notebook within DefaultLimits.

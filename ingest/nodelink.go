@@ -22,124 +22,213 @@ import (
 // "weight"; ids may be strings or integers. Any other field of a node or
 // link becomes metadata (numbers and booleans as text, objects and arrays as
 // JSON). A node with x, y and z keeps that position.
-func NodeLink(r io.Reader) (*Import, error) {
-	var doc struct {
-		Name  string            `json:"name"`
-		Nodes []json.RawMessage `json:"nodes"`
-		Links []json.RawMessage `json:"links"`
-		Edges []json.RawMessage `json:"edges"`
-	}
+func NodeLink(r io.Reader) (*Import, error) { return NodeLinkWithin(r, DefaultLimits) }
+
+// NodeLinkWithin reads node-link JSON, refusing (with ErrLimit and the
+// setting's name) more than lim.MaxNodes nodes or lim.MaxEdges links. The
+// document is read as a stream, one node or link at a time, so memory
+// follows the graph it makes rather than the size of the text, and a
+// document past a limit is refused as soon as the limit is passed.
+func NodeLinkWithin(r io.Reader, lim Limits) (*Import, error) {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
+	if err := expectDelim(dec, '{', "the document"); err != nil {
+		return nil, err
+	}
+	imp := &Import{Type: graph.Knowledge}
+	seen := map[string]int{}
+	var nodes, links []graph.Op
+	var haveNodes, haveLinks bool
+	linksName := "links"
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("node-link JSON: %w", err)
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "name":
+			var name string
+			if err := dec.Decode(&name); err != nil {
+				return nil, fmt.Errorf(`node-link JSON: "name" must be a string: %w`, err)
+			}
+			imp.Name = name
+		case "nodes":
+			if haveNodes {
+				return nil, fmt.Errorf(`node-link JSON: "nodes" given twice`)
+			}
+			haveNodes = true
+			err = eachElement(dec, "nodes", func(i int, raw json.RawMessage) error {
+				if len(nodes) >= lim.MaxNodes {
+					return fmt.Errorf("node-link JSON: more than %d nodes; the limit is %d (system.import.maxNodes): %w", lim.MaxNodes, lim.MaxNodes, ErrLimit)
+				}
+				op, err := nodeOp(raw, fmt.Sprintf("nodes[%d]", i), seen, i)
+				if err == nil {
+					nodes = append(nodes, op)
+				}
+				return err
+			})
+		case "links", "edges":
+			if haveLinks {
+				return nil, fmt.Errorf(`node-link JSON: both "links" and "edges" given (or one twice); use one`)
+			}
+			haveLinks, linksName = true, key
+			err = eachElement(dec, key, func(i int, raw json.RawMessage) error {
+				if len(links) >= lim.MaxEdges {
+					return fmt.Errorf("node-link JSON: more than %d %s; the limit is %d (system.import.maxEdges): %w", lim.MaxEdges, key, lim.MaxEdges, ErrLimit)
+				}
+				op, err := linkOp(raw, fmt.Sprintf("%s[%d]", key, i))
+				if err == nil {
+					links = append(links, op)
+				}
+				return err
+			})
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, fmt.Errorf("node-link JSON: %w", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("node-link JSON: unexpected data after the top-level object")
 	}
-	if doc.Nodes == nil {
+	if !haveNodes {
 		return nil, fmt.Errorf(`node-link JSON: no "nodes" array`)
 	}
-	if doc.Links != nil && doc.Edges != nil {
-		return nil, fmt.Errorf(`node-link JSON: both "links" and "edges" given; use one`)
-	}
-	links := doc.Links
-	linksName := "links"
-	if doc.Edges != nil {
-		links, linksName = doc.Edges, "edges"
-	}
-	imp := &Import{Name: doc.Name, Type: graph.Knowledge}
-	seen := make(map[string]int, len(doc.Nodes))
-	for i, raw := range doc.Nodes {
-		where := fmt.Sprintf("nodes[%d]", i)
-		obj, err := object(raw, where)
-		if err != nil {
-			return nil, err
-		}
-		id, err := idField(obj, "id", where)
-		if err != nil {
-			return nil, err
-		}
-		if err := graph.ValidateID(where+".id", id); err != nil {
-			return nil, err
-		}
-		if prev, dup := seen[id]; dup {
-			return nil, fmt.Errorf("%s.id: %q is also the id of nodes[%d]", where, id, prev)
-		}
-		seen[id] = i
-		op := graph.Op{Op: graph.AddNode, ID: id}
-		for _, k := range []string{"label", "name"} {
-			if v, ok := obj[k]; ok && op.Label == nil {
-				s, err := text(v, where+"."+k)
-				if err != nil {
-					return nil, err
-				}
-				op.Label = &s
-				delete(obj, k)
-			}
-		}
-		if pos, ok, err := position(obj, where); err != nil {
-			return nil, err
-		} else if ok {
-			op.Position = &pos
-		}
-		if op.Metadata, err = metadata(obj, where); err != nil {
-			return nil, err
-		}
-		imp.Ops = append(imp.Ops, op)
-	}
-	imp.Nodes = len(imp.Ops)
-	for i, raw := range links {
-		where := fmt.Sprintf("%s[%d]", linksName, i)
-		obj, err := object(raw, where)
-		if err != nil {
-			return nil, err
-		}
-		op := graph.Op{Op: graph.AddEdge}
-		if op.Source, err = idField(obj, "source", where); err != nil {
-			return nil, err
-		}
-		if op.Target, err = idField(obj, "target", where); err != nil {
-			return nil, err
-		}
+	// Links may come before the nodes in the document: their ends are
+	// checked once every node is known.
+	for i, op := range links {
 		for _, end := range []string{op.Source, op.Target} {
 			if _, ok := seen[end]; !ok {
-				return nil, fmt.Errorf("%s: node %q is not among the nodes: %w", where, end, graph.ErrDangling)
+				return nil, fmt.Errorf("%s[%d]: node %q is not among the nodes: %w", linksName, i, end, graph.ErrDangling)
 			}
 		}
-		if _, ok := obj["id"]; ok {
-			if op.ID, err = idField(obj, "id", where); err != nil {
-				return nil, err
-			}
+	}
+	imp.Ops = append(nodes, links...)
+	imp.Nodes, imp.Edges = len(nodes), len(links)
+	return imp, nil
+}
+
+// expectDelim reads the next token, which must be delim.
+func expectDelim(dec *json.Decoder, delim json.Delim, what string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("node-link JSON: %w", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != delim {
+		return fmt.Errorf("node-link JSON: %s must start with %q, not %v", what, string(delim), tok)
+	}
+	return nil
+}
+
+// eachElement calls fn with each element of the array that comes next.
+func eachElement(dec *json.Decoder, name string, fn func(i int, raw json.RawMessage) error) error {
+	if err := expectDelim(dec, '[', fmt.Sprintf("%q", name)); err != nil {
+		return err
+	}
+	for i := 0; dec.More(); i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("node-link JSON: %s[%d]: %w", name, i, err)
 		}
-		for _, k := range []string{"weight", "value"} {
-			if v, ok := obj[k]; ok && op.Weight == nil {
-				w, err := number(v, where+"."+k)
-				if err != nil {
-					return nil, err
-				}
-				if err := graph.ValidateWeight(where+"."+k, float32(w)); err != nil {
-					return nil, err
-				}
-				op.Weight = new(float32(w))
-				delete(obj, k)
-			}
+		if err := fn(i, raw); err != nil {
+			return err
 		}
-		if v, ok := obj["label"]; ok {
-			s, err := text(v, where+".label")
+	}
+	_, err := dec.Token() // the closing bracket
+	if err != nil {
+		return fmt.Errorf("node-link JSON: %w", err)
+	}
+	return nil
+}
+
+// nodeOp turns one node object into an add, recording its id in seen.
+func nodeOp(raw json.RawMessage, where string, seen map[string]int, i int) (graph.Op, error) {
+	obj, err := object(raw, where)
+	if err != nil {
+		return graph.Op{}, err
+	}
+	id, err := idField(obj, "id", where)
+	if err != nil {
+		return graph.Op{}, err
+	}
+	if err := graph.ValidateID(where+".id", id); err != nil {
+		return graph.Op{}, err
+	}
+	if prev, dup := seen[id]; dup {
+		return graph.Op{}, fmt.Errorf("%s.id: %q is also the id of nodes[%d]", where, id, prev)
+	}
+	seen[id] = i
+	op := graph.Op{Op: graph.AddNode, ID: id}
+	for _, k := range []string{"label", "name"} {
+		if v, ok := obj[k]; ok && op.Label == nil {
+			s, err := text(v, where+"."+k)
 			if err != nil {
-				return nil, err
+				return graph.Op{}, err
 			}
 			op.Label = &s
-			delete(obj, "label")
+			delete(obj, k)
 		}
-		if op.Metadata, err = metadata(obj, where); err != nil {
-			return nil, err
-		}
-		imp.Ops = append(imp.Ops, op)
 	}
-	imp.Edges = len(imp.Ops) - imp.Nodes
-	return imp, nil
+	if pos, ok, err := position(obj, where); err != nil {
+		return graph.Op{}, err
+	} else if ok {
+		op.Position = &pos
+	}
+	if op.Metadata, err = metadata(obj, where); err != nil {
+		return graph.Op{}, err
+	}
+	return op, nil
+}
+
+// linkOp turns one link object into an add (its ends checked later).
+func linkOp(raw json.RawMessage, where string) (graph.Op, error) {
+	obj, err := object(raw, where)
+	if err != nil {
+		return graph.Op{}, err
+	}
+	op := graph.Op{Op: graph.AddEdge}
+	if op.Source, err = idField(obj, "source", where); err != nil {
+		return graph.Op{}, err
+	}
+	if op.Target, err = idField(obj, "target", where); err != nil {
+		return graph.Op{}, err
+	}
+	if _, ok := obj["id"]; ok {
+		if op.ID, err = idField(obj, "id", where); err != nil {
+			return graph.Op{}, err
+		}
+	}
+	for _, k := range []string{"weight", "value"} {
+		if v, ok := obj[k]; ok && op.Weight == nil {
+			w, err := number(v, where+"."+k)
+			if err != nil {
+				return graph.Op{}, err
+			}
+			if err := graph.ValidateWeight(where+"."+k, float32(w)); err != nil {
+				return graph.Op{}, err
+			}
+			op.Weight = new(float32(w))
+			delete(obj, k)
+		}
+	}
+	if v, ok := obj["label"]; ok {
+		s, err := text(v, where+".label")
+		if err != nil {
+			return graph.Op{}, err
+		}
+		op.Label = &s
+		delete(obj, "label")
+	}
+	if op.Metadata, err = metadata(obj, where); err != nil {
+		return graph.Op{}, err
+	}
+	return op, nil
 }
 
 func object(raw json.RawMessage, where string) (map[string]json.RawMessage, error) {

@@ -28,7 +28,7 @@ const (
 	qUpdateEdge   = "UPDATE edges SET attrs = ? WHERE graph_id = ? AND id = ?"
 	qDeleteEdge   = "DELETE FROM edges WHERE graph_id = ? AND id = ?"
 	qWriteChunk   = "INSERT OR REPLACE INTO layout (graph_id, chunk, data) VALUES (?, ?, ?)"
-	qGraphSeq     = "SELECT seq FROM graphs WHERE id = ?"
+	qGraphSeq     = "SELECT seq FROM graphs WHERE id = ? AND importing = 0"
 	qUpdateGraph  = "UPDATE graphs SET seq = ?, next_wire = ?, next_edge = ?, node_count = ?, edge_count = ? WHERE id = ?"
 	qLastSnapshot = "SELECT max(seq) FROM snapshots WHERE graph_id = ?"
 )
@@ -52,9 +52,30 @@ type CreateOptions struct {
 	Progress Progress
 }
 
+// createChunk is the most events a new graph writes in one transaction:
+// a large import is written in several, so that other graphs' commits get
+// the one writer between them instead of waiting for the whole import.
+const createChunk = 512
+
 // CreateGraph stores a new graph together with the events that built it (none
-// for an empty graph), all in one transaction.
+// for an empty graph): all of it or nothing. A large graph is written in
+// several transactions, marked as importing until the last commits, so that
+// until then no list, load or read sees it; if ctx ends or a write fails
+// half way, what was written is deleted (and a crash leaves a mark that the
+// next server clears with DropUnfinished). A replacement is one transaction, because the old
+// graph stays until the new one is whole.
 func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.Event, opt CreateOptions) error {
+	chunked := !opt.Replace && len(events) > createChunk
+	first := events
+	if chunked {
+		first = events[:createChunk]
+	}
+	part := func(lo int) Progress {
+		if opt.Progress == nil {
+			return nil
+		}
+		return func(done, _ int) { opt.Progress(lo+done, len(events)) }
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if opt.IDBase != "" {
 			id, err := freeID(ctx, tx, opt.IDBase)
@@ -75,16 +96,84 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO graphs (id, name, type, created_ms) VALUES (?, ?, ?, ?)",
-			g.ID, g.Name, string(g.Type), g.Created.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO graphs (id, name, type, created_ms, importing) VALUES (?, ?, ?, ?, ?)",
+			g.ID, g.Name, string(g.Type), g.Created.UnixMilli(), chunked); err != nil {
 			return err
 		}
-		return s.writeChanges(ctx, tx, g, events, opt.Progress)
+		return s.writeChanges(ctx, tx, g, first, !chunked, part(0))
 	})
 	if err != nil {
 		return fmt.Errorf("create graph %q: %w", g.ID, err)
 	}
+	// The snapshot a new graph gets (as maybeSnapshot would decide) is
+	// encoded before the last transaction, not while it holds the writer.
+	var snapshot []byte
+	if chunked && g.Seq >= uint64(max(s.snapshotEvery, g.NodeCount()+g.EdgeCount())) {
+		if snapshot, err = g.MarshalBinary(); err != nil {
+			return fmt.Errorf("create graph %q: encode snapshot: %w", g.ID, err)
+		}
+	}
+	for lo := createChunk; chunked && lo < len(events); lo += createChunk {
+		hi := min(lo+createChunk, len(events))
+		err := ctx.Err()
+		if err == nil {
+			err = s.write(ctx, func(tx *sql.Tx) error {
+				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, part(lo)); err != nil {
+					return err
+				}
+				if hi < len(events) {
+					return nil
+				}
+				if snapshot != nil {
+					if err := insertSnapshot(ctx, tx, g, snapshot); err != nil {
+						return err
+					}
+				}
+				_, err := tx.ExecContext(ctx, "UPDATE graphs SET importing = 0 WHERE id = ?", g.ID)
+				return err
+			})
+		}
+		if err != nil {
+			dctx := context.WithoutCancel(ctx)
+			if derr := s.write(dctx, func(tx *sql.Tx) error { return deleteGraph(dctx, tx, g.ID) }); derr != nil {
+				err = errors.Join(err, fmt.Errorf("delete the part written: %w", derr))
+			}
+			return fmt.Errorf("create graph %q (events %d–%d of %d): %w", g.ID, lo+1, hi, len(events), err)
+		}
+	}
 	return nil
+}
+
+// DropUnfinished deletes the graphs a crash left half written. Only the
+// process that holds the database's lock may call it: another may be
+// writing one now.
+func (s *Store) DropUnfinished(ctx context.Context) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM graphs WHERE importing != 0")
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			s.log.Warn("deleting a graph whose import did not finish", "graph", id)
+			if err := deleteGraph(ctx, tx, id); err != nil {
+				return fmt.Errorf("delete unfinished graph %q: %w", id, err)
+			}
+		}
+		return nil
+	})
 }
 
 // freeID returns base, or base-2, base-3… whichever no graph has.
@@ -134,10 +223,13 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	if events[0].Seq != seq+1 {
 		return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
 	}
-	return s.writeChanges(ctx, tx, g, events, nil)
+	return s.writeChanges(ctx, tx, g, events, true, nil)
 }
 
-func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, progress Progress) error {
+// writeChanges writes events and the rows they touch, as g holds them
+// now. Only the last part of a graph written in parts may snapshot it:
+// before that, its log does not reach g.Seq.
+func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, last bool, progress Progress) error {
 	insEvent, err := s.prepared(ctx, tx, qInsertEvent)
 	if err != nil {
 		return err
@@ -196,8 +288,10 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 		g.Seq, g.NextWireIndex(), int64(g.NextEdgeNumber()), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
 		return err
 	}
-	if err := s.maybeSnapshot(ctx, tx, g); err != nil {
-		return err
+	if last {
+		if err := s.maybeSnapshot(ctx, tx, g); err != nil {
+			return err
+		}
 	}
 	if progress != nil {
 		progress(len(events), len(events))
@@ -309,8 +403,13 @@ func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
+	return insertSnapshot(ctx, tx, g, data)
+}
+
+// insertSnapshot stores data, g encoded at g.Seq.
+func insertSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph, data []byte) error {
 	var hlc int64
-	err = tx.QueryRowContext(ctx, "SELECT hlc FROM events WHERE graph_id = ? AND seq = ?", g.ID, g.Seq).Scan(&hlc)
+	err := tx.QueryRowContext(ctx, "SELECT hlc FROM events WHERE graph_id = ? AND seq = ?", g.ID, g.Seq).Scan(&hlc)
 	if err != nil {
 		return fmt.Errorf("snapshot at seq %d: %w", g.Seq, err)
 	}
@@ -320,7 +419,7 @@ func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
 
 // ListGraphs returns every stored graph, ordered by id.
 func (s *Store) ListGraphs(ctx context.Context) ([]graph.Summary, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, name, type, created_ms, seq, node_count, edge_count FROM graphs ORDER BY id")
+	rows, err := s.r.QueryContext(ctx, "SELECT id, name, type, created_ms, seq, node_count, edge_count FROM graphs WHERE importing = 0 ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("list graphs: %w", err)
 	}
@@ -357,7 +456,7 @@ func (s *Store) GraphInfo(ctx context.Context, id string) (graph.Summary, error)
 func (s *Store) graphRow(ctx context.Context, id string) (graphRow, error) {
 	var row graphRow
 	var created int64
-	err := s.r.QueryRowContext(ctx, "SELECT id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count FROM graphs WHERE id = ?", id).
+	err := s.r.QueryRowContext(ctx, "SELECT id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count FROM graphs WHERE id = ? AND importing = 0", id).
 		Scan(&row.ID, &row.Name, &row.Type, &created, &row.Seq, &row.nextWire, &row.nextEdge, &row.Nodes, &row.Edges)
 	if errors.Is(err, sql.ErrNoRows) {
 		return graphRow{}, notFound(id)

@@ -47,6 +47,8 @@ var fixtures = map[int]string{
 	7: `INSERT INTO meta VALUES ('replica', 'oldreplica');
 	INSERT INTO crdt_ops (graph_id, replica, n, body) VALUES ('old', 'oldreplica', 1, '{"stamp":{"t":1,"r":"oldreplica","n":1},"kind":"addNode","id":"a"}');
 	INSERT INTO crdt_cursor VALUES ('old', 3);`,
+	8: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count, importing)
+		VALUES ('unfinished', 'half an import', 'logseq', 1700000000000, 0, 1, 1, 0, 0, 1);`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
@@ -124,6 +126,22 @@ var checks = map[int]func(t *testing.T, s *Store){
 		}
 		if d, err := s.DeadLetter(ctx, "d1"); err != nil || d.Errors[0] != "boom" {
 			t.Errorf("old dead letter after upgrade: %v %+v", err, d)
+		}
+	},
+	8: func(t *testing.T, s *Store) {
+		// Graphs from before the mark are whole; the marked one is not listed.
+		ctx := context.Background()
+		list, err := s.ListGraphs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range list {
+			if g.ID == "unfinished" {
+				t.Errorf("a graph marked as importing is listed")
+			}
+		}
+		if len(list) == 0 {
+			t.Errorf("no graph listed after the upgrade")
 		}
 	},
 	7: func(t *testing.T, s *Store) {

@@ -64,9 +64,12 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 		if err := requireType(r, "application/json"); err != nil {
 			return err
 		}
-		if imp, err = ingest.NodeLink(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody)); err != nil {
+		if imp, err = ingest.NodeLinkWithin(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody), ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
 			if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
 				return tooBig
+			}
+			if errors.Is(err, ingest.ErrLimit) {
+				return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: err.Error()}
 			}
 			return invalid("%v", err)
 		}
