@@ -95,3 +95,40 @@ func TestImportLimitsAreWhatTheGraphWouldBe(t *testing.T) {
 		t.Errorf("a small notebook: %v", err)
 	}
 }
+
+// A batch past system.http.maxBatchOps is refused whole with a 413 that
+// names the setting; one within it is answered in full (the answer is
+// streamed, not built in memory).
+func TestBatchLimit(t *testing.T) {
+	ctx := context.Background()
+	ts := startServer(t, filepath.Join(t.TempDir(), "b.db"))
+	defer ts.Close()
+	if _, err := ts.c.SetSettings(ctx, settings.Update{Path: "system.http.maxBatchOps", Value: json.RawMessage("100")}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ts.Session.CreateGraph(ctx, "t", graph.Info{ID: "g", Name: "g", Type: graph.Knowledge}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := func(n int) []graph.Op {
+		var out []graph.Op
+		for i := range n {
+			out = append(out, graph.Op{Op: graph.AddNode, ID: fmt.Sprintf("n%d", i), Metadata: map[string]*string{"k": str("v")}})
+		}
+		return out
+	}
+	_, err = ts.c.Batch(ctx, sum.ID, ops(101))
+	if statusOf(err) != 413 || !strings.Contains(err.Error(), "system.http.maxBatchOps") {
+		t.Errorf("101 ops with a limit of 100: %v", err)
+	}
+	ch, err := ts.c.Batch(ctx, sum.ID, ops(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Events) != 100 || len(ch.Nodes) != 100 || len(ch.Edges) != 0 || ch.Nodes[99].ID != "n99" || ch.Nodes[5].Metadata["k"] != "v" {
+		t.Errorf("answer to 100 ops: %d events, %d nodes, %d edges", len(ch.Events), len(ch.Nodes), len(ch.Edges))
+	}
+	if info, _ := ts.Session.store.GraphInfo(ctx, sum.ID); info.Nodes != 100 {
+		t.Errorf("%d nodes stored, want 100 (the refused batch must add none)", info.Nodes)
+	}
+}

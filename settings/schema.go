@@ -152,6 +152,7 @@ var Schema = []Field{
 	intField("system.websocket.maxMessageSize", 1<<20, 1024, 64<<20, "largest client message in bytes"),
 	intField("system.websocket.subscribeTimeout", 10, 1, 3600, "seconds a WebSocket client has to subscribe to a graph or report an agent before it is closed"),
 	intField("system.http.maxConnsPerAddress", 256, 1, 100000, "most HTTP and WebSocket connections open at once from one address"),
+	intField("system.http.maxBatchOps", 100000, 1, 1000000, "most ops one batch request may hold; a larger one is refused (413) before anything is applied"),
 	intField("system.websocket.maxReplay", 10000, 0, 1000000, "most events (or settings changes) replayed to a client that resumes; past it the client fetches the whole graph"),
 	floatField("system.auth.rateLimit", 100, 0, 100000, "requests and WebSocket messages a second each token may make (0: no limit)"),
 	intField("system.auth.rateBurst", 200, 1, 100000, "requests a token may make at once above its rate"),

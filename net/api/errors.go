@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,4 +71,49 @@ func sameHost(origin, host string) bool {
 		return false
 	}
 	return strings.EqualFold(u.Host, host)
+}
+
+// writeLists streams a JSON object of named arrays element by element, so a
+// large answer (a batch's events) is never built whole in memory: each
+// element is encoded on its own and written through a buffer.
+func writeLists(w http.ResponseWriter, status int, fields ...listField) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	bw.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		fmt.Fprintf(bw, "%q:[", f.name)
+		for k := range f.n {
+			if k > 0 {
+				bw.WriteByte(',')
+			}
+			if err := enc.Encode(f.at(k)); err != nil {
+				return // the client went away
+			}
+		}
+		bw.WriteByte(']')
+	}
+	bw.WriteString("}\n")
+}
+
+// A listField is one array of writeLists: n elements, the k-th at(k).
+type listField struct {
+	name string
+	n    int
+	at   func(k int) any
+}
+
+// writeChanges streams the answer to an edit.
+func writeChanges(w http.ResponseWriter, status int, ch graph.Changes) {
+	writeLists(w, status,
+		listField{"events", len(ch.Events), func(k int) any { return &ch.Events[k] }},
+		listField{"nodes", len(ch.Nodes), func(k int) any { return &ch.Nodes[k] }},
+		listField{"edges", len(ch.Edges), func(k int) any { return &ch.Edges[k] }})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -157,14 +158,15 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 	if len(b.Ops) == 0 {
 		return invalid(`"ops" is empty or missing`)
 	}
-	if len(b.Ops) > MaxBatchOps {
-		return invalid("%d ops in one batch; the limit is %d", len(b.Ops), MaxBatchOps)
+	if limit := min(int(s.b.Settings().Float("system.http.maxBatchOps")), MaxBatchOps); len(b.Ops) > limit {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large",
+			Detail: fmt.Sprintf("%d ops in one batch; the limit is %d (system.http.maxBatchOps): split it", len(b.Ops), limit)}
 	}
 	ch, err := s.b.Apply(r.Context(), client, r.PathValue("id"), b.Ops)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ch)
+	writeChanges(w, http.StatusOK, ch)
 	return nil
 }
 

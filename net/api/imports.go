@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,12 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 		defer func() { <-s.importSlot }()
 	case <-r.Context().Done():
 		return r.Context().Err()
+	}
+	// What an import built is garbage once it is stored or refused; a large
+	// one gives its memory back to the system at once rather than
+	// holding it as the runtime's reserve.
+	if r.ContentLength < 0 || r.ContentLength > 4<<20 {
+		defer debug.FreeOSMemory()
 	}
 	q := r.URL.Query()
 	format := q.Get("format")
