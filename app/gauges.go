@@ -39,6 +39,15 @@ func (s *Session) gauges(ms *metrics.Set, clients func() int) {
 	ms.Gauge("visionflow_layouts_moving", "Graphs whose layout has not settled.", func() float64 { return health().moving })
 	ms.Gauge("visionflow_physics_steps_per_second", "Physics steps a second, summed over the layouts.", func() float64 { return health().steps })
 	ms.Gauge("visionflow_physics_step_seconds", "The longest recent physics step.", func() float64 { return health().stepMs / 1000 })
+	ms.GaugeVec("visionflow_graph_commands_waiting", "Commands (edits, reads, saves) waiting for a graph's worker, by graph: its queue.", "graph", func() map[string]float64 {
+		out := map[string]float64{}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for id, w := range s.workers {
+			out[id] = float64(w.waiting.Load())
+		}
+		return out
+	})
 	ms.Gauge("visionflow_ws_clients", "WebSocket clients connected.", func() float64 { return float64(clients()) })
 	ms.GaugeVec("visionflow_agents", "Agents of the live swarms, by state (stale: silent past the heartbeat timeout).", "state", func() map[string]float64 {
 		out := map[string]float64{}

@@ -2,14 +2,17 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 
 	"visionflow/agent"
+	"visionflow/graph"
 	"visionflow/net/wire"
 )
 
@@ -76,4 +79,51 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("graphs %v", v)
 	}
 	value(`go_goroutines`)
+}
+
+// A graph's queue shows on /metrics: edits waiting behind a busy worker
+// are counted, and the count goes back to 0 once they are done.
+func TestMetricsShowGraphQueues(t *testing.T) {
+	ctx := context.Background()
+	ts := startServer(t, filepath.Join(t.TempDir(), "q.db"))
+	defer ts.Close()
+	if _, err := ts.Session.CreateGraph(ctx, "t", graph.Info{ID: "q", Name: "q", Type: graph.Knowledge}, ""); err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() float64 {
+		resp, err := http.Get(ts.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := regexp.MustCompile(`(?m)^visionflow_graph_commands_waiting\{graph="q"\} ([0-9.]+)$`).FindStringSubmatch(string(body))
+		if m == nil {
+			return -1
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return v
+	}
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	go ts.Session.onGraph(ctx, "q", func(context.Context, *worker) error {
+		close(busy)
+		<-release
+		return nil
+	})
+	<-busy
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if _, err := ts.Session.Apply(ctx, "t", "q", addNode(fmt.Sprint("n", i), "n")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitFor(t, "three edits queued on /metrics", func() bool { return scrape() == 3 })
+	close(release)
+	wg.Wait()
+	if v := scrape(); v != 0 {
+		t.Errorf("queue after the edits: %v", v)
+	}
 }

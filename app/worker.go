@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"visionflow/graph"
@@ -21,6 +22,8 @@ type worker struct {
 	cmds chan command
 	save chan struct{} // a periodic save is due
 	gone chan struct{} // closed when the goroutine stops taking commands
+
+	waiting atomic.Int64 // callers waiting to hand it a command (/metrics)
 
 	// Owned by the worker goroutine.
 	g     *graph.Graph
@@ -111,17 +114,21 @@ func (s *Session) send(ctx context.Context, id string, cmd command) (*worker, er
 		if w, err = s.workerFor(id); err != nil {
 			return nil, err
 		}
+		w.waiting.Add(1)
 		select {
 		case w.cmds <- cmd:
 			sent = true
 		case <-w.gone:
 			if s.isClosed() {
+				w.waiting.Add(-1)
 				return nil, ErrClosed
 			}
 			// It retired between our lookup and our send: ask again.
 		case <-ctx.Done():
+			w.waiting.Add(-1)
 			return nil, ctx.Err()
 		}
+		w.waiting.Add(-1)
 	}
 	return w, nil
 }
