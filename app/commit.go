@@ -55,18 +55,8 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 	if err != nil {
 		return graph.Changes{}, err
 	}
-	select {
-	case res := <-r.done:
-		return res.ch, res.err
-	case <-w.gone:
-		// A worker stops only between commands, so ours has finished.
-		select {
-		case res := <-r.done:
-			return res.ch, res.err
-		default:
-			return graph.Changes{}, ErrClosed
-		}
-	}
+	res := awaitWorker(w, r.done, applyResult{err: ErrClosed})
+	return res.ch, res.err
 }
 
 // runApplies commits first together with the edits queued behind it, up
@@ -97,6 +87,13 @@ gather:
 // commitGroup applies each edit of group in turn, commits the events of
 // those that applied in one store transaction, and answers every one.
 func (s *Session) commitGroup(w *worker, group []*applyReq) {
+	s.commitGroupWith(w, group, func(ctx context.Context, g *graph.Graph, events []graph.Event) error {
+		return s.store.Commit(ctx, g, events)
+	})
+}
+
+// commitGroupWith is commitGroup committing through commit.
+func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(context.Context, *graph.Graph, []graph.Event) error) {
 	ctx := context.WithoutCancel(group[0].ctx)
 	answer := func(r *applyReq, ch graph.Changes, err error) { r.done <- applyResult{ch, err} }
 	g, err := s.loaded(ctx, w)
@@ -129,7 +126,7 @@ func (s *Session) commitGroup(w *worker, group []*applyReq) {
 	}
 	if len(events) > 0 {
 		committing := time.Now()
-		if err := s.store.Commit(ctx, g, events); err != nil {
+		if err := commit(ctx, g, events); err != nil {
 			for i := len(ok) - 1; i >= 0; i-- {
 				ok[i].tx.Rollback()
 			}
@@ -160,33 +157,12 @@ func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []g
 }
 
 // applyOnWith is applyOn committing through commit (a merge commits its
-// CRDT ops with its events).
+// CRDT ops with its events): a group of one.
 func (s *Session) applyOnWith(ctx context.Context, w *worker, client string, ops []graph.Op, commit func(*graph.Graph, []graph.Event) error) (graph.Changes, error) {
-	g, err := s.loaded(ctx, w)
-	if err != nil {
-		return graph.Changes{}, err
-	}
-	tx, targets, err := s.doOps(g, client, ops)
-	if err != nil {
-		return graph.Changes{}, err
-	}
-	committing := time.Now()
-	if err := commit(g, tx.Events()); err != nil {
-		tx.Rollback()
-		s.forgetIfMoved(w, err)
-		return graph.Changes{}, err
-	}
-	events := tx.Commit()
-	if len(events) > 0 {
-		s.metrics.Commit(len(events), time.Since(committing).Seconds())
-		s.metrics.CommitGroup(1)
-	}
-	ch := changesOf(g, events, targets)
-	s.feedLayout(ctx, g, events)
-	if len(events) > 0 {
-		s.publish(session.Change{Graph: w.id, Events: events, Seq: g.Seq})
-	}
-	return ch, nil
+	r := &applyReq{ctx: ctx, client: client, ops: ops, done: make(chan applyResult, 1)}
+	s.commitGroupWith(w, []*applyReq{r}, func(_ context.Context, g *graph.Graph, events []graph.Event) error { return commit(g, events) })
+	res := <-r.done
+	return res.ch, res.err
 }
 
 // forgetIfMoved drops the worker's graph when a commit found that the

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,7 +38,18 @@ func dialSilent(t *testing.T, s *testServer, subscribe string) *websocket.Conn {
 	}
 	t.Cleanup(func() { ws.Close() })
 	ws.WriteMessage(websocket.TextMessage, []byte(subscribe))
-	return ws
+	// Read up to the confirmation, so the subscription is in place before
+	// the client goes silent.
+	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("silent client: no confirmation of %s: %v", subscribe, err)
+		}
+		if bytes.Contains(msg, []byte(`"type":"subscribed"`)) {
+			return ws
+		}
+	}
 }
 
 func TestStuckClientsStallNobody(t *testing.T) {
@@ -54,9 +66,8 @@ func TestStuckClientsStallNobody(t *testing.T) {
 	for range 8 {
 		dialSilent(t, s, `{"type": "subscribe", "graph": "busy", "streams": ["events"]}`)
 	}
-	time.Sleep(200 * time.Millisecond)
 	// Events big enough to fill the silent clients' buffers quickly.
-	big := strings.Repeat("x", 16<<10)
+	big := strings.Repeat("x", 16<<10-32) // within the 16 KiB a value may hold
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -71,30 +82,42 @@ func TestStuckClientsStallNobody(t *testing.T) {
 				v := fmt.Sprint(big, i, k)
 				md[fmt.Sprint("k", k)] = &v
 			}
-			s.c.UpdateNode(ctx, "busy", "a", graph.Op{Metadata: md})
+			if _, err := s.c.UpdateNode(ctx, "busy", "a", graph.Op{Metadata: md}); err != nil {
+				t.Errorf("the flood's edit %d: %v", i, err) // it must really flood
+				return
+			}
 		}
 	})
+	// Edits of another graph go on; the bound is only a guard against a
+	// hang (how long they take is the hub's benchmarks' business).
 	var worst time.Duration
 	for i := range 20 {
 		start := time.Now()
-		if _, err := s.c.UpdateNode(ctx, "other", "a", graph.Op{Label: str(fmt.Sprint("L", i))}); err != nil {
-			t.Fatal(err)
+		ectx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err := s.c.UpdateNode(ectx, "other", "a", graph.Op{Label: str(fmt.Sprint("L", i))})
+		cancel()
+		if err != nil {
+			t.Fatalf("an unrelated edit beside stuck clients: %v", err)
 		}
 		worst = max(worst, time.Since(start))
-		time.Sleep(50 * time.Millisecond)
 	}
+	t.Logf("slowest unrelated edit beside 8 stuck clients: %v", worst)
+	// Clients that cannot take events cannot miss them: they are dropped.
+	waitFor(t, "the stuck clients to be disconnected", func() bool {
+		h, err := s.c.Health(ctx)
+		return err == nil && h.Clients == 0
+	})
 	close(stop)
 	wg.Wait()
-	t.Logf("slowest unrelated edit beside 8 stuck clients: %v", worst)
-	if worst > 500*time.Millisecond {
-		t.Errorf("an unrelated edit took %v while clients were stuck", worst)
-	}
-	start := time.Now()
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("Close took %v with stuck clients", took)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close hangs after clients got stuck")
 	}
 }
 

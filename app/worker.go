@@ -91,16 +91,22 @@ func (s *Session) onGraph(ctx context.Context, id string, fn func(ctx context.Co
 	if err != nil {
 		return err
 	}
+	return awaitWorker(w, done, ErrClosed)
+}
+
+// awaitWorker waits for the answer to a command w has taken; closed is the
+// answer when w stopped without giving one.
+func awaitWorker[T any](w *worker, done <-chan T, closed T) T {
 	select {
-	case err := <-done:
-		return err
+	case v := <-done:
+		return v
 	case <-w.gone:
 		// A worker stops only between commands, so ours has finished.
 		select {
-		case err := <-done:
-			return err
+		case v := <-done:
+			return v
 		default:
-			return ErrClosed
+			return closed
 		}
 	}
 }

@@ -210,10 +210,7 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 // rows they change.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event) error {
 	var seq uint64
-	q, err := s.prepared(ctx, tx, qGraphSeq)
-	if err != nil {
-		return err
-	}
+	q := s.prepared(ctx, tx, qGraphSeq)
 	if err := q.QueryRowContext(ctx, g.ID).Scan(&seq); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound(g.ID)
@@ -230,10 +227,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 // now. Only the last part of a graph written in parts may snapshot it:
 // before that, its log does not reach g.Seq.
 func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, last bool, progress Progress) error {
-	insEvent, err := s.prepared(ctx, tx, qInsertEvent)
-	if err != nil {
-		return err
-	}
+	insEvent := s.prepared(ctx, tx, qInsertEvent)
 	nodes := map[string]bool{}
 	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
 	chunks := map[uint32]bool{}  // layout rows to rewrite
@@ -280,10 +274,7 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	if err := s.writeChunks(ctx, tx, g, chunks); err != nil {
 		return err
 	}
-	upd, err := s.prepared(ctx, tx, qUpdateGraph)
-	if err != nil {
-		return err
-	}
+	upd := s.prepared(ctx, tx, qUpdateGraph)
 	if _, err := upd.ExecContext(ctx,
 		g.Seq, g.NextWireIndex(), int64(g.NextEdgeNumber()), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
 		return err
@@ -303,14 +294,8 @@ func (s *Store) writeNodes(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids 
 	if len(ids) == 0 {
 		return nil
 	}
-	up, err := s.prepared(ctx, tx, qUpsertNode)
-	if err != nil {
-		return err
-	}
-	del, err := s.prepared(ctx, tx, qDeleteNode)
-	if err != nil {
-		return err
-	}
+	up := s.prepared(ctx, tx, qUpsertNode)
+	del := s.prepared(ctx, tx, qDeleteNode)
 	for _, id := range ids {
 		n, ok := g.Node(id)
 		if !ok {
@@ -330,18 +315,9 @@ func (s *Store) writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids 
 	if len(ids) == 0 {
 		return nil
 	}
-	ins, err := s.prepared(ctx, tx, qUpsertEdge)
-	if err != nil {
-		return err
-	}
-	upd, err := s.prepared(ctx, tx, qUpdateEdge)
-	if err != nil {
-		return err
-	}
-	del, err := s.prepared(ctx, tx, qDeleteEdge)
-	if err != nil {
-		return err
-	}
+	ins := s.prepared(ctx, tx, qUpsertEdge)
+	upd := s.prepared(ctx, tx, qUpdateEdge)
+	del := s.prepared(ctx, tx, qDeleteEdge)
 	for _, id := range ids {
 		e, ok := g.Edge(id)
 		if !ok {
@@ -350,6 +326,7 @@ func (s *Store) writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids 
 			}
 			continue
 		}
+		var err error
 		if ord := created[id]; ord != 0 {
 			_, err = ins.ExecContext(ctx, g.ID, e.ID, e.Source, e.Target, ord, encodeEdgeAttrs(&e))
 		} else {
@@ -367,10 +344,7 @@ func (s *Store) writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chu
 	if len(chunks) == 0 {
 		return nil
 	}
-	st, err := s.prepared(ctx, tx, qWriteChunk)
-	if err != nil {
-		return err
-	}
+	st := s.prepared(ctx, tx, qWriteChunk)
 	for _, c := range slices.Sorted(maps.Keys(chunks)) {
 		if _, err := st.ExecContext(ctx, g.ID, c, encodeChunk(g, c)); err != nil {
 			return fmt.Errorf("write layout chunk %d: %w", c, err)
@@ -384,10 +358,7 @@ func (s *Store) writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chu
 // cost of snapshots stays proportional to the number of events.
 func (s *Store) maybeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
 	var last sql.NullInt64
-	q, err := s.prepared(ctx, tx, qLastSnapshot)
-	if err != nil {
-		return err
-	}
+	q := s.prepared(ctx, tx, qLastSnapshot)
 	if err := q.QueryRowContext(ctx, g.ID).Scan(&last); err != nil {
 		return err
 	}

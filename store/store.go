@@ -186,12 +186,12 @@ func (s *Store) prepareWriter(ctx context.Context) error {
 // prepared returns the writer's statement for query within tx. The
 // writer has one connection, which tx holds, so a statement that was not
 // prepared at open is a bug.
-func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
 	st := s.stmts[query]
 	if st == nil {
 		panic("store: statement not prepared at open: " + query)
 	}
-	return tx.StmtContext(ctx, st), nil
+	return tx.StmtContext(ctx, st)
 }
 
 // write runs fn in one write transaction.
