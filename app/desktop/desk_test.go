@@ -854,8 +854,10 @@ func TestStoredGraphsGetGPUEnginesWhileTheWindowStarts(t *testing.T) {
 	skipWithoutCompute(t)
 	cfg := testConfig(t)
 	cfg.DB, cfg.Engine = benchDB(t, 300, true), "gpu"
-	runDesk(t, cfg, script(t, 60*time.Second,
-		settled(),
+	// What is checked is that the window gets there at all (a deadlock
+	// never does), not how soon: the layout need not settle, and the
+	// timeout only ends a hang (software GL on a busy machine is slow).
+	runDesk(t, cfg, script(t, 180*time.Second,
 		step{"drawn from the GPU engine", func(d *desk) bool {
 			return len(d.order) == 300 && d.engNow != nil && d.engNow.Name() == "gpu"
 		}},
