@@ -68,6 +68,7 @@ nogui:
 lint:
 	@bad=$$($(dir $(GO))gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # Every fuzz target for FUZZTIME (default 10s); found inputs stay in testdata/.
 # Go 1.26's fuzzing coordinator can end a clean run with "context deadline

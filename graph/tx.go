@@ -319,8 +319,6 @@ func (tx *Tx) freeID(prefix string, start uint64, taken func(string) bool) strin
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // Changes reports a committed transaction: its events, and the state after
 // it of every node and edge its ops named that still exists.
 type Changes struct {

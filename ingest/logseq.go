@@ -572,13 +572,6 @@ func pageMetadata(p *page) map[string]*string {
 	return md
 }
 
-func appendOnce(refs []ref, r ref) []ref {
-	if slices.Contains(refs, r) {
-		return refs
-	}
-	return append(refs, r)
-}
-
 // nodeID keeps ids within the graph's limit; long names get a hash suffix
 // so they stay unique.
 func nodeID(name string) string {

@@ -68,12 +68,11 @@ type Link struct {
 	helloSeq    int64         // the last settings change when the connection opened
 	switched    chan struct{} // closed and replaced when st is replaced
 
-	messages  chan Message
-	done      chan struct{}
-	err       error
-	closeOnce sync.Once
-	ctx       context.Context
-	cancel    context.CancelFunc
+	messages chan Message
+	done     chan struct{}
+	err      error
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 type linkSub struct {
