@@ -48,6 +48,19 @@ func (s *Session) gauges(ms *metrics.Set, clients func() int) {
 		}
 		return out
 	})
+	ms.GaugeVec("visionflow_layout_step_seconds", "Recent time of one physics step, by graph (0 while its layout rests).", "graph", func() map[string]float64 {
+		out := map[string]float64{}
+		s.layoutMu.RLock()
+		defer s.layoutMu.RUnlock()
+		for id, l := range s.layouts {
+			if l.stepsPerSecond() > 0 {
+				out[id] = l.stepMillis() / 1000
+			} else {
+				out[id] = 0
+			}
+		}
+		return out
+	})
 	ms.Gauge("visionflow_ws_clients", "WebSocket clients connected.", func() float64 { return float64(clients()) })
 	ms.GaugeVec("visionflow_agents", "Agents of the live swarms, by state (stale: silent past the heartbeat timeout).", "state", func() map[string]float64 {
 		out := map[string]float64{}

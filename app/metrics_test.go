@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,6 +81,23 @@ func TestMetrics(t *testing.T) {
 	if v := value(`visionflow_graphs`); v < 2 {
 		t.Errorf("graphs %v", v)
 	}
+	// A frame came, so at least one frame and one JSON message (the
+	// subscription's answer) were written, and the subscribe was read.
+	if v := value(`visionflow_ws_messages_sent_total{kind="frame"}`); v < 1 {
+		t.Errorf("frames sent %v", v)
+	}
+	if n, b := value(`visionflow_ws_messages_sent_total{kind="json"}`), value(`visionflow_ws_sent_bytes_total{kind="json"}`); n < 1 || b < 20*n {
+		t.Errorf("JSON sent: %v messages, %v bytes", n, b)
+	}
+	if v := value(`visionflow_ws_received_bytes_total`); v < float64(len(`{"type":"subscribe"}`)) {
+		t.Errorf("bytes received %v", v)
+	}
+	if v := value(`visionflow_layout_step_seconds{graph="` + g + `"}`); v < 0 {
+		t.Errorf("step time of %s: %v", g, v)
+	}
+	if v := value(`visionflow_ws_queued_bytes`); v < 0 {
+		t.Errorf("queued bytes %v", v)
+	}
 	value(`go_goroutines`)
 }
 
@@ -125,5 +145,50 @@ func TestMetricsShowGraphQueues(t *testing.T) {
 	wg.Wait()
 	if v := scrape(); v != 0 {
 		t.Errorf("queue after the edits: %v", v)
+	}
+}
+
+// The Grafana dashboard in packaging/ asks only for metrics that exist and
+// are documented: every visionflow_ name in its queries is in
+// docs/metrics.md (histograms by their base name).
+func TestDashboardUsesDocumentedMetrics(t *testing.T) {
+	raw, err := os.ReadFile("../packaging/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`visionflow_[a-z_]+`)
+	seen := 0
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, q := range p.Targets {
+			for _, m := range name.FindAllString(q.Expr, -1) {
+				base := m
+				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+					base = strings.TrimSuffix(base, suffix)
+				}
+				if !strings.Contains(string(doc), "`"+base+"`") {
+					t.Errorf("panel %q asks for %s, which docs/metrics.md does not name", p.Title, base)
+				}
+				seen++
+			}
+		}
+	}
+	if seen < 20 {
+		t.Errorf("only %d metric references in the dashboard", seen)
 	}
 }

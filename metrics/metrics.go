@@ -18,6 +18,9 @@ type Set struct {
 	reg           *prometheus.Registry
 	http          *prometheus.HistogramVec
 	wsIn          *prometheus.CounterVec
+	wsInBytes     prometheus.Counter
+	wsOut         *prometheus.CounterVec
+	wsOutBytes    *prometheus.CounterVec
 	frames        *prometheus.CounterVec
 	framesDropped prometheus.Counter
 	commit        prometheus.Histogram
@@ -34,6 +37,12 @@ func New() *Set {
 		[]string{"route", "code"})
 	s.wsIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_messages_received_total",
 		Help: "WebSocket messages received from clients, by type (invalid: not decoded)."}, []string{"type"})
+	s.wsInBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_ws_received_bytes_total",
+		Help: "Bytes of WebSocket messages received from clients."})
+	s.wsOut = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_messages_sent_total",
+		Help: "WebSocket messages written to clients, by kind (json, frame), each client counted."}, []string{"kind"})
+	s.wsOutBytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_sent_bytes_total",
+		Help: "Bytes of WebSocket messages written to clients, by kind (json, frame)."}, []string{"kind"})
 	s.frames = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_frames_total",
 		Help: "Position frames encoded (each once, for all its subscribers), by kind."}, []string{"kind"})
 	s.framesDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_ws_frames_replaced_total",
@@ -46,7 +55,7 @@ func New() *Set {
 		Help: "Edits (requests, each all or nothing) per durable commit: above 1 when concurrent edits of a graph share a commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
 	s.events = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_events_total",
 		Help: "Graph events committed."})
-	s.reg.MustRegister(s.http, s.wsIn, s.frames, s.framesDropped, s.commit, s.commitEvents, s.commitEdits, s.events,
+	s.reg.MustRegister(s.http, s.wsIn, s.wsInBytes, s.wsOut, s.wsOutBytes, s.frames, s.framesDropped, s.commit, s.commitEvents, s.commitEdits, s.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s
 }
@@ -88,6 +97,21 @@ func (s *Set) Frame(kind string) {
 func (s *Set) FrameReplaced() {
 	if s != nil {
 		s.framesDropped.Inc()
+	}
+}
+
+// Received records a WebSocket message of n bytes from a client.
+func (s *Set) Received(n int) {
+	if s != nil {
+		s.wsInBytes.Add(float64(n))
+	}
+}
+
+// Sent records a WebSocket message of n bytes written to a client.
+func (s *Set) Sent(kind string, n int) {
+	if s != nil {
+		s.wsOut.WithLabelValues(kind).Inc()
+		s.wsOutBytes.WithLabelValues(kind).Add(float64(n))
 	}
 }
 

@@ -77,6 +77,17 @@ func newHub(b session.Backend, log *slog.Logger) *Hub {
 	return &Hub{b: b, log: log, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}, numbers: map[uint16]bool{}}
 }
 
+// queuedBytes is the JSON waiting in every client's queue.
+func (h *Hub) queuedBytes() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var n int64
+	for c := range h.conns {
+		n += c.queued.Load()
+	}
+	return n
+}
+
 func (h *Hub) clients() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -67,6 +67,8 @@ func New(b session.Backend, opt Options) *Server {
 	s.hub = newHub(b, opt.Log)
 	s.hub.sent = opt.FrameSent
 	s.hub.metrics = opt.Metrics
+	opt.Metrics.Gauge("visionflow_ws_queued_bytes", "JSON messages waiting in the WebSocket clients' queues, in bytes (a client whose queue passes its limit is dropped).",
+		func() float64 { return float64(s.hub.queuedBytes()) })
 	s.routes()
 	return s
 }

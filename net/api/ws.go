@@ -397,6 +397,11 @@ func (c *wsConn) writeLoop(s *Server, pingMillis float64) {
 			c.shutdown("write failed")
 			return false
 		}
+		if kind == websocket.BinaryMessage {
+			s.opt.Metrics.Sent("frame", len(b))
+		} else {
+			s.opt.Metrics.Sent("json", len(b))
+		}
 		return true
 	}
 	for {
@@ -461,6 +466,7 @@ func (c *wsConn) readLoop(s *Server) {
 		default:
 		}
 		c.hub.messages.Add(1)
+		s.opt.Metrics.Received(len(data))
 		if kind != websocket.TextMessage {
 			s.opt.Metrics.Message("invalid")
 			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: "send JSON text messages; binary messages are not accepted"})
