@@ -16,6 +16,7 @@ import (
 
 	"visionflow/auth"
 	"visionflow/compute"
+	"visionflow/internal/clock"
 )
 
 // DefaultAddr is where the API listens unless --addr says otherwise:
@@ -49,6 +50,9 @@ type Config struct {
 	// NewEngine makes each graph's physics engine; set by the desktop
 	// front end (not a flag). Nil means the CPU engine.
 	NewEngine func() (compute.Engine, error)
+	// Clock drives the stream's ticks, pings and timeouts (not a flag; nil
+	// is the system's): tests move a manual one.
+	Clock clock.Clock
 }
 
 // parseRun reads the flags of `visionflow [flags]`.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"visionflow/internal/clock"
 	"visionflow/settings"
 )
 
@@ -157,5 +159,59 @@ func TestGraphAnswersAreCachedByState(t *testing.T) {
 	code, hdr, body = get(map[string]string{"If-None-Match": tag})
 	if code != 200 || hdr.Get("ETag") == tag || !strings.Contains(string(body), "new-0") {
 		t.Errorf("after a change: %d %q", code, hdr.Get("ETag"))
+	}
+}
+
+// The subscribe timeout runs on the server's clock: a connection that has
+// not subscribed is served until the clock reaches the timeout, and closed
+// when it does — exactly then, however busy the machine.
+func TestSubscribeTimeoutFollowsTheClock(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewManual(time.Unix(1_800_000_000, 0))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start(ctx, Config{DB: filepath.Join(t.TempDir(), "t.db"), Addr: ln.Addr().String(), Clock: clk}, ln, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// Pings every 10 minutes: none comes before the 5-minute timeout, so the
+	// close is the only thing the server sends.
+	if _, err := srv.Settings.Apply(ctx, "t", []settings.Update{
+		{Path: "system.websocket.subscribeTimeout", Value: json.RawMessage("300")},
+		{Path: "system.websocket.heartbeatInterval", Value: json.RawMessage("600000")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	armed := clk.Waiting() // the hub's ticker
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr.String()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // a guard against a hang only
+	if _, hello, err := c.ReadMessage(); err != nil || !bytes.Contains(hello, []byte(`"hello"`)) {
+		t.Fatalf("hello: %s %v", hello, err)
+	}
+	// The connection's ping ticker and subscribe timer.
+	waitFor(t, "the connection's timers", func() bool { return clk.Waiting() >= armed+2 })
+	// Five minutes on the server's clock, a moment on the machine's: a
+	// timer on the system's clock would not fire within the read guard.
+	clk.Advance(300*time.Second - time.Millisecond)
+	if err := c.WriteMessage(websocket.TextMessage, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := c.ReadMessage(); err != nil || !bytes.Contains(msg, []byte(`"error"`)) {
+		t.Fatalf("just before the timeout the connection is served: %s %v", msg, err)
+	}
+	clk.Advance(time.Millisecond)
+	for err == nil {
+		_, _, err = c.ReadMessage()
+	}
+	var ce *websocket.CloseError
+	if !errorsAs(err, &ce) || !strings.Contains(ce.Text, "no subscribe") {
+		t.Errorf("at the timeout the connection ended with %v", err)
 	}
 }

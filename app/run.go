@@ -82,7 +82,7 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	tcp, _ := ln.Addr().(*net.TCPAddr)
 	s.Shared = tcp == nil || !tcp.IP.IsLoopback()
 	access := &api.Access{Shared: s.Shared, Hosts: hostNames(cfg.AllowHosts), Tokens: s.Session, Settings: set}
-	srv := api.New(s.Session, api.Options{Log: log, Version: Version, Access: access, Metrics: ms})
+	srv := api.New(s.Session, api.Options{Log: log, Version: Version, Access: access, Metrics: ms, Clock: cfg.Clock})
 	s.api = srv
 	s.Session.CountRequests(srv.Counts)
 	mcpSrv := mcp.New(s.Session, mcp.Options{Version: Version, Log: log})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"visionflow/agent"
+	"visionflow/internal/clock"
 	"visionflow/metrics"
 	"visionflow/net/wire"
 	"visionflow/session"
@@ -49,6 +50,7 @@ type Hub struct {
 	messages atomic.Int64   // received from clients, for telemetry
 	presence presence
 	metrics  *metrics.Set
+	clock    clock.Clock
 	sent     func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 }
 
@@ -74,7 +76,7 @@ func newHub(b session.Backend, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{b: b, log: log, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}, numbers: map[uint16]bool{}}
+	return &Hub{b: b, log: log, clock: clock.System, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}, numbers: map[uint16]bool{}}
 }
 
 // queuedBytes is the JSON waiting in every client's queue.
@@ -134,14 +136,14 @@ func (h *Hub) Run(ctx context.Context) {
 		return time.Second / time.Duration(max(1, int(h.b.Settings().Float("system.websocket.updateRate"))))
 	}
 	period := rate()
-	ticker := time.NewTicker(period)
+	ticker := h.clock.NewTicker(period)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			h.close()
 			return
-		case now := <-ticker.C:
+		case now := <-ticker.C():
 			h.tick(now)
 			h.tickPresence(now)
 			if p := rate(); p != period {

@@ -132,7 +132,7 @@ func (h *Hub) SetLocalPresence(name string, p wire.Presence) {
 		h.presence.drop(LocalPeer)
 		return
 	}
-	h.presence.set(wire.Peer{ID: LocalPeer, Name: name, Color: wire.PeerColor(name), Presence: p, At: time.Now()})
+	h.presence.set(wire.Peer{ID: LocalPeer, Name: name, Color: wire.PeerColor(name), Presence: p, At: h.clock.Now()})
 }
 
 // Peers lists who is in a graph now.
@@ -157,5 +157,5 @@ func (c *wsConn) setPresence(p wire.Presence) {
 		}
 	}
 	p.Name = ""
-	c.hub.presence.set(wire.Peer{ID: c.id, Name: name, Color: wire.PeerColor(name), Presence: p, At: time.Now()})
+	c.hub.presence.set(wire.Peer{ID: c.id, Name: name, Color: wire.PeerColor(name), Presence: p, At: c.hub.clock.Now()})
 }

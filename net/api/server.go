@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 	"visionflow/auth"
+	"visionflow/internal/clock"
 	"visionflow/metrics"
 	"visionflow/session"
 )
@@ -29,6 +30,10 @@ type Options struct {
 	// The WebSocket uses it for per-message rate limits and to end
 	// connections whose token is revoked.
 	Access *Access
+	// Clock drives the hub's ticks, the pings and the subscribe timeout
+	// (clock.System when nil); tests move a manual one. Socket deadlines
+	// stay on the system's clock: the kernel keeps them.
+	Clock clock.Clock
 }
 
 // Server serves the REST API and the WebSocket stream.
@@ -67,6 +72,7 @@ func New(b session.Backend, opt Options) *Server {
 	s.hub = newHub(b, opt.Log)
 	s.hub.sent = opt.FrameSent
 	s.hub.metrics = opt.Metrics
+	s.hub.clock = clock.Or(opt.Clock)
 	opt.Metrics.Gauge("visionflow_ws_queued_bytes", "JSON messages waiting in the WebSocket clients' queues, in bytes (a client whose queue passes its limit is dropped).",
 		func() float64 { return float64(s.hub.queuedBytes()) })
 	s.routes()

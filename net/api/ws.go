@@ -185,10 +185,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	// only holds a slot: it goes after system.websocket.subscribeTimeout.
 	wait := time.Duration(set.Float("system.websocket.subscribeTimeout")) * time.Second
 	s.hub.wg.Go(func() {
-		t := time.NewTimer(wait)
+		t := s.hub.clock.NewTimer(wait)
 		defer t.Stop()
 		select {
-		case <-t.C:
+		case <-t.C():
 			if !c.busy() {
 				c.shutdown(fmt.Sprintf("no subscribe or agent report within %v", wait))
 			}
@@ -389,7 +389,7 @@ func (c *wsConn) reportsFor(refs []agentRef) (added []agentRef) {
 }
 
 func (c *wsConn) writeLoop(s *Server, pingMillis float64) {
-	ping := time.NewTicker(time.Duration(pingMillis) * time.Millisecond)
+	ping := c.hub.clock.NewTicker(time.Duration(pingMillis) * time.Millisecond)
 	defer ping.Stop()
 	write := func(kind int, b []byte) bool {
 		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
@@ -432,7 +432,7 @@ func (c *wsConn) writeLoop(s *Server, pingMillis float64) {
 					return
 				}
 			}
-		case <-ping.C:
+		case <-ping.C():
 			if reason := c.tokenGone(s); reason != "" {
 				c.shutdown(reason)
 				return
