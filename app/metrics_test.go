@@ -89,6 +89,14 @@ func TestMetrics(t *testing.T) {
 	if n, b := value(`visionflow_ws_messages_sent_total{kind="json"}`), value(`visionflow_ws_sent_bytes_total{kind="json"}`); n < 1 || b < 20*n {
 		t.Errorf("JSON sent: %v messages, %v bytes", n, b)
 	}
+	for _, typ := range []string{"hello", "subscribed"} {
+		if v := value(`visionflow_ws_json_sent_bytes_total{type="` + typ + `"}`); v < 10 {
+			t.Errorf("bytes of %s messages sent: %v", typ, v)
+		}
+	}
+	if strings.Contains(text, `visionflow_ws_json_sent_bytes_total{type="other"}`) {
+		t.Errorf("a JSON message whose type was not read:\n%s", text)
+	}
 	if v := value(`visionflow_ws_received_bytes_total`); v < float64(len(`{"type":"subscribe"}`)) {
 		t.Errorf("bytes received %v", v)
 	}

@@ -21,6 +21,7 @@ type Set struct {
 	wsInBytes     prometheus.Counter
 	wsOut         *prometheus.CounterVec
 	wsOutBytes    *prometheus.CounterVec
+	wsOutJSON     *prometheus.CounterVec
 	frames        *prometheus.CounterVec
 	framesDropped prometheus.Counter
 	commit        prometheus.Histogram
@@ -43,6 +44,8 @@ func New() *Set {
 		Help: "WebSocket messages written to clients, by kind (json, frame), each client counted."}, []string{"kind"})
 	s.wsOutBytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_sent_bytes_total",
 		Help: "Bytes of WebSocket messages written to clients, by kind (json, frame)."}, []string{"kind"})
+	s.wsOutJSON = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_json_sent_bytes_total",
+		Help: "Bytes of JSON messages written to WebSocket clients, by message type."}, []string{"type"})
 	s.frames = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "visionflow_ws_frames_total",
 		Help: "Position frames encoded (each once, for all its subscribers), by kind."}, []string{"kind"})
 	s.framesDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_ws_frames_replaced_total",
@@ -55,7 +58,7 @@ func New() *Set {
 		Help: "Edits (requests, each all or nothing) per durable commit: above 1 when concurrent edits of a graph share a commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
 	s.events = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_events_total",
 		Help: "Graph events committed."})
-	s.reg.MustRegister(s.http, s.wsIn, s.wsInBytes, s.wsOut, s.wsOutBytes, s.frames, s.framesDropped, s.commit, s.commitEvents, s.commitEdits, s.events,
+	s.reg.MustRegister(s.http, s.wsIn, s.wsInBytes, s.wsOut, s.wsOutBytes, s.wsOutJSON, s.frames, s.framesDropped, s.commit, s.commitEvents, s.commitEdits, s.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s
 }
@@ -107,11 +110,21 @@ func (s *Set) Received(n int) {
 	}
 }
 
-// Sent records a WebSocket message of n bytes written to a client.
-func (s *Set) Sent(kind string, n int) {
+// SentFrame records a position frame of n bytes written to a client.
+func (s *Set) SentFrame(n int) {
 	if s != nil {
-		s.wsOut.WithLabelValues(kind).Inc()
-		s.wsOutBytes.WithLabelValues(kind).Add(float64(n))
+		s.wsOut.WithLabelValues("frame").Inc()
+		s.wsOutBytes.WithLabelValues("frame").Add(float64(n))
+	}
+}
+
+// SentJSON records a JSON message of type typ and n bytes written to a
+// client.
+func (s *Set) SentJSON(typ string, n int) {
+	if s != nil {
+		s.wsOut.WithLabelValues("json").Inc()
+		s.wsOutBytes.WithLabelValues("json").Add(float64(n))
+		s.wsOutJSON.WithLabelValues(typ).Add(float64(n))
 	}
 }
 

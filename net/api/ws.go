@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -398,9 +399,9 @@ func (c *wsConn) writeLoop(s *Server, pingMillis float64) {
 			return false
 		}
 		if kind == websocket.BinaryMessage {
-			s.opt.Metrics.Sent("frame", len(b))
+			s.opt.Metrics.SentFrame(len(b))
 		} else {
-			s.opt.Metrics.Sent("json", len(b))
+			s.opt.Metrics.SentJSON(messageType(b), len(b))
 		}
 		return true
 	}
@@ -780,4 +781,17 @@ func (h *Hub) errorOf(err error) *Error {
 		return e
 	}
 	return (&Server{}).toError(err)
+}
+
+// messageType reads the type of a JSON message the server encoded: its
+// first field is "type" (wire's messages are structs that begin with it).
+func messageType(b []byte) string {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"type":"`))
+	if !ok {
+		return "other"
+	}
+	if end := bytes.IndexByte(rest, '"'); end > 0 && end <= 32 {
+		return string(rest[:end])
+	}
+	return "other"
 }
