@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -77,6 +78,12 @@ func sameHost(origin, host string) bool {
 // large answer (a batch's events) is never built whole in memory: each
 // element is encoded on its own and written through a buffer.
 func writeLists(w http.ResponseWriter, status int, fields ...listField) {
+	writeObject(w, status, nil, fields...)
+}
+
+// writeObject is writeLists with the fields of head (a struct or map
+// encoded as a JSON object) before the arrays.
+func writeObject(w http.ResponseWriter, status int, head any, fields ...listField) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -85,6 +92,17 @@ func writeLists(w http.ResponseWriter, status int, fields ...listField) {
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	bw.WriteByte('{')
+	if head != nil {
+		b, err := json.Marshal(head)
+		if err != nil {
+			panic(fmt.Sprintf("api: answer head does not encode: %v", err))
+		}
+		b = bytes.TrimSuffix(bytes.TrimPrefix(b, []byte("{")), []byte("}"))
+		bw.Write(b)
+		if len(b) > 0 && len(fields) > 0 {
+			bw.WriteByte(',')
+		}
+	}
 	for i, f := range fields {
 		if i > 0 {
 			bw.WriteByte(',')

@@ -46,6 +46,7 @@ type Server struct {
 	hub        *Hub
 	actions    map[string]auth.Action // what each route pattern needs
 	graphs     *graphCache
+	analyses   *analyses
 
 	// Counted for the session's telemetry.
 	requests, failures atomic.Int64
@@ -68,7 +69,7 @@ func New(b session.Backend, opt Options) *Server {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), actions: map[string]auth.Action{}, graphs: newGraphCache(), log: opt.Log, importSlot: make(chan struct{}, 1)}
+	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), actions: map[string]auth.Action{}, graphs: newGraphCache(), analyses: newAnalyses(), log: opt.Log, importSlot: make(chan struct{}, 1)}
 	s.hub = newHub(b, opt.Log)
 	s.hub.sent = opt.FrameSent
 	s.hub.metrics = opt.Metrics
@@ -93,6 +94,7 @@ func (s *Server) routes() {
 	h("GET /api/graph/{id}", auth.Read, s.getGraph)
 	h("DELETE /api/graph/{id}", auth.Administer, s.deleteGraph)
 	h("GET /api/graph/{id}/events", auth.Read, s.events)
+	h("GET /api/graph/{id}/metrics", auth.Read, s.graphMetrics)
 	h("POST /api/graph/{id}/batch", auth.Edit, s.batch)
 	h("POST /api/graph/{id}/nodes", auth.Edit, s.addNode)
 	h("PATCH /api/graph/{id}/nodes/{nodeId}", auth.Edit, s.updateNode)

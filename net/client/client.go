@@ -221,6 +221,26 @@ func (c *Client) GraphAt(ctx context.Context, id string, at time.Time) (graph.Co
 }
 
 // Events returns one page of a graph's events after seq since.
+// Metrics is GET /api/graph/{id}/metrics: by sorts the nodes by
+// "degree", "pagerank" or "betweenness" (highest first; "" keeps the
+// graph's order) and top keeps the first top of them (0: all).
+func (c *Client) Metrics(ctx context.Context, id, by string, top int) (wire.GraphMetrics, error) {
+	q := url.Values{}
+	if by != "" {
+		q.Set("by", by)
+	}
+	if top > 0 {
+		q.Set("top", strconv.Itoa(top))
+	}
+	path := graphPath(id, "metrics")
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out wire.GraphMetrics
+	err := c.doJSON(ctx, http.MethodGet, path, nil, &out)
+	return out, err
+}
+
 func (c *Client) Events(ctx context.Context, id string, since uint64, limit int) (wire.EventPage, error) {
 	var p wire.EventPage
 	path := graphPath(id, "events") + "?since=" + strconv.FormatUint(since, 10) + "&limit=" + strconv.Itoa(limit)

@@ -31,3 +31,32 @@ type EventPage struct {
 type Batch struct {
 	Ops []graph.Op `json:"ops"`
 }
+
+// GraphMetrics is the answer of GET /api/graph/{id}/metrics: the graph's
+// structure and each node's measures (graph/analysis).
+type GraphMetrics struct {
+	Graph       string  `json:"graph"`
+	Seq         uint64  `json:"seq"` // the graph's state measured
+	Nodes       int     `json:"nodes"`
+	Edges       int     `json:"edges"`
+	Components  int     `json:"components"`
+	Communities int     `json:"communities"` // Louvain's
+	Modularity  float64 `json:"modularity"`
+	// BetweennessSources is how many sources betweenness came from;
+	// BetweennessExact says whether that was every node.
+	BetweennessSources int           `json:"betweennessSources"`
+	BetweennessExact   bool          `json:"betweennessExact"`
+	Metrics            []NodeMetrics `json:"metrics,omitempty"`
+}
+
+// NodeMetrics is one node's measures. Communities and components are
+// numbered by size, largest first.
+type NodeMetrics struct {
+	ID          string  `json:"id"`
+	Label       string  `json:"label"`
+	Degree      int32   `json:"degree"`
+	PageRank    float64 `json:"pagerank"`
+	Betweenness float64 `json:"betweenness"`
+	Community   int32   `json:"community"`
+	Component   int32   `json:"component"`
+}
