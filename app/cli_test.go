@@ -306,6 +306,8 @@ func TestWindowFlagsAreChecked(t *testing.T) {
 		{[]string{"--join", "http://h:1", "--token", "secret"}, "not a VisionFlow token"},
 		{[]string{"--join", "http://h:1/#token=vf_" + strings.Repeat("a", 10) + "_" + strings.Repeat("b", 52), "--token", "vf_" + strings.Repeat("c", 10) + "_" + strings.Repeat("b", 52)}, "give one"},
 		{[]string{"--allow-host", "a b"}, "is not a host name"},
+		{[]string{"--headless", "--graph", "docs"}, "cannot be combined with --join, --screenshot or --graph"},
+		{[]string{"--graph", "a/b"}, "--graph: "},
 	} {
 		_, err := parseRun(append(tc.args, "--db", filepath.Join(dir, "x.db")), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"visionflow/graph"
 
 	"visionflow/auth"
 	"visionflow/compute"
@@ -44,7 +45,7 @@ type Config struct {
 	Frames     int    // frames to draw before a screenshot
 	Engine     string // physics engine: auto, gpu or cpu
 	GL         string // OpenGL to ask for: auto, es (ES 3.1) or core (4.1 core)
-	Graph      string // the graph the window shows first ("": the newest)
+	Graph      string // the graph the window shows first ("": the last it showed, else the newest)
 	DemoAgents int    // run a simulated swarm of this many agents on the server
 
 	// NewEngine makes each graph's physics engine; set by the desktop
@@ -78,6 +79,7 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	level := fs.String("log-level", "info", "log verbosity: debug, info, warn or error")
 	fs.StringVar(&cfg.Join, "join", "", "open a window on another instance's session at this URL (http://HOST:PORT)")
 	fs.StringVar(&cfg.Screenshot, "screenshot", "", "draw the graph, write this PNG file and exit")
+	fs.StringVar(&cfg.Graph, "graph", "", "the graph the window (and --screenshot) opens first (default: the one the window showed last, else the newest)")
 	size := fs.String("size", "1280x800", "window size in pixels, WIDTHxHEIGHT")
 	fs.IntVar(&cfg.Frames, "frames", 0, "with --screenshot: frames to draw once the layout has settled (default 3)")
 	fs.StringVar(&cfg.Engine, "engine", "auto", "physics engine of the desktop: auto (GPU when compute shaders work), gpu or cpu")
@@ -195,8 +197,13 @@ func checkWindowFlags(cfg *Config) error {
 	if cfg.Frames == 0 {
 		cfg.Frames = 3
 	}
-	if cfg.Headless && (cfg.Join != "" || cfg.Screenshot != "") {
-		return errors.New("--headless opens no window: it cannot be combined with --join or --screenshot")
+	if cfg.Headless && (cfg.Join != "" || cfg.Screenshot != "" || cfg.Graph != "") {
+		return errors.New("--headless opens no window: it cannot be combined with --join, --screenshot or --graph")
+	}
+	if cfg.Graph != "" {
+		if err := graph.ValidateGraphID(cfg.Graph); err != nil {
+			return fmt.Errorf("--graph: %w", err)
+		}
 	}
 	if cfg.Screenshot != "" {
 		if !strings.EqualFold(filepath.Ext(cfg.Screenshot), ".png") {
@@ -260,3 +267,7 @@ func dbPath(flagValue string) (string, error) {
 }
 
 var errUsage = errors.New("usage")
+
+// DataDir is the folder of the default database, where the window also
+// keeps what it remembers between runs.
+func DataDir() (string, error) { return dataDir() }

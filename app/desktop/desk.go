@@ -146,9 +146,10 @@ func graphics(d gles.Dialect) (*render.Renderer, gpu.GPU, error) {
 }
 
 // newDesk takes over the renderers and starts the model and labeler.
-func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Thread, src Source, r *render.Renderer, g gpu.GPU, h hooks) *desk {
+func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Thread, src Source, r *render.Renderer, g gpu.GPU, h hooks, remember *recall) *desk {
 	d := &desk{cfg: cfg, log: log, w: w, thread: thread, src: src, hooks: h, r: r, gio: g, ui: overlay.New(),
 		m: newModel(src, log), lab: newLabeler(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
+	d.m.first, d.m.remember = cfg.Graph, remember
 	d.loc, _ = src.(*local)
 	d.glName = strings.Replace(w.Info.Dialect.String(), "OpenGL", "GL", 1) // the bar is short of room
 	r0 := strings.ToLower(w.Info.Renderer)

@@ -21,6 +21,7 @@ import (
 
 	"visionflow/agent"
 	"visionflow/app"
+	"visionflow/assets"
 	"visionflow/auth"
 	"visionflow/graph"
 	"visionflow/internal/gltest"
@@ -1213,4 +1214,42 @@ func swarmInTheWindow(t *testing.T, joined bool) {
 			return len(d.lookNow.highlit) == 0 && d.lookNow.panel.MemoryQuery == ""
 		}},
 	))
+}
+
+// --graph opens that graph (the newest is another); a window started
+// without it opens the graph shown last; a graph that is not there is
+// refused with the ones that are.
+func TestGraphFlagAndTheLastGraphShown(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	srv, err := app.Start(context.Background(), cfg, nil, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := srv.Session.CreateGraph(ctx, "test", graph.Info{ID: "newer", Name: "Newer", Type: graph.Knowledge}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Session.Apply(ctx, "test", "newer", []graph.Op{{Op: graph.AddNode, ID: "only", Label: new("Only node")}}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	shows := func(id string) step {
+		return step{"shows " + id, func(d *desk) bool { return d.sceneNow != nil && d.sceneNow.graphID == id }}
+	}
+	// Without --graph and nothing remembered: the newest.
+	runDesk(t, cfg, script(t, 30*time.Second, shows("newer")))
+	// --graph: the tour, which is older.
+	cfg.Graph = assets.SampleGraphID
+	runDesk(t, cfg, script(t, 30*time.Second, shows(assets.SampleGraphID)))
+	// Remembered: the tour again, though newer is newer.
+	cfg.Graph = ""
+	runDesk(t, cfg, script(t, 30*time.Second, shows(assets.SampleGraphID)))
+
+	cfg.Graph = "missing"
+	var err2 error
+	onMain(func() { err2 = run(context.Background(), cfg, io.Discard, testLog(t), hooks{}) })
+	if err2 == nil || !strings.Contains(err2.Error(), "--graph missing: no such graph; the session has") || !strings.Contains(err2.Error(), "newer") {
+		t.Fatalf("an unknown graph: %v", err2)
+	}
 }

@@ -156,6 +156,9 @@ type model struct {
 	lastSwarm time.Time
 	telemetry *uploader
 	bg        sync.WaitGroup // imports running beside the model
+
+	first    string  // the graph to show first (--graph; "": the last shown, else the newest)
+	remember *recall // where the last graph shown is kept; nil keeps nothing
 }
 
 func newModel(src Source, log *slog.Logger) *model {
@@ -224,9 +227,20 @@ func (m *model) start(ctx context.Context) error {
 	m.values.Store(&v)
 	m.shareState(ctx)
 	m.poll(ctx)
-	id, err := m.src.DefaultGraph(ctx)
-	if err != nil || id == "" {
-		return err
+	id := m.first
+	if id == "" {
+		// The graph shown last, if it is still there.
+		if last := m.remember.lastGraph(m.src.Where()); last != "" {
+			if list := m.graphs.Load(); list != nil && slices.ContainsFunc(*list, func(s graph.Summary) bool { return s.ID == last }) {
+				id = last
+			}
+		}
+	}
+	if id == "" {
+		var err error
+		if id, err = m.src.DefaultGraph(ctx); err != nil || id == "" {
+			return err
+		}
 	}
 	return m.watch(ctx, id)
 }
@@ -279,6 +293,9 @@ func (m *model) watch(ctx context.Context, id string) error {
 	}
 	m.g = m.rep.View()
 	m.publish()
+	if err := m.remember.rememberGraph(m.src.Where(), id); err != nil {
+		m.log.Warn("desktop: the graph shown is not remembered", "err", err)
+	}
 	m.lastSwarm = time.Now()
 	m.followSwarm(ctx)
 	return nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"visionflow/app"
@@ -117,8 +119,19 @@ func run(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger
 		}
 	}
 	defer src.Close()
+	if cfg.Graph != "" {
+		if err := hasGraph(ctx, src, cfg.Graph); err != nil {
+			return err
+		}
+	}
 
-	d := newDesk(cfg, log, w, thread, src, r, g, h)
+	var remember *recall
+	if srv != nil {
+		remember = &recall{path: filepath.Join(filepath.Dir(srv.Store.Path()), "window.json")}
+	} else if dir, err := app.DataDir(); err == nil {
+		remember = &recall{path: filepath.Join(dir, "window.json")}
+	}
+	d := newDesk(cfg, log, w, thread, src, r, g, h, remember)
 	handed = true
 	defer d.close()
 	return d.loop(ctx)
@@ -169,4 +182,21 @@ func chooseEngine(cfg app.Config, w *window.Window, thread *gles.Thread, log *sl
 	}
 	log.Info("physics: GPU engine (compute shaders)", "renderer", w.Info.Renderer)
 	return kernels, nil
+}
+
+// hasGraph checks that the session has graph id, naming those it has when
+// it does not.
+func hasGraph(ctx context.Context, src Source, id string) error {
+	list, err := src.Graphs(ctx)
+	if err != nil {
+		return fmt.Errorf("--graph %s: listing the graphs: %w", id, err)
+	}
+	var ids []string
+	for _, s := range list {
+		if s.ID == id {
+			return nil
+		}
+		ids = append(ids, s.ID)
+	}
+	return fmt.Errorf("--graph %s: no such graph; the session has %s", id, strings.Join(ids, ", "))
 }
