@@ -57,6 +57,7 @@ type desk struct {
 	ops    op.Ops
 	m      *model
 	lab    *labeler
+	an     *analyser
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
 	start  time.Time
@@ -95,6 +96,16 @@ type desk struct {
 	boundsOf     *wire.Positions
 	boundsCentre mgl32.Vec3
 	boundsRadius float32
+
+	// The window's own view of the graph: its lens, the measures it may
+	// colour by, and the lens applied to the scene (repainted when any of
+	// them, the selection or the hovered node changes).
+	lens       lens
+	measNow    *measures
+	askedScene *scene
+	paintNow   *paint
+	paintFocus [2]graph.WireID
+	repaint    bool
 
 	restyle, reedge bool
 	hovered         graph.WireID
@@ -148,7 +159,7 @@ func graphics(d gles.Dialect) (*render.Renderer, gpu.GPU, error) {
 // newDesk takes over the renderers and starts the model and labeler.
 func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Thread, src Source, r *render.Renderer, g gpu.GPU, h hooks, remember *recall) *desk {
 	d := &desk{cfg: cfg, log: log, w: w, thread: thread, src: src, hooks: h, r: r, gio: g, ui: overlay.New(),
-		m: newModel(src, log), lab: newLabeler(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
+		m: newModel(src, log), lab: newLabeler(), an: newAnalyser(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
 	d.m.first, d.m.remember = cfg.Graph, remember
 	d.loc, _ = src.(*local)
 	d.glName = strings.Replace(w.Info.Dialect.String(), "OpenGL", "GL", 1) // the bar is short of room
@@ -159,6 +170,7 @@ func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Th
 	d.stop = stop
 	d.wg.Go(func() { d.m.run(ctx) })
 	d.wg.Go(func() { d.lab.run(ctx) })
+	d.wg.Go(func() { d.an.run(ctx) })
 	d.listen()
 	return d
 }
@@ -292,7 +304,19 @@ func (d *desk) sync(now time.Time) {
 			d.autoFit, d.flight, d.hovered = true, nil, 0
 		}
 		d.sceneNow = sc
-		d.restyle, d.reedge = true, true
+		d.restyle, d.reedge, d.repaint = true, true, true
+	}
+	if sc != d.askedScene {
+		d.askedScene = sc
+		d.an.ask(sc)
+	}
+	if m := d.an.done.Load(); m != d.measNow {
+		d.measNow = m
+		d.repaint = true
+	}
+	if focus := [2]graph.WireID{graph.WireID(d.m.selected.Load()), d.hovered}; focus != d.paintFocus {
+		d.paintFocus = focus
+		d.repaint = true
 	}
 	if v := d.m.values.Load(); v != d.valsNow {
 		old := d.valsNow
@@ -345,6 +369,18 @@ func (d *desk) sync(now time.Time) {
 	}
 	if d.pulsing && now.Sub(d.lastEdge) >= 50*time.Millisecond {
 		d.reedge = true // the pulses fade
+	}
+	if d.repaint {
+		d.repaint = false
+		d.paintNow = nil
+		if sc := d.sceneNow; sc != nil {
+			m := d.measNow
+			if m != nil && m.scene.graphID != sc.graphID {
+				m = nil // another graph's
+			}
+			d.paintNow = paintScene(sc, m, &d.lens, d.paintFocus[0], d.paintFocus[1])
+		}
+		d.restyle, d.reedge = true, true
 	}
 	d.positions()
 	if d.restyle {
@@ -490,6 +526,13 @@ func (d *desk) styleOf(id graph.WireID, v values) render.Style {
 		return nodeStyle(&nodeView{}, v)
 	}
 	s := nodeStyle(n, v)
+	i, known := d.sceneNow.byWire[id]
+	if !known {
+		i = -1
+	}
+	if c, ok := d.paintNow.colourOf(i); ok && !n.agent {
+		s.Color = [4]uint8{c[0], c[1], c[2], 255}
+	}
 	if d.lookNow != nil {
 		if mk, ok := d.lookNow.marks[id]; ok {
 			s = agentStyle(s, mk, v)
@@ -506,7 +549,33 @@ func (d *desk) styleOf(id graph.WireID, v values) render.Style {
 	if id == d.hovered {
 		s.Flags |= render.FlagHovered
 	}
+	switch d.paintNow.visOf(i) {
+	case visHidden:
+		s.Size = 0
+	case visDim:
+		s.Color = dimmed(s.Color, v.rgb("rendering.backgroundColor"))
+	}
 	return s
+}
+
+// dimmed fades a colour three quarters of the way into the background.
+func dimmed(c [4]uint8, bg [3]uint8) [4]uint8 {
+	for k := range 3 {
+		c[k] = uint8((int(c[k]) + 3*int(bg[k])) / 4)
+	}
+	return c
+}
+
+// visible is a node's visibility through the window's lens.
+func (d *desk) visible(id graph.WireID) uint8 {
+	if d.sceneNow == nil || d.paintNow == nil {
+		return visShown
+	}
+	i, ok := d.sceneNow.byWire[id]
+	if !ok {
+		return visShown
+	}
+	return d.paintNow.visOf(i)
 }
 
 // edges are the scene's edges, the links of agents to their work (in the
@@ -527,6 +596,13 @@ func (d *desk) edges(now time.Time) []render.Edge {
 			continue
 		}
 		re := render.Edge{A: uint32(a), B: uint32(b), Width: edgeWidth(e.weight, v)}
+		switch max(d.visible(e.a), d.visible(e.b)) {
+		case visHidden:
+			continue
+		case visDim:
+			c := v.rgb("edges.color")
+			re.Tint = [4]uint8{c[0], c[1], c[2], uint8(min(255, 60*v.float("edges.opacity")+8))}
+		}
 		if e.link && look != nil {
 			if at, ok := look.pulses[wirePair(e.a, e.b)]; ok {
 				if age := now.Sub(at); age < pulseLife {
@@ -593,7 +669,7 @@ func (d *desk) labels(now time.Time) []overlay.Label {
 	for i, id := range ids {
 		n := d.sceneNow.node(id)
 		p, ok := d.position(id)
-		if n == nil || !ok {
+		if n == nil || !ok || (i >= strong && d.visible(id) != visShown) {
 			continue
 		}
 		x, y, _, ok := d.cam.Project(p, d.width, d.height)
@@ -679,6 +755,10 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 		data.Swarm = d.lookNow.panel
 	}
 	data.Share = d.m.share.Load()
+	if d.paintNow != nil {
+		lg := d.paintNow.legend
+		data.Legend = &lg
+	}
 	data.Timeline = d.m.timeline.Load()
 	act := d.ui.Layout(gtx, &data)
 	d.router.Frame(&d.ops)
@@ -773,6 +853,45 @@ func (d *desk) act(a overlay.Actions) {
 	if a.Fit {
 		d.fit(true)
 	}
+	if a.View != nil {
+		d.changeLens(a.View)
+	}
+}
+
+// changeLens applies what the view panel asked for.
+func (d *desk) changeLens(a *overlay.ViewAction) {
+	l := &d.lens
+	if a.ColourBy != nil && *a.ColourBy != l.colourBy {
+		l.colourBy, l.hidden, l.only = *a.ColourBy, nil, "" // classes of another colouring
+	}
+	if a.Toggle != "" {
+		if l.hidden == nil {
+			l.hidden = map[string]bool{}
+		}
+		l.hidden[a.Toggle] = !l.hidden[a.Toggle]
+	}
+	if a.Only != nil {
+		l.only = *a.Only
+		if l.only != "" {
+			delete(l.hidden, l.only)
+		}
+	}
+	if a.LocalDepth != nil {
+		l.local = min(max(*a.LocalDepth, 0), 3)
+	}
+	if a.HideRest != nil {
+		l.hideRest = *a.HideRest
+	}
+	if a.HideOrphans != nil {
+		l.orphans = *a.HideOrphans
+	}
+	if a.HideLinkOnly != nil {
+		l.linkOnly = *a.HideLinkOnly
+	}
+	if a.MinDegree != nil {
+		l.minDeg = max(*a.MinDegree, 0)
+	}
+	d.repaint = true
 }
 
 // readiness decides when a screenshot is taken: once the graph is shown

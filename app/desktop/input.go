@@ -19,6 +19,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/render"
+	"visionflow/render/overlay"
 	"visionflow/settings"
 )
 
@@ -368,6 +369,12 @@ func (d *desk) cameraKey(k glfw.Key, mods glfw.ModifierKey) {
 		d.m.do(func(context.Context) { d.m.selectNode("", false) })
 	case glfw.KeySlash:
 		d.ui.FocusSearch()
+	case glfw.KeyV:
+		d.ui.ToggleView()
+	case glfw.KeyL:
+		// The local graph around the selection: off, 1, 2, 3 links deep.
+		depth := (d.lens.local + 1) % 4
+		d.changeLens(&overlay.ViewAction{LocalDepth: &depth})
 	case glfw.KeySpace:
 		// Pause or resume the physics, through the settings like any change.
 		on := d.valsNow != nil && d.valsNow.bool("physics.enabled")
@@ -406,6 +413,9 @@ func (d *desk) rayPick(x, y float32, nodeSize float32) graph.WireID {
 	o, dir := d.cam.Ray(x, y, d.width, d.height)
 	best, bestT := graph.WireID(0), float32(math.MaxFloat32)
 	for _, n := range d.posNow.Nodes {
+		if d.visible(n.ID) == visHidden {
+			continue
+		}
 		c := mgl32.Vec3{n.Position.X, n.Position.Y, n.Position.Z}
 		oc := c.Sub(o)
 		t := oc.Dot(dir)

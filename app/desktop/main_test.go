@@ -112,8 +112,8 @@ func script(t *testing.T, timeout time.Duration, steps ...step) hooks {
 	i := 0
 	deadline := time.Now().Add(timeout)
 	return hooks{afterFrame: func(d *desk, frame int) bool {
-		if i >= len(steps) {
-			return false
+		if i >= len(steps) || t.Failed() {
+			return false // done, or a step failed (t.Errorf: t.Fatal cannot end the main thread's loop)
 		}
 		if steps[i].fn(d) {
 			i++

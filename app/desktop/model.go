@@ -29,7 +29,8 @@ type nodeView struct {
 	agent  bool
 	pinned bool
 	degree int
-	shape  uint32 // from metadata, for nodes.enableMetadataShape
+	shape  uint32            // from metadata, for nodes.enableMetadataShape
+	meta   map[string]string // a copy: the scene is read on other goroutines
 }
 
 type edgeView struct {
@@ -50,6 +51,25 @@ type scene struct {
 	edges   []edgeView
 	// The watched graph's own share: nodes[:graphNodes], edges[:graphEdges].
 	graphNodes, graphEdges int
+
+	adjOnce sync.Once
+	adj     [][]int32 // the graph's neighbours by node index, made when first asked
+}
+
+// adjacency is the graph's neighbours by node index (links both ways).
+func (s *scene) adjacency() [][]int32 {
+	s.adjOnce.Do(func() {
+		s.adj = make([][]int32, s.graphNodes)
+		for _, e := range s.edges[:s.graphEdges] {
+			a, okA := s.byWire[e.a]
+			b, okB := s.byWire[e.b]
+			if okA && okB && int(a) < s.graphNodes && int(b) < s.graphNodes {
+				s.adj[a] = append(s.adj[a], b)
+				s.adj[b] = append(s.adj[b], a)
+			}
+		}
+	})
+	return s.adj
 }
 
 func (s *scene) node(w graph.WireID) *nodeView {
@@ -85,7 +105,7 @@ func buildScene(g, sw *graph.Graph) *scene {
 				s.byID[n.ID] = int32(len(s.nodes))
 			}
 			s.nodes = append(s.nodes, nodeView{id: n.ID, label: cmp.Or(n.Label, n.ID), wire: n.WireID, agent: isAgent(n), pinned: n.Pinned,
-				degree: gr.Degree(n.ID), shape: metadataShape(n.Metadata)})
+				degree: gr.Degree(n.ID), shape: metadataShape(n.Metadata), meta: maps.Clone(n.Metadata)})
 		}
 		for _, e := range gr.Edges() {
 			a, _ := gr.Node(e.Source)

@@ -95,6 +95,7 @@ type Data struct {
 	Swarm     *SwarmPanel // the swarm working on the graph, if any
 	Share     *SharePanel // how peers join; nil: no share button
 	Timeline  *Timeline   // the graph's history; nil: no history button
+	Legend    *Legend     // the view panel's contents; nil: no view button
 }
 
 // Actions are what the user asked for this frame.
@@ -121,6 +122,7 @@ type Actions struct {
 	TimelinePlay      bool   // play the changes back (false with TimelinePause)
 	TimelinePause     bool
 	TimelineLive      bool // back to the graph as it is
+	View              *ViewAction
 }
 
 // UI holds the widgets' state between frames.
@@ -152,6 +154,7 @@ type UI struct {
 	focusSearch  bool
 	blur         bool
 	agentWidgets
+	view viewState
 }
 
 type fieldState struct {
@@ -181,6 +184,7 @@ func New() *UI {
 	u.panelList.Axis = layout.Vertical
 	u.inspectList.Axis = layout.Vertical
 	u.agentWidgets.init()
+	u.view.init()
 	return u
 }
 
@@ -198,7 +202,7 @@ func (u *UI) SearchText() string { return u.search.Text() }
 // 3D view should not take a pointer event there).
 func (u *UI) Over(x, y float32) bool {
 	p := image.Pt(int(x), int(y))
-	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect, u.shareRect, u.timelineRect, u.cornerRect} {
+	for _, r := range []image.Rectangle{u.panelRect, u.inspectRect, u.barRect, u.searchRect, u.swarmRect, u.shareRect, u.timelineRect, u.cornerRect, u.view.rect} {
 		if p.In(r) {
 			return true
 		}
@@ -231,7 +235,7 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		gtx.Execute(key.FocusCmd{})
 		u.blur = false
 	}
-	u.panelRect, u.inspectRect, u.swarmRect, u.shareRect, u.timelineRect, u.cornerRect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
+	u.panelRect, u.inspectRect, u.swarmRect, u.shareRect, u.timelineRect, u.cornerRect, u.view.rect = image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}, image.Rectangle{}
 	u.labels(gtx, d.Labels)
 	u.peers(gtx, d.Peers)
 	// The top bar.
@@ -257,6 +261,24 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		u.panel(g, &u.inspectRect, func(gtx layout.Context) layout.Dimensions { return u.inspector(gtx, d.Inspected, &act) })
 		u.inspectRect = u.inspectRect.Add(image.Pt(gtx.Constraints.Max.X-w, top))
 		off.Pop()
+	}
+	// The view panel, right, below the inspector.
+	if d.Legend != nil && u.view.show {
+		w := gtx.Dp(280)
+		y := top
+		if !u.inspectRect.Empty() {
+			y = u.inspectRect.Max.Y + gtx.Dp(6)
+		}
+		h := gtx.Constraints.Max.Y - y - gtx.Dp(40)
+		if h > gtx.Dp(80) {
+			x := gtx.Constraints.Max.X - w
+			off := op.Offset(image.Pt(x, y)).Push(gtx.Ops)
+			g := gtx
+			g.Constraints = layout.Constraints{Min: image.Pt(w, 0), Max: image.Pt(w, h)}
+			u.panel(g, &u.view.rect, func(gtx layout.Context) layout.Dimensions { return u.viewPanel(gtx, d.Legend, &act) })
+			u.view.rect = u.view.rect.Add(image.Pt(x, y))
+			off.Pop()
+		}
 	}
 	// The swarm panel, bottom left (right of the settings when they show).
 	if d.Swarm != nil && u.ShowSwarm {
@@ -343,6 +365,15 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 				return layout.Inset{Right: unit.Dp(8)}.Layout(gtx, material.Button(u.th, &u.swarmBtn, "Swarm").Layout)
 			}),
 
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if d.Legend == nil {
+					return layout.Dimensions{}
+				}
+				if u.view.btn.Clicked(gtx) {
+					u.view.show = !u.view.show
+				}
+				return layout.Inset{Right: unit.Dp(8)}.Layout(gtx, material.Button(u.th, &u.view.btn, "View").Layout)
+			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if u.fitBtn.Clicked(gtx) {
 					act.Fit = true

@@ -1,0 +1,343 @@
+package desktop
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"visionflow/graph"
+	"visionflow/render/overlay"
+)
+
+// lens is how this window looks at the graph: what colours the nodes,
+// which classes and nodes are hidden, the local graph around the
+// selection. It is the window's own, not a shared setting: each peer
+// looks its own way at the same graph.
+type lens struct {
+	colourBy string          // "" (one colour), a colourings key, or "meta:KEY"
+	hidden   map[string]bool // classes hidden, by key
+	only     string          // the class isolated ("": none)
+	local    int             // depth of the local graph around the selection (0: off)
+	hideRest bool            // the local graph hides the rest rather than dims it
+	orphans  bool            // hide nodes without links
+	linkOnly bool            // hide pages that exist only as link targets (no file)
+	minDeg   int             // hide nodes of a lower degree
+}
+
+// colourings are the measures nodes can be coloured by, besides metadata.
+var colourings = []struct{ key, name string }{
+	{"community", "Community"}, {"component", "Component"}, {"degree", "Degree"}, {"pagerank", "PageRank"}, {"betweenness", "Betweenness"},
+}
+
+// palette colours classes: the Okabe–Ito colours (told apart with every
+// common colour-vision deficiency; their blue lightened for the dark
+// background), then lighter tones from Paul Tol's schemes. Classes past it
+// share otherColour.
+var palette = [][3]uint8{
+	{0xe6, 0x9f, 0x00}, {0x56, 0xb4, 0xe9}, {0x00, 0x9e, 0x73}, {0xf0, 0xe4, 0x42}, {0x3d, 0x8f, 0xd1}, {0xd5, 0x5e, 0x00},
+	{0xcc, 0x79, 0xa7}, {0x44, 0xbb, 0x99}, {0xff, 0xaa, 0xbb}, {0xaa, 0xaa, 0x00}, {0x99, 0xdd, 0xff}, {0xee, 0x88, 0x66},
+}
+
+var otherColour = [3]uint8{0x8a, 0x8f, 0x98}
+
+// ramp colours a measure from low to high: viridis from its blue to its
+// yellow (its darkest purple is lost on the dark background); readable in
+// grey and with colour-vision deficiencies.
+var ramp = [][3]uint8{{0x3b, 0x52, 0x8b}, {0x2c, 0x72, 0x8e}, {0x21, 0x91, 0x8c}, {0x28, 0xae, 0x80}, {0x5e, 0xc9, 0x62}, {0xad, 0xdc, 0x30}, {0xfd, 0xe7, 0x25}}
+
+// Visibility of a node through the lens.
+const (
+	visShown uint8 = iota
+	visDim
+	visHidden
+)
+
+// paint is a lens applied to a scene: each node's class (by index of the
+// scene's nodes; -1 for none, such as the swarm's), its visibility, and
+// the legend that explains them.
+type paint struct {
+	class   []int32
+	colours [][3]uint8 // by class
+	keys    []string   // by class
+	vis     []uint8
+	legend  overlay.Legend
+}
+
+// colourOf is node i's colour through the lens, if the lens gives one.
+func (p *paint) colourOf(i int32) ([3]uint8, bool) {
+	if p == nil || i < 0 || int(i) >= len(p.class) || p.class[i] < 0 {
+		return [3]uint8{}, false
+	}
+	return p.colours[p.class[i]], true
+}
+
+func (p *paint) visOf(i int32) uint8 {
+	if p == nil || i < 0 || int(i) >= len(p.vis) {
+		return visShown
+	}
+	return p.vis[i]
+}
+
+// metaKeys are the metadata keys worth colouring by: on at least 5% of
+// the nodes, with 2 to 40 values that each class several nodes on average
+// (not a description or a date per node), most common first.
+func metaKeys(sc *scene) []string {
+	count := map[string]int{}
+	values := map[string]map[string]bool{}
+	for _, n := range sc.nodes[:sc.graphNodes] {
+		for k, v := range n.meta {
+			count[k]++
+			if values[k] == nil {
+				values[k] = map[string]bool{}
+			}
+			if len(values[k]) <= 40 {
+				values[k][v] = true
+			}
+		}
+	}
+	var keys []string
+	for k, c := range count {
+		if v := len(values[k]); c*20 >= sc.graphNodes && v >= 2 && v <= 40 && v*2 <= c {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(count[b], count[a]), cmp.Compare(a, b)) })
+	return keys[:min(len(keys), 6)]
+}
+
+// paintScene applies l to sc with its measures (nil while they are being
+// made): focus is the selected node, or else the hovered one (0: none).
+func paintScene(sc *scene, m *measures, l *lens, selected, hovered graph.WireID) *paint {
+	n := len(sc.nodes)
+	p := &paint{class: make([]int32, n), vis: make([]uint8, n)}
+	for i := range p.class {
+		p.class[i] = -1
+	}
+	p.legend.ColourBy = l.colourBy
+	p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: "", Name: "One colour"})
+	for _, c := range colourings {
+		p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: c.key, Name: c.name})
+	}
+	for _, k := range metaKeys(sc) {
+		p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: "meta:" + k, Name: k})
+	}
+	classify(p, sc, m, l.colourBy)
+	p.legend.Only = l.only
+	hiddenClass := func(key string) bool { return l.hidden[key] || (l.only != "" && l.only != key) }
+	for i := range p.legend.Classes {
+		p.legend.Classes[i].Hidden = hiddenClass(p.legend.Classes[i].Key)
+	}
+	// Filters.
+	for i := range sc.graphNodes {
+		nv := &sc.nodes[i]
+		hide := (l.orphans && nv.degree == 0) || (l.linkOnly && linkOnly(nv)) || nv.degree < l.minDeg
+		if c := p.class[i]; c >= 0 && hiddenClass(p.keys[c]) {
+			hide = true
+		}
+		if hide {
+			p.vis[i] = visHidden
+		}
+	}
+	// The local graph, or the neighbours of what the pointer is on.
+	focus, depth, rest := selected, 1, visDim
+	switch {
+	case selected != 0 && l.local > 0:
+		depth = l.local
+		if l.hideRest {
+			rest = visHidden
+		}
+	case selected == 0:
+		focus = hovered
+	}
+	if fi, ok := sc.byWire[focus]; ok && int(fi) < sc.graphNodes {
+		near := neighbourhood(sc, fi, depth)
+		for i := range sc.graphNodes {
+			if !near[i] && p.vis[i] == visShown {
+				p.vis[i] = rest
+			}
+		}
+		p.legend.Focused = focus == selected
+	}
+	p.legend.LocalDepth, p.legend.HideRest = l.local, l.hideRest
+	p.legend.HideOrphans, p.legend.HideLinkOnly, p.legend.MinDegree = l.orphans, l.linkOnly, l.minDeg
+	p.legend.Total = sc.graphNodes
+	for i := range sc.graphNodes {
+		if p.vis[i] != visHidden {
+			p.legend.Shown++
+		}
+	}
+	switch {
+	case m == nil && needsMeasures(l.colourBy):
+		p.legend.Note = "measuring…"
+	case m != nil:
+		p.legend.Note = fmt.Sprintf("%d communities · modularity %.3f · %d components", m.res.Communities, m.res.Modularity, m.res.Components)
+	}
+	return p
+}
+
+func needsMeasures(by string) bool { return by != "" && !strings.HasPrefix(by, "meta:") }
+
+// linkOnly tells a page that exists only because something links to it
+// (Logseq's pages without a file).
+func linkOnly(n *nodeView) bool { return n.meta["kind"] == "reference" }
+
+// neighbourhood marks the nodes within depth links of node from.
+func neighbourhood(sc *scene, from int32, depth int) []bool {
+	adj := sc.adjacency()
+	near := make([]bool, sc.graphNodes)
+	near[from] = true
+	frontier := []int32{from}
+	for range depth {
+		var next []int32
+		for _, v := range frontier {
+			for _, w := range adj[v] {
+				if !near[w] {
+					near[w] = true
+					next = append(next, w)
+				}
+			}
+		}
+		frontier = next
+	}
+	return near
+}
+
+// classify gives each node of the graph a class by l's colouring and
+// lists the classes in the legend, largest first; classes past the
+// palette share "Other".
+func classify(p *paint, sc *scene, m *measures, by string) {
+	if by == "" || (m == nil && needsMeasures(by)) {
+		return
+	}
+	key := make([]string, sc.graphNodes)
+	name := map[string]string{}
+	switch {
+	case strings.HasPrefix(by, "meta:"):
+		k := strings.TrimPrefix(by, "meta:")
+		for i := range key {
+			v, ok := sc.nodes[i].meta[k]
+			if !ok || v == "" {
+				v = "(none)"
+			}
+			key[i], name[v] = v, v
+		}
+	case by == "community" || by == "component":
+		label := m.res.Community
+		if by == "component" {
+			label = m.res.Component
+		}
+		// Each class is named after its best-linked member.
+		best := map[int32]int32{}
+		for i := range key {
+			j := m.of(sc.nodes[i].wire)
+			if j < 0 {
+				key[i] = "new"
+				name["new"] = "(not measured yet)"
+				continue
+			}
+			c := label[j]
+			key[i] = strconv.Itoa(int(c))
+			if b, ok := best[c]; !ok || m.res.Degree[j] > m.res.Degree[b] {
+				best[c] = j
+			}
+		}
+		for c, b := range best {
+			name[strconv.Itoa(int(c))] = m.scene.nodes[b].label
+		}
+	default: // a measure, in five bins of about equal counts
+		value := func(j int32) float64 {
+			switch by {
+			case "degree":
+				return float64(m.res.Degree[j])
+			case "pagerank":
+				return m.res.PageRank[j]
+			}
+			return m.res.Betweenness[j]
+		}
+		binned(p, sc, m, by, value)
+		return
+	}
+	counts := map[string]int{}
+	for _, k := range key {
+		counts[k]++
+	}
+	keys := slices.Collect(maps.Keys(counts))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(name[a], name[b])) })
+	index := map[string]int32{}
+	for i, k := range keys {
+		if i == len(palette) && len(keys) > len(palette) {
+			rest := 0
+			for _, k := range keys[i:] {
+				rest += counts[k]
+				index[k] = int32(i)
+			}
+			p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: "other", Name: fmt.Sprintf("Other (%d more)", len(keys)-i), Count: rest, Color: otherColour})
+			p.colours, p.keys = append(p.colours, otherColour), append(p.keys, "other")
+			break
+		}
+		index[k] = int32(i)
+		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: k, Name: name[k], Count: counts[k], Color: palette[i]})
+		p.colours, p.keys = append(p.colours, palette[i]), append(p.keys, k)
+	}
+	for i, k := range key {
+		p.class[i] = index[k]
+	}
+}
+
+// binned colours a measure on the ramp in five bins by rank, so a skewed
+// measure (a few hubs, a long tail) still spreads over the colours.
+func binned(p *paint, sc *scene, m *measures, by string, value func(int32) float64) {
+	type nv struct {
+		i int32
+		v float64
+	}
+	var vals []nv
+	for i := range int32(sc.graphNodes) {
+		if j := m.of(sc.nodes[i].wire); j >= 0 {
+			vals = append(vals, nv{i, value(j)})
+		}
+	}
+	if len(vals) == 0 {
+		return
+	}
+	slices.SortFunc(vals, func(a, b nv) int { return cmp.Compare(a.v, b.v) })
+	const bins = 5
+	format := func(v float64) string {
+		if by == "degree" {
+			return strconv.Itoa(int(v))
+		}
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	start := 0
+	for b := range bins {
+		end := len(vals) * (b + 1) / bins
+		if end <= start {
+			continue
+		}
+		// Equal values stay in one bin.
+		for end < len(vals) && vals[end].v == vals[end-1].v {
+			end++
+		}
+		lo, hi := vals[start].v, vals[end-1].v
+		nm := format(lo)
+		if hi != lo {
+			nm += " – " + format(hi)
+		}
+		c := ramp[(len(ramp)-1)*b/(bins-1)]
+		k := int32(len(p.colours))
+		key := "bin" + strconv.Itoa(b)
+		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: key, Name: nm, Count: end - start, Color: c})
+		p.colours, p.keys = append(p.colours, c), append(p.keys, key)
+		for _, x := range vals[start:end] {
+			p.class[x.i] = k
+		}
+		start = end
+		if start >= len(vals) {
+			break
+		}
+	}
+	slices.Reverse(p.legend.Classes) // highest first, as a legend reads
+}

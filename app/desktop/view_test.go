@@ -1,0 +1,218 @@
+package desktop
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-gl/glfw/v3.3/glfw"
+
+	"visionflow/graph"
+	"visionflow/render"
+	"visionflow/render/overlay"
+)
+
+// click presses and releases the left button at a window pixel, through
+// the window's input queue as GLFW's callbacks fill it.
+func click(d *desk, x, y float32) {
+	d.in.queue = append(d.in.queue, inputEvent{kind: evMove, x: x, y: y}, inputEvent{kind: evPress, button: mouseLeft}, inputEvent{kind: evRelease, button: mouseLeft})
+}
+
+func tap(d *desk, k glfw.Key) {
+	d.in.queue = append(d.in.queue, inputEvent{kind: evKey, key: k, action: glfw.Press}, inputEvent{kind: evKey, key: k, action: glfw.Release})
+}
+
+// clickView clicks a control of the view panel (overlay.UI.ViewTarget).
+func clickView(t *testing.T, d *desk, name string) bool {
+	x, y, ok := d.ui.ViewTarget(name)
+	if !ok {
+		return false
+	}
+	click(d, x, y)
+	return true
+}
+
+// shownCount is how many of the graph's nodes the lens shows.
+func shownCount(d *desk) (shown, dim int) {
+	for i := range d.sceneNow.graphNodes {
+		switch d.paintNow.visOf(int32(i)) {
+		case visShown:
+			shown++
+		case visDim:
+			dim++
+		}
+	}
+	return shown, dim
+}
+
+// The view panel, driven by keys and clicks as a user would: V opens it;
+// colouring by a metadata field gives each group its palette colour and a
+// legend with counts; a click on a class hides it, "only" isolates
+// another and "all" brings the rest back; colouring by community uses the
+// measures (modularity in the note); L makes a local graph around the
+// selection, dimming the rest; hiding the rest hides it.
+func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	cfg.Width, cfg.Height = 900, 700
+	shot := func(d *desk, name string) {
+		if dir := os.Getenv("VISIONFLOW_SHOT_DIR"); dir != "" {
+			writePNG(filepath.Join(dir, name), render.ReadPixels(d.width, d.height), d.width, d.height)
+		}
+	}
+	legend := func(d *desk) map[string]overlay.LegendClass {
+		out := map[string]overlay.LegendClass{}
+		if d.paintNow != nil {
+			for _, c := range d.paintNow.legend.Classes {
+				out[c.Key] = c
+			}
+		}
+		return out
+	}
+	var hub *nodeView
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"V opens the view panel", func(d *desk) bool {
+			tap(d, glfw.KeyV)
+			return true
+		}},
+		step{"open, measured", func(d *desk) bool { return d.ui.ViewShown() && d.measNow != nil }},
+		step{"colour by group", func(d *desk) bool { return clickView(t, d, "option:meta:group") }},
+		step{"six groups, largest first, each node in its class's colour", func(d *desk) bool {
+			if d.lens.colourBy != "meta:group" || d.repaint || len(d.paintNow.legend.Classes) == 0 {
+				return false // repainted in the next frame
+			}
+			lg := d.paintNow.legend
+			var names []string
+			for _, c := range lg.Classes {
+				names = append(names, c.Name)
+			}
+			if strings.Join(names, " ") != "layout data network views core import" || lg.Classes[0].Count != 9 {
+				t.Errorf("legend %v", lg.Classes)
+				return true
+			}
+			vf := nodeNamed(d, "VisionFlow")
+			want := lg.Classes[4].Color // core
+			if got := d.styleOf(vf.wire, *d.valsNow).Color; got != [4]uint8{want[0], want[1], want[2], 255} {
+				t.Errorf("VisionFlow (core) drawn in %v, legend says %v", got, want)
+				return true
+			}
+			shot(d, "view-group.png")
+			return true
+		}},
+		step{"click layout: hidden", func(d *desk) bool { return clickView(t, d, "class:layout") }},
+		step{"the nine layout nodes are hidden", func(d *desk) bool {
+			if !legend(d)["layout"].Hidden {
+				return false
+			}
+			shown, _ := shownCount(d)
+			if shown != 34-9 || d.paintNow.legend.Shown != 25 {
+				t.Errorf("%d shown, legend says %d", shown, d.paintNow.legend.Shown)
+				return true
+			}
+			for i, n := range d.sceneNow.nodes[:d.sceneNow.graphNodes] {
+				if n.meta["group"] == "layout" && d.styleOf(n.wire, *d.valsNow).Size != 0 {
+					t.Errorf("hidden node %d drawn", i)
+					return true
+				}
+			}
+			return true
+		}},
+		step{"only data", func(d *desk) bool { return clickView(t, d, "only:data") }},
+		step{"six shown", func(d *desk) bool {
+			if shown, _ := shownCount(d); shown != 6 {
+				return false
+			}
+			return d.paintNow.legend.Only == "data"
+		}},
+		step{"all again", func(d *desk) bool { return clickView(t, d, "only:data") }},
+		step{"back to all but layout", func(d *desk) bool {
+			shown, _ := shownCount(d)
+			return d.paintNow.legend.Only == "" && shown == 25
+		}},
+		step{"colour by community", func(d *desk) bool { return clickView(t, d, "option:community") }},
+		step{"communities named by their hubs, modularity in the note", func(d *desk) bool {
+			lg := d.paintNow.legend
+			if d.lens.colourBy != "community" || d.repaint || len(lg.Classes) < 2 || !strings.Contains(lg.Note, "modularity") {
+				return false
+			}
+			shown, _ := shownCount(d)
+			if shown != 34 { // the hidden class was the group colouring's
+				t.Errorf("%d shown after changing the colouring", shown)
+				return true
+			}
+			if !slices.ContainsFunc(lg.Classes, func(c overlay.LegendClass) bool { return c.Name == "VisionFlow" }) {
+				t.Errorf("no community named after VisionFlow: %+v", lg.Classes)
+				return true
+			}
+			shot(d, "view-community.png")
+			return true
+		}},
+		step{"select the hub, then L for a local graph", func(d *desk) bool {
+			hub = nodeNamed(d, "VisionFlow")
+			d.m.do(func(context.Context) { d.m.selectNode(hub.id, false) })
+			return true
+		}},
+		step{"selected", func(d *desk) bool {
+			if d.selected != hub.wire {
+				return false
+			}
+			tap(d, glfw.KeyL)
+			return true
+		}},
+		step{"its neighbours shown, the rest dimmed", func(d *desk) bool {
+			if d.lens.local != 1 || d.repaint {
+				return false
+			}
+			shown, dim := shownCount(d)
+			if shown != hub.degree+1 || dim != 34-shown {
+				t.Errorf("local graph of depth 1: %d shown, %d dimmed; the hub has %d links", shown, dim, hub.degree)
+				return true
+			}
+			shot(d, "view-local.png")
+			return true
+		}},
+		step{"L again: two deep", func(d *desk) bool {
+			tap(d, glfw.KeyL)
+			return true
+		}},
+		step{"more shown", func(d *desk) bool {
+			shown, _ := shownCount(d)
+			return d.lens.local == 2 && !d.repaint && shown > hub.degree+1
+		}},
+		step{"hide the rest", func(d *desk) bool {
+			on := true
+			d.changeLens(&overlay.ViewAction{HideRest: &on})
+			return true
+		}},
+		step{"the rest hidden and its edges gone", func(d *desk) bool {
+			shown, dim := shownCount(d)
+			if d.repaint || dim != 0 || shown == 34 {
+				return false
+			}
+			for _, e := range d.sceneNow.edges[:d.sceneNow.graphEdges] {
+				if d.visible(e.a) == visHidden || d.visible(e.b) == visHidden {
+					continue
+				}
+			}
+			edges := d.edges(time.Now())
+			want := 0
+			for _, e := range d.sceneNow.edges[:d.sceneNow.graphEdges] {
+				if d.visible(e.a) != visHidden && d.visible(e.b) != visHidden {
+					want++
+				}
+			}
+			if len(edges) != want {
+				t.Errorf("%d edges drawn, %d between shown nodes", len(edges), want)
+				return true
+			}
+			return true
+		}},
+	))
+}
+
+var _ = graph.WireID(0)
