@@ -79,17 +79,17 @@ func (d *desk) steerCamera(now time.Time) {
 			}
 		}
 		if len(pts) > 0 {
-			c, r := view.Bounds(func(yield func(mgl32.Vec3) bool) {
-				for _, p := range pts {
-					if !yield(p) {
-						return
-					}
-				}
-			})
-			// A single node is framed with room for its neighbourhood.
-			r = max(r, 6*d.setNow.NodeSize, 1)
+			// Centred on the node asked for, far enough back to show its
+			// neighbourhood (the other nodes of the focus) with room to
+			// spare; a lone node with room for neighbours to come.
+			c := pts[0]
+			var r float32
+			for _, p := range pts[1:] {
+				r = max(r, p.Sub(c).Len())
+			}
+			r = max(r+2*d.setNow.NodeSize, 12*d.setNow.NodeSize, 1)
 			to := d.cam
-			to.Fit(c, r*1.3, float32(d.width)/float32(max(d.height, 1)))
+			to.Fit(c, r*1.15, float32(d.width)/float32(max(d.height, 1)))
 			d.autoFit = false
 			d.flyTo(to, true)
 		}
@@ -106,10 +106,11 @@ func (d *desk) steerCamera(now time.Time) {
 		if c, r, ok := d.bounds(); ok {
 			to := d.cam
 			to.Fit(c, r, float32(d.width)/float32(max(d.height, 1)))
-			// Follow gently, so a spreading layout does not jitter.
+			// Follow gently, so a spreading layout does not jitter; but a
+			// graph just opened is framed at once, not from inside its cloud.
 			k := float32(0.15)
-			if d.cfg.Screenshot != "" {
-				k = 1
+			if d.cfg.Screenshot != "" || d.snapFit {
+				k, d.snapFit = 1, false
 			}
 			d.cam.Target = d.cam.Target.Add(to.Target.Sub(d.cam.Target).Mul(k))
 			d.cam.Distance += (to.Distance - d.cam.Distance) * k

@@ -64,6 +64,7 @@ type desk struct {
 
 	cam     view.Camera
 	autoFit bool // fit the camera to the graph until the user moves it
+	snapFit bool // fit it at once: a graph was just opened
 	flight  *flight
 
 	sceneNow *scene
@@ -301,7 +302,7 @@ func (d *desk) sync(now time.Time) {
 	sc := d.m.scene.Load()
 	if sc != d.sceneNow {
 		if sc == nil || d.sceneNow == nil || sc.graphID != d.sceneNow.graphID {
-			d.autoFit, d.flight, d.hovered = true, nil, 0
+			d.autoFit, d.snapFit, d.flight, d.hovered = true, true, nil, 0
 		}
 		d.sceneNow = sc
 		d.restyle, d.reedge, d.repaint = true, true, true
@@ -647,7 +648,11 @@ func (d *desk) labels(now time.Time) []overlay.Label {
 	}
 	if now.Sub(d.lastLabels) >= 100*time.Millisecond {
 		d.lastLabels = now
-		d.lab.ask(labelJob{cam: d.cam, width: d.width, height: d.height, pos: d.posNow})
+		job := labelJob{cam: d.cam, width: d.width, height: d.height, pos: d.posNow, scene: d.sceneNow, paint: d.paintNow, scale: d.w.Scale(), nodeSize: d.setNow.NodeSize}
+		if m := d.measNow; m != nil && m.scene.graphID == d.sceneNow.graphID {
+			job.meas = m
+		}
+		d.lab.ask(job)
 	}
 	ids := []graph.WireID{}
 	strong := 0
@@ -673,8 +678,8 @@ func (d *desk) labels(now time.Time) []overlay.Label {
 			continue
 		}
 		x, y, _, ok := d.cam.Project(p, d.width, d.height)
-		if !ok || x < 0 || y < 0 || x > float32(d.width) || y > float32(d.height) {
-			continue
+		if !ok || x < 0 || y < 0 || x > float32(d.width) || y > float32(d.height) || (i >= strong && d.ui.Over(x, y)) {
+			continue // off screen, or under a panel
 		}
 		xs, ys = append(xs, x), append(ys, y)
 		out = append(out, overlay.Label{Text: d.labelOf(n), X: x, Y: y, Strong: i < strong})

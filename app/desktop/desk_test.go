@@ -47,40 +47,7 @@ func TestGoldenScreenshot(t *testing.T) {
 	cfg.Engine, cfg.Frames = "cpu", 3
 	cfg.Screenshot = filepath.Join(t.TempDir(), "sample.png")
 	runDesk(t, cfg, hooks{})
-	got := readPNG(t, cfg.Screenshot)
-	golden := filepath.Join("testdata", "sample.png")
-	if *update {
-		b, err := os.ReadFile(cfg.Screenshot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", golden)
-		return
-	}
-	want := readPNG(t, golden)
-	if got.Bounds() != want.Bounds() {
-		t.Fatalf("screenshot is %v, golden %v", got.Bounds(), want.Bounds())
-	}
-	differ := 0
-	for i := 0; i < len(got.Pix); i += 4 {
-		for c := range 3 {
-			if d := int(got.Pix[i+c]) - int(want.Pix[i+c]); d > 48 || d < -48 {
-				differ++
-				break
-			}
-		}
-	}
-	total := got.Bounds().Dx() * got.Bounds().Dy()
-	t.Logf("%d of %d pixels differ from the golden screenshot", differ, total)
-	if differ > total/100 {
-		keep := filepath.Join(os.TempDir(), "visionflow-golden-failed.png")
-		b, _ := os.ReadFile(cfg.Screenshot)
-		os.WriteFile(keep, b, 0o644)
-		t.Errorf("%d of %d pixels differ from %s (more than 1%%); the screenshot is in %s; rerun with -update if the change is intended", differ, total, golden, keep)
-	}
+	matchGolden(t, "sample.png", readPNG(t, cfg.Screenshot))
 }
 
 // The command line's --screenshot goes through app.Main to the window.

@@ -1,8 +1,10 @@
 package desktop
 
 import (
-	"container/heap"
+	"cmp"
 	"context"
+	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/go-gl/mathgl/mgl32"
@@ -12,66 +14,20 @@ import (
 	"visionflow/render/view"
 )
 
-// maxLabels is how many nearby nodes get a label, besides the hovered and
+// maxLabels is how many nodes get a label, besides the hovered and
 // selected ones.
 const maxLabels = 30
-
-// nearest returns up to k nodes that are in view, nearest to the eye
-// first. It costs one projection per node, so the labeler runs it off the
-// GL thread.
-func nearest(cam view.Camera, width, height int, nodes []wire.NodeState, k int) []graph.WireID {
-	if width <= 0 || height <= 0 || k <= 0 {
-		return nil
-	}
-	m := cam.Projection(float32(width) / float32(height)).Mul4(cam.View())
-	eye := cam.Eye()
-	h := &farHeap{}
-	for i := range nodes {
-		p := nodes[i].Position
-		v := mgl32.Vec3{p.X, p.Y, p.Z}
-		c := m.Mul4x1(v.Vec4(1))
-		if c[3] <= 0 || c[0] < -c[3] || c[0] > c[3] || c[1] < -c[3] || c[1] > c[3] {
-			continue
-		}
-		d := v.Sub(eye).LenSqr()
-		if h.Len() < k {
-			heap.Push(h, near{nodes[i].ID, d})
-		} else if d < (*h)[0].d {
-			(*h)[0] = near{nodes[i].ID, d}
-			heap.Fix(h, 0)
-		}
-	}
-	out := make([]graph.WireID, h.Len())
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(h).(near).id
-	}
-	return out
-}
-
-type near struct {
-	id graph.WireID
-	d  float32
-}
-
-// farHeap keeps the farthest of the nearest nodes on top.
-type farHeap []near
-
-func (h farHeap) Len() int           { return len(h) }
-func (h farHeap) Less(i, j int) bool { return h[i].d > h[j].d }
-func (h farHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *farHeap) Push(x any)        { *h = append(*h, x.(near)) }
-func (h *farHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
 
 // labelJob is what the labeler needs to choose labels.
 type labelJob struct {
 	cam           view.Camera
 	width, height int
 	pos           *wire.Positions
+	scene         *scene
+	meas          *measures // nil: rank by degree
+	paint         *paint    // what the lens hides
+	nodeSize      float32
+	scale         float32 // pixels per dp
 }
 
 // labeler chooses the nodes to label on its own goroutine, at most as
@@ -102,10 +58,121 @@ func (l *labeler) run(ctx context.Context) {
 				l.chosen.Store(nil)
 				continue
 			}
-			ids := nearest(j.cam, j.width, j.height, j.pos.Nodes, maxLabels)
+			ids := chooseLabels(j, maxLabels)
 			l.chosen.Store(&ids)
 		}
 	}
+}
+
+// A candidate is a node in view that could carry a label.
+type candidate struct {
+	id     graph.WireID
+	x, y   float32 // window pixels
+	depth  float32 // along the view
+	radius float32 // drawn radius, pixels
+	rank   float64
+}
+
+// chooseLabels picks up to k nodes to label: the most important in view
+// first (PageRank when the graph is measured, else degree), for two
+// thirds of the labels, then the nearest. A label that would overlap one
+// chosen before it, or lie over a node nearer the eye than its own, is
+// left out: labels never cover the node in front of them.
+func chooseLabels(j labelJob, k int) []graph.WireID {
+	if j.width <= 0 || j.height <= 0 || k <= 0 {
+		return nil
+	}
+	m := j.cam.Projection(float32(j.width) / float32(j.height)).Mul4(j.cam.View())
+	focal := float32(j.height) / 2 / float32(math.Tan(float64(j.cam.FovY)/2))
+	w, h := float32(j.width), float32(j.height)
+	var cands []candidate
+	for _, n := range j.pos.Nodes {
+		c := m.Mul4x1(mgl32.Vec3{n.Position.X, n.Position.Y, n.Position.Z}.Vec4(1))
+		if c[3] <= 0 || c[0] < -c[3] || c[0] > c[3] || c[1] < -c[3] || c[1] > c[3] {
+			continue
+		}
+		cd := candidate{id: n.ID, x: (c[0]/c[3] + 1) / 2 * w, y: (1 - c[1]/c[3]) / 2 * h, depth: c[3]}
+		degree := float64(n.Value)
+		cd.rank = degree
+		if j.scene != nil {
+			if i, ok := j.scene.byWire[n.ID]; ok {
+				if j.paint.visOf(i) != visShown {
+					continue
+				}
+				if mi := j.meas.of(n.ID); mi >= 0 {
+					cd.rank = j.meas.res.PageRank[mi]
+				}
+			}
+		}
+		r := j.nodeSize * (1 + 0.5*float32(math.Log1p(degree)))
+		if n.ID.IsAgent() {
+			r = j.nodeSize * 2.2
+		}
+		cd.radius = min(r*focal/c[3], 200)
+		cands = append(cands, cd)
+	}
+	// The nearest depth drawn over each cell of a coarse grid.
+	const cell = 16
+	gw, gh := int(w)/cell+1, int(h)/cell+1
+	front := make([]float32, gw*gh)
+	for i := range front {
+		front[i] = math.MaxFloat32
+	}
+	cells := func(x0, y0, x1, y1 float32, fn func(i int) bool) {
+		cx0, cy0 := max(int(x0)/cell, 0), max(int(y0)/cell, 0)
+		cx1, cy1 := min(int(x1)/cell, gw-1), min(int(y1)/cell, gh-1)
+		for cy := cy0; cy <= cy1; cy++ {
+			for cx := cx0; cx <= cx1; cx++ {
+				if !fn(cy*gw + cx) {
+					return
+				}
+			}
+		}
+	}
+	for _, c := range cands {
+		// The cells well inside the node's disc.
+		r := c.radius * 0.7
+		cells(c.x-r, c.y-r, c.x+r, c.y+r, func(i int) bool {
+			front[i] = min(front[i], c.depth)
+			return true
+		})
+	}
+	// The order: by rank for two thirds, then by nearness.
+	byRank := slices.Clone(cands)
+	slices.SortFunc(byRank, func(a, b candidate) int { return cmp.Compare(b.rank, a.rank) })
+	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Compare(a.depth, b.depth) })
+	order := append(byRank[:min(len(byRank), 2*k/3)], cands...)
+	labelW, labelH := 90*j.scale, 16*j.scale
+	var out []graph.WireID
+	var kept []candidate
+	seen := map[graph.WireID]bool{}
+	for _, c := range order {
+		if len(out) >= k {
+			break
+		}
+		if seen[c.id] {
+			continue
+		}
+		seen[c.id] = true
+		x0 := c.x + c.radius // labels start right of their node
+		covered := false
+		cells(x0, c.y-labelH/2, x0+labelW, c.y+labelH/2, func(i int) bool {
+			covered = front[i] < c.depth*0.995
+			return !covered
+		})
+		if covered {
+			continue
+		}
+		overlaps := slices.ContainsFunc(kept, func(o candidate) bool {
+			return abs32(o.x+o.radius-x0) < labelW && abs32(o.y-c.y) < labelH
+		})
+		if overlaps {
+			continue
+		}
+		kept = append(kept, c)
+		out = append(out, c.id)
+	}
+	return out
 }
 
 // placed drops labels that would overlap one placed before them: labels

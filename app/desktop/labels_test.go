@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,32 +15,55 @@ import (
 	"visionflow/render/view"
 )
 
-func TestNearestLabelsAreInViewNearestFirst(t *testing.T) {
+func TestLabelsGoToTheNearestInView(t *testing.T) {
 	cam := view.New()
 	cam.Yaw, cam.Pitch, cam.Distance = 0, 0, 100 // eye at (0, 0, 100) looking at the origin
 	nodes := []wire.NodeState{
 		{ID: 1, Position: graph.Vec3{Z: 0}},
-		{ID: 2, Position: graph.Vec3{Z: 50}},
+		{ID: 2, Position: graph.Vec3{Y: 20, Z: 50}},
 		{ID: 3, Position: graph.Vec3{Z: 200}},  // behind the eye
 		{ID: 4, Position: graph.Vec3{X: 1000}}, // off to the side
-		{ID: 5, Position: graph.Vec3{Z: -50}},  // far
-		{ID: 6, Position: graph.Vec3{X: 5, Z: 60}},
+		{ID: 5, Position: graph.Vec3{Y: -40, Z: -50}},
+		{ID: 6, Position: graph.Vec3{X: -10, Z: 60}},
 	}
-	got := nearest(cam, 800, 600, nodes, 3)
-	want := []graph.WireID{6, 2, 1}
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
+	job := labelJob{cam: cam, width: 800, height: 600, pos: &wire.Positions{Nodes: nodes}, nodeSize: 1, scale: 1}
+	// All equal in rank: the two thirds by rank keep the nodes' order,
+	// then the nearest.
+	if got := chooseLabels(job, 10); len(got) != 4 || slices.Contains(got, 3) || slices.Contains(got, 4) {
+		t.Fatalf("labelled %v, want the four in view", got)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %v, want %v", got, want)
-		}
-	}
-	if all := nearest(cam, 800, 600, nodes, 10); len(all) != 4 {
-		t.Errorf("in view: %v, want 4 nodes", all)
-	}
-	if nearest(cam, 0, 600, nodes, 3) != nil || nearest(cam, 800, 600, nodes, 0) != nil {
+	if chooseLabels(labelJob{cam: cam, pos: job.pos}, 3) != nil || chooseLabels(job, 0) != nil {
 		t.Error("nothing to label should give nothing")
+	}
+}
+
+// The best-linked nodes get labels before the nearest, even far away;
+// a label that would lie over a nearer node is left out.
+func TestLabelsGoToImportantNodesUnlessCovered(t *testing.T) {
+	cam := view.New()
+	cam.Yaw, cam.Pitch, cam.Distance = 0, 0, 100
+	var nodes []wire.NodeState
+	// Forty near leaves in a row across the middle, and a far hub above.
+	for i := range 40 {
+		nodes = append(nodes, wire.NodeState{ID: graph.WireID(i + 1), Value: 1, Position: graph.Vec3{X: float32(i-20) * 4, Y: -20, Z: 40}})
+	}
+	nodes = append(nodes, wire.NodeState{ID: 100, Value: 36, Position: graph.Vec3{X: 0, Y: 30, Z: -60}})
+	job := labelJob{cam: cam, width: 1280, height: 800, pos: &wire.Positions{Nodes: nodes}, nodeSize: 1, scale: 1}
+	got := chooseLabels(job, 5)
+	if len(got) == 0 || got[0] != 100 {
+		t.Fatalf("labelled %v: the hub (36 links) first", got)
+	}
+	// A near node right of the hub, where its label would go, covers it.
+	cover := wire.NodeState{ID: 200, Value: 0, Position: graph.Vec3{X: 2.4, Y: 7.5, Z: 60}} // 40 from the eye, where the hub (160 away) projects
+	job.pos = &wire.Positions{Nodes: append(slices.Clone(nodes), cover)}
+	if got := chooseLabels(job, 5); slices.Contains(got, 100) {
+		t.Fatalf("labelled %v: the hub's label would cover node 200, nearer the eye", got)
+	}
+	// Hidden by the lens: no label.
+	sc := &scene{byWire: map[graph.WireID]int32{100: 0}, nodes: []nodeView{{wire: 100}}, graphNodes: 1}
+	job.pos, job.scene, job.paint = &wire.Positions{Nodes: nodes}, sc, &paint{vis: []uint8{visHidden}, class: []int32{-1}}
+	if got := chooseLabels(job, 5); slices.Contains(got, 100) {
+		t.Fatalf("labelled %v: the hub is hidden", got)
 	}
 }
 
@@ -81,16 +105,18 @@ func cloud(n int) *wire.Positions {
 	return p
 }
 
-// BenchmarkNearest is the labeler's choice of the 30 nearest nodes in view
+// BenchmarkChooseLabels is the labeler's choice of 30 labels among the
+// nodes in view, by rank and nearness, without overlaps or covered labels
 // (on its own goroutine, ten times a second).
-func BenchmarkNearest(b *testing.B) {
+func BenchmarkChooseLabels(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			pos := cloud(n)
 			cam := view.New()
 			cam.Distance = float32(math.Cbrt(float64(n))) * 30
+			job := labelJob{cam: cam, width: 1280, height: 800, pos: pos, nodeSize: 1.2, scale: 1}
 			for b.Loop() {
-				nearest(cam, 1280, 800, pos.Nodes, maxLabels)
+				chooseLabels(job, maxLabels)
 			}
 		})
 	}

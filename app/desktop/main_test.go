@@ -20,6 +20,7 @@ import (
 
 	"visionflow/app"
 	"visionflow/internal/gltest"
+	"visionflow/render"
 )
 
 // The window must be made and driven on the main OS thread: TestMain keeps
@@ -201,3 +202,63 @@ const (
 	keyPress  = glfw.Press
 	mouseLeft = glfw.MouseButtonLeft
 )
+
+// matchGolden compares an image with testdata/name within a tolerance:
+// at most 1% of the pixels may differ by more than 48 in a channel
+// (drivers round differently; a moving number in the bar). -update
+// rewrites the golden instead.
+func matchGolden(t *testing.T, name string, got *image.NRGBA) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := writeNRGBA(golden, got); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", golden)
+		return
+	}
+	want := readPNG(t, golden)
+	if got.Bounds().Size() != want.Bounds().Size() {
+		t.Fatalf("%s: image is %v, golden %v", name, got.Bounds().Size(), want.Bounds().Size())
+	}
+	differ := 0
+	for i := 0; i < len(got.Pix); i += 4 {
+		for c := range 3 {
+			if d := int(got.Pix[i+c]) - int(want.Pix[i+c]); d > 48 || d < -48 {
+				differ++
+				break
+			}
+		}
+	}
+	total := got.Bounds().Dx() * got.Bounds().Dy()
+	t.Logf("%s: %d of %d pixels differ from the golden image", name, differ, total)
+	if differ > total/100 {
+		keep := filepath.Join(os.TempDir(), "visionflow-golden-failed-"+name)
+		writeNRGBA(keep, got)
+		t.Errorf("%d of %d pixels differ from %s (more than 1%%); the image is in %s; rerun with -update if the change is intended", differ, total, golden, keep)
+	}
+}
+
+func writeNRGBA(path string, img *image.NRGBA) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return png.Encode(f, img)
+}
+
+// frameImage is the frame just drawn, cut to r (window pixels, y down).
+func frameImage(d *desk, r image.Rectangle) *image.NRGBA {
+	px := render.ReadPixels(d.width, d.height)
+	r = r.Intersect(image.Rect(0, 0, d.width, d.height))
+	img := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := range r.Dy() {
+		src := ((r.Min.Y+y)*d.width + r.Min.X) * 4 // ReadPixels gives the top row first
+		copy(img.Pix[y*img.Stride:y*img.Stride+r.Dx()*4], px[src:src+r.Dx()*4])
+	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 255
+	}
+	return img
+}

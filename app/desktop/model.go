@@ -584,7 +584,14 @@ func (m *model) selectWire(w graph.WireID, fly bool) {
 	m.sel = w
 	m.inspect()
 	if fly && m.sel != 0 {
-		m.focus.Store(&focus{nodes: []graph.WireID{m.sel}})
+		// The node centred, with its neighbours in view.
+		f := &focus{nodes: []graph.WireID{m.sel}}
+		if in := m.inspected.Load(); in != nil {
+			for _, nb := range in.Neighbours {
+				f.nodes = append(f.nodes, nb.Wire)
+			}
+		}
+		m.focus.Store(f)
 	}
 }
 

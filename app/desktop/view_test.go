@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,6 +103,8 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 				return true
 			}
 			shot(d, "view-group.png")
+			matchGolden(t, "view-legend-group.png", frameImage(d, d.ui.ViewRect()))
+			matchGolden(t, "view-scene-group.png", frameImage(d, image.Rect(150, 150, 450, 450)))
 			return true
 		}},
 		step{"click layout: hidden", func(d *desk) bool { return clickView(t, d, "class:layout") }},
@@ -174,6 +177,7 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 				return true
 			}
 			shot(d, "view-local.png")
+			matchGolden(t, "view-scene-local.png", frameImage(d, image.Rect(250, 250, 550, 550)))
 			return true
 		}},
 		step{"L again: two deep", func(d *desk) bool {

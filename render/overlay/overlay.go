@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gioui.org/f32"
@@ -382,7 +383,11 @@ func (u *UI) bar(gtx layout.Context, d *Data, act *Actions) layout.Dimensions {
 				return material.Button(u.th, &u.fitBtn, "Fit").Layout(gtx)
 			}),
 			layout.Rigid(layout.Spacer{Width: unit.Dp(12)}.Layout),
-			layout.Flexed(1, material.Body2(u.th, text).Layout),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				l := material.Body2(u.th, text)
+				l.MaxLines = 2 // a narrow window cuts the stats short rather than growing the bar
+				return l.Layout(gtx)
+			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if u.focusSearch {
 					gtx.Execute(key.FocusCmd{Tag: &u.search})
@@ -607,6 +612,19 @@ func (u *UI) settingsPanel(gtx layout.Context, d *Data, act *Actions) layout.Dim
 	})
 }
 
+// doc is a setting's help line: the schema's doc, dimmed.
+func (u *UI) doc(f *settings.Field) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		if f.Doc == "" {
+			return layout.Dimensions{}
+		}
+		l := material.Caption(u.th, f.Doc)
+		l.Color = color.NRGBA{R: 150, G: 160, B: 178, A: 255}
+		l.TextSize = unit.Sp(11)
+		return layout.Inset{Bottom: unit.Dp(4)}.Layout(gtx, l.Layout)
+	}
+}
+
 // field draws one setting and turns the user's changes into updates,
 // which go through the same path as REST (validated, stored, recorded,
 // sent to peers).
@@ -617,7 +635,7 @@ func (u *UI) field(gtx layout.Context, f *settings.Field, d *Data, act *Actions)
 		st.hex.SingleLine, st.hex.Submit = true, true
 		u.fields[f.Path] = st
 	}
-	name := f.Path[strings.IndexByte(f.Path, '.')+1:]
+	name := fieldLabels()[f.Path]
 	cur := d.Setting(f.Path)
 	send := func(v any) {
 		b, _ := json.Marshal(v)
@@ -643,9 +661,44 @@ func (u *UI) field(gtx layout.Context, f *settings.Field, d *Data, act *Actions)
 			}
 		}
 		shown := fromUnit(float64(st.f.Value), lo, hi)
+		// The number can be typed too: Enter sends it (the session checks
+		// it like any other update).
+		for {
+			ev, ok := st.hex.Update(gtx)
+			if !ok {
+				break
+			}
+			if _, ok := ev.(widget.SubmitEvent); ok {
+				if v, err := strconv.ParseFloat(strings.TrimSpace(st.hex.Text()), 64); err == nil {
+					if f.Kind == settings.Int {
+						send(int64(math.Round(v)))
+					} else {
+						send(v)
+					}
+				}
+				u.blur = true
+			}
+		}
+		if !gtx.Focused(&st.hex) {
+			if t := formatNum(shown, f.Kind); st.hex.Text() != t {
+				st.hex.SetText(t)
+			}
+		}
 		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-			layout.Rigid(material.Caption(u.th, fmt.Sprintf("%s  %s", name, formatNum(shown, f.Kind))).Layout),
-			layout.Rigid(material.Slider(u.th, &st.f).Layout))
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+					layout.Flexed(1, material.Caption(u.th, name).Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						gtx.Constraints.Min.X, gtx.Constraints.Max.X = gtx.Dp(70), gtx.Dp(70)
+						e := material.Editor(u.th, &st.hex, name)
+						e.TextSize = unit.Sp(12)
+						return widget.Border{Color: color.NRGBA{R: 60, G: 70, B: 90, A: 255}, Width: unit.Dp(1)}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+							return layout.UniformInset(unit.Dp(2)).Layout(gtx, e.Layout)
+						})
+					}))
+			}),
+			layout.Rigid(material.Slider(u.th, &st.f).Layout),
+			layout.Rigid(u.doc(f)))
 	case settings.Range:
 		lo, hi := *f.Min, *f.Max
 		pair, _ := cur.([2]float64)
@@ -664,25 +717,38 @@ func (u *UI) field(gtx layout.Context, f *settings.Field, d *Data, act *Actions)
 			}
 		}
 		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-			layout.Rigid(material.Caption(u.th, fmt.Sprintf("%s  %s – %s", name, formatNum(fromUnit(float64(st.f.Value), lo, hi), f.Kind), formatNum(fromUnit(float64(st.f2.Value), lo, hi), f.Kind))).Layout),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{}.Layout(gtx,
+					layout.Flexed(1, material.Caption(u.th, name).Layout),
+					layout.Rigid(material.Caption(u.th, fmt.Sprintf("%s – %s", formatNum(fromUnit(float64(st.f.Value), lo, hi), f.Kind), formatNum(fromUnit(float64(st.f2.Value), lo, hi), f.Kind))).Layout))
+			}),
 			layout.Rigid(material.Slider(u.th, &st.f).Layout),
-			layout.Rigid(material.Slider(u.th, &st.f2).Layout))
+			layout.Rigid(material.Slider(u.th, &st.f2).Layout),
+			layout.Rigid(u.doc(f)))
 	case settings.Bool:
 		st.b.Value, _ = cur.(bool)
 		if st.b.Update(gtx) {
 			send(st.b.Value)
 		}
-		return material.Switch(u.th, &st.b, name).Layout(gtx)
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return material.CheckBox(u.th, &st.b, name).Layout(gtx)
+			}),
+			layout.Rigid(u.doc(f)))
 	case settings.Enum:
 		st.enum.Value, _ = cur.(string)
 		if st.enum.Update(gtx) {
 			send(st.enum.Value)
 		}
-		children := []layout.FlexChild{layout.Rigid(material.Caption(u.th, name+"  ").Layout)}
+		children := []layout.FlexChild{layout.Rigid(material.Caption(u.th, name).Layout), layout.Rigid(layout.Spacer{Width: unit.Dp(8)}.Layout)}
 		for _, o := range f.Options {
 			children = append(children, layout.Rigid(material.RadioButton(u.th, &st.enum, o, o).Layout))
 		}
-		return layout.Flex{Alignment: layout.Middle}.Layout(gtx, children...)
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Alignment: layout.Middle}.Layout(gtx, children...)
+			}),
+			layout.Rigid(u.doc(f)))
 	case settings.Color:
 		hex, _ := cur.(string)
 		for i := range swatches {
@@ -727,7 +793,8 @@ func (u *UI) field(gtx layout.Context, f *settings.Field, d *Data, act *Actions)
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				gtx.Constraints.Max.X = gtx.Dp(120)
 				return material.Editor(u.th, &st.hex, "#rrggbb").Layout(gtx)
-			}))
+			}),
+			layout.Rigid(u.doc(f)))
 	}
 	return layout.Dimensions{}
 }

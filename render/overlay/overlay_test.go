@@ -137,7 +137,7 @@ func TestSettingsPanelSendsValidUpdates(t *testing.T) {
 	checks := []struct {
 		click, path, want string
 	}{
-		{"enableHologram", "nodes.enableHologram", "false"}, // a switch, on by default
+		{"Hologram", "nodes.enableHologram", "false"}, // a switch, on by default
 		{"low", "nodes.quality", `"low"`},                   // the first radio button named low: nodes.quality
 		{"Graph H  (5 nodes)", "", ""},
 	}
@@ -282,4 +282,98 @@ func TestMemorySearchAndInspector(t *testing.T) {
 	if act := h.click("Find"); act.MemorySearch != "octree" {
 		t.Errorf("find: %q", act.MemorySearch)
 	}
+}
+
+// labels are every text the overlay's semantics carry.
+func (h *harness) labels() map[string]bool {
+	out := map[string]bool{}
+	var walk func(nodes []input.SemanticNode)
+	walk = func(nodes []input.SemanticNode) {
+		for _, n := range nodes {
+			out[n.Desc.Label], out[n.Desc.Description] = true, true
+			walk(n.Children)
+		}
+	}
+	walk(h.r.AppendSemantics(nil))
+	return out
+}
+
+// Every control of the settings panel carries its name in words, two of
+// one name say their group, each says what it does (the schema's doc),
+// and a number can be typed.
+func TestSettingsPanelNamesEveryControl(t *testing.T) {
+	h := newHarness(t)
+	h.size = image.Pt(1280, 40000) // the whole panel in one frame
+	h.u.ShowPanel = true
+	h.frame()
+	h.frame()
+	got := h.labels()
+	names := fieldLabels()
+	for _, f := range settings.Schema {
+		sec := f.Path[:strings.IndexByte(f.Path, '.')]
+		if sec == "system" || f.Kind == settings.Text || f.Kind == settings.Secret {
+			continue
+		}
+		name := names[f.Path]
+		if !got[name] {
+			t.Errorf("%s: no control named %q", f.Path, name)
+		}
+		if f.Doc != "" && !got[f.Doc] {
+			t.Errorf("%s: its doc is not shown", f.Path)
+		}
+		if !strings.Contains(name, " ") && strings.ToLower(name[1:]) != name[1:] {
+			t.Errorf("%s: %q reads like a key", f.Path, name)
+		}
+	}
+	for _, want := range []string{"Quality (nodes)", "Quality (edges)", "Spring strength", "Max velocity", "Hologram", "Feature: springs"} {
+		if !got[want] {
+			t.Errorf("no control named %q", want)
+		}
+	}
+	if got["quality"] || got["springK"] || got["enableHologram"] {
+		t.Error("a raw key is shown as a name")
+	}
+	// Typing a number: node size 2.5.
+	h.clickEditorAfter("Node size")
+	h.r.Queue(key.Event{Name: key.NameEnd, State: key.Press})
+	h.frame()
+	h.r.Queue(key.Event{Name: key.NameHome, State: key.Press, Modifiers: key.ModShift})
+	h.frame()
+	h.r.Queue(key.EditEvent{Range: h.r.EditorState().Selection.Range, Text: "2.5"})
+	h.frame()
+	h.r.Queue(key.Event{Name: key.NameReturn, State: key.Press})
+	act := h.frame()
+	if len(act.Settings) != 1 || act.Settings[0].Path != "nodes.nodeSize" || string(act.Settings[0].Value) != "2.5" {
+		t.Fatalf("typing 2.5 into node size sent %+v", act.Settings)
+	}
+}
+
+// clickEditorAfter clicks the first editor that follows the text label in
+// the overlay's semantics (a setting's number box after its name).
+func (h *harness) clickEditorAfter(label string) {
+	h.t.Helper()
+	var flat []input.SemanticNode
+	var walk func(nodes []input.SemanticNode)
+	walk = func(nodes []input.SemanticNode) {
+		for _, n := range nodes {
+			flat = append(flat, n)
+			walk(n.Children)
+		}
+	}
+	walk(h.r.AppendSemantics(nil))
+	seen := false
+	for _, n := range flat {
+		if n.Desc.Label == label {
+			seen = true
+		}
+		if seen && n.Desc.Class == semantic.Editor {
+			r := n.Desc.Bounds
+			c := f32.Pt(float32(r.Min.X+r.Max.X)/2, float32(r.Min.Y+r.Max.Y)/2)
+			h.r.Queue(pointer.Event{Kind: pointer.Press, Source: pointer.Mouse, Buttons: pointer.ButtonPrimary, Position: c},
+				pointer.Event{Kind: pointer.Release, Source: pointer.Mouse, Position: c})
+			h.frame()
+			return
+		}
+	}
+	h.t.Fatalf("no editor after %q", label)
 }

@@ -306,3 +306,7 @@ func (u *UI) ViewTarget(name string) (x, y float32, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// ViewRect is where the view panel was drawn in the last frame (empty
+// when it is closed).
+func (u *UI) ViewRect() image.Rectangle { return u.view.rect }
