@@ -308,6 +308,9 @@ func TestWindowFlagsAreChecked(t *testing.T) {
 		{[]string{"--allow-host", "a b"}, "is not a host name"},
 		{[]string{"--headless", "--graph", "docs"}, "cannot be combined with --join, --screenshot or --graph"},
 		{[]string{"--graph", "a/b"}, "--graph: "},
+		{[]string{"--local", "x", "--depth", "4"}, "--depth 4: want 1, 2 or 3"},
+		{[]string{"--headless", "--colour-by", "community"}, "cannot be combined with --headless"},
+		{[]string{"--colour-by", "a\x00b"}, "want community, component"},
 	} {
 		_, err := parseRun(append(tc.args, "--db", filepath.Join(dir, "x.db")), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unicode"
 	"visionflow/graph"
 
 	"visionflow/auth"
@@ -47,6 +48,9 @@ type Config struct {
 	GL         string // OpenGL to ask for: auto, es (ES 3.1) or core (4.1 core)
 	Graph      string // the graph the window shows first ("": the last it showed, else the newest)
 	DemoAgents int    // run a simulated swarm of this many agents on the server
+	ColourBy   string // the window's first colouring (--colour-by; "": one colour)
+	Local      string // a node whose local graph the window opens on (--local)
+	Depth      int    // how many links deep that local graph goes (--depth)
 
 	// NewEngine makes each graph's physics engine; set by the desktop
 	// front end (not a flag). Nil means the CPU engine.
@@ -79,6 +83,9 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	level := fs.String("log-level", "info", "log verbosity: debug, info, warn or error")
 	fs.StringVar(&cfg.Join, "join", "", "open a window on another instance's session at this URL (http://HOST:PORT)")
 	fs.StringVar(&cfg.Screenshot, "screenshot", "", "draw the graph, write this PNG file and exit")
+	fs.StringVar(&cfg.ColourBy, "colour-by", "", "the window's colouring: community, component, degree, pagerank, betweenness or a metadata field (the view panel opens with its legend)")
+	fs.StringVar(&cfg.Local, "local", "", "open the window on the local graph of this node id (with --depth)")
+	fs.IntVar(&cfg.Depth, "depth", 1, "with --local: how many links deep the local graph goes, 1 to 3")
 	fs.StringVar(&cfg.Graph, "graph", "", "the graph the window (and --screenshot) opens first (default: the one the window showed last, else the newest)")
 	size := fs.String("size", "1280x800", "window size in pixels, WIDTHxHEIGHT")
 	fs.IntVar(&cfg.Frames, "frames", 0, "with --screenshot: frames to draw once the layout has settled (default 3)")
@@ -204,6 +211,20 @@ func checkWindowFlags(cfg *Config) error {
 		if err := graph.ValidateGraphID(cfg.Graph); err != nil {
 			return fmt.Errorf("--graph: %w", err)
 		}
+	}
+	if cfg.Headless && (cfg.ColourBy != "" || cfg.Local != "") {
+		return errors.New("--colour-by and --local are the window's: they cannot be combined with --headless")
+	}
+	if len(cfg.ColourBy) > 128 || strings.ContainsFunc(cfg.ColourBy, unicode.IsControl) {
+		return fmt.Errorf("--colour-by %q: want community, component, degree, pagerank, betweenness or a metadata field name", cfg.ColourBy)
+	}
+	if cfg.Local != "" {
+		if err := graph.ValidateID("--local", cfg.Local); err != nil {
+			return err
+		}
+	}
+	if cfg.Depth < 1 || cfg.Depth > 3 {
+		return fmt.Errorf("--depth %d: want 1, 2 or 3", cfg.Depth)
 	}
 	if cfg.Screenshot != "" {
 		if !strings.EqualFold(filepath.Ext(cfg.Screenshot), ".png") {

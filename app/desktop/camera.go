@@ -117,3 +117,28 @@ func (d *desk) steerCamera(now time.Time) {
 		}
 	}
 }
+
+// frameShown frames the nodes the lens shows (not dimmed or hidden): a
+// local graph, a class isolated.
+func (d *desk) frameShown() {
+	if d.sceneNow == nil {
+		return
+	}
+	c, r := view.Bounds(func(yield func(mgl32.Vec3) bool) {
+		for i := range d.sceneNow.graphNodes {
+			if d.paintNow.visOf(int32(i)) != visShown {
+				continue
+			}
+			if p, ok := d.position(d.sceneNow.nodes[i].wire); ok && !yield(p) {
+				return
+			}
+		}
+	})
+	if r == 0 {
+		return
+	}
+	to := d.cam
+	to.Fit(c, r+2*d.setNow.NodeSize, float32(d.width)/float32(max(d.height, 1)))
+	d.flyTo(to, false)
+	d.autoFit = false
+}

@@ -161,7 +161,15 @@ func graphics(d gles.Dialect) (*render.Renderer, gpu.GPU, error) {
 func newDesk(cfg app.Config, log *slog.Logger, w *window.Window, thread *gles.Thread, src Source, r *render.Renderer, g gpu.GPU, h hooks, remember *recall) *desk {
 	d := &desk{cfg: cfg, log: log, w: w, thread: thread, src: src, hooks: h, r: r, gio: g, ui: overlay.New(),
 		m: newModel(src, log), lab: newLabeler(), an: newAnalyser(), start: time.Now(), cam: view.New(), autoFit: true, slotOf: map[graph.WireID]int32{}, posIndex: map[graph.WireID]int32{}}
-	d.m.first, d.m.remember = cfg.Graph, remember
+	d.m.first, d.m.remember, d.m.firstNode = cfg.Graph, remember, cfg.Local
+	d.lens.hideRest = true // a local graph shows the neighbourhood alone, as Obsidian's does
+	if cfg.ColourBy != "" {
+		d.lens.colourBy = colourKey(cfg.ColourBy)
+		d.ui.ToggleView()
+	}
+	if cfg.Local != "" {
+		d.lens.local = cfg.Depth
+	}
 	d.loc, _ = src.(*local)
 	d.glName = strings.Replace(w.Info.Dialect.String(), "OpenGL", "GL", 1) // the bar is short of room
 	r0 := strings.ToLower(w.Info.Renderer)
@@ -921,6 +929,12 @@ func (r *readiness) done(d *desk, frame int) bool {
 		if sc == nil && d.m.scene.Load() == nil {
 			shown = true // an empty session: show what there is
 		}
+		if sc != nil && needsMeasures(d.lens.colourBy) && (d.measNow == nil || d.measNow.scene.graphID != sc.graphID) {
+			shown = false // coloured by measures still being made
+		}
+		if d.cfg.Local != "" && sc != nil && d.selected == 0 && hasNode(sc, d.cfg.Local) {
+			shown = false // the local graph's node not selected yet
+		}
 		if n := d.cfg.DemoAgents; n > 0 {
 			// With a demo swarm: once all of it is in the picture.
 			shown = shown && sc.swarm != "" && d.lookNow != nil && len(d.lookNow.marks) >= n
@@ -943,7 +957,11 @@ func (r *readiness) done(d *desk, frame int) bool {
 			r.since = frame
 		}
 		if r.since != 0 {
-			d.fit(false)
+			if d.lens.local > 0 && d.selected != 0 {
+				d.frameShown()
+			} else {
+				d.fit(false)
+			}
 		}
 		return false
 	}
@@ -959,3 +977,5 @@ func (d *desk) screenshot() error {
 	d.log.Info("screenshot written", "file", d.cfg.Screenshot, "width", d.width, "height", d.height)
 	return nil
 }
+
+func hasNode(sc *scene, id string) bool { _, ok := sc.byID[id]; return ok }

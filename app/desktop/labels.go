@@ -130,10 +130,14 @@ func chooseLabels(j labelJob, k int) []graph.WireID {
 		}
 	}
 	for _, c := range cands {
-		// The cells well inside the node's disc.
-		r := c.radius * 0.7
+		// The cells whose centres the node's disc covers well: a dot
+		// smaller than a cell hides no text.
+		r := c.radius * 0.8
 		cells(c.x-r, c.y-r, c.x+r, c.y+r, func(i int) bool {
-			front[i] = min(front[i], c.depth)
+			cx, cy := float32(i%gw*cell+cell/2), float32(i/gw*cell+cell/2)
+			if (cx-c.x)*(cx-c.x)+(cy-c.y)*(cy-c.y) <= r*r {
+				front[i] = min(front[i], c.depth)
+			}
 			return true
 		})
 	}

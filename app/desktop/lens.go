@@ -341,3 +341,17 @@ func binned(p *paint, sc *scene, m *measures, by string, value func(int32) float
 	}
 	slices.Reverse(p.legend.Classes) // highest first, as a legend reads
 }
+
+// colourKey is the lens's key for a colouring named on the command line:
+// a measure's key, or else a metadata field's.
+func colourKey(name string) string {
+	for _, c := range colourings {
+		if strings.EqualFold(name, c.key) {
+			return c.key
+		}
+	}
+	if strings.HasPrefix(name, "meta:") {
+		return name
+	}
+	return "meta:" + name
+}

@@ -14,7 +14,7 @@ import (
 type measures struct {
 	scene *scene // what they were measured on: res is by index of its nodes
 	res   *analysis.Result
-	took time.Duration
+	took  time.Duration
 }
 
 // of is node w's index in the measures, or -1 (a node added since, or

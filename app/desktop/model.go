@@ -177,8 +177,9 @@ type model struct {
 	telemetry *uploader
 	bg        sync.WaitGroup // imports running beside the model
 
-	first    string  // the graph to show first (--graph; "": the last shown, else the newest)
-	remember *recall // where the last graph shown is kept; nil keeps nothing
+	first     string  // the graph to show first (--graph; "": the last shown, else the newest)
+	firstNode string  // the node to select once it is shown (--local)
+	remember  *recall // where the last graph shown is kept; nil keeps nothing
 }
 
 func newModel(src Source, log *slog.Logger) *model {
@@ -262,7 +263,16 @@ func (m *model) start(ctx context.Context) error {
 			return err
 		}
 	}
-	return m.watch(ctx, id)
+	if err := m.watch(ctx, id); err != nil {
+		return err
+	}
+	if n := m.firstNode; n != "" {
+		if _, ok := m.g.Node(n); !ok {
+			return fmt.Errorf("--local %s: graph %q has no such node", n, id)
+		}
+		m.selectNode(n, true)
+	}
+	return nil
 }
 
 // poll refreshes what the stats bar and the graph picker show.

@@ -270,7 +270,7 @@ func (u *UI) Layout(gtx layout.Context, d *Data) Actions {
 		if !u.inspectRect.Empty() {
 			y = u.inspectRect.Max.Y + gtx.Dp(6)
 		}
-		h := gtx.Constraints.Max.Y - y - gtx.Dp(40)
+		h := gtx.Constraints.Max.Y - y - gtx.Dp(84) // above History and Share
 		if h > gtx.Dp(80) {
 			x := gtx.Constraints.Max.X - w
 			off := op.Offset(image.Pt(x, y)).Push(gtx.Ops)
