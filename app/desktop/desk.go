@@ -542,6 +542,9 @@ func (d *desk) styleOf(id graph.WireID, v values) render.Style {
 	if c, ok := d.paintNow.colourOf(i); ok && !n.agent {
 		s.Color = [4]uint8{c[0], c[1], c[2], 255}
 	}
+	if size := d.paintNow.sizeOf(i); size > 0 && !n.agent {
+		s.Size = size
+	}
 	if d.lookNow != nil {
 		if mk, ok := d.lookNow.marks[id]; ok {
 			s = agentStyle(s, mk, v)
@@ -739,7 +742,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 	d.ops.Reset()
 	gtx := layout.Context{Ops: &d.ops, Now: now, Source: d.router.Source(), Metric: unit.Metric{PxPerDp: scale, PxPerSp: scale},
 		Constraints: layout.Exact(image.Pt(d.width, d.height))}
-	data := overlay.Data{Labels: labels, Peers: d.peerMarks(now), Inspected: d.m.inspected.Load(), Import: *d.m.imports.Load()}
+	data := overlay.Data{Labels: labels, Peers: d.peerMarks(now), Inspected: d.inspected(), Import: *d.m.imports.Load()}
 	if d.valsNow != nil {
 		v := *d.valsNow
 		data.Setting = func(path string) any { return v[path] }
@@ -904,6 +907,9 @@ func (d *desk) changeLens(a *overlay.ViewAction) {
 	if a.MinDegree != nil {
 		l.minDeg = max(*a.MinDegree, 0)
 	}
+	if a.SizeBy != nil {
+		l.sizeBy = *a.SizeBy
+	}
 	d.repaint = true
 }
 
@@ -979,3 +985,28 @@ func (d *desk) screenshot() error {
 }
 
 func hasNode(sc *scene, id string) bool { _, ok := sc.byID[id]; return ok }
+
+// inspected is the inspector's node with its measures, when the graph has
+// been measured.
+func (d *desk) inspected() *overlay.Inspected {
+	in := d.m.inspected.Load()
+	m := d.measNow
+	if in == nil || m == nil || d.sceneNow == nil || m.scene.graphID != d.sceneNow.graphID {
+		return in
+	}
+	i, ok := m.scene.byID[in.ID]
+	if !ok || int(i) >= m.scene.graphNodes {
+		return in
+	}
+	r := m.res
+	rank := 1
+	for _, p := range r.PageRank {
+		if p > r.PageRank[i] {
+			rank++
+		}
+	}
+	out := *in
+	out.Measures = fmt.Sprintf("PageRank %.4f (#%d of %d) · betweenness %.0f · community %d of %d · component %d of %d",
+		r.PageRank[i], rank, len(r.PageRank), r.Betweenness[i], r.Community[i]+1, r.Communities, r.Component[i]+1, r.Components)
+	return &out
+}

@@ -427,6 +427,12 @@ func (d *desk) rayPick(x, y float32, nodeSize float32) graph.WireID {
 		r := nodeSize * (1 + 0.5*float32(math.Log1p(float64(n.Value)))) * 1.15
 		if n.ID.IsAgent() {
 			r = nodeSize * 2.2 * 1.15
+		} else if d.paintNow != nil && d.sceneNow != nil {
+			if i, ok := d.sceneNow.byWire[n.ID]; ok {
+				if size := d.paintNow.sizeOf(i); size > 0 {
+					r = nodeSize * size * 1.15 // sized by a measure
+				}
+			}
 		}
 		if oc.LenSqr()-t*t <= r*r {
 			best, bestT = n.ID, t

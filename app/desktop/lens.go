@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type lens struct {
 	orphans  bool            // hide nodes without links
 	linkOnly bool            // hide pages that exist only as link targets (no file)
 	minDeg   int             // hide nodes of a lower degree
+	sizeBy   string          // "" (degree), "pagerank" or "betweenness"
 }
 
 // colourings are the measures nodes can be coloured by, besides metadata.
@@ -59,6 +61,7 @@ const (
 // scene's nodes; -1 for none, such as the swarm's), its visibility, and
 // the legend that explains them.
 type paint struct {
+	size    []float32 // by node, when the lens sizes by a measure
 	class   []int32
 	colours [][3]uint8 // by class
 	keys    []string   // by class
@@ -72,6 +75,14 @@ func (p *paint) colourOf(i int32) ([3]uint8, bool) {
 		return [3]uint8{}, false
 	}
 	return p.colours[p.class[i]], true
+}
+
+// sizeOf is node i's size through the lens (0: as its degree makes it).
+func (p *paint) sizeOf(i int32) float32 {
+	if p == nil || i < 0 || int(i) >= len(p.size) {
+		return 0
+	}
+	return p.size[i]
 }
 
 func (p *paint) visOf(i int32) uint8 {
@@ -125,6 +136,8 @@ func paintScene(sc *scene, m *measures, l *lens, selected, hovered graph.WireID)
 		p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: "meta:" + k, Name: k})
 	}
 	classify(p, sc, m, l.colourBy)
+	sizeByMeasure(p, sc, m, l.sizeBy)
+	p.legend.SizeBy = l.sizeBy
 	p.legend.Only = l.only
 	hiddenClass := func(key string) bool { return l.hidden[key] || (l.only != "" && l.only != key) }
 	for i := range p.legend.Classes {
@@ -354,4 +367,30 @@ func colourKey(name string) string {
 		return name
 	}
 	return "meta:" + name
+}
+
+// sizeByMeasure sizes the graph's nodes by a measure: from 0.8 for the
+// least to 4 for the greatest, by the square root of the share of the
+// greatest (an area grows as the measure does).
+func sizeByMeasure(p *paint, sc *scene, m *measures, by string) {
+	if by == "" || m == nil {
+		return
+	}
+	values := m.res.PageRank
+	if by == "betweenness" {
+		values = m.res.Betweenness
+	}
+	var top float64
+	for _, v := range values {
+		top = max(top, v)
+	}
+	if top <= 0 {
+		return
+	}
+	p.size = make([]float32, sc.graphNodes)
+	for i := range sc.graphNodes {
+		if j := m.of(sc.nodes[i].wire); j >= 0 {
+			p.size[i] = 0.8 + 3.2*float32(math.Sqrt(values[j]/top))
+		}
+	}
 }

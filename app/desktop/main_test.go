@@ -210,16 +210,23 @@ const (
 func matchGolden(t *testing.T, name string, got *image.NRGBA) {
 	t.Helper()
 	golden := filepath.Join("testdata", name)
+	// t.Errorf, not t.Fatal: this runs on the window's thread, which
+	// t.Fatal would end without closing the window.
 	if *update {
 		if err := writeNRGBA(golden, got); err != nil {
-			t.Fatal(err)
+			t.Error(err)
 		}
 		t.Logf("wrote %s", golden)
 		return
 	}
+	if _, err := os.Stat(golden); err != nil {
+		t.Errorf("%s: %v (run with -update to make it)", name, err)
+		return
+	}
 	want := readPNG(t, golden)
 	if got.Bounds().Size() != want.Bounds().Size() {
-		t.Fatalf("%s: image is %v, golden %v", name, got.Bounds().Size(), want.Bounds().Size())
+		t.Errorf("%s: image is %v, golden %v", name, got.Bounds().Size(), want.Bounds().Size())
+		return
 	}
 	differ := 0
 	for i := 0; i < len(got.Pix); i += 4 {

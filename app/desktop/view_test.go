@@ -155,14 +155,30 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 			shot(d, "view-community.png")
 			return true
 		}},
+		step{"size by betweenness", func(d *desk) bool { return clickView(t, d, "size:betweenness") }},
+		step{"the hub drawn larger than a leaf, within the range", func(d *desk) bool {
+			if d.lens.sizeBy != "betweenness" || d.repaint {
+				return false
+			}
+			hubSize := d.styleOf(nodeNamed(d, "VisionFlow").wire, *d.valsNow).Size
+			leafSize := d.styleOf(nodeNamed(d, "Go").wire, *d.valsNow).Size
+			if hubSize != 4 || leafSize != 0.8 { // the most between, and a leaf (between none)
+				t.Errorf("sized by betweenness: hub %.2f, leaf %.2f", hubSize, leafSize)
+			}
+			return true
+		}},
 		step{"select the hub, then L for a local graph", func(d *desk) bool {
 			hub = nodeNamed(d, "VisionFlow")
 			d.m.do(func(context.Context) { d.m.selectNode(hub.id, false) })
 			return true
 		}},
-		step{"selected", func(d *desk) bool {
+		step{"selected, its measures in the inspector", func(d *desk) bool {
 			if d.selected != hub.wire {
 				return false
+			}
+			if in := d.inspected(); in == nil || !strings.Contains(in.Measures, "PageRank") || !strings.Contains(in.Measures, "community") {
+				t.Errorf("inspector: %+v", in)
+				return true
 			}
 			tap(d, glfw.KeyL)
 			return true

@@ -67,6 +67,7 @@ type Inspected struct {
 	Pinned     bool
 	Neighbours []Neighbour
 	Agent      *AgentInfo // when the node is an agent
+	Measures   string     // PageRank, betweenness, community, component, when measured
 }
 
 // Neighbour is a node linked to the inspected one.
@@ -471,6 +472,9 @@ func (u *UI) inspector(gtx layout.Context, n *Inspected, act *Actions) layout.Di
 		pinned = " · pinned"
 	}
 	rows = append(rows, material.Caption(u.th, fmt.Sprintf("%s · %d links%s", n.ID, n.Degree, pinned)).Layout)
+	if n.Measures != "" {
+		rows = append(rows, material.Caption(u.th, n.Measures).Layout)
+	}
 	if n.Agent != nil {
 		rows = append(rows, u.agentRows(n.Agent, act)...)
 	}

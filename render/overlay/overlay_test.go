@@ -138,7 +138,7 @@ func TestSettingsPanelSendsValidUpdates(t *testing.T) {
 		click, path, want string
 	}{
 		{"Hologram", "nodes.enableHologram", "false"}, // a switch, on by default
-		{"low", "nodes.quality", `"low"`},                   // the first radio button named low: nodes.quality
+		{"low", "nodes.quality", `"low"`},             // the first radio button named low: nodes.quality
 		{"Graph H  (5 nodes)", "", ""},
 	}
 	for _, c := range checks {

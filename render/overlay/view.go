@@ -16,6 +16,7 @@ import (
 // window's own way of looking at the graph, not a shared setting.
 type Legend struct {
 	ColourBy string // the key of the option chosen ("": one colour)
+	SizeBy   string // "" (degree), "pagerank" or "betweenness"
 	Options  []LegendOption
 	Classes  []LegendClass
 	Only     string // the class isolated ("": none)
@@ -45,6 +46,7 @@ type LegendClass struct {
 // nil fields are unchanged.
 type ViewAction struct {
 	ColourBy     *string
+	SizeBy       *string
 	Toggle       string  // hide or show this class
 	Only         *string // isolate this class ("": show every class)
 	LocalDepth   *int
@@ -59,6 +61,7 @@ type viewState struct {
 	btn        widget.Clickable
 	list       widget.List
 	options    map[string]*widget.Clickable
+	sizes      map[string]*widget.Clickable
 	classes    map[string]*widget.Clickable
 	only       map[string]*widget.Clickable
 	depth      [4]widget.Clickable
@@ -77,6 +80,7 @@ type viewState struct {
 func (v *viewState) init() {
 	v.list.Axis = layout.Vertical
 	v.options, v.classes, v.only = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
+	v.sizes = map[string]*widget.Clickable{}
 }
 
 // ToggleView shows or hides the view panel (the V key).
@@ -135,6 +139,30 @@ func (u *UI) viewPanel(gtx layout.Context, lg *Legend, act *Actions) layout.Dime
 			return layout.Flex{}.Layout(gtx, children...)
 		})
 	}
+	rows = append(rows, material.Caption(u.th, "Size by").Layout)
+	names = append(names, nil)
+	sizes := []LegendOption{{"", "Degree"}, {"pagerank", "PageRank"}, {"betweenness", "Betweenness"}}
+	names = append(names, []string{"size:", "size:pagerank", "size:betweenness"})
+	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+		var children []layout.FlexChild
+		for _, o := range sizes {
+			btn := clickable(v.sizes, o.Key)
+			if btn.Clicked(gtx) {
+				key := o.Key
+				u.viewAction(act).SizeBy = &key
+			}
+			children = append(children, layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				b := material.Button(u.th, btn, o.Name)
+				b.Inset = layout.Inset{Top: unit.Dp(4), Bottom: unit.Dp(4), Left: unit.Dp(6), Right: unit.Dp(6)}
+				b.TextSize = unit.Sp(11)
+				if o.Key != lg.SizeBy {
+					b.Background = color.NRGBA{R: 40, G: 48, B: 64, A: 255}
+				}
+				return layout.Inset{Right: unit.Dp(4), Bottom: unit.Dp(4)}.Layout(gtx, b.Layout)
+			}))
+		}
+		return layout.Flex{}.Layout(gtx, children...)
+	})
 	if lg.Note != "" {
 		rows = append(rows, material.Caption(u.th, lg.Note).Layout)
 		names = append(names, nil)
