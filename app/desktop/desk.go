@@ -107,6 +107,8 @@ type desk struct {
 	paintNow   *paint
 	paintFocus [2]graph.WireID
 	repaint    bool
+	shareView  bool   // the lens goes to the peers with the presence
+	following  string // the peer whose view and camera the window follows
 
 	restyle, reedge bool
 	hovered         graph.WireID
@@ -258,6 +260,7 @@ func (d *desk) frame(now time.Time) error {
 	d.hover(now, f)
 	labels := d.labels(now)
 	d.sharePresence(now)
+	d.follow()
 	d.overlay(now, labels)
 	if err := gles.Check("drawing the overlay"); err != nil {
 		d.stats.glErrors++
@@ -773,6 +776,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 	data.Share = d.m.share.Load()
 	if d.paintNow != nil {
 		lg := d.paintNow.legend
+		d.sharing(&lg)
 		data.Legend = &lg
 	}
 	data.Timeline = d.m.timeline.Load()
@@ -874,8 +878,20 @@ func (d *desk) act(a overlay.Actions) {
 	}
 }
 
-// changeLens applies what the view panel asked for.
+// changeLens applies what the view panel asked for. Changing the view
+// oneself stops following another's.
 func (d *desk) changeLens(a *overlay.ViewAction) {
+	if a.ShareView != nil {
+		d.shareView = *a.ShareView
+	}
+	if a.Follow != nil {
+		d.following = *a.Follow
+		d.pres.peersAt = time.Time{} // read the peers again at once
+		return
+	}
+	if a.ShareView == nil {
+		d.following = ""
+	}
 	l := &d.lens
 	if a.ColourBy != nil && *a.ColourBy != l.colourBy {
 		l.colourBy, l.hidden, l.only = *a.ColourBy, nil, "" // classes of another colouring

@@ -260,6 +260,7 @@ func (d *desk) scroll(dx, dy float32, mods glfw.ModifierKey) {
 // userCamera marks the camera as the user's: automatic fitting stops.
 func (d *desk) userCamera() {
 	d.autoFit, d.flight = false, nil
+	d.following = "" // the user takes the camera back
 }
 
 func (d *desk) press(now time.Time, e inputEvent) {

@@ -39,6 +39,9 @@ func (d *desk) sharePresence(now time.Time) {
 	}
 	eye := d.cam.Eye()
 	p.Eye, p.Target = round3(eye), round3(d.cam.Target)
+	if d.shareView {
+		p.View = viewOf(&d.lens)
+	}
 	if samePresence(p, d.pres.sent) {
 		return
 	}
@@ -57,7 +60,8 @@ func round3(v mgl32.Vec3) []float32 {
 }
 
 func samePresence(a, b wire.Presence) bool {
-	return a.Graph == b.Graph && a.Selected == b.Selected && a.Editing == b.Editing && slices.Equal(a.Eye, b.Eye) && slices.Equal(a.Target, b.Target)
+	return a.Graph == b.Graph && a.Selected == b.Selected && a.Editing == b.Editing && slices.Equal(a.Eye, b.Eye) && slices.Equal(a.Target, b.Target) &&
+		samePresenceView(a.View, b.View)
 }
 
 // peerMarks are where the others are on this window's screen: a ring on

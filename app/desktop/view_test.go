@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,10 +12,15 @@ import (
 	"time"
 
 	"github.com/go-gl/glfw/v3.3/glfw"
+	"github.com/go-gl/mathgl/mgl32"
 
+	"visionflow/auth"
 	"visionflow/graph"
+	"visionflow/net/client"
+	"visionflow/net/wire"
 	"visionflow/render"
 	"visionflow/render/overlay"
+	"visionflow/session"
 )
 
 // click presses and releases the left button at a window pixel, through
@@ -228,3 +234,93 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 }
 
 var _ = graph.WireID(0)
+
+// A peer who shares its view can be followed: the window takes its
+// colouring, filters, selection and camera, keeps up as they change, and
+// lets go when the user moves the camera. The window's own view, shared
+// with a click, reaches the peer.
+func TestFollowingASharedView(t *testing.T) {
+	host, url := sharedHost(t)
+	ctx := context.Background()
+	secret, _, err := host.Session.CreateToken(ctx, "test", session.TokenRequest{Role: auth.Viewer, Name: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := client.New(url, "")
+	alice.SetToken(secret)
+	st, err := alice.Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, _ := host.Session.ListGraphs(ctx)
+	var g string
+	for _, s := range list {
+		if s.Type == graph.Knowledge {
+			g = s.ID
+		}
+	}
+	if _, err := st.Subscribe(ctx, g, wire.StreamEvents); err != nil {
+		t.Fatal(err)
+	}
+	share := func(v wire.View, target []float32) error {
+		return st.SetPresence(wire.Presence{Graph: g, View: &v, Eye: []float32{target[0] + 30, target[1] + 10, target[2] + 40}, Target: target})
+	}
+	cfg := testConfig(t)
+	cfg.Join, cfg.Token = url, host.FirstToken
+	cfg.Width, cfg.Height = 900, 700
+	var aliceID string
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"V, and alice shares her view", func(d *desk) bool {
+			tap(d, glfw.KeyV)
+			return share(wire.View{ColourBy: "meta:group", Hidden: []string{"layout"}}, []float32{1, 2, 3}) == nil
+		}},
+		step{"the panel offers to follow alice", func(d *desk) bool {
+			for _, p := range d.pres.peers {
+				if p.Name == "alice" && p.View != nil {
+					aliceID = p.ID
+				}
+			}
+			return aliceID != "" && d.ui.ViewShown() && clickView(t, d, "follow:"+aliceID)
+		}},
+		step{"her colouring, hidden class and camera are the window's", func(d *desk) bool {
+			if d.following != aliceID || d.lens.colourBy != "meta:group" || !d.lens.hidden["layout"] {
+				return false
+			}
+			if d.cam.Target != (mgl32.Vec3{1, 2, 3}) || abs32(d.cam.Distance-float32(math.Sqrt(30*30+10*10+40*40))) > 0.01 {
+				t.Errorf("camera %+v, alice looks at 1,2,3 from 50.99 away", d.cam)
+			}
+			return true
+		}},
+		step{"alice changes her view", func(d *desk) bool {
+			return share(wire.View{ColourBy: "community", Local: 2}, []float32{4, 5, 6}) == nil
+		}},
+		step{"the window keeps up", func(d *desk) bool {
+			return d.lens.colourBy == "community" && d.lens.local == 2 && len(d.lens.hidden) == 0 && d.cam.Target == (mgl32.Vec3{4, 5, 6})
+		}},
+		step{"the user turns the camera", func(d *desk) bool {
+			tap(d, glfw.KeyLeft)
+			return true
+		}},
+		step{"following stops; the view stays", func(d *desk) bool {
+			return d.following == "" && d.lens.colourBy == "community"
+		}},
+		step{"share the window's view", func(d *desk) bool { return clickView(t, d, "share") }},
+		step{"alice receives it", func(d *desk) bool {
+			if !d.shareView {
+				return false
+			}
+			for {
+				select {
+				case m := <-st.Messages():
+					if m.Type == wire.TypePresence && strings.Contains(string(m.Raw), `"name":"owner"`) && strings.Contains(string(m.Raw), `"colourBy":"community"`) {
+						return true
+					}
+				default:
+					return false
+				}
+			}
+		}},
+	))
+}

@@ -22,6 +22,58 @@ type Presence struct {
 	Editing  string    `json:"editing,omitempty"` // a node being dragged or changed
 	Eye      []float32 `json:"eye,omitempty"`     // the camera's position: x, y, z
 	Target   []float32 `json:"target,omitempty"`  // what it looks at: x, y, z
+	// View is how the client looks at the graph, when it shares that
+	// with the others so they may follow it (nil: kept to itself).
+	View *View `json:"view,omitempty"`
+}
+
+// View is a window's way of looking at a graph: its colouring, sizing,
+// hidden classes, filters and local graph (the selection is its centre).
+type View struct {
+	ColourBy     string   `json:"colourBy,omitempty"` // "", community, component, degree, pagerank, betweenness, meta:KEY
+	SizeBy       string   `json:"sizeBy,omitempty"`   // "", pagerank, betweenness
+	Hidden       []string `json:"hidden,omitempty"`   // classes of the colouring hidden
+	Only         string   `json:"only,omitempty"`     // the class isolated
+	Local        int      `json:"local,omitempty"`    // local graph depth, 0 to 3
+	DimRest      bool     `json:"dimRest,omitempty"`  // the local graph dims the rest rather than hides it
+	HideOrphans  bool     `json:"hideOrphans,omitempty"`
+	HideLinkOnly bool     `json:"hideLinkOnly,omitempty"`
+	MinDegree    int      `json:"minDegree,omitempty"`
+}
+
+// Check validates a view.
+func (v *View) Check() error {
+	text := func(field, s string) error {
+		if len(s) > 256 {
+			return fmt.Errorf("presence.view.%s is %d bytes; the limit is 256", field, len(s))
+		}
+		for _, c := range s {
+			if unicode.IsControl(c) {
+				return fmt.Errorf("presence.view.%s contains control character %U", field, c)
+			}
+		}
+		return nil
+	}
+	for field, s := range map[string]string{"colourBy": v.ColourBy, "sizeBy": v.SizeBy, "only": v.Only} {
+		if err := text(field, s); err != nil {
+			return err
+		}
+	}
+	if len(v.Hidden) > 64 {
+		return fmt.Errorf("presence.view.hidden lists %d classes; the limit is 64", len(v.Hidden))
+	}
+	for _, h := range v.Hidden {
+		if err := text("hidden", h); err != nil {
+			return err
+		}
+	}
+	if v.Local < 0 || v.Local > 3 {
+		return fmt.Errorf("presence.view.local is %d; want 0 to 3", v.Local)
+	}
+	if v.MinDegree < 0 || v.MinDegree > 1_000_000 {
+		return fmt.Errorf("presence.view.minDegree is %d; want 0 to 1000000", v.MinDegree)
+	}
+	return nil
 }
 
 // Check validates a presence.
@@ -42,6 +94,11 @@ func (p Presence) Check() error {
 			if err := graph.ValidateID("presence."+field, id); err != nil {
 				return err
 			}
+		}
+	}
+	if p.View != nil {
+		if err := p.View.Check(); err != nil {
+			return err
 		}
 	}
 	for field, v := range map[string][]float32{"eye": p.Eye, "target": p.Target} {

@@ -257,3 +257,23 @@ func TestBinaryIsSmallerThanJSON(t *testing.T) {
 		t.Errorf("binary frames are only %.1f%% smaller than JSON", 100*reduction)
 	}
 }
+
+func TestPresenceViewIsChecked(t *testing.T) {
+	ok := Presence{Graph: "g", View: &View{ColourBy: "community", Hidden: []string{"1", "2"}, Local: 3, MinDegree: 2}}
+	if err := ok.Check(); err != nil {
+		t.Fatal(err)
+	}
+	many := make([]string, 65)
+	for name, v := range map[string]View{
+		"local 4":          {Local: 4},
+		"negative degree":  {MinDegree: -1},
+		"65 hidden":        {Hidden: many},
+		"control in class": {Only: "a\x01"},
+		"long colouring":   {ColourBy: strings.Repeat("x", 257)},
+	} {
+		p := Presence{Graph: "g", View: &v}
+		if err := p.Check(); err == nil || !strings.Contains(err.Error(), "presence.view.") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

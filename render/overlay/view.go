@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"strings"
 
 	"gioui.org/layout"
 	"gioui.org/unit"
@@ -29,7 +30,14 @@ type Legend struct {
 	HideLinkOnly bool
 	MinDegree    int
 	Shown, Total int
+
+	Sharing   bool         // this window shares its view with its peers
+	Peers     []LegendPeer // peers who share theirs
+	Following string       // the peer followed ("": none)
 }
+
+// LegendPeer is a peer whose view can be followed.
+type LegendPeer struct{ ID, Name, Color string }
 
 // LegendOption is one way to colour the nodes.
 type LegendOption struct{ Key, Name string }
@@ -54,6 +62,8 @@ type ViewAction struct {
 	HideOrphans  *bool
 	HideLinkOnly *bool
 	MinDegree    *int
+	ShareView    *bool
+	Follow       *string // follow this peer's view and camera ("": stop)
 }
 
 type viewState struct {
@@ -68,6 +78,8 @@ type viewState struct {
 	rest       widget.Bool
 	orphans    widget.Bool
 	linkOnly   widget.Bool
+	share      widget.Bool
+	follow     map[string]*widget.Clickable
 	less, more widget.Clickable
 	rect       image.Rectangle
 	// What each row of the last frame holds and how tall it was, so a
@@ -80,7 +92,7 @@ type viewState struct {
 func (v *viewState) init() {
 	v.list.Axis = layout.Vertical
 	v.options, v.classes, v.only = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
-	v.sizes = map[string]*widget.Clickable{}
+	v.sizes, v.follow = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
 }
 
 // ToggleView shows or hides the view panel (the V key).
@@ -291,6 +303,36 @@ func (u *UI) viewPanel(gtx layout.Context, lg *Legend, act *Actions) layout.Dime
 		rows = append(rows, material.Caption(u.th, "select a node: the local graph is around it").Layout)
 	}
 	rows = append(rows, check(&v.rest, lg.HideRest, "Hide the rest (else dim it)", func(a *ViewAction, b *bool) { a.HideRest = b }))
+	// Sharing and following views.
+	rows = append(rows, material.Caption(u.th, "With peers").Layout)
+	rows = append(rows, check(&v.share, lg.Sharing, "Share my view", func(a *ViewAction, b *bool) { a.ShareView = b }))
+	for len(names) < len(rows)-1 {
+		names = append(names, nil)
+	}
+	names = append(names, []string{"share"})
+	for _, p := range lg.Peers {
+		btn := clickable(v.follow, p.ID)
+		names = append(names, []string{"follow:" + p.ID})
+		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
+			following := lg.Following == p.ID
+			if btn.Clicked(gtx) {
+				id := p.ID
+				if following {
+					id = ""
+				}
+				u.viewAction(act).Follow = &id
+			}
+			text := "Follow " + p.Name
+			if following {
+				text = "Stop following " + p.Name
+			}
+			b := material.Button(u.th, btn, text)
+			b.Inset = layout.Inset{Top: unit.Dp(3), Bottom: unit.Dp(3), Left: unit.Dp(8), Right: unit.Dp(8)}
+			b.Background = parseHex(p.Color)
+			b.Color = color.NRGBA{R: 10, G: 14, B: 26, A: 255}
+			return layout.Inset{Bottom: unit.Dp(3)}.Layout(gtx, b.Layout)
+		})
+	}
 	for len(names) < len(rows) {
 		names = append(names, nil)
 	}
@@ -324,6 +366,8 @@ func (u *UI) ViewTarget(name string) (x, y float32, ok bool) {
 			switch {
 			case len(row) == 3:
 				return float32(left) + (float32(c)+0.5)*float32(width)/3, y, true
+			case len(row) == 1 && strings.HasPrefix(n, "follow:"):
+				return float32(left + 40), y, true
 			case c == 0:
 				return float32(left + 30), y, true
 			default:

@@ -34,6 +34,19 @@ func (c *Camera) Eye() mgl32.Vec3 {
 	return c.Target.Add(mgl32.Vec3{cp * sy, sp, cp * cy}.Mul(c.Distance))
 }
 
+// LookFrom points the camera at target from eye (the inverse of Eye): how
+// a window takes another's camera.
+func (c *Camera) LookFrom(eye, target mgl32.Vec3) {
+	d := eye.Sub(target)
+	dist := d.Len()
+	if dist == 0 {
+		return
+	}
+	c.Target, c.Distance = target, dist
+	c.Pitch = mgl32.Clamp(float32(math.Asin(float64(d[1]/dist))), -maxPitch, maxPitch)
+	c.Yaw = float32(math.Atan2(float64(d[0]), float64(d[2])))
+}
+
 // View is the world-to-camera matrix.
 func (c *Camera) View() mgl32.Mat4 {
 	return mgl32.LookAtV(c.Eye(), c.Target, mgl32.Vec3{0, 1, 0})

@@ -70,3 +70,21 @@ func TestOrbitPanZoom(t *testing.T) {
 		t.Errorf("panning right moves the scene left: %v,%v → %v,%v", x0, y0, x1, y1)
 	}
 }
+
+func TestLookFromUndoesEye(t *testing.T) {
+	c := New()
+	c.Target, c.Yaw, c.Pitch, c.Distance = mgl32.Vec3{3, -2, 7}, 2.1, -0.4, 55
+	var d Camera
+	d.FovY = c.FovY
+	d.LookFrom(c.Eye(), c.Target)
+	if d.Target != c.Target || abs(d.Distance-c.Distance) > 1e-3 || abs(d.Yaw-c.Yaw) > 1e-4 || abs(d.Pitch-c.Pitch) > 1e-4 {
+		t.Fatalf("LookFrom(Eye) = %+v, want %+v", d, c)
+	}
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
