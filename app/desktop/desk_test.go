@@ -456,28 +456,7 @@ func TestJoinedViewerEditIsUndoneWithANotice(t *testing.T) {
 // other peers.
 func TestPresenceInTheWindow(t *testing.T) {
 	host, url := sharedHost(t)
-	ctx := context.Background()
-	secret, _, err := host.Session.CreateToken(ctx, "test", session.TokenRequest{Role: auth.Editor, Name: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice := client.New(url, "")
-	alice.SetToken(secret)
-	st, err := alice.Stream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	list, _ := host.Session.ListGraphs(ctx)
-	var g graph.Contents
-	for _, s := range list {
-		if s.Type == graph.Knowledge {
-			g, _ = host.Session.Graph(ctx, s.ID)
-		}
-	}
-	if _, err := st.Subscribe(ctx, g.ID, wire.StreamEvents); err != nil {
-		t.Fatal(err)
-	}
+	st, g := peerStream(t, host, url, "alice", auth.Editor)
 	id := func(label string) string {
 		for _, n := range g.Nodes {
 			if n.Label == label {
@@ -1219,4 +1198,34 @@ func TestGraphFlagAndTheLastGraphShown(t *testing.T) {
 	if err2 == nil || !strings.Contains(err2.Error(), "--graph missing: no such graph; the session has") || !strings.Contains(err2.Error(), "newer") {
 		t.Fatalf("an unknown graph: %v", err2)
 	}
+}
+
+// peerStream is a peer of host named name with role, on the WebSocket
+// stream, subscribed to the events of host's knowledge graph, which it
+// returns too.
+func peerStream(t *testing.T, host *app.Server, url, name string, role auth.Role) (*client.Stream, graph.Contents) {
+	t.Helper()
+	ctx := context.Background()
+	secret, _, err := host.Session.CreateToken(ctx, "test", session.TokenRequest{Role: role, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(url, "")
+	c.SetToken(secret)
+	st, err := c.Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	list, _ := host.Session.ListGraphs(ctx)
+	var g graph.Contents
+	for _, s := range list {
+		if s.Type == graph.Knowledge {
+			g, _ = host.Session.Graph(ctx, s.ID)
+		}
+	}
+	if _, err := st.Subscribe(ctx, g.ID, wire.StreamEvents); err != nil {
+		t.Fatal(err)
+	}
+	return st, g
 }

@@ -15,12 +15,9 @@ import (
 	"github.com/go-gl/mathgl/mgl32"
 
 	"visionflow/auth"
-	"visionflow/graph"
-	"visionflow/net/client"
 	"visionflow/net/wire"
 	"visionflow/render"
 	"visionflow/render/overlay"
-	"visionflow/session"
 )
 
 // click presses and releases the left button at a window pixel, through
@@ -233,36 +230,14 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 	))
 }
 
-var _ = graph.WireID(0)
-
 // A peer who shares its view can be followed: the window takes its
 // colouring, filters, selection and camera, keeps up as they change, and
 // lets go when the user moves the camera. The window's own view, shared
 // with a click, reaches the peer.
 func TestFollowingASharedView(t *testing.T) {
 	host, url := sharedHost(t)
-	ctx := context.Background()
-	secret, _, err := host.Session.CreateToken(ctx, "test", session.TokenRequest{Role: auth.Viewer, Name: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice := client.New(url, "")
-	alice.SetToken(secret)
-	st, err := alice.Stream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	list, _ := host.Session.ListGraphs(ctx)
-	var g string
-	for _, s := range list {
-		if s.Type == graph.Knowledge {
-			g = s.ID
-		}
-	}
-	if _, err := st.Subscribe(ctx, g, wire.StreamEvents); err != nil {
-		t.Fatal(err)
-	}
+	st, gc := peerStream(t, host, url, "alice", auth.Viewer)
+	g := gc.ID
 	share := func(v wire.View, target []float32) error {
 		return st.SetPresence(wire.Presence{Graph: g, View: &v, Eye: []float32{target[0] + 30, target[1] + 10, target[2] + 40}, Target: target})
 	}

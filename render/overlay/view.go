@@ -117,11 +117,11 @@ func (u *UI) viewPanel(gtx layout.Context, lg *Legend, act *Actions) layout.Dime
 	rows = append(rows, material.Caption(u.th, "Colour by").Layout)
 	names = append(names, nil, nil)
 	// The options, three to a row.
-	for start := 0; start < len(lg.Options); start += 3 {
-		opts := lg.Options[start:min(start+3, len(lg.Options))]
+	// chips is a row of up to three choices, the chosen one lit.
+	chips := func(prefix string, opts []LegendOption, btns map[string]*widget.Clickable, chosen string, pick func(a *ViewAction, key *string)) {
 		var row []string
 		for _, o := range opts {
-			row = append(row, "option:"+o.Key)
+			row = append(row, prefix+o.Key)
 		}
 		for range 3 - len(opts) {
 			row = append(row, "")
@@ -130,16 +130,16 @@ func (u *UI) viewPanel(gtx layout.Context, lg *Legend, act *Actions) layout.Dime
 		rows = append(rows, func(gtx layout.Context) layout.Dimensions {
 			var children []layout.FlexChild
 			for _, o := range opts {
-				btn := clickable(v.options, o.Key)
+				btn := clickable(btns, o.Key)
 				if btn.Clicked(gtx) {
 					key := o.Key
-					u.viewAction(act).ColourBy = &key
+					pick(u.viewAction(act), &key)
 				}
 				children = append(children, layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 					b := material.Button(u.th, btn, o.Name)
 					b.Inset = layout.Inset{Top: unit.Dp(4), Bottom: unit.Dp(4), Left: unit.Dp(6), Right: unit.Dp(6)}
 					b.TextSize = unit.Sp(11)
-					if o.Key != lg.ColourBy {
+					if o.Key != chosen {
 						b.Background = color.NRGBA{R: 40, G: 48, B: 64, A: 255}
 					}
 					return layout.Inset{Right: unit.Dp(4), Bottom: unit.Dp(4)}.Layout(gtx, b.Layout)
@@ -151,30 +151,13 @@ func (u *UI) viewPanel(gtx layout.Context, lg *Legend, act *Actions) layout.Dime
 			return layout.Flex{}.Layout(gtx, children...)
 		})
 	}
+	for start := 0; start < len(lg.Options); start += 3 {
+		chips("option:", lg.Options[start:min(start+3, len(lg.Options))], v.options, lg.ColourBy, func(a *ViewAction, k *string) { a.ColourBy = k })
+	}
 	rows = append(rows, material.Caption(u.th, "Size by").Layout)
 	names = append(names, nil)
 	sizes := []LegendOption{{"", "Degree"}, {"pagerank", "PageRank"}, {"betweenness", "Betweenness"}}
-	names = append(names, []string{"size:", "size:pagerank", "size:betweenness"})
-	rows = append(rows, func(gtx layout.Context) layout.Dimensions {
-		var children []layout.FlexChild
-		for _, o := range sizes {
-			btn := clickable(v.sizes, o.Key)
-			if btn.Clicked(gtx) {
-				key := o.Key
-				u.viewAction(act).SizeBy = &key
-			}
-			children = append(children, layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-				b := material.Button(u.th, btn, o.Name)
-				b.Inset = layout.Inset{Top: unit.Dp(4), Bottom: unit.Dp(4), Left: unit.Dp(6), Right: unit.Dp(6)}
-				b.TextSize = unit.Sp(11)
-				if o.Key != lg.SizeBy {
-					b.Background = color.NRGBA{R: 40, G: 48, B: 64, A: 255}
-				}
-				return layout.Inset{Right: unit.Dp(4), Bottom: unit.Dp(4)}.Layout(gtx, b.Layout)
-			}))
-		}
-		return layout.Flex{}.Layout(gtx, children...)
-	})
+	chips("size:", sizes, v.sizes, lg.SizeBy, func(a *ViewAction, k *string) { a.SizeBy = k })
 	if lg.Note != "" {
 		rows = append(rows, material.Caption(u.th, lg.Note).Layout)
 		names = append(names, nil)
