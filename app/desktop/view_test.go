@@ -15,6 +15,7 @@ import (
 	"github.com/go-gl/mathgl/mgl32"
 
 	"visionflow/auth"
+	"visionflow/graph"
 	"visionflow/net/wire"
 	"visionflow/render"
 	"visionflow/render/overlay"
@@ -296,6 +297,85 @@ func TestFollowingASharedView(t *testing.T) {
 					return false
 				}
 			}
+		}},
+	))
+}
+
+// Ctrl+V pastes the system clipboard into the focused field, through the
+// window's keys and GLFW's clipboard (X11's, under Xvfb).
+func TestPasteIntoTheSearchBox(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	ctrl := func(d *desk, k glfw.Key) {
+		d.in.queue = append(d.in.queue, inputEvent{kind: evKey, key: k, action: glfw.Press, mods: glfw.ModControl},
+			inputEvent{kind: evKey, key: k, action: glfw.Release, mods: glfw.ModControl})
+	}
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"/ focuses the search box", func(d *desk) bool {
+			tap(d, glfw.KeySlash)
+			return true
+		}},
+		step{"focused; something on the clipboard; Ctrl+V", func(d *desk) bool {
+			if !d.in.textFocus {
+				return false
+			}
+			glfw.SetClipboardString("Snapshots")
+			ctrl(d, glfw.KeyV)
+			return true
+		}},
+		step{"pasted", func(d *desk) bool { return d.ui.SearchText() == "Snapshots" }},
+		step{"Ctrl+A, then typing replaces it", func(d *desk) bool {
+			ctrl(d, glfw.KeyA)
+			return true
+		}},
+		step{"type", func(d *desk) bool {
+			d.in.queue = append(d.in.queue, inputEvent{kind: evChar, r: 'x'})
+			return true
+		}},
+		step{"replaced", func(d *desk) bool { return d.ui.SearchText() == "x" }},
+	))
+}
+
+// The measures follow the graph: a node added by a peer is measured (its
+// community and PageRank known) soon after it arrives.
+func TestMeasuresFollowEdits(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Engine = "cpu"
+	var before *measures
+	runDesk(t, cfg, script(t, 30*time.Second,
+		settled(),
+		step{"measured", func(d *desk) bool {
+			before = d.measNow
+			return before != nil
+		}},
+		step{"a peer adds a node linked to VisionFlow", func(d *desk) bool {
+			g, hub := d.sceneNow.graphID, nodeNamed(d, "VisionFlow").id
+			go func() {
+				_, err := d.loc.srv.Session.Apply(context.Background(), "peer", g, []graph.Op{
+					{Op: graph.AddNode, ID: "newcomer", Label: new("Newcomer")},
+					{Op: graph.AddEdge, ID: "newcomer-link", Source: "newcomer", Target: hub},
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+			return true
+		}},
+		step{"measured again, the newcomer with them", func(d *desk) bool {
+			n := nodeNamed(d, "Newcomer")
+			if n == nil || d.measNow == before {
+				return false
+			}
+			i := d.measNow.of(n.wire)
+			if i < 0 {
+				return false
+			}
+			hub := d.measNow.of(nodeNamed(d, "VisionFlow").wire)
+			if d.measNow.res.Degree[i] != 1 || d.measNow.res.Component[i] != d.measNow.res.Component[hub] {
+				t.Errorf("newcomer: degree %d, component %d (the hub's %d)", d.measNow.res.Degree[i], d.measNow.res.Component[i], d.measNow.res.Component[hub])
+			}
+			return true
 		}},
 	))
 }
