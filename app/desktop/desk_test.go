@@ -277,6 +277,19 @@ func TestSearchFliesToTheNode(t *testing.T) {
 			if d.selected != target.wire || d.flight != nil || d.cam.Target.Sub(p).Len() > 0.01 {
 				return false
 			}
+			// Its neighbours are in the picture too.
+			for _, e := range d.sceneNow.edges[:d.sceneNow.graphEdges] {
+				other := e.a
+				if e.a == target.wire {
+					other = e.b
+				} else if e.b != target.wire {
+					continue
+				}
+				if x, y, ok := onScreen(d, other); !ok || x < 0 || y < 0 || x > float32(d.width) || y > float32(d.height) {
+					t.Errorf("a neighbour of the node found is off screen at %.0f,%.0f", x, y)
+					return true
+				}
+			}
 			for _, l := range d.labels(time.Now()) {
 				if l.Text == "Time travel" && l.Strong {
 					return true
