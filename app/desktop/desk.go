@@ -384,13 +384,14 @@ func (d *desk) sync(now time.Time) {
 	}
 	if d.repaint {
 		d.repaint = false
+		prev := d.paintNow
 		d.paintNow = nil
 		if sc := d.sceneNow; sc != nil {
 			m := d.measNow
 			if m != nil && m.scene.graphID != sc.graphID {
 				m = nil // another graph's
 			}
-			d.paintNow = paintScene(sc, m, &d.lens, d.paintFocus[0], d.paintFocus[1])
+			d.paintNow = paintScene(sc, m, &d.lens, d.paintFocus[0], d.paintFocus[1], prev)
 		}
 		d.restyle, d.reedge = true, true
 	}

@@ -1,6 +1,7 @@
 package desktop
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,6 +12,8 @@ import (
 	"github.com/go-gl/mathgl/mgl32"
 
 	"visionflow/graph"
+	"visionflow/graph/analysis"
+	"visionflow/graph/gen"
 	"visionflow/net/wire"
 	"visionflow/render/view"
 )
@@ -133,5 +136,45 @@ func BenchmarkHoverPick(b *testing.B) {
 				d.rayPick(640, 400, 1.2)
 			}
 		})
+	}
+}
+
+// benchScene is a scene of n generated nodes (3 links each, a kind in
+// their metadata) and its measures.
+func benchScene(b *testing.B, n int) (*scene, *measures) {
+	g, _ := gen.Build("bench", n, 3*n, 1, graph.NewClock(time.Now))
+	sc := buildScene(g, nil)
+	for i := range sc.nodes {
+		sc.nodes[i].meta = map[string]string{"kind": []string{"page", "journal", "reference"}[i%3]}
+	}
+	res, err := analysis.Analyze(context.Background(), sceneNet(sc), analysis.Options{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sc, &measures{scene: sc, res: res}
+}
+
+// BenchmarkPaintScene is the lens applied to a scene, on the GL thread
+// whenever the view, the measures, the selection or the hovered node
+// changes: by community, by a metadata field, and with a node hovered.
+func BenchmarkPaintScene(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		sc, m := benchScene(b, n)
+		for _, by := range []string{"community", "meta:kind", "pagerank"} {
+			b.Run(fmt.Sprintf("nodes=%d/by=%s", n, by), func(b *testing.B) {
+				l := &lens{colourBy: by, hideRest: true}
+				p := paintScene(sc, m, l, 0, 0, nil)
+				b.Run("classes", func(b *testing.B) {
+					for b.Loop() {
+						paintScene(sc, m, l, 0, sc.nodes[0].wire, nil)
+					}
+				})
+				b.Run("hover", func(b *testing.B) { // the classes kept
+					for b.Loop() {
+						paintScene(sc, m, l, 0, sc.nodes[0].wire, p)
+					}
+				})
+			})
+		}
 	}
 }

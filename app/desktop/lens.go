@@ -61,12 +61,17 @@ const (
 // scene's nodes; -1 for none, such as the swarm's), its visibility, and
 // the legend that explains them.
 type paint struct {
-	size    []float32 // by node, when the lens sizes by a measure
-	class   []int32
-	colours [][3]uint8 // by class
-	keys    []string   // by class
-	vis     []uint8
-	legend  overlay.Legend
+	// What the classes and sizes were made from: a repaint for another
+	// selection or hovered node reuses them.
+	scene            *scene
+	meas             *measures
+	colourBy, sizeBy string
+	size             []float32 // by node, when the lens sizes by a measure
+	class            []int32
+	colours          [][3]uint8 // by class
+	keys             []string   // by class
+	vis              []uint8
+	legend           overlay.Legend
 }
 
 // colourOf is node i's colour through the lens, if the lens gives one.
@@ -121,22 +126,34 @@ func metaKeys(sc *scene) []string {
 
 // paintScene applies l to sc with its measures (nil while they are being
 // made): focus is the selected node, or else the hovered one (0: none).
-func paintScene(sc *scene, m *measures, l *lens, selected, hovered graph.WireID) *paint {
+//
+// The classes and sizes depend only on the scene, the measures and the
+// colouring and sizing chosen: when prev was made from the same, they are
+// reused (a hover over 100,000 nodes would otherwise classify them all
+// again on the GL thread).
+func paintScene(sc *scene, m *measures, l *lens, selected, hovered graph.WireID, prev *paint) *paint {
 	n := len(sc.nodes)
-	p := &paint{class: make([]int32, n), vis: make([]uint8, n)}
-	for i := range p.class {
-		p.class[i] = -1
+	p := &paint{scene: sc, meas: m, colourBy: l.colourBy, sizeBy: l.sizeBy, vis: make([]uint8, n)}
+	if prev != nil && prev.scene == sc && prev.meas == m && prev.colourBy == l.colourBy && prev.sizeBy == l.sizeBy {
+		p.class, p.colours, p.keys, p.size = prev.class, prev.colours, prev.keys, prev.size
+		p.legend.Options = prev.legend.Options
+		p.legend.Classes = slices.Clone(prev.legend.Classes)
+	} else {
+		p.class = make([]int32, n)
+		for i := range p.class {
+			p.class[i] = -1
+		}
+		p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: "", Name: "One colour"})
+		for _, c := range colourings {
+			p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: c.key, Name: c.name})
+		}
+		for _, k := range metaKeys(sc) {
+			p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: "meta:" + k, Name: k})
+		}
+		classify(p, sc, m, l.colourBy)
+		sizeByMeasure(p, sc, m, l.sizeBy)
 	}
 	p.legend.ColourBy = l.colourBy
-	p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: "", Name: "One colour"})
-	for _, c := range colourings {
-		p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: c.key, Name: c.name})
-	}
-	for _, k := range metaKeys(sc) {
-		p.legend.Options = append(p.legend.Options, overlay.LegendOption{Key: "meta:" + k, Name: k})
-	}
-	classify(p, sc, m, l.colourBy)
-	sizeByMeasure(p, sc, m, l.sizeBy)
 	p.legend.SizeBy = l.sizeBy
 	p.legend.Only = l.only
 	hiddenClass := func(key string) bool { return l.hidden[key] || (l.only != "" && l.only != key) }
