@@ -318,7 +318,7 @@ func metadata(obj map[string]json.RawMessage, where string) (map[string]*string,
 			}
 			s = buf.String()
 		}
-		md[k] = &s
+		md[unmeta(k)] = &s
 	}
 	plain := make(map[string]string, len(md))
 	for k, v := range md {
