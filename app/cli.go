@@ -42,6 +42,8 @@ func Main(args []string, stdout, stderr io.Writer, window Window) int {
 	case len(args) > 0 && args[0] == "version":
 		fmt.Fprintf(stdout, "visionflow %s\n", Version)
 		return 0
+	case len(args) > 0 && args[0] == "export":
+		err = runExport(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "import":
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "demo-swarm":
@@ -144,20 +146,31 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	logseq := fs.String("logseq", "", "folder of a Logseq notebook (holding pages/ and journals/)")
 	jsonFile := fs.String("json", "", "node-link JSON file ({\"nodes\": [...], \"links\": [...]})")
+	graphmlFile := fs.String("graphml", "", "GraphML file (as Gephi, yEd, Cytoscape or networkx write it)")
 	id := fs.String("graph", "", "id of the new graph (default: from the folder or file name)")
 	name := fs.String("name", "", "display name of the new graph")
 	db := fs.String("db", "", "database file (default: visionflow.db in the user's data folder)")
 	replace := fs.Bool("replace", false, "replace a graph that already has this id")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow import (--logseq DIR | --json FILE) [flags]\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow import (--logseq DIR | --json FILE | --graphml FILE) [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if (*logseq == "") == (*jsonFile == "") {
+	given := 0
+	for _, v := range []string{*logseq, *jsonFile, *graphmlFile} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
 		fs.Usage()
-		return fmt.Errorf("%w: give exactly one of --logseq DIR or --json FILE", errUsage)
+		return fmt.Errorf("%w: give exactly one of --logseq DIR, --json FILE or --graphml FILE", errUsage)
+	}
+	format, file := "json", *jsonFile
+	if *graphmlFile != "" {
+		format, file = "graphml", *graphmlFile
 	}
 	dbFile, err := dbPath(*db)
 	if err != nil {
@@ -192,15 +205,19 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	} else {
-		source = *jsonFile
-		f, err := os.Open(*jsonFile)
+		source = file
+		f, err := os.Open(file)
 		if err != nil {
-			return fmt.Errorf("--json: %w", err)
+			return fmt.Errorf("--%s: %w", format, err)
 		}
 		defer f.Close()
-		fmt.Fprintf(stderr, "reading %s…\n", *jsonFile)
-		if imp, err = ingest.NodeLinkWithin(f, lim); err != nil {
-			return fmt.Errorf("%s: %w", *jsonFile, err)
+		fmt.Fprintf(stderr, "reading %s…\n", file)
+		read := ingest.NodeLinkWithin
+		if format == "graphml" {
+			read = ingest.GraphMLWithin
+		}
+		if imp, err = read(f, lim); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	progress.done()
@@ -223,7 +240,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	if local == nil {
-		return importThrough(ctx, locked.url, *logseq, *jsonFile, info, *replace, stdout, stderr)
+		return importThrough(ctx, locked.url, *logseq, format, file, info, *replace, stdout, stderr)
 	}
 	sum, err := local.session.Import(ctx, "cli", info, imp, ImportOptions{Replace: *replace, Progress: progress.step("storing events")})
 	progress.done()
@@ -240,7 +257,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // importThrough sends an import to the server that holds the database, so
 // the server (which keeps graphs in memory) makes the change itself.
-func importThrough(ctx context.Context, url, logseq, jsonFile string, info graph.Info, replace bool, stdout, stderr io.Writer) error {
+func importThrough(ctx context.Context, url, logseq, format, file string, info graph.Info, replace bool, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "a VisionFlow server is using the database; sending the import to it at %s\n", url)
 	c := client.New(url, "cli")
 	opt := client.ImportOptions{ID: info.ID, Name: info.Name, Replace: replace}
@@ -249,12 +266,12 @@ func importThrough(ctx context.Context, url, logseq, jsonFile string, info graph
 	if logseq != "" {
 		sum, _, err = c.ImportLogseq(ctx, logseq, opt)
 	} else {
-		f, ferr := os.Open(jsonFile)
+		f, ferr := os.Open(file)
 		if ferr != nil {
 			return ferr
 		}
 		defer f.Close()
-		sum, _, err = c.Import(ctx, "json", f, opt)
+		sum, _, err = c.Import(ctx, format, f, opt)
 	}
 	if err != nil {
 		return err

@@ -2,10 +2,14 @@ package api
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"visionflow/graph"
+	"visionflow/ingest"
 	"visionflow/net/wire"
 )
 
@@ -230,4 +234,25 @@ func (s *Server) updateEdge(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) removeEdge(w http.ResponseWriter, r *http.Request) error {
 	return s.one(w, r, graph.RemoveEdge, r.PathValue("edgeId"), http.StatusOK)
+}
+
+// exportGraph answers GET /api/graph/{id}/export?format=graphml|json with
+// the graph in that format, as a download, written as it is encoded.
+func (s *Server) exportGraph(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if !slices.Contains(ingest.ExportFormats, format) {
+		return invalid("query parameter format=%q must be one of %s", format, strings.Join(ingest.ExportFormats, ", "))
+	}
+	c, err := s.b.Graph(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ext, typ := ".json", "application/json"
+	if format == "graphml" {
+		ext, typ = ".graphml", "application/graphml+xml"
+	}
+	w.Header().Set("Content-Type", typ)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": c.ID + ext}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	return ingest.Export(w, c, format)
 }

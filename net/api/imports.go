@@ -26,6 +26,7 @@ const (
 //
 //	POST /api/graphs/import?format=logseq[&id=…][&name=…]  body: a zip of the notebook folder
 //	POST /api/graphs/import?format=json[&id=…][&name=…]    body: node-link JSON
+//	POST /api/graphs/import?format=graphml[&id=…][&name=…] body: GraphML
 func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 	client, err := clientID(r)
 	if err != nil {
@@ -80,8 +81,21 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 			}
 			return invalid("%v", err)
 		}
+	case "graphml":
+		if err := requireType(r, "application/graphml+xml", "application/xml", "text/xml"); err != nil {
+			return err
+		}
+		if imp, err = ingest.GraphMLWithin(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody), ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
+			if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
+				return tooBig
+			}
+			if errors.Is(err, ingest.ErrLimit) {
+				return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: err.Error()}
+			}
+			return invalid("%v", err)
+		}
 	default:
-		return invalid("query parameter format=%q must be logseq or json", format)
+		return invalid("query parameter format=%q must be logseq, json or graphml", format)
 	}
 	name := q.Get("name")
 	if name == "" {

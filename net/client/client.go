@@ -57,9 +57,26 @@ func (e *Error) Error() string {
 
 // do sends a request and decodes a JSON answer into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path, contentType string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	resp, err := c.send(ctx, method, path, contentType, body)
 	if err != nil {
 		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode the answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends a request and returns a successful answer, whose body the
+// caller closes; a failed one is an *Error.
+func (c *Client) send(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -72,24 +89,18 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
 		e := &Error{Status: resp.StatusCode}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if json.Unmarshal(b, e) != nil || e.Code == "" {
 			e.Code, e.Detail = http.StatusText(resp.StatusCode), strings.TrimSpace(string(b))
 		}
-		return fmt.Errorf("%s %s: %w", method, path, e)
+		return nil, fmt.Errorf("%s %s: %w", method, path, e)
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: decode the answer: %w", method, path, err)
-	}
-	return nil
+	return resp, nil
 }
 
 func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) error {
@@ -149,8 +160,11 @@ func (c *Client) Import(ctx context.Context, format string, body io.Reader, opt 
 		q.Set("replace", "true")
 	}
 	ct := "application/json"
-	if format == "logseq" {
+	switch format {
+	case "logseq":
 		ct = "application/zip"
+	case "graphml":
+		ct = "application/graphml+xml"
 	}
 	var out struct {
 		Graph    graph.Summary `json:"graph"`
@@ -239,6 +253,17 @@ func (c *Client) Metrics(ctx context.Context, id, by string, top int) (wire.Grap
 	var out wire.GraphMetrics
 	err := c.doJSON(ctx, http.MethodGet, path, nil, &out)
 	return out, err
+}
+
+// Export downloads graph id in format (graphml or json) into w.
+func (c *Client) Export(ctx context.Context, id, format string, w io.Writer) error {
+	resp, err := c.send(ctx, http.MethodGet, graphPath(id, "export")+"?format="+url.QueryEscape(format), "", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(w, resp.Body)
+	return err
 }
 
 func (c *Client) Events(ctx context.Context, id string, since uint64, limit int) (wire.EventPage, error) {
