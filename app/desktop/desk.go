@@ -952,8 +952,8 @@ func (r *readiness) done(d *desk, frame int) bool {
 		if sc == nil && d.m.scene.Load() == nil {
 			shown = true // an empty session: show what there is
 		}
-		if sc != nil && needsMeasures(d.lens.colourBy) && (d.measNow == nil || d.measNow.scene.graphID != sc.graphID) {
-			shown = false // coloured by measures still being made
+		if sc != nil && sc.graphNodes > 0 && (d.measNow == nil || d.measNow.scene.graphID != sc.graphID || d.lab.rankedBy.Load() != d.measNow) {
+			shown = false // the measures (colours, labels by rank) still being made
 		}
 		if d.cfg.Local != "" && sc != nil && d.selected == 0 && hasNode(sc, d.cfg.Local) {
 			shown = false // the local graph's node not selected yet

@@ -37,6 +37,9 @@ type labelJob struct {
 type labeler struct {
 	jobs   chan labelJob
 	chosen atomic.Pointer[[]graph.WireID]
+	// rankedBy is the measures the last choice ranked by (nil: degree), so
+	// a screenshot can wait for labels chosen as they will stay.
+	rankedBy atomic.Pointer[measures]
 }
 
 func newLabeler() *labeler { return &labeler{jobs: make(chan labelJob, 1)} }
@@ -61,6 +64,7 @@ func (l *labeler) run(ctx context.Context) {
 			}
 			ids := chooseLabels(j, maxLabels)
 			l.chosen.Store(&ids)
+			l.rankedBy.Store(j.meas)
 		}
 	}
 }

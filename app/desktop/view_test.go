@@ -88,8 +88,8 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 		step{"open, measured", func(d *desk) bool { return d.ui.ViewShown() && d.measNow != nil }},
 		step{"colour by group", func(d *desk) bool { return clickView(t, d, "option:meta:group") }},
 		step{"six groups, largest first, each node in its class's colour", func(d *desk) bool {
-			if d.lens.colourBy != "meta:group" || d.repaint || len(d.paintNow.legend.Classes) == 0 {
-				return false // repainted in the next frame
+			if d.lens.colourBy != "meta:group" || d.repaint || len(d.paintNow.legend.Classes) == 0 || d.lab.rankedBy.Load() != d.measNow {
+				return false // repainted in the next frame; labels ranked by the measures
 			}
 			lg := d.paintNow.legend
 			var names []string
@@ -188,7 +188,7 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 			return true
 		}},
 		step{"its neighbours shown, the rest hidden with its edges", func(d *desk) bool {
-			if d.lens.local != 1 || d.repaint {
+			if d.lens.local != 1 || d.repaint || d.lab.rankedBy.Load() != d.measNow {
 				return false
 			}
 			shown, dim := shownCount(d)
