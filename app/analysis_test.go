@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -121,4 +122,33 @@ func ids(ms []wire.NodeMetrics) string {
 		out = append(out, m.ID)
 	}
 	return strings.Join(out, " ")
+}
+
+// Les Misérables as networkx writes it (GraphML, weighted, undirected):
+// imported over REST, its measures are networkx's — Valjean, with 36
+// links, lies between the most pairs (1624.47, networkx's
+// betweenness_centrality unnormalised).
+func TestLesMiserablesFromNetworkx(t *testing.T) {
+	ctx := context.Background()
+	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
+	defer s.Close()
+	f, err := os.Open(filepath.Join("..", "ingest", "testdata", "lesmis-networkx.graphml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sum, warnings, err := s.c.Import(ctx, "graphml", f, client.ImportOptions{ID: "lesmis"})
+	if err != nil || sum.Nodes != 77 || sum.Edges != 254 || len(warnings) != 1 || !strings.Contains(warnings[0], "undirected") {
+		t.Fatalf("import: %v %+v %v", err, sum, warnings)
+	}
+	m, err := s.c.Metrics(ctx, "lesmis", "betweenness", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids(m.Metrics) != "Valjean Myriel Gavroche" || m.Metrics[0].Degree != 36 || math.Abs(m.Metrics[0].Betweenness-1624.4688) > 1e-3 {
+		t.Fatalf("top by betweenness: %+v", m.Metrics)
+	}
+	if m.Modularity < 0.55 || m.Communities < 5 || m.Communities > 8 {
+		t.Errorf("communities: %d, modularity %.3f", m.Communities, m.Modularity)
+	}
 }
