@@ -54,10 +54,7 @@ func TestExportAndImportOverREST(t *testing.T) {
 	s := startServer(t, filepath.Join(t.TempDir(), "vf.db"))
 	defer s.Close()
 	physicsOff(t, s)
-	orig, err := s.c.Graph(ctx, "visionflow-tour") // the sample: labels, metadata, positions
-	if err != nil {
-		t.Fatal(err)
-	}
+	orig := stableGraph(t, s.c, "visionflow-tour") // the sample: labels, metadata, positions
 	for _, format := range []string{"graphml", "json"} {
 		var buf bytes.Buffer
 		if err := s.c.Export(ctx, orig.ID, format, &buf); err != nil {
@@ -113,10 +110,7 @@ func TestExportCommand(t *testing.T) {
 	// A first start makes the sample graph.
 	s := startServer(t, db)
 	physicsOff(t, s)
-	orig, err := s.c.Graph(context.Background(), "visionflow-tour")
-	if err != nil {
-		t.Fatal(err)
-	}
+	orig := stableGraph(t, s.c, "visionflow-tour")
 	file := filepath.Join(dir, "tour.graphml")
 	if out := run("export", "--graph", "visionflow-tour", "--out", file, "--db", db); !strings.Contains(out, "exporting through it") {
 		t.Errorf("with a server running: %s", out)

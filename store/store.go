@@ -202,7 +202,17 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return cancelled(ctx, err)
 	}
-	return tx.Commit()
+	return cancelled(ctx, tx.Commit())
+}
+
+// cancelled names the real cause when a transaction failed because its
+// context ended: database/sql rolls such a transaction back on its own, and
+// what fails next says only that it is done.
+func cancelled(ctx context.Context, err error) error {
+	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+		return fmt.Errorf("%w (the transaction was rolled back)", ctx.Err())
+	}
+	return err
 }
