@@ -320,6 +320,23 @@ func (p *gmlReader) children(what string, set func(k *gmlKey, v string) error) e
 	}
 }
 
+// values reads an element's <data> into set, then the defaults its
+// domain's keys declare for what the data did not give.
+func (p *gmlReader) values(where, domain string, set func(k *gmlKey, v string) error) error {
+	given := map[string]bool{}
+	err := p.children(where, func(k *gmlKey, v string) error {
+		given[k.id] = true
+		return set(k, v)
+	})
+	if err != nil {
+		return err
+	}
+	if err := p.defaults(domain, given, set); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return nil
+}
+
 // defaults applies the declared defaults of domain's keys that values
 // did not set.
 func (p *gmlReader) defaults(domain string, given map[string]bool, set func(k *gmlKey, v string) error) error {
@@ -349,9 +366,7 @@ func (p *gmlReader) node(e xml.StartElement) error {
 	op := graph.Op{Op: graph.AddNode, ID: id}
 	var pos [3]*float32
 	md := map[string]string{}
-	given := map[string]bool{}
 	set := func(k *gmlKey, v string) error {
-		given[k.id] = true
 		switch strings.ToLower(k.name) {
 		case "label", "name":
 			if op.Label == nil {
@@ -369,11 +384,8 @@ func (p *gmlReader) node(e xml.StartElement) error {
 		md[unmeta(k.name)] = v
 		return nil
 	}
-	if err := p.children(where, set); err != nil {
+	if err := p.values(where, "node", set); err != nil {
 		return err
-	}
-	if err := p.defaults("node", given, set); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
 	}
 	if pos[0] != nil && pos[1] != nil {
 		v := graph.Vec3{X: *pos[0], Y: *pos[1]}
@@ -411,9 +423,7 @@ func (p *gmlReader) edge(e xml.StartElement) error {
 		}
 	}
 	md := map[string]string{}
-	given := map[string]bool{}
 	set := func(k *gmlKey, v string) error {
-		given[k.id] = true
 		switch strings.ToLower(k.name) {
 		case "label":
 			if op.Label == nil {
@@ -434,11 +444,8 @@ func (p *gmlReader) edge(e xml.StartElement) error {
 		md[unmeta(k.name)] = v
 		return nil
 	}
-	if err := p.children(where, set); err != nil {
+	if err := p.values(where, "edge", set); err != nil {
 		return err
-	}
-	if err := p.defaults("edge", given, set); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
 	}
 	var err error
 	if op.Metadata, err = metaOps(md, where); err != nil {
