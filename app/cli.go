@@ -147,30 +147,34 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logseq := fs.String("logseq", "", "folder of a Logseq notebook (holding pages/ and journals/)")
 	jsonFile := fs.String("json", "", "node-link JSON file ({\"nodes\": [...], \"links\": [...]})")
 	graphmlFile := fs.String("graphml", "", "GraphML file (as Gephi, yEd, Cytoscape or networkx write it)")
+	csvFile := fs.String("csv", "", "CSV edge list (source, target, then weight, label or other columns; a header row optional)")
 	id := fs.String("graph", "", "id of the new graph (default: from the folder or file name)")
 	name := fs.String("name", "", "display name of the new graph")
 	db := fs.String("db", "", "database file (default: visionflow.db in the user's data folder)")
 	replace := fs.Bool("replace", false, "replace a graph that already has this id")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow import (--logseq DIR | --json FILE | --graphml FILE) [flags]\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow import (--logseq DIR | --json FILE | --graphml FILE | --csv FILE) [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	given := 0
-	for _, v := range []string{*logseq, *jsonFile, *graphmlFile} {
+	for _, v := range []string{*logseq, *jsonFile, *graphmlFile, *csvFile} {
 		if v != "" {
 			given++
 		}
 	}
 	if given != 1 {
 		fs.Usage()
-		return fmt.Errorf("%w: give exactly one of --logseq DIR, --json FILE or --graphml FILE", errUsage)
+		return fmt.Errorf("%w: give exactly one of --logseq DIR, --json FILE, --graphml FILE or --csv FILE", errUsage)
 	}
 	format, file := "json", *jsonFile
-	if *graphmlFile != "" {
+	switch {
+	case *graphmlFile != "":
 		format, file = "graphml", *graphmlFile
+	case *csvFile != "":
+		format, file = "csv", *csvFile
 	}
 	dbFile, err := dbPath(*db)
 	if err != nil {
@@ -212,10 +216,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer f.Close()
 		fmt.Fprintf(stderr, "reading %s…\n", file)
-		read := ingest.NodeLinkWithin
-		if format == "graphml" {
-			read = ingest.GraphMLWithin
-		}
+		read := map[string]func(io.Reader, ingest.Limits) (*ingest.Import, error){
+			"json": ingest.NodeLinkWithin, "graphml": ingest.GraphMLWithin, "csv": ingest.CSVWithin}[format]
 		if imp, err = read(f, lim); err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}

@@ -58,7 +58,7 @@ func TestImportCommand(t *testing.T) {
 		{"import", "--logseq", docs, "--json", json, "--db", db},
 	} {
 		errOut.Reset()
-		if code := Main(bad, &out, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "exactly one of --logseq DIR, --json FILE or --graphml FILE") {
+		if code := Main(bad, &out, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "exactly one of --logseq DIR, --json FILE, --graphml FILE or --csv FILE") {
 			t.Errorf("%v: exit %d, %q", bad, code, errOut.String())
 		}
 	}

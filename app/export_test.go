@@ -91,6 +91,14 @@ func TestExportAndImportOverREST(t *testing.T) {
 	if status, _ := raw(t, "POST", s.url+"/api/graphs/import?format=graphml", "application/json", `{}`); status != http.StatusUnsupportedMediaType {
 		t.Errorf("GraphML sent as JSON: %d", status)
 	}
+	// A CSV edge list.
+	sum, warnings, err := s.c.Import(ctx, "csv", strings.NewReader("Source;Target;Weight\nValjean;Javert;17\nValjean;Cosette;31\n"), client.ImportOptions{ID: "csv"})
+	if err != nil || sum.Nodes != 3 || sum.Edges != 2 || len(warnings) != 0 {
+		t.Fatalf("CSV import: %v %+v %v", err, sum, warnings)
+	}
+	if status, body := raw(t, "POST", s.url+"/api/graphs/import?format=csv", "text/csv", "source,target\na,b\nc\n"); status != http.StatusBadRequest || !strings.Contains(body["detail"], "CSV row 3") {
+		t.Errorf("a short row: %d %v", status, body)
+	}
 }
 
 // visionflow export writes a graph to a file (format from its name) that

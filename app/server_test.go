@@ -182,7 +182,7 @@ func TestServerEndToEnd(t *testing.T) {
 		{"GET", "/graph/docs/events?since=-1", "", "", 400, "since=\"-1\" must be a whole number"},
 		{"GET", "/graph/docs/events?limit=100000", "", "", 400, "from 0 to 10000"},
 		{"POST", "/graphs/import?format=logseq", "application/zip", "not a zip", 400, "not a zip archive"},
-		{"POST", "/graphs/import?format=csv", "text/csv", "a,b", 400, "format=\"csv\" must be logseq, json or graphml"},
+		{"POST", "/graphs/import?format=gexf", "text/xml", "<gexf/>", 400, "format=\"gexf\" must be logseq, json, graphml or csv"},
 		{"POST", "/graphs/import?format=json&id=docs", "application/json", `{"nodes": [{"id": "a"}]}`, 409, `"docs" already exists`},
 		{"POST", "/graphs/import?format=json", "application/json", `{"nodes": [{"id": "a"}], "links": [{"source": "a", "target": "b"}]}`, 400, `links[0]: node "b" is not among the nodes`},
 		{"POST", "/graphs", "application/json", `{"id": "bad id!"}`, 400, "character ' ' at byte 3 is not allowed"},

@@ -1,9 +1,9 @@
 // Package ingest turns outside graph formats into graph operations: a Logseq
 // notebook folder (pages, journals, links, tags, aliases, namespaces),
-// node-link JSON as written by d3 and networkx, and GraphML. The result is a
-// list of ops that the app applies as one transaction, through the same
-// validation as every other change. It also writes graphs out (GraphML,
-// node-link JSON) in forms its readers take back unchanged.
+// node-link JSON as written by d3 and networkx, GraphML, and CSV edge lists.
+// The result is a list of ops that the app applies as one transaction,
+// through the same validation as every other change. It also writes graphs
+// out (GraphML, node-link JSON) in forms its readers take back unchanged.
 package ingest
 
 import "visionflow/graph"

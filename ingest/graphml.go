@@ -370,6 +370,9 @@ func (p *gmlReader) node(e xml.StartElement) error {
 		switch strings.ToLower(k.name) {
 		case "label", "name":
 			if op.Label == nil {
+				if err := graph.ValidateLabel(where+" label", v); err != nil {
+					return err
+				}
 				op.Label = &v
 				return nil
 			}
@@ -427,6 +430,9 @@ func (p *gmlReader) edge(e xml.StartElement) error {
 		switch strings.ToLower(k.name) {
 		case "label":
 			if op.Label == nil {
+				if err := graph.ValidateLabel(where+" label", v); err != nil {
+					return err
+				}
 				op.Label = &v
 				return nil
 			}

@@ -27,6 +27,7 @@ const (
 //	POST /api/graphs/import?format=logseq[&id=…][&name=…]  body: a zip of the notebook folder
 //	POST /api/graphs/import?format=json[&id=…][&name=…]    body: node-link JSON
 //	POST /api/graphs/import?format=graphml[&id=…][&name=…] body: GraphML
+//	POST /api/graphs/import?format=csv[&id=…][&name=…]     body: an edge list
 func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 	client, err := clientID(r)
 	if err != nil {
@@ -81,11 +82,15 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 			}
 			return invalid("%v", err)
 		}
-	case "graphml":
-		if err := requireType(r, "application/graphml+xml", "application/xml", "text/xml"); err != nil {
+	case "graphml", "csv":
+		read, types := ingest.GraphMLWithin, []string{"application/graphml+xml", "application/xml", "text/xml"}
+		if format == "csv" {
+			read, types = ingest.CSVWithin, []string{"text/csv", "text/tab-separated-values", "text/plain"}
+		}
+		if err := requireType(r, types...); err != nil {
 			return err
 		}
-		if imp, err = ingest.GraphMLWithin(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody), ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
+		if imp, err = read(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody), ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
 			if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
 				return tooBig
 			}
@@ -95,7 +100,7 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 			return invalid("%v", err)
 		}
 	default:
-		return invalid("query parameter format=%q must be logseq, json or graphml", format)
+		return invalid("query parameter format=%q must be logseq, json, graphml or csv", format)
 	}
 	name := q.Get("name")
 	if name == "" {

@@ -165,6 +165,8 @@ func (c *Client) Import(ctx context.Context, format string, body io.Reader, opt 
 		ct = "application/zip"
 	case "graphml":
 		ct = "application/graphml+xml"
+	case "csv":
+		ct = "text/csv"
 	}
 	var out struct {
 		Graph    graph.Summary `json:"graph"`
