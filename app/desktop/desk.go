@@ -1016,14 +1016,8 @@ func (d *desk) inspected() *overlay.Inspected {
 		return in
 	}
 	r := m.res
-	rank := 1
-	for _, p := range r.PageRank {
-		if p > r.PageRank[i] {
-			rank++
-		}
-	}
 	out := *in
 	out.Measures = fmt.Sprintf("PageRank %.4f (#%d of %d) · betweenness %.0f · community %d of %d · component %d of %d",
-		r.PageRank[i], rank, len(r.PageRank), r.Betweenness[i], r.Community[i]+1, r.Communities, r.Component[i]+1, r.Components)
+		r.PageRank[i], m.rank[i], len(r.PageRank), r.Betweenness[i], r.Community[i]+1, r.Communities, r.Component[i]+1, r.Components)
 	return &out
 }

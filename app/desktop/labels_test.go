@@ -151,7 +151,7 @@ func benchScene(b *testing.B, n int) (*scene, *measures) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return sc, &measures{scene: sc, res: res}
+	return sc, &measures{scene: sc, res: res, rank: ranks(res.PageRank)}
 }
 
 // BenchmarkPaintScene is the lens applied to a scene, on the GL thread

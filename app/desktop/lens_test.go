@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func lensScene(t *testing.T) (*scene, *measures) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sc, &measures{scene: sc, res: res}
+	return sc, &measures{scene: sc, res: res, rank: ranks(res.PageRank)}
 }
 
 func visible(sc *scene, p *paint) map[string]uint8 {
@@ -134,5 +135,11 @@ func TestPaletteIsReadableOnTheBackground(t *testing.T) {
 		if relativeLuminance(ramp[i]) <= relativeLuminance(ramp[i-1]) {
 			t.Errorf("the ramp darkens at %d", i)
 		}
+	}
+}
+
+func TestRanksByPageRank(t *testing.T) {
+	if got := ranks([]float64{0.1, 0.4, 0.1, 0.4, 0.0}); !slices.Equal(got, []int32{3, 1, 3, 1, 5}) {
+		t.Fatalf("ranks %v, want [3 1 3 1 5]", got)
 	}
 }

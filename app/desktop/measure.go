@@ -1,7 +1,9 @@
 package desktop
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -14,7 +16,27 @@ import (
 type measures struct {
 	scene *scene // what they were measured on: res is by index of its nodes
 	res   *analysis.Result
+	rank  []int32 // each node's place by PageRank, 1 for the highest (ties share one)
 	took  time.Duration
+}
+
+// ranks places each node by PageRank, highest first; equal ranks share
+// the better place. Made once per measures, off the GL thread (the
+// inspector shows it every frame).
+func ranks(pr []float64) []int32 {
+	order := make([]int32, len(pr))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(pr[b], pr[a]) })
+	rank := make([]int32, len(pr))
+	for k, i := range order {
+		rank[i] = int32(k + 1)
+		if k > 0 && pr[i] == pr[order[k-1]] {
+			rank[i] = rank[order[k-1]]
+		}
+	}
+	return rank
 }
 
 // of is node w's index in the measures, or -1 (a node added since, or
@@ -70,7 +92,7 @@ func (a *analyser) run(ctx context.Context) {
 			if err != nil {
 				continue // cancelled: the window is closing
 			}
-			a.done.Store(&measures{scene: sc, res: res, took: time.Since(start)})
+			a.done.Store(&measures{scene: sc, res: res, rank: ranks(res.PageRank), took: time.Since(start)})
 		}
 	}
 }
