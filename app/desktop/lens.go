@@ -11,6 +11,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/render/overlay"
+	"visionflow/render/palette"
 )
 
 // lens is how this window looks at the graph: what colours the nodes,
@@ -33,22 +34,6 @@ type lens struct {
 var colourings = []struct{ key, name string }{
 	{"community", "Community"}, {"component", "Component"}, {"degree", "Degree"}, {"pagerank", "PageRank"}, {"betweenness", "Betweenness"},
 }
-
-// palette colours classes: the Okabe–Ito colours (told apart with every
-// common colour-vision deficiency; their blue lightened for the dark
-// background), then lighter tones from Paul Tol's schemes. Classes past it
-// share otherColour.
-var palette = [][3]uint8{
-	{0xe6, 0x9f, 0x00}, {0x56, 0xb4, 0xe9}, {0x00, 0x9e, 0x73}, {0xf0, 0xe4, 0x42}, {0x3d, 0x8f, 0xd1}, {0xd5, 0x5e, 0x00},
-	{0xcc, 0x79, 0xa7}, {0x44, 0xbb, 0x99}, {0xff, 0xaa, 0xbb}, {0xaa, 0xaa, 0x00}, {0x99, 0xdd, 0xff}, {0xee, 0x88, 0x66},
-}
-
-var otherColour = [3]uint8{0x8a, 0x8f, 0x98}
-
-// ramp colours a measure from low to high: viridis from its blue to its
-// yellow (its darkest purple is lost on the dark background); readable in
-// grey and with colour-vision deficiencies.
-var ramp = [][3]uint8{{0x3b, 0x52, 0x8b}, {0x2c, 0x72, 0x8e}, {0x21, 0x91, 0x8c}, {0x28, 0xae, 0x80}, {0x5e, 0xc9, 0x62}, {0xad, 0xdc, 0x30}, {0xfd, 0xe7, 0x25}}
 
 // Visibility of a node through the lens.
 const (
@@ -298,19 +283,19 @@ func classify(p *paint, sc *scene, m *measures, by string) {
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(name[a], name[b])) })
 	index := map[string]int32{}
 	for i, k := range keys {
-		if i == len(palette) && len(keys) > len(palette) {
+		if i == len(palette.Classes) && len(keys) > len(palette.Classes) {
 			rest := 0
 			for _, k := range keys[i:] {
 				rest += counts[k]
 				index[k] = int32(i)
 			}
-			p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: "other", Name: fmt.Sprintf("Other (%d more)", len(keys)-i), Count: rest, Color: otherColour})
-			p.colours, p.keys = append(p.colours, otherColour), append(p.keys, "other")
+			p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: "other", Name: fmt.Sprintf("Other (%d more)", len(keys)-i), Count: rest, Color: palette.Other})
+			p.colours, p.keys = append(p.colours, palette.Other), append(p.keys, "other")
 			break
 		}
 		index[k] = int32(i)
-		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: k, Name: name[k], Count: counts[k], Color: palette[i]})
-		p.colours, p.keys = append(p.colours, palette[i]), append(p.keys, k)
+		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: k, Name: name[k], Count: counts[k], Color: palette.Classes[i]})
+		p.colours, p.keys = append(p.colours, palette.Classes[i]), append(p.keys, k)
 	}
 	for i, k := range key {
 		p.class[i] = index[k]
@@ -334,39 +319,30 @@ func binned(p *paint, sc *scene, m *measures, by string, value func(int32) float
 		return
 	}
 	slices.SortFunc(vals, func(a, b nv) int { return cmp.Compare(a.v, b.v) })
-	const bins = 5
 	format := func(v float64) string {
 		if by == "degree" {
 			return strconv.Itoa(int(v))
 		}
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	start := 0
-	for b := range bins {
-		end := len(vals) * (b + 1) / bins
-		if end <= start {
-			continue
-		}
-		// Equal values stay in one bin.
-		for end < len(vals) && vals[end].v == vals[end-1].v {
-			end++
-		}
+	sorted := make([]float64, len(vals))
+	for k, x := range vals {
+		sorted[k] = x.v
+	}
+	for b, run := range palette.Bins(sorted) {
+		start, end := run[0], run[1]
 		lo, hi := vals[start].v, vals[end-1].v
 		nm := format(lo)
 		if hi != lo {
 			nm += " – " + format(hi)
 		}
-		c := ramp[(len(ramp)-1)*b/(bins-1)]
+		c := palette.BinColour(b)
 		k := int32(len(p.colours))
 		key := "bin" + strconv.Itoa(b)
 		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: key, Name: nm, Count: end - start, Color: c})
 		p.colours, p.keys = append(p.colours, c), append(p.keys, key)
 		for _, x := range vals[start:end] {
 			p.class[x.i] = k
-		}
-		start = end
-		if start >= len(vals) {
-			break
 		}
 	}
 	slices.Reverse(p.legend.Classes) // highest first, as a legend reads

@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	h("GET /api/graph/{id}/events", auth.Read, s.events)
 	h("GET /api/graph/{id}/metrics", auth.Read, s.graphMetrics)
 	h("GET /api/graph/{id}/export", auth.Read, s.exportGraph)
+	h("GET /api/graph/{id}/image", auth.Read, s.graphImage)
 	h("POST /api/graph/{id}/batch", auth.Edit, s.batch)
 	h("POST /api/graph/{id}/nodes", auth.Edit, s.addNode)
 	h("PATCH /api/graph/{id}/nodes/{nodeId}", auth.Edit, s.updateNode)
