@@ -49,7 +49,7 @@ type Dot struct {
 type Picture struct {
 	Width, Height int
 	Background    [3]uint8
-	Dots          []Dot      // farthest first
+	Dots          []Dot        // farthest first
 	Lines         [][4]float32 // x0, y0, x1, y1
 	Labels        []int        // indexes into Dots, placed without overlap
 }
