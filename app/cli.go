@@ -139,42 +139,81 @@ func shareNotice(srv *Server) string {
 	return b.String()
 }
 
-// runImport is `visionflow import`: it reads a Logseq notebook or a
-// node-link JSON file into a new graph of the database.
+// runImport is `visionflow import`: it reads a folder of notes (a Logseq
+// notebook, an Obsidian vault) or a graph file (JSON, GraphML, GEXF, GML,
+// CSV) into a new graph of the database. The format is told from the
+// content unless a flag names it.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("visionflow import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	logseq := fs.String("logseq", "", "folder of a Logseq notebook (holding pages/ and journals/)")
-	jsonFile := fs.String("json", "", "node-link JSON file ({\"nodes\": [...], \"links\": [...]})")
-	graphmlFile := fs.String("graphml", "", "GraphML file (as Gephi, yEd, Cytoscape or networkx write it)")
-	csvFile := fs.String("csv", "", "CSV edge list (source, target, then weight, label or other columns; a header row optional)")
+	obsidian := fs.String("obsidian", "", "folder of an Obsidian vault (every folder in it is read)")
+	files := map[string]*string{
+		"json":    fs.String("json", "", "node-link JSON file (d3, networkx node-link or adjacency, Cytoscape.js, graphology)"),
+		"graphml": fs.String("graphml", "", "GraphML file (as Gephi, yEd, Cytoscape or networkx write it)"),
+		"gexf":    fs.String("gexf", "", "GEXF file (Gephi's format; positions, colours and sizes kept)"),
+		"gml":     fs.String("gml", "", "GML file (as networkx, igraph, Gephi or yEd write it)"),
+		"csv":     fs.String("csv", "", "CSV edge list (source, target, then weight, label or other columns; a header row optional), or a zip of nodes.csv and edges.csv"),
+	}
+	format := fs.String("format", "auto", "with a PATH argument: its format, auto (told from the content), logseq, obsidian, json, graphml, gexf, gml or csv")
+	attachments := fs.Bool("attachments", false, "with an Obsidian vault: make a node of each attachment (image, PDF, …) a note links to")
 	id := fs.String("graph", "", "id of the new graph (default: from the folder or file name)")
 	name := fs.String("name", "", "display name of the new graph")
 	db := fs.String("db", "", "database file (default: visionflow.db in the user's data folder)")
 	replace := fs.Bool("replace", false, "replace a graph that already has this id")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow import (--logseq DIR | --json FILE | --graphml FILE | --csv FILE) [flags]\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow import PATH [--format F] [flags]\n       visionflow import (--logseq DIR | --obsidian DIR | --json | --graphml | --gexf | --gml | --csv FILE) [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may come after PATH, as users type them.
+	var paths []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		paths, args = append(paths, fs.Arg(0)), fs.Args()[1:]
 	}
+	kind, source := "", ""
 	given := 0
-	for _, v := range []string{*logseq, *jsonFile, *graphmlFile, *csvFile} {
-		if v != "" {
+	if *logseq != "" {
+		kind, source = "logseq", *logseq
+		given++
+	}
+	if *obsidian != "" {
+		kind, source = "obsidian", *obsidian
+		given++
+	}
+	for f, v := range files {
+		if *v != "" {
+			kind, source = f, *v
 			given++
 		}
 	}
+	if len(paths) == 1 {
+		kind, source = *format, paths[0]
+		given++
+	} else if len(paths) > 1 {
+		return fmt.Errorf("%w: one PATH at a time, got %q", errUsage, paths)
+	}
 	if given != 1 {
 		fs.Usage()
-		return fmt.Errorf("%w: give exactly one of --logseq DIR, --json FILE, --graphml FILE or --csv FILE", errUsage)
+		return fmt.Errorf("%w: give exactly one PATH, or one of --logseq DIR, --obsidian DIR, --json, --graphml, --gexf, --gml or --csv FILE", errUsage)
 	}
-	format, file := "json", *jsonFile
+	st, err := os.Stat(source)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	folder := st.IsDir()
 	switch {
-	case *graphmlFile != "":
-		format, file = "graphml", *graphmlFile
-	case *csvFile != "":
-		format, file = "csv", *csvFile
+	case folder && kind == "auto":
+		kind = ingest.FolderFormat(os.DirFS(source))
+	case folder && kind != "logseq" && kind != "obsidian":
+		return fmt.Errorf("%s is a folder: import a folder as a Logseq notebook or an Obsidian vault (--format logseq or obsidian), a file as a graph", source)
+	case !folder && (kind == "logseq" || kind == "obsidian"):
+		return fmt.Errorf("--%s %s: not a folder", kind, source)
 	}
 	dbFile, err := dbPath(*db)
 	if err != nil {
@@ -197,34 +236,30 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	progress := newProgress(stderr)
 	var imp *ingest.Import
-	source := *logseq
 	start := time.Now()
-	if *logseq != "" {
-		st, err := os.Stat(*logseq)
-		if err != nil || !st.IsDir() {
-			return fmt.Errorf("--logseq %q: not a folder", *logseq)
-		}
-		imp, err = ingest.LogseqWithin(os.DirFS(*logseq), progress.step("reading pages"), lim)
-		if err != nil {
-			return err
-		}
-	} else {
-		source = file
-		f, err := os.Open(file)
-		if err != nil {
-			return fmt.Errorf("--%s: %w", format, err)
+	switch kind {
+	case "logseq":
+		imp, err = ingest.LogseqWithin(os.DirFS(source), progress.step("reading pages"), lim)
+	case "obsidian":
+		imp, err = ingest.ObsidianWithin(os.DirFS(source), progress.step("reading notes"), lim, ingest.ObsidianOptions{Attachments: *attachments})
+	default:
+		f, ferr := os.Open(source)
+		if ferr != nil {
+			return fmt.Errorf("import: %w", ferr)
 		}
 		defer f.Close()
-		fmt.Fprintf(stderr, "reading %s…\n", file)
-		read := map[string]func(io.Reader, ingest.Limits) (*ingest.Import, error){
-			"json": ingest.NodeLinkWithin, "graphml": ingest.GraphMLWithin, "csv": ingest.CSVWithin}[format]
-		if imp, err = read(f, lim); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
+		fmt.Fprintf(stderr, "reading %s…\n", source)
+		imp, kind, err = ingest.Read(f, source, kind, lim)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", source, err)
 	}
 	progress.done()
 	for _, w := range imp.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if imp.Report != nil {
+		fmt.Fprintf(stderr, "%s\n", imp.Report)
 	}
 	base := strings.TrimSuffix(filepath.Base(filepath.Clean(source)), filepath.Ext(source))
 	if *id == "" {
@@ -242,7 +277,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	if local == nil {
-		return importThrough(ctx, locked.url, *logseq, format, file, info, *replace, stdout, stderr)
+		return importThrough(ctx, locked.url, kind, source, info, *replace, stdout, stderr)
 	}
 	sum, err := local.session.Import(ctx, "cli", info, imp, ImportOptions{Replace: *replace, Progress: progress.step("storing events")})
 	progress.done()
@@ -259,14 +294,14 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // importThrough sends an import to the server that holds the database, so
 // the server (which keeps graphs in memory) makes the change itself.
-func importThrough(ctx context.Context, url, logseq, format, file string, info graph.Info, replace bool, stdout, stderr io.Writer) error {
+func importThrough(ctx context.Context, url, format, file string, info graph.Info, replace bool, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "a VisionFlow server is using the database; sending the import to it at %s\n", url)
 	c := client.New(url, "cli")
 	opt := client.ImportOptions{ID: info.ID, Name: info.Name, Replace: replace}
 	var sum graph.Summary
 	var err error
-	if logseq != "" {
-		sum, _, err = c.ImportLogseq(ctx, logseq, opt)
+	if format == "logseq" || format == "obsidian" {
+		sum, _, err = c.ImportFolder(ctx, format, file, opt)
 	} else {
 		f, ferr := os.Open(file)
 		if ferr != nil {

@@ -58,13 +58,34 @@ func TestImportCommand(t *testing.T) {
 		{"import", "--logseq", docs, "--json", json, "--db", db},
 	} {
 		errOut.Reset()
-		if code := Main(bad, &out, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "exactly one of --logseq DIR, --json FILE, --graphml FILE or --csv FILE") {
+		if code := Main(bad, &out, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "give exactly one PATH, or one of --logseq DIR, --obsidian DIR") {
 			t.Errorf("%v: exit %d, %q", bad, code, errOut.String())
 		}
 	}
 	errOut.Reset()
 	if code := Main([]string{"import", "--json", "/nonexistent.json", "--db", db}, &out, &errOut, nil); code != 1 || !strings.Contains(errOut.String(), "no such file") {
 		t.Errorf("missing file: exit %d, %q", code, errOut.String())
+	}
+	// A path with its format told from the content, flags after it: an
+	// Obsidian vault prints its report; a GEXF file is read as GEXF; a
+	// file given as the wrong format says what it looks like.
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"import", "../ingest/testdata/obsidian/vault", "--db", db}, 0, "12 notes, 27 links resolved"},
+		{[]string{"import", "../ingest/testdata/lesmis-gephi.gexf", "--graph", "lesmis", "--db", db}, 0, `graph "lesmis"`},
+		{[]string{"import", "--json", "../ingest/testdata/lesmis-gephi.gexf", "--db", db}, 1, "the file looks like gexf"},
+		{[]string{"import", "--format", "gml", "../ingest/testdata/obsidian/vault", "--db", db}, 1, "is a folder"},
+		{[]string{"import", "a", "b", "--db", db}, 2, "one PATH at a time"},
+	} {
+		out.Reset()
+		errOut.Reset()
+		code := Main(tc.args, &out, &errOut, nil)
+		if code != tc.code || !strings.Contains(out.String()+errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q %q; want exit %d and %q", tc.args, code, out.String(), errOut.String(), tc.code, tc.want)
+		}
 	}
 }
 

@@ -51,6 +51,7 @@ type Config struct {
 	ColourBy   string // the window's first colouring (--colour-by; "": one colour)
 	Local      string // a node whose local graph the window opens on (--local)
 	Depth      int    // how many links deep that local graph goes (--depth)
+	Pictures   string // the folder the window saves pictures of its view into (--pictures)
 
 	// NewEngine makes each graph's physics engine; set by the desktop
 	// front end (not a flag). Nil means the CPU engine.
@@ -83,6 +84,7 @@ func parseRun(args []string, stderr io.Writer) (Config, error) {
 	level := fs.String("log-level", "info", "log verbosity: debug, info, warn or error")
 	fs.StringVar(&cfg.Join, "join", "", "open a window on another instance's session at this URL (http://HOST:PORT)")
 	fs.StringVar(&cfg.Screenshot, "screenshot", "", "draw the graph, write this PNG file and exit")
+	fs.StringVar(&cfg.Pictures, "pictures", "", "folder the window saves pictures of its view into, with P or the view panel (default: Pictures in the home folder, else beside the database)")
 	fs.StringVar(&cfg.ColourBy, "colour-by", "", "the window's colouring: community, component, degree, pagerank, betweenness or a metadata field (the view panel opens with its legend)")
 	fs.StringVar(&cfg.Local, "local", "", "open the window on the local graph of this node id (with --depth)")
 	fs.IntVar(&cfg.Depth, "depth", 1, "with --local: how many links deep the local graph goes, 1 to 3")

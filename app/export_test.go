@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"visionflow/graph"
+	"visionflow/ingest"
 	"visionflow/net/client"
 	"visionflow/settings"
 )
@@ -55,18 +56,36 @@ func TestExportAndImportOverREST(t *testing.T) {
 	defer s.Close()
 	physicsOff(t, s)
 	orig := stableGraph(t, s.c, "visionflow-tour") // the sample: labels, metadata, positions
-	for _, format := range []string{"graphml", "json"} {
+	for _, format := range ingest.ExportFormats {
+		if format == "csv-edges" {
+			continue // edges only
+		}
 		var buf bytes.Buffer
 		if err := s.c.Export(ctx, orig.ID, format, &buf); err != nil {
 			t.Fatal(err)
 		}
-		sum, warnings, err := s.c.Import(ctx, format, bytes.NewReader(buf.Bytes()), client.ImportOptions{ID: "again-" + format})
+		// Uploaded without its format: the server tells it.
+		sum, warnings, err := s.c.Import(ctx, "auto", bytes.NewReader(buf.Bytes()), client.ImportOptions{ID: "again-" + format})
 		if err != nil || len(warnings) != 0 {
 			t.Fatalf("%s: importing the export: %v %v", format, err, warnings)
 		}
 		again, err := s.c.Graph(ctx, sum.ID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if format == "gexf" {
+			// GEXF carries the colours and sizes the window shows; they
+			// come back as metadata.
+			for i, n := range again.Nodes {
+				if !strings.HasPrefix(n.Metadata["color"], "#") || n.Metadata["size"] == "" {
+					t.Fatalf("gexf: node %s has no colour or size: %v", n.ID, n.Metadata)
+				}
+				delete(again.Nodes[i].Metadata, "color")
+				delete(again.Nodes[i].Metadata, "size")
+				if len(again.Nodes[i].Metadata) == 0 {
+					again.Nodes[i].Metadata = nil
+				}
+			}
 		}
 		sameContents(t, format, orig, again)
 	}
@@ -79,7 +98,7 @@ func TestExportAndImportOverREST(t *testing.T) {
 	if ct, cd := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"); ct != "application/graphml+xml" || cd != `attachment; filename=visionflow-tour.graphml` {
 		t.Errorf("headers: %q, %q", ct, cd)
 	}
-	if status, body := raw(t, "GET", s.url+"/api/graph/visionflow-tour/export?format=gexf", "", ""); status != http.StatusBadRequest || !strings.Contains(body["detail"], "graphml, json") {
+	if status, body := raw(t, "GET", s.url+"/api/graph/visionflow-tour/export?format=pajek", "", ""); status != http.StatusBadRequest || !strings.Contains(body["detail"], "gexf, graphml, json, gml, csv") {
 		t.Errorf("an unknown format: %d %v", status, body)
 	}
 	if status, _ := raw(t, "GET", s.url+"/api/graph/nope/export?format=json", "", ""); status != http.StatusNotFound {
@@ -131,9 +150,18 @@ func TestExportCommand(t *testing.T) {
 	jsonFile := filepath.Join(dir, "tour.json")
 	run("export", "--graph", "tour-again", "--out", jsonFile, "--db", db)
 	run("import", "--json", jsonFile, "--graph", "tour-third", "--db", db)
+	// The format from the file's extension, read back from the content.
+	ids := []string{"tour-again", "tour-third"}
+	for _, ext := range []string{".gml", ".zip", ".gexf"} {
+		f := filepath.Join(dir, "tour"+ext)
+		run("export", "--graph", "tour-again", "--out", f, "--db", db)
+		id := "tour" + strings.ReplaceAll(ext, ".", "-")
+		run("import", f, "--graph", id, "--db", db)
+		ids = append(ids, id)
+	}
 	s = startServer(t, db)
 	defer s.Close()
-	for _, id := range []string{"tour-again", "tour-third"} {
+	for _, id := range ids {
 		c, err := s.c.Graph(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
@@ -141,7 +169,7 @@ func TestExportCommand(t *testing.T) {
 		sameContents(t, id, orig, c)
 	}
 	var errOut bytes.Buffer
-	if code := Main([]string{"export", "--graph", "tour-again", "--format", "gexf", "--db", db}, io.Discard, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "want one of graphml, json") {
+	if code := Main([]string{"export", "--graph", "tour-again", "--format", "pajek", "--db", db}, io.Discard, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "want one of gexf, graphml, json") {
 		t.Errorf("an unknown format: exit %d: %s", code, errOut.String())
 	}
 }

@@ -18,17 +18,17 @@ import (
 )
 
 // runExport is `visionflow export`: a graph of the database written as
-// GraphML or node-link JSON, to a file or to stdout. With a server running
+// GEXF, GraphML, node-link JSON, GML or CSV, to a file or to stdout. With a server running
 // on the database, the graph comes from it.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("visionflow export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	id := fs.String("graph", "", "id of the graph to export")
-	format := fs.String("format", "", "graphml or json (default: from the --out file's extension, else json)")
+	format := fs.String("format", "", "gexf, graphml, json, gml, csv (a zip of nodes.csv and edges.csv) or csv-edges (default: from the --out file's extension, else json)")
 	out := fs.String("out", "", "file to write (default: standard output)")
 	db := fs.String("db", "", "database file (default: visionflow.db in the user's data folder)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: visionflow export --graph ID [--format graphml|json] [--out FILE] [--db PATH]\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: visionflow export --graph ID [--format gexf|graphml|json|gml|csv|csv-edges] [--out FILE] [--db PATH]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -42,8 +42,17 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *format == "" {
 		*format = "json"
-		if ext := strings.ToLower(filepath.Ext(*out)); ext == ".graphml" || ext == ".xml" {
+		switch strings.ToLower(filepath.Ext(*out)) {
+		case ".graphml", ".xml":
 			*format = "graphml"
+		case ".gexf":
+			*format = "gexf"
+		case ".gml":
+			*format = "gml"
+		case ".zip":
+			*format = "csv"
+		case ".csv", ".tsv":
+			*format = "csv-edges"
 		}
 	}
 	if !slices.Contains(ingest.ExportFormats, *format) {
@@ -68,7 +77,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return fmt.Errorf("graph %q of %s: %w", *id, dbFile, err)
 		}
-		return ingest.Export(w, c, *format)
+		return ingest.Export(w, c, *format, nil)
 	}
 	if *out == "" {
 		return write(stdout)

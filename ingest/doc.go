@@ -1,5 +1,6 @@
 // Package ingest turns outside graph formats into graph operations: a Logseq
-// notebook folder (pages, journals, links, tags, aliases, namespaces),
+// notebook folder (pages, journals, links, tags, aliases, namespaces), an
+// Obsidian vault (notes, wikilinks and Markdown links, embeds, tags),
 // node-link JSON as written by d3 and networkx, GraphML, and CSV edge lists.
 // The result is a list of ops that the app applies as one transaction,
 // through the same validation as every other change. It also writes graphs
@@ -16,6 +17,7 @@ type Import struct {
 	Edges    int
 	Ops      []graph.Op // addNode ops first, then addEdge ops
 	Warnings []string   // things skipped, for the user to see
+	Report   *Report    // what a notebook or vault import resolved and left out; nil for other formats
 }
 
 // Progress is told how much of an import is done; total may be an estimate.

@@ -14,18 +14,29 @@ import (
 	"visionflow/graph"
 )
 
-// Formats a graph can be exported in.
-var ExportFormats = []string{"graphml", "json"}
+// ExportFormats are the formats a graph can be exported in: "csv" is a
+// zip of nodes.csv and edges.csv (Gephi's spreadsheet import reads both),
+// "csv-edges" a plain edge list (no isolated nodes, labels or positions).
+var ExportFormats = []string{"gexf", "graphml", "json", "gml", "csv", "csv-edges"}
 
-// Export writes c in format (one of ExportFormats).
-func Export(w io.Writer, c graph.Contents, format string) error {
+// Export writes c in format (one of ExportFormats). Style, which may be
+// nil, is how the graph is shown; GEXF carries it as viz colours and sizes.
+func Export(w io.Writer, c graph.Contents, format string, style *Style) error {
 	switch format {
+	case "gexf":
+		return WriteGEXF(w, c, style)
 	case "graphml":
 		return WriteGraphML(w, c)
 	case "json":
 		return WriteNodeLink(w, c)
+	case "gml":
+		return WriteGML(w, c)
+	case "csv":
+		return WriteCSVZip(w, c)
+	case "csv-edges":
+		return WriteCSVEdges(w, c)
 	}
-	return fmt.Errorf("export: format %q: want one of %v", format, ExportFormats)
+	return fmt.Errorf("export: format %q: want one of %s", format, strings.Join(ExportFormats, ", "))
 }
 
 // reserved are the attribute names the readers take for a node's or an
@@ -169,4 +180,21 @@ func WriteNodeLink(w io.Writer, c graph.Contents) error {
 	}
 	bw.WriteString("]}\n")
 	return bw.Flush()
+}
+
+// ExportType is the file name extension and media type of a format.
+func ExportType(format string) (ext, mediaType string) {
+	switch format {
+	case "gexf":
+		return ".gexf", "application/gexf+xml"
+	case "graphml":
+		return ".graphml", "application/graphml+xml"
+	case "gml":
+		return ".gml", "text/plain; charset=utf-8"
+	case "csv":
+		return ".zip", "application/zip"
+	case "csv-edges":
+		return ".csv", "text/csv; charset=utf-8"
+	}
+	return ".json", "application/json"
 }

@@ -47,17 +47,17 @@ func sampleContents() graph.Contents {
 func TestExportsRoundTrip(t *testing.T) {
 	want := sampleContents()
 	for _, format := range ExportFormats {
+		if format == "csv-edges" {
+			continue // edges only: TestCSVEdgesRoundTrip
+		}
 		var buf bytes.Buffer
-		if err := Export(&buf, want, format); err != nil {
+		if err := Export(&buf, want, format, nil); err != nil {
 			t.Fatal(err)
 		}
-		var imp *Import
-		var err error
-		switch format {
-		case "graphml":
-			imp, err = GraphML(&buf)
-		case "json":
-			imp, err = NodeLink(&buf)
+		// Told from its content, as an upload without a format is.
+		imp, detected, err := Read(bytes.NewReader(buf.Bytes()), "", "auto", DefaultLimits)
+		if err == nil && detected != format {
+			t.Errorf("%s export detected as %s", format, detected)
 		}
 		if err != nil {
 			t.Fatalf("%s: reading the export back: %v\n%s", format, err, buf.String())

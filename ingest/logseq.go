@@ -36,6 +36,8 @@ import (
 //     alias:: (comma-separated, with or without brackets), and [[...]]/#tags
 //     in any other property; code blocks, inline code, queries
 //     ({{query}} and #+BEGIN_QUERY) and links to URLs are not references;
+//     [text]([[page]]) refers to page; [[a|b]] is Obsidian's syntax, not
+//     Logseq's, which reads it as page "a|b", and so does this importer;
 //   - alias:: names resolve to the page that declares them (when a file of
 //     that name exists too, both stay and an "alias" edge joins them);
 //   - a namespaced page "a/b" gets a "namespace" edge to "a";
@@ -133,8 +135,10 @@ func LogseqWithin(fsys fs.FS, progress Progress, lim Limits) (*Import, error) {
 		}
 		if !utf8.Valid(data) {
 			b.warn("%s: not UTF-8; skipped", file)
+			b.report.skip(file, "not UTF-8")
 			continue
 		}
+		b.report.Notes++
 		b.addFile(file, format, string(data))
 		if b.err != nil {
 			return nil, b.err
@@ -178,10 +182,11 @@ type builder struct {
 	warnings []string
 	lim      Limits
 	err      error // the first limit passed
+	report   *Report
 }
 
 func newBuilder() *builder {
-	return &builder{pages: map[string]*page{}, aliasOf: map[string]string{}}
+	return &builder{pages: map[string]*page{}, aliasOf: map[string]string{}, report: &Report{}}
 }
 
 func (b *builder) warn(format string, args ...any) {
@@ -491,7 +496,7 @@ func (b *builder) build() (*Import, error) {
 
 	keys := slices.Sorted(maps.Keys(b.pages))
 	ids := make(map[string]string, len(keys))
-	imp := &Import{Type: graph.Knowledge, Warnings: b.warnings}
+	imp := &Import{Type: graph.Knowledge, Warnings: b.warnings, Report: b.report}
 	for _, k := range keys {
 		p := b.pages[k]
 		ids[k] = nodeID(k)
@@ -505,11 +510,20 @@ func (b *builder) build() (*Import, error) {
 		kinds map[string]bool
 	}
 	edges := map[pair]*tally{}
+	tags := map[string]bool{}
 	for _, k := range keys {
 		for _, r := range b.pages[k].refs {
 			to := resolve(r.name)
 			if to == k || b.pages[to] == nil {
 				continue // self-references (including a page's own aliases)
+			}
+			// Every reference makes its page, so none is unresolved; the
+			// report counts links and tags as the Obsidian importer does.
+			switch r.kind {
+			case "link":
+				b.report.Links++
+			case "tag":
+				tags[to] = true
 			}
 			pr := pair{k, to}
 			t := edges[pr]
@@ -539,22 +553,15 @@ func (b *builder) build() (*Import, error) {
 			Label: new(strings.Join(slices.Sorted(maps.Keys(t.kinds)), ",")), Weight: new(float32(t.count))})
 	}
 	imp.Edges = len(imp.Ops) - imp.Nodes
+	b.report.Tags = len(tags)
 	return imp, nil
 }
 
 // pageMetadata describes a page: its kind, file, journal date and
 // properties, cut to the graph's metadata limits.
 func pageMetadata(p *page) map[string]*string {
-	md := map[string]*string{}
-	size := 0
-	set := func(k, v string) {
-		v = truncate(strings.ReplaceAll(v, "\x00", ""), graph.MaxMetadataValueBytes)
-		if len(md) >= graph.MaxMetadataEntries || len(k) > graph.MaxMetadataKeyBytes || size+len(k)+len(v) > graph.MaxMetadataBytes {
-			return
-		}
-		md[k] = &v
-		size += len(k) + len(v)
-	}
+	m := newBoundedMeta()
+	set := m.set
 	if p.kind == "" {
 		set("kind", "reference")
 	} else {
@@ -565,11 +572,11 @@ func pageMetadata(p *page) map[string]*string {
 		set("date", p.date.Format(time.DateOnly))
 	}
 	for _, pk := range slices.Sorted(maps.Keys(p.props)) {
-		if md[pk] == nil {
+		if m.get(pk) == nil {
 			set(pk, p.props[pk])
 		}
 	}
-	return md
+	return m.md
 }
 
 // nodeID keeps ids within the graph's limit; long names get a hash suffix

@@ -105,6 +105,7 @@ type desk struct {
 	measNow    *measures
 	askedScene *scene
 	paintNow   *paint
+	pictureDue string // "png" or "svg": save a picture of the next frame
 	paintFocus [2]graph.WireID
 	repaint    bool
 	shareView  bool   // the lens goes to the peers with the presence
@@ -256,6 +257,10 @@ func (d *desk) frame(now time.Time) error {
 		d.stats.glErrors++
 		d.m.telemetry.failure()
 		return err
+	}
+	if kind := d.pictureDue; kind != "" {
+		d.pictureDue = ""
+		d.savePicture(kind) // the scene as drawn, before the panels go over it
 	}
 	d.hover(now, f)
 	labels := d.labels(now)
@@ -869,7 +874,7 @@ func (d *desk) act(a overlay.Actions) {
 	}
 	if a.Import {
 		dir := a.ImportFolder
-		m.do(func(ctx context.Context) { m.importFolder(ctx, dir) })
+		m.do(func(ctx context.Context) { m.importPath(ctx, dir) })
 	}
 	if a.Fit {
 		d.fit(true)
@@ -882,6 +887,10 @@ func (d *desk) act(a overlay.Actions) {
 // changeLens applies what the view panel asked for. Changing the view
 // oneself stops following another's.
 func (d *desk) changeLens(a *overlay.ViewAction) {
+	if a.SavePicture != "" {
+		d.pictureDue = a.SavePicture
+		return
+	}
 	if a.ShareView != nil {
 		d.shareView = *a.ShareView
 	}

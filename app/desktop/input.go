@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,6 +34,7 @@ const (
 	evScroll
 	evKey
 	evChar
+	evDrop // files or folders dropped on the window
 )
 
 // inputEvent is a GLFW event, queued by the callbacks (which run inside
@@ -45,6 +48,7 @@ type inputEvent struct {
 	key    glfw.Key
 	action glfw.Action
 	r      rune
+	paths  []string // dropped
 	at     time.Time
 }
 
@@ -115,6 +119,9 @@ func (d *desk) listen() {
 		push(inputEvent{kind: evKey, key: k, action: a, mods: mods})
 	})
 	w.SetCharCallback(func(_ *glfw.Window, r rune) { push(inputEvent{kind: evChar, r: r}) })
+	w.SetDropCallback(func(_ *glfw.Window, names []string) {
+		push(inputEvent{kind: evDrop, paths: slices.Clone(names)})
+	})
 	d.in.cursors = map[pointer.Cursor]*glfw.Cursor{
 		pointer.CursorDefault:  glfw.CreateStandardCursor(glfw.ArrowCursor),
 		pointer.CursorText:     glfw.CreateStandardCursor(glfw.IBeamCursor),
@@ -226,6 +233,16 @@ func (d *desk) handleInput(now time.Time) {
 		case evChar:
 			if in.textFocus {
 				d.insertText(string(e.r))
+			}
+		case evDrop:
+			// A file or folder dropped on the window is imported, one at a
+			// time: the first, and a word about the rest.
+			if len(e.paths) > 0 {
+				path := e.paths[0]
+				if len(e.paths) > 1 {
+					d.m.say("importing %s; drop the other %d one at a time", filepath.Base(path), len(e.paths)-1)
+				}
+				d.m.do(func(ctx context.Context) { d.m.importPath(ctx, path) })
 			}
 		}
 	}
@@ -372,6 +389,13 @@ func (d *desk) cameraKey(k glfw.Key, mods glfw.ModifierKey) {
 		d.ui.FocusSearch()
 	case glfw.KeyV:
 		d.ui.ToggleView()
+	case glfw.KeyP:
+		// A picture of the view: PNG as drawn, or with Shift the SVG of
+		// its 2D projection.
+		d.pictureDue = "png"
+		if shift {
+			d.pictureDue = "svg"
+		}
 	case glfw.KeyL:
 		// The local graph around the selection: off, 1, 2, 3 links deep.
 		depth := (d.lens.local + 1) % 4

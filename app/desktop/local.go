@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,21 +181,46 @@ func (l *local) SetSettings(ctx context.Context, updates []settings.Update) erro
 	return err
 }
 
-func (l *local) ImportLogseq(ctx context.Context, dir string, progress func(done, total int)) (graph.Summary, error) {
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return graph.Summary{}, fmt.Errorf("%q is not a folder", dir)
-	}
-	imp, err := ingest.LogseqWithin(os.DirFS(dir), progress, ingest.LimitsFrom(l.srv.Settings.Float))
+func (l *local) ImportPath(ctx context.Context, path string, progress func(done, total int)) (graph.Summary, string, error) {
+	st, err := os.Stat(path)
 	if err != nil {
-		return graph.Summary{}, err
+		return graph.Summary{}, "", fmt.Errorf("import: %w", err)
 	}
-	base := filepath.Base(filepath.Clean(dir))
+	lim := ingest.LimitsFrom(l.srv.Settings.Float)
+	var imp *ingest.Import
+	if st.IsDir() {
+		fsys := os.DirFS(path)
+		if ingest.FolderFormat(fsys) == "obsidian" {
+			imp, err = ingest.ObsidianWithin(fsys, progress, lim, ingest.ObsidianOptions{})
+		} else {
+			imp, err = ingest.LogseqWithin(fsys, progress, lim)
+		}
+	} else {
+		var f *os.File
+		if f, err = os.Open(path); err != nil {
+			return graph.Summary{}, "", fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		progress(0, 0)
+		imp, _, err = ingest.Read(f, path, "auto", lim)
+	}
+	if err != nil {
+		return graph.Summary{}, "", fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	base := filepath.Base(filepath.Clean(path))
+	if !st.IsDir() {
+		base = strings.TrimSuffix(base, filepath.Ext(base))
+	}
 	info := graph.Info{Name: base, Type: imp.Type}
 	if imp.Name != "" {
 		info.Name = imp.Name
 	}
-	return l.srv.Session.Import(ctx, "desktop", info, imp, app.ImportOptions{IDBase: app.Slug(base), Progress: progress})
+	report := ""
+	if imp.Report != nil {
+		report = imp.Report.Summary()
+	}
+	sum, err := l.srv.Session.Import(ctx, "desktop", info, imp, app.ImportOptions{IDBase: app.Slug(base), Progress: progress})
+	return sum, report, err
 }
 
 func (l *local) Health(ctx context.Context) (session.Health, error) {

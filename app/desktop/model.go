@@ -730,27 +730,31 @@ func (m *model) setSettings(ctx context.Context, updates []settings.Update) {
 	}
 }
 
-// importFolder imports a Logseq notebook off the model goroutine (it can
+// importPath imports a folder of notes or a graph file off the model goroutine (it can
 // take a while) and then shows the new graph.
-func (m *model) importFolder(ctx context.Context, dir string) {
+func (m *model) importPath(ctx context.Context, dir string) {
 	if m.imports.Load().Running {
 		m.say("an import is already running")
 		return
 	}
 	if dir == "" {
-		m.say("type the path of a Logseq folder first")
+		m.say("type the path of a folder of notes or a graph file first")
 		return
 	}
 	m.imports.Store(&overlay.ImportState{Running: true, Message: "reading " + dir})
 	m.bg.Go(func() {
-		sum, err := m.src.ImportLogseq(ctx, dir, func(done, total int) {
+		sum, report, err := m.src.ImportPath(ctx, dir, func(done, total int) {
 			m.imports.Store(&overlay.ImportState{Running: true, Done: done, Total: total, Message: fmt.Sprintf("%d of %d", done, total)})
 		})
 		if err != nil {
 			m.imports.Store(&overlay.ImportState{Message: "import failed: " + err.Error()})
 			return
 		}
-		m.imports.Store(&overlay.ImportState{Message: fmt.Sprintf("imported %q: %d nodes, %d edges", sum.Name, sum.Nodes, sum.Edges)})
+		msg := fmt.Sprintf("imported %q: %d nodes, %d edges", sum.Name, sum.Nodes, sum.Edges)
+		if report != "" {
+			msg += "\n" + report
+		}
+		m.imports.Store(&overlay.ImportState{Message: msg})
 		m.do(func(ctx context.Context) {
 			m.lastList = time.Time{}
 			m.poll(ctx)

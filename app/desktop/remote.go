@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"visionflow/agent"
 	"visionflow/graph"
+	"visionflow/ingest"
 	"visionflow/memory"
 	"visionflow/net/client"
 	"visionflow/net/wire"
@@ -273,10 +277,26 @@ func (r *remote) SetSettings(ctx context.Context, updates []settings.Update) err
 	return err
 }
 
-func (r *remote) ImportLogseq(ctx context.Context, dir string, progress func(done, total int)) (graph.Summary, error) {
+// ImportPath uploads a folder (zipped, as the kind of notes it holds) or
+// a file (its format told by the host) to the host.
+func (r *remote) ImportPath(ctx context.Context, path string, progress func(done, total int)) (graph.Summary, string, error) {
 	progress(0, 0) // the upload shows no progress of its own
-	sum, _, err := r.c.ImportLogseq(ctx, dir, client.ImportOptions{})
-	return sum, err
+	st, err := os.Stat(path)
+	if err != nil {
+		return graph.Summary{}, "", fmt.Errorf("import: %w", err)
+	}
+	base := filepath.Base(filepath.Clean(path))
+	if st.IsDir() {
+		sum, _, err := r.c.ImportFolder(ctx, ingest.FolderFormat(os.DirFS(path)), path, client.ImportOptions{Name: base})
+		return sum, "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return graph.Summary{}, "", fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	sum, _, err := r.c.Import(ctx, "auto", f, client.ImportOptions{Name: strings.TrimSuffix(base, filepath.Ext(base))})
+	return sum, "", err
 }
 
 func (r *remote) Health(ctx context.Context) (session.Health, error) { return r.c.Health(ctx) }

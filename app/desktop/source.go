@@ -42,8 +42,11 @@ type Source interface {
 	// SetSettings applies settings changes (validated, stored, recorded,
 	// sent to every peer).
 	SetSettings(ctx context.Context, updates []settings.Update) error
-	// ImportLogseq imports a Logseq notebook folder as a new graph.
-	ImportLogseq(ctx context.Context, dir string, progress func(done, total int)) (graph.Summary, error)
+	// ImportPath imports a folder of notes (Logseq, Obsidian) or a graph
+	// file (JSON, GraphML, GEXF, GML, CSV), told from its content, as a
+	// new graph; report sums up what a folder's import found ("" for
+	// none).
+	ImportPath(ctx context.Context, path string, progress func(done, total int)) (sum graph.Summary, report string, err error)
 	// Health describes the session (engine, clients).
 	Health(ctx context.Context) (session.Health, error)
 

@@ -87,6 +87,10 @@ func TestViewPanelColoursFiltersAndLocalGraph(t *testing.T) {
 		}},
 		step{"open, measured", func(d *desk) bool { return d.ui.ViewShown() && d.measNow != nil }},
 		step{"colour by group", func(d *desk) bool { return clickView(t, d, "option:meta:group") }},
+		step{"the pointer leaves the panel, so no button is lit by it", func(d *desk) bool {
+			d.in.queue = append(d.in.queue, inputEvent{kind: evMove, x: float32(d.width) / 2, y: float32(d.height) - 5})
+			return true
+		}},
 		step{"six groups, largest first, each node in its class's colour", func(d *desk) bool {
 			if d.lens.colourBy != "meta:group" || d.repaint || len(d.paintNow.legend.Classes) == 0 || d.lab.rankedBy.Load() != d.measNow {
 				return false // repainted in the next frame; labels ranked by the measures

@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"image/color"
 	"mime"
 	"net/http"
 	"slices"
 	"strings"
 
 	"visionflow/graph"
+	"visionflow/ingest"
 	"visionflow/render/palette"
 	"visionflow/render/sketch"
 )
@@ -134,4 +136,21 @@ func (s *Server) nodeColours(ctx context.Context, id string, c graph.Contents, b
 		return palette.ByClass(labels), nil
 	}
 	return palette.ByRank(values), nil
+}
+
+// styleOf is how the window would show c: colours by by (see
+// nodeColours) and sizes by degree, as sketch sizes them.
+func (s *Server) styleOf(ctx context.Context, id string, c graph.Contents, by string) (*ingest.Style, error) {
+	colours, err := s.nodeColours(ctx, id, c, by)
+	if err != nil {
+		return nil, err
+	}
+	st := &ingest.Style{Sizes: sketch.DegreeSizes(c)}
+	if colours != nil {
+		st.Colours = make([]color.NRGBA, len(colours))
+		for i, k := range colours {
+			st.Colours[i] = color.NRGBA{k[0], k[1], k[2], 255}
+		}
+	}
+	return st, nil
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,10 +26,11 @@ const (
 
 // importGraph creates a graph from an upload:
 //
-//	POST /api/graphs/import?format=logseq[&id=…][&name=…]  body: a zip of the notebook folder
-//	POST /api/graphs/import?format=json[&id=…][&name=…]    body: node-link JSON
-//	POST /api/graphs/import?format=graphml[&id=…][&name=…] body: GraphML
-//	POST /api/graphs/import?format=csv[&id=…][&name=…]     body: an edge list
+//	POST /api/graphs/import?format=FORMAT[&id=…][&name=…][&replace=true]
+//
+// FORMAT is logseq or obsidian (the body a zip of the folder), json,
+// graphml, gexf, gml or csv (the body the file; csv may be a zip of
+// nodes.csv and edges.csv), or auto (the default: told from the content).
 func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 	client, err := clientID(r)
 	if err != nil {
@@ -49,58 +52,23 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	format := q.Get("format")
-	var imp *ingest.Import
-	switch format {
-	case "logseq":
-		if err := requireType(r, "application/zip"); err != nil {
-			return err
+	if format == "" {
+		format = "auto"
+	}
+	lim := ingest.LimitsFrom(s.b.Settings().Float)
+	imp, err := s.readUpload(w, r, format, lim)
+	if err != nil {
+		if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
+			return tooBig
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody))
-		if err != nil {
-			return err
+		if errors.Is(err, ingest.ErrLimit) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: err.Error()}
 		}
-		fsys, err := notebookFS(body)
-		if err != nil {
-			return err
+		var e *Error
+		if errors.As(err, &e) {
+			return e
 		}
-		if imp, err = ingest.LogseqWithin(fsys, nil, ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
-			if errors.Is(err, ingest.ErrLimit) {
-				return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: err.Error()}
-			}
-			return invalid("%v", err)
-		}
-	case "json":
-		if err := requireType(r, "application/json"); err != nil {
-			return err
-		}
-		if imp, err = ingest.NodeLinkWithin(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody), ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
-			if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
-				return tooBig
-			}
-			if errors.Is(err, ingest.ErrLimit) {
-				return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: err.Error()}
-			}
-			return invalid("%v", err)
-		}
-	case "graphml", "csv":
-		read, types := ingest.GraphMLWithin, []string{"application/graphml+xml", "application/xml", "text/xml"}
-		if format == "csv" {
-			read, types = ingest.CSVWithin, []string{"text/csv", "text/tab-separated-values", "text/plain"}
-		}
-		if err := requireType(r, types...); err != nil {
-			return err
-		}
-		if imp, err = read(http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody), ingest.LimitsFrom(s.b.Settings().Float)); err != nil {
-			if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
-				return tooBig
-			}
-			if errors.Is(err, ingest.ErrLimit) {
-				return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too large", Detail: err.Error()}
-			}
-			return invalid("%v", err)
-		}
-	default:
-		return invalid("query parameter format=%q must be logseq, json, graphml or csv", format)
+		return invalid("%v", err)
 	}
 	name := q.Get("name")
 	if name == "" {
@@ -124,8 +92,99 @@ func (s *Server) importGraph(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/graph/"+sum.ID)
-	writeJSON(w, http.StatusCreated, map[string]any{"graph": sum, "warnings": nonNil(imp.Warnings)})
+	answer := map[string]any{"graph": sum, "warnings": nonNil(imp.Warnings)}
+	if imp.Report != nil {
+		answer["report"] = imp.Report
+	}
+	writeJSON(w, http.StatusCreated, answer)
 	return nil
+}
+
+// uploadTypes are the media types each format's upload may be sent as.
+var uploadTypes = map[string][]string{
+	"json":    {"application/json"},
+	"graphml": {"application/graphml+xml", "application/xml", "text/xml"},
+	"gexf":    {"application/gexf+xml", "application/xml", "text/xml"},
+	"gml":     {"text/plain", "application/octet-stream"},
+	"csv":     {"text/csv", "text/tab-separated-values", "text/plain", "application/zip"},
+}
+
+// readUpload reads the body of an import in format.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, format string, lim ingest.Limits) (*ingest.Import, error) {
+	body := http.MaxBytesReader(w, r.Body, s.opt.MaxImportBody)
+	switch format {
+	case "logseq", "obsidian":
+		if err := requireType(r, "application/zip"); err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return nil, err
+		}
+		return readNotes(b, format, lim)
+	case "auto":
+		var all []string
+		for _, f := range ingest.FileFormats {
+			for _, t := range uploadTypes[f] {
+				if !slices.Contains(all, t) {
+					all = append(all, t)
+				}
+			}
+		}
+		if err := requireType(r, all...); err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return nil, err
+		}
+		// A zip is a CSV pair or a folder of notes.
+		if bytes.HasPrefix(b, []byte("PK\x03\x04")) && !hasCSVTables(b) {
+			return readNotes(b, "", lim)
+		}
+		imp, _, err := ingest.Read(bytes.NewReader(b), "", "auto", lim)
+		return imp, err
+	}
+	types, ok := uploadTypes[format]
+	if !ok {
+		return nil, invalid("query parameter format=%q must be auto, logseq, obsidian or one of %s", format, strings.Join(ingest.FileFormats, ", "))
+	}
+	if err := requireType(r, types...); err != nil {
+		return nil, err
+	}
+	imp, _, err := ingest.Read(body, "", format, lim)
+	return imp, err
+}
+
+// hasCSVTables says whether a zip holds nodes.csv or edges.csv.
+func hasCSVTables(b []byte) bool {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return false
+	}
+	for _, f := range zr.File {
+		base := strings.ToLower(path.Base(strings.ReplaceAll(f.Name, "\\", "/")))
+		if base == "nodes.csv" || base == "edges.csv" {
+			return true
+		}
+	}
+	return false
+}
+
+// readNotes reads a zipped Logseq notebook or Obsidian vault; kind ""
+// tells which from the folders in it.
+func readNotes(body []byte, kind string, lim ingest.Limits) (*ingest.Import, error) {
+	fsys, err := notebookFS(body, kind)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "" {
+		kind = ingest.FolderFormat(fsys)
+	}
+	if kind == "obsidian" {
+		return ingest.ObsidianWithin(fsys, nil, lim, ingest.ObsidianOptions{})
+	}
+	return ingest.LogseqWithin(fsys, nil, lim)
 }
 
 // nonNil makes a nil list an empty one, so JSON says [] rather than null.
@@ -141,7 +200,11 @@ func nonNil[T any](s []T) []T {
 // anything is read and the bytes actually read are limited too, so a small
 // upload cannot expand into gigabytes ("zip bomb"). macOS's __MACOSX
 // folder and hidden files are left out; backslashes count as slashes.
-func notebookFS(body []byte) (fs.FS, error) {
+//
+// For a Logseq notebook only its pages, journals and config are kept; for
+// an Obsidian vault (or kind "", not known yet) every note, and the names
+// of other files (empty: an attachment's name is what links resolve to).
+func notebookFS(body []byte, kind string) (fs.FS, error) {
 	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		return nil, invalid("the upload is not a zip archive: %v", err)
@@ -181,8 +244,17 @@ func notebookFS(body []byte) (fs.FS, error) {
 	strip := ""
 	if len(roots) == 1 {
 		for root := range roots {
-			if root != "" && !isNotebookDir(root) {
+			if root != "" && (kind == "obsidian" || !isNotebookDir(root)) {
 				strip = root + "/"
+			}
+		}
+	}
+	if kind == "" { // a notebook has Logseq's folders at its root
+		kind = "obsidian"
+		for _, e := range entries {
+			if wantedInNotebook(strings.TrimPrefix(e.name, strip)) {
+				kind = "logseq"
+				break
 			}
 		}
 	}
@@ -190,7 +262,11 @@ func notebookFS(body []byte) (fs.FS, error) {
 	var read int64
 	for _, e := range entries {
 		name := strings.TrimPrefix(e.name, strip)
-		if !wantedInNotebook(name) {
+		if kind == "logseq" && !wantedInNotebook(name) {
+			continue
+		}
+		if kind == "obsidian" && !strings.EqualFold(path.Ext(name), ".md") {
+			files[name] = nil
 			continue
 		}
 		rc, err := e.f.Open()

@@ -161,10 +161,14 @@ func (c *Client) Import(ctx context.Context, format string, body io.Reader, opt 
 	}
 	ct := "application/json"
 	switch format {
-	case "logseq":
+	case "logseq", "obsidian":
 		ct = "application/zip"
 	case "graphml":
 		ct = "application/graphml+xml"
+	case "gexf":
+		ct = "application/gexf+xml"
+	case "gml", "auto":
+		ct = "text/plain"
 	case "csv":
 		ct = "text/csv"
 	}
@@ -178,11 +182,17 @@ func (c *Client) Import(ctx context.Context, format string, body io.Reader, opt 
 
 // ImportLogseq zips a Logseq notebook folder and uploads it.
 func (c *Client) ImportLogseq(ctx context.Context, dir string, opt ImportOptions) (graph.Summary, []string, error) {
+	return c.ImportFolder(ctx, "logseq", dir, opt)
+}
+
+// ImportFolder zips a folder of notes (format logseq or obsidian) and
+// uploads it.
+func (c *Client) ImportFolder(ctx context.Context, format, dir string, opt ImportOptions) (graph.Summary, []string, error) {
 	z, err := ZipFolder(dir)
 	if err != nil {
 		return graph.Summary{}, nil, err
 	}
-	return c.Import(ctx, "logseq", bytes.NewReader(z), opt)
+	return c.Import(ctx, format, bytes.NewReader(z), opt)
 }
 
 // ZipFolder zips a folder's files (not following links), with paths

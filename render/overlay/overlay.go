@@ -109,7 +109,7 @@ type Actions struct {
 	SelectWire        graph.WireID // a node of the scene (the graph or its swarm)
 	FocusNeighbours   bool
 	ClearSelection    bool
-	Import            bool // import the Logseq folder ImportFolder
+	Import            bool // import ImportFolder: a folder of notes or a graph file
 	ImportFolder      string
 	Unpin             bool // unpin the inspected node
 	Fit               bool
@@ -580,7 +580,7 @@ func (u *UI) settingsPanel(gtx layout.Context, d *Data, act *Actions) layout.Dim
 			layout.Rigid(layout.Spacer{Height: unit.Dp(6)}.Layout),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				return widget.Border{Color: u.th.ContrastBg, Width: unit.Dp(1)}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-					return layout.UniformInset(unit.Dp(4)).Layout(gtx, material.Editor(u.th, &u.importPath, "Logseq folder to import…").Layout)
+					return layout.UniformInset(unit.Dp(4)).Layout(gtx, material.Editor(u.th, &u.importPath, "Folder or file to import (or drop it here)…").Layout)
 				})
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -594,7 +594,7 @@ func (u *UI) settingsPanel(gtx layout.Context, d *Data, act *Actions) layout.Dim
 						layout.Rigid(material.Caption(u.th, d.Import.Message).Layout))
 				}
 				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-					layout.Rigid(material.Button(u.th, &u.importBtn, "Import Logseq folder").Layout),
+					layout.Rigid(material.Button(u.th, &u.importBtn, "Import").Layout),
 					layout.Rigid(material.Caption(u.th, d.Import.Message).Layout))
 			}))
 	})

@@ -64,6 +64,7 @@ type ViewAction struct {
 	MinDegree    *int
 	ShareView    *bool
 	Follow       *string // follow this peer's view and camera ("": stop)
+	SavePicture  string  // save a picture of the view: "png" or "svg"
 }
 
 type viewState struct {
@@ -79,6 +80,7 @@ type viewState struct {
 	orphans    widget.Bool
 	linkOnly   widget.Bool
 	share      widget.Bool
+	saves      map[string]*widget.Clickable
 	follow     map[string]*widget.Clickable
 	less, more widget.Clickable
 	rect       image.Rectangle
@@ -92,7 +94,7 @@ type viewState struct {
 func (v *viewState) init() {
 	v.list.Axis = layout.Vertical
 	v.options, v.classes, v.only = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
-	v.sizes, v.follow = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
+	v.sizes, v.follow, v.saves = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
 }
 
 // ToggleView shows or hides the view panel (the V key).
@@ -286,6 +288,12 @@ func (u *UI) viewPanel(gtx layout.Context, lg *Legend, act *Actions) layout.Dime
 		rows = append(rows, material.Caption(u.th, "select a node: the local graph is around it").Layout)
 	}
 	rows = append(rows, check(&v.rest, lg.HideRest, "Hide the rest (else dim it)", func(a *ViewAction, b *bool) { a.HideRest = b }))
+	for len(names) < len(rows) {
+		names = append(names, nil)
+	}
+	rows = append(rows, material.Caption(u.th, "Save a picture of this view (P, Shift+P)").Layout)
+	names = append(names, nil)
+	chips("save:", []LegendOption{{"png", "PNG"}, {"svg", "SVG"}}, v.saves, "", func(a *ViewAction, k *string) { a.SavePicture = *k })
 	// Sharing and following views.
 	rows = append(rows, material.Caption(u.th, "With peers").Layout)
 	rows = append(rows, check(&v.share, lg.Sharing, "Share my view", func(a *ViewAction, b *bool) { a.ShareView = b }))
@@ -328,8 +336,9 @@ func (u *UI) viewPanel(gtx layout.Context, lg *Legend, act *Actions) layout.Dime
 }
 
 // ViewTarget is where in the window the view panel drew a control:
-// "option:KEY" (a colouring), "class:KEY" (a legend row) or "only:KEY"
-// (its isolate button). It assumes the panel is not scrolled.
+// "option:KEY" (a colouring), "class:KEY" (a legend row), "only:KEY"
+// (its isolate button) or "save:png"/"save:svg". It assumes the panel is
+// not scrolled.
 func (u *UI) ViewTarget(name string) (x, y float32, ok bool) {
 	v := &u.view
 	if v.rect.Empty() {

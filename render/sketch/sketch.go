@@ -85,17 +85,12 @@ func Draw(c graph.Contents, opt Options) (*Picture, error) {
 	}
 	m := cam.Projection(float32(w) / float32(h)).Mul4(cam.View())
 	index := make(map[string]int, len(c.Nodes))
-	degree := make([]int, len(c.Nodes))
 	for i, n := range c.Nodes {
 		index[n.ID] = i
 	}
-	for _, e := range c.Edges {
-		s, okS := index[e.Source]
-		t, okT := index[e.Target]
-		if okS && okT {
-			degree[s]++
-			degree[t]++
-		}
+	sizes := opt.Sizes
+	if sizes == nil {
+		sizes = DegreeSizes(c)
 	}
 	// A size 1 node's radius is 1/200 of the picture's height, at least
 	// 2 px: small enough that a dense graph shows its structure, large
@@ -120,11 +115,7 @@ func Draw(c graph.Contents, opt Options) (*Picture, error) {
 		x := (v[0]/v[3] + 1) / 2 * float32(w)
 		y := (1 - v[1]/v[3]) / 2 * float32(h)
 		at[i] = proj{x, y, v[2] / v[3], true}
-		size := float32(1 + math.Log2(1+float64(degree[i]))/3)
-		if opt.Sizes != nil {
-			size = opt.Sizes[i]
-		}
-		r := max(1, unit*size)
+		r := max(1, unit*sizes[i])
 		if x+r < 0 || y+r < 0 || x-r > float32(w) || y-r > float32(h) {
 			continue
 		}
@@ -211,4 +202,28 @@ func labelText(s string) string {
 		return string(r[:39]) + "…"
 	}
 	return s
+}
+
+// DegreeSizes sizes c's nodes by degree, as the window does when no
+// measure sizes them: 1 for a node without links, growing with the
+// logarithm of the degree.
+func DegreeSizes(c graph.Contents) []float32 {
+	index := make(map[string]int, len(c.Nodes))
+	for i, n := range c.Nodes {
+		index[n.ID] = i
+	}
+	degree := make([]int, len(c.Nodes))
+	for _, e := range c.Edges {
+		s, okS := index[e.Source]
+		t, okT := index[e.Target]
+		if okS && okT {
+			degree[s]++
+			degree[t]++
+		}
+	}
+	out := make([]float32, len(c.Nodes))
+	for i, d := range degree {
+		out[i] = float32(1 + math.Log2(1+float64(d))/3)
+	}
+	return out
 }
