@@ -44,8 +44,10 @@ func Export(w io.Writer, c graph.Contents, format string, style *Style) error {
 // prefix so it does not come back as a label or a position.
 var reserved = map[string]bool{"id": true, "label": true, "name": true, "x": true, "y": true, "z": true, "weight": true, "value": true, "source": true, "target": true}
 
+// The readers match those names in any case (GraphML's "Label" is a
+// label too), so the check ignores case.
 func metaName(k string) string {
-	if reserved[k] {
+	if reserved[strings.ToLower(k)] || strings.HasPrefix(k, "meta.") {
 		return "meta." + k
 	}
 	return k
@@ -53,7 +55,7 @@ func metaName(k string) string {
 
 // unmeta undoes metaName on reading.
 func unmeta(k string) string {
-	if rest, ok := strings.CutPrefix(k, "meta."); ok && reserved[rest] {
+	if rest, ok := strings.CutPrefix(k, "meta."); ok && (reserved[strings.ToLower(rest)] || strings.HasPrefix(rest, "meta.")) {
 		return rest
 	}
 	return k

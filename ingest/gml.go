@@ -861,7 +861,10 @@ func gmlAttrName(k string) string {
 	if gmlOwn[k] || strings.HasPrefix(k, "meta.") {
 		k = "meta." + k
 	}
-	return gmlEscapeKey(metaName(k))
+	if reserved[k] { // GML's keys are case-sensitive: only the exact names are fields
+		k = "meta." + k
+	}
+	return gmlEscapeKey(k)
 }
 
 func gmlEscapeKey(k string) string {

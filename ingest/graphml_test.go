@@ -32,7 +32,7 @@ func sampleContents() graph.Contents {
 	return graph.Contents{
 		Info: graph.Info{ID: "g", Name: "Les <Misérables> & co"},
 		Nodes: []graph.Node{
-			{ID: "valjean", Label: "Jean Valjean", Position: graph.Vec3{X: 1.5, Y: -2, Z: 3.25}, Metadata: map[string]string{"group": "1", "label": "a field's name", "note": "line one\nline \"two\""}},
+			{ID: "valjean", Label: "Jean Valjean", Position: graph.Vec3{X: 1.5, Y: -2, Z: 3.25}, Metadata: map[string]string{"group": "1", "label": "a field's name", "Label": "capitalised", "X": "ex", "meta.label": "prefixed", "note": "line one\nline \"two\""}},
 			{ID: "javert", Label: "Javert <inspector> & 警部", Position: graph.Vec3{X: -7, Y: 0.125, Z: 0}},
 			{ID: "cosette", Label: "", Metadata: map[string]string{"group": "2"}},
 		},
