@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"visionflow/render/palette"
+	"visionflow/picture"
 )
 
 // GET /api/graph/{id}/image draws the graph on a headless server: a PNG
@@ -50,7 +50,7 @@ func TestGraphImageOverREST(t *testing.T) {
 			seen[[3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)}]++
 		}
 	}
-	for _, c := range palette.Classes[:2] {
+	for _, c := range picture.Classes[:2] {
 		if seen[c] == 0 {
 			t.Errorf("community colour %v not on the picture", c)
 		}

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"visionflow/graph"
+	"visionflow/picture"
 	"visionflow/render/overlay"
-	"visionflow/render/palette"
 )
 
 // lens is how this window looks at the graph: what colours the nodes,
@@ -283,19 +283,19 @@ func classify(p *paint, sc *scene, m *measures, by string) {
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(name[a], name[b])) })
 	index := map[string]int32{}
 	for i, k := range keys {
-		if i == len(palette.Classes) && len(keys) > len(palette.Classes) {
+		if i == len(picture.Classes) && len(keys) > len(picture.Classes) {
 			rest := 0
 			for _, k := range keys[i:] {
 				rest += counts[k]
 				index[k] = int32(i)
 			}
-			p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: "other", Name: fmt.Sprintf("Other (%d more)", len(keys)-i), Count: rest, Color: palette.Other})
-			p.colours, p.keys = append(p.colours, palette.Other), append(p.keys, "other")
+			p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: "other", Name: fmt.Sprintf("Other (%d more)", len(keys)-i), Count: rest, Color: picture.Other})
+			p.colours, p.keys = append(p.colours, picture.Other), append(p.keys, "other")
 			break
 		}
 		index[k] = int32(i)
-		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: k, Name: name[k], Count: counts[k], Color: palette.Classes[i]})
-		p.colours, p.keys = append(p.colours, palette.Classes[i]), append(p.keys, k)
+		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: k, Name: name[k], Count: counts[k], Color: picture.Classes[i]})
+		p.colours, p.keys = append(p.colours, picture.Classes[i]), append(p.keys, k)
 	}
 	for i, k := range key {
 		p.class[i] = index[k]
@@ -329,14 +329,14 @@ func binned(p *paint, sc *scene, m *measures, by string, value func(int32) float
 	for k, x := range vals {
 		sorted[k] = x.v
 	}
-	for b, run := range palette.Bins(sorted) {
+	for b, run := range picture.Bins(sorted) {
 		start, end := run[0], run[1]
 		lo, hi := vals[start].v, vals[end-1].v
 		nm := format(lo)
 		if hi != lo {
 			nm += " – " + format(hi)
 		}
-		c := palette.BinColour(b)
+		c := picture.BinColour(b)
 		k := int32(len(p.colours))
 		key := "bin" + strconv.Itoa(b)
 		p.legend.Classes = append(p.legend.Classes, overlay.LegendClass{Key: key, Name: nm, Count: end - start, Color: c})

@@ -10,7 +10,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/graph/analysis"
-	"visionflow/render/palette"
+	"visionflow/picture"
 )
 
 // lensScene is a small scene: a hub h with leaves a, b, c; c links on to d;
@@ -93,8 +93,8 @@ func TestLegendCountsAndColours(t *testing.T) {
 	if len(lg.Classes) != 2 || lg.Classes[0].Name != "page" || lg.Classes[0].Count != 6 || lg.Classes[1].Count != 1 {
 		t.Fatalf("legend %+v", lg.Classes)
 	}
-	if c, _ := p.colourOf(sc.byID["r"]); c != palette.Classes[1] {
-		t.Fatalf("the reference page is %v, its class %v", c, palette.Classes[1])
+	if c, _ := p.colourOf(sc.byID["r"]); c != picture.Classes[1] {
+		t.Fatalf("the reference page is %v, its class %v", c, picture.Classes[1])
 	}
 	// By degree: bins whose counts add up to the graph, highest first;
 	// equal degrees stay in one bin.
@@ -127,13 +127,13 @@ func relativeLuminance(c [3]uint8) float64 {
 // grey and by every kind of colour vision).
 func TestPaletteIsReadableOnTheBackground(t *testing.T) {
 	bg := relativeLuminance(parseColor("#0a0e1a"))
-	for i, c := range append(append([][3]uint8{}, palette.Classes...), palette.Other) {
+	for i, c := range append(append([][3]uint8{}, picture.Classes...), picture.Other) {
 		if ratio := (relativeLuminance(c) + 0.05) / (bg + 0.05); ratio < 3 {
 			t.Errorf("colour %d %s: contrast %.2f with the background", i, fmtRGB(c), ratio)
 		}
 	}
-	for i := 1; i < len(palette.Ramp); i++ {
-		if relativeLuminance(palette.Ramp[i]) <= relativeLuminance(palette.Ramp[i-1]) {
+	for i := 1; i < len(picture.Ramp); i++ {
+		if relativeLuminance(picture.Ramp[i]) <= relativeLuminance(picture.Ramp[i-1]) {
 			t.Errorf("the ramp darkens at %d", i)
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"visionflow/graph"
+	"visionflow/picture"
 	"visionflow/render"
-	"visionflow/render/sketch"
 )
 
 // picturesDir is where pictures of the view are saved: --pictures, else
@@ -73,7 +73,7 @@ func (d *desk) savePicture(kind string) {
 			return
 		}
 		write = func() error {
-			pic, err := sketch.Draw(c, opt)
+			pic, err := picture.Draw(c, opt)
 			if err != nil {
 				return err
 			}
@@ -96,21 +96,22 @@ func (d *desk) savePicture(kind string) {
 // sketchOfView is the watched graph as the window shows it now: the
 // latest positions, the lens's colours, sizes and hidden nodes, the
 // camera and the window's size.
-func (d *desk) sketchOfView() (graph.Contents, sketch.Options, bool) {
+func (d *desk) sketchOfView() (graph.Contents, picture.Options, bool) {
 	sc, pos := d.sceneNow, d.posNow
 	if sc == nil || pos == nil || sc.graphNodes == 0 {
-		return graph.Contents{}, sketch.Options{}, false
+		return graph.Contents{}, picture.Options{}, false
 	}
 	at := make(map[graph.WireID]graph.Vec3, len(pos.Nodes))
 	for _, n := range pos.Nodes {
 		at[n.ID] = n.Position
 	}
 	c := graph.Contents{Info: graph.Info{ID: sc.graphID, Name: sc.name}}
-	cam := d.cam
-	opt := sketch.Options{Width: d.width, Height: d.height, Camera: &cam, Labels: 40,
+	eye := d.cam.Eye()
+	cam := picture.Camera{Eye: graph.Vec3{X: eye[0], Y: eye[1], Z: eye[2]}, Target: graph.Vec3{X: d.cam.Target[0], Y: d.cam.Target[1], Z: d.cam.Target[2]}, FovY: d.cam.FovY}
+	opt := picture.Options{Width: d.width, Height: d.height, Camera: &cam, Labels: 40,
 		Colours: make([][3]uint8, sc.graphNodes), Hidden: make([]bool, sc.graphNodes)}
 	opt.Background = d.setNow.Background
-	base := sketch.DefaultColour
+	base := picture.DefaultColour
 	if d.valsNow != nil {
 		base = d.valsNow.rgb("nodes.baseColor")
 	}
@@ -139,6 +140,6 @@ func (d *desk) sketchOfView() (graph.Contents, sketch.Options, bool) {
 			c.Edges = append(c.Edges, graph.Edge{ID: fmt.Sprint(k), Source: sc.nodes[a].id, Target: sc.nodes[b].id})
 		}
 	}
-	opt.Width, opt.Height = min(max(opt.Width, 16), sketch.MaxSide), min(max(opt.Height, 16), sketch.MaxSide)
+	opt.Width, opt.Height = min(max(opt.Width, 16), picture.MaxSide), min(max(opt.Height, 16), picture.MaxSide)
 	return c, opt, true
 }

@@ -10,8 +10,7 @@ import (
 
 	"visionflow/graph"
 	"visionflow/ingest"
-	"visionflow/render/palette"
-	"visionflow/render/sketch"
+	"visionflow/picture"
 )
 
 // colourings are what ?colour= may name, besides meta:KEY.
@@ -34,11 +33,11 @@ func (s *Server) graphImage(w http.ResponseWriter, r *http.Request) error {
 	if format != "png" && format != "svg" {
 		return invalid("query parameter format=%q must be png or svg", format)
 	}
-	width, err := queryUint(r, "w", 1280, sketch.MaxSide)
+	width, err := queryUint(r, "w", 1280, picture.MaxSide)
 	if err != nil {
 		return err
 	}
-	height, err := queryUint(r, "h", 800, sketch.MaxSide)
+	height, err := queryUint(r, "h", 800, picture.MaxSide)
 	if err != nil {
 		return err
 	}
@@ -65,7 +64,7 @@ func (s *Server) graphImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pic, err := sketch.Draw(c, sketch.Options{Width: int(width), Height: int(height), Colours: colours, Background: sketch.DefaultBackground, Labels: int(labels)})
+	pic, err := picture.Draw(c, picture.Options{Width: int(width), Height: int(height), Colours: colours, Background: picture.DefaultBackground, Labels: int(labels)})
 	if err != nil {
 		return invalid("%v", err)
 	}
@@ -101,7 +100,7 @@ func (s *Server) nodeColours(ctx context.Context, id string, c graph.Contents, b
 			}
 			labels[i] = l
 		}
-		return palette.ByClass(labels), nil
+		return picture.ByClass(labels), nil
 	}
 	m, err := s.measure(ctx, id, etagOf(c.Info, 0))
 	if err != nil {
@@ -133,9 +132,9 @@ func (s *Server) nodeColours(ctx context.Context, id string, c graph.Contents, b
 		}
 	}
 	if by == "community" || by == "component" {
-		return palette.ByClass(labels), nil
+		return picture.ByClass(labels), nil
 	}
-	return palette.ByRank(values), nil
+	return picture.ByRank(values), nil
 }
 
 // styleOf is how the window would show c: colours by by (see
@@ -145,7 +144,7 @@ func (s *Server) styleOf(ctx context.Context, id string, c graph.Contents, by st
 	if err != nil {
 		return nil, err
 	}
-	st := &ingest.Style{Sizes: sketch.DegreeSizes(c)}
+	st := &ingest.Style{Sizes: picture.DegreeSizes(c)}
 	if colours != nil {
 		st.Colours = make([]color.NRGBA, len(colours))
 		for i, k := range colours {

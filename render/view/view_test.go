@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"visionflow/graph"
+	"visionflow/picture"
 
 	"github.com/go-gl/mathgl/mgl32"
 )
@@ -87,4 +89,38 @@ func abs(x float32) float32 {
 		return -x
 	}
 	return x
+}
+
+// A picture of the view (package picture, which may not use mgl32) puts
+// points where the window's camera projects them.
+func TestPictureProjectionAgrees(t *testing.T) {
+	c := New()
+	c.Target = mgl32.Vec3{4, -1, 2}
+	c.Distance = 80
+	c.Orbit(1.1, 0.3)
+	eye := c.Eye()
+	cam := picture.Camera{Eye: graph.Vec3{X: eye[0], Y: eye[1], Z: eye[2]}, Target: graph.Vec3{X: 4, Y: -1, Z: 2}, FovY: c.FovY}
+	nodes := []graph.Node{{ID: "a", Position: graph.Vec3{X: 10, Y: 5, Z: -3}}, {ID: "b", Position: graph.Vec3{X: -20, Y: 0, Z: 8}}, {ID: "c", Position: graph.Vec3{X: 4, Y: -1, Z: 2}}}
+	p, err := picture.Draw(graph.Contents{Nodes: nodes}, picture.Options{Width: 640, Height: 480, Camera: &cam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Dots) != 3 {
+		t.Fatalf("%d dots", len(p.Dots))
+	}
+	for _, n := range nodes {
+		x, y, _, ok := c.Project(mgl32.Vec3{n.Position.X, n.Position.Y, n.Position.Z}, 640, 480)
+		if !ok {
+			t.Fatalf("%s behind the camera", n.ID)
+		}
+		found := false
+		for _, d := range p.Dots {
+			if near(d.X, x, 0.05) && near(d.Y, y, 0.05) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: the window projects it to (%.2f, %.2f), the picture has %+v", n.ID, x, y, p.Dots)
+		}
+	}
 }

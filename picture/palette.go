@@ -1,8 +1,9 @@
-// Package palette holds the colours VisionFlow gives to classes of nodes
-// (communities, components, metadata values) and to measures, shared by
-// the window's lens and the pictures and files the server exports, so a
-// graph looks the same in each.
-package palette
+package picture
+
+// The colours VisionFlow gives to classes of nodes (communities,
+// components, metadata values) and to measures, shared by the window's
+// lens and the pictures and files the server exports, so a graph looks the
+// same in each.
 
 import (
 	"cmp"

@@ -1,9 +1,10 @@
-// Package sketch draws a graph's 2D projection without a GPU: as SVG, for
-// editing and print, and as a PNG rasterised in Go, for the exports that
-// have no window at hand (the server's image endpoint, `visionflow
-// export`). The camera, colours and sizes are the window's, so a picture
-// looks like the view it was taken from.
-package sketch
+// Package picture draws a graph's 2D projection without a GPU: as SVG, for
+// editing and print, and as a PNG rasterised in Go, for pictures where no
+// GL context is at hand (the server's image endpoint, the window's SVG).
+// It holds the palette the window colours classes and measures with, so a
+// picture looks like the view it was taken from. It is pure Go, free of
+// the graphics packages, so the server may use it.
+package picture
 
 import (
 	"cmp"
@@ -11,17 +12,15 @@ import (
 	"math"
 	"slices"
 
-	"github.com/go-gl/mathgl/mgl32"
-
 	"visionflow/graph"
-	"visionflow/render/view"
 )
 
 // Options say what to draw and how.
 type Options struct {
 	Width, Height int
-	// Camera looks at the graph; nil fits the whole graph in view.
-	Camera *view.Camera
+	// Camera looks at the graph; nil fits the whole graph in view from
+	// the window's first direction.
+	Camera *Camera
 	// Colours and Sizes are by node, in the order of Contents.Nodes; nil
 	// colours every node alike and sizes nodes by degree. A size is the
 	// window's: 1 is an ordinary node.
@@ -70,20 +69,16 @@ func Draw(c graph.Contents, opt Options) (*Picture, error) {
 		return nil, fmt.Errorf("sketch: %d colours and %d sizes for %d nodes", len(opt.Colours), len(opt.Sizes), len(c.Nodes))
 	}
 	hidden := func(i int) bool { return opt.Hidden != nil && i < len(opt.Hidden) && opt.Hidden[i] }
-	cam := view.New()
+	var cam Camera
 	if opt.Camera != nil {
 		cam = *opt.Camera
 	} else {
-		centre, radius := view.Bounds(func(yield func(mgl32.Vec3) bool) {
-			for i, n := range c.Nodes {
-				if !hidden(i) && !yield(mgl32.Vec3{n.Position.X, n.Position.Y, n.Position.Z}) {
-					return
-				}
-			}
-		})
-		cam.Fit(centre, radius, float32(w)/float32(h))
+		cam = fitted(c, hidden, float32(w)/float32(h))
 	}
-	m := cam.Projection(float32(w) / float32(h)).Mul4(cam.View())
+	proj, err := cam.projector(w, h)
+	if err != nil {
+		return nil, err
+	}
 	index := make(map[string]int, len(c.Nodes))
 	for i, n := range c.Nodes {
 		index[n.ID] = i
@@ -96,11 +91,11 @@ func Draw(c graph.Contents, opt Options) (*Picture, error) {
 	// 2 px: small enough that a dense graph shows its structure, large
 	// enough to see the colour.
 	unit := max(2, float32(h)/200)
-	type proj struct {
+	type projected struct {
 		x, y, z float32
 		ok      bool
 	}
-	at := make([]proj, len(c.Nodes))
+	at := make([]projected, len(c.Nodes))
 	p := &Picture{Width: w, Height: h, Background: opt.Background}
 	dotOf := make([]int, len(c.Nodes))
 	for i, n := range c.Nodes {
@@ -108,13 +103,11 @@ func Draw(c graph.Contents, opt Options) (*Picture, error) {
 		if hidden(i) {
 			continue
 		}
-		v := m.Mul4x1(mgl32.Vec4{n.Position.X, n.Position.Y, n.Position.Z, 1})
-		if v[3] <= 0 {
+		x, y, z, ok := proj(n.Position)
+		if !ok {
 			continue
 		}
-		x := (v[0]/v[3] + 1) / 2 * float32(w)
-		y := (1 - v[1]/v[3]) / 2 * float32(h)
-		at[i] = proj{x, y, v[2] / v[3], true}
+		at[i] = projected{x, y, z, true}
 		r := max(1, unit*sizes[i])
 		if x+r < 0 || y+r < 0 || x-r > float32(w) || y-r > float32(h) {
 			continue

@@ -1,4 +1,4 @@
-package palette
+package picture
 
 import (
 	"slices"
