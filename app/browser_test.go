@@ -16,7 +16,16 @@ import (
 
 // browser starts headless Chromium (Debian's; make deps installs it). Its
 // absence fails the test: a skipped browser test would prove nothing.
-func browser(t *testing.T) context.Context {
+// WebGL2 comes from SwiftShader (through ANGLE) on machines without a GPU;
+// Chromium asks for the flag below before it falls back to it for WebGL,
+// and the viewer's tests need WebGL2.
+func browser(t testing.TB) context.Context {
+	return browserFor(t, time.Minute)
+}
+
+// browserFor is browser with a longer life, for benchmarks that load
+// large graphs.
+func browserFor(t testing.TB, life time.Duration) context.Context {
 	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -28,12 +37,13 @@ func browser(t *testing.T) context.Context {
 	if path == "" {
 		t.Fatal("no Chromium here: make deps installs it (Debian's chromium package)")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("headless", "new"))
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("headless", "new"),
+		chromedp.Flag("enable-unsafe-swiftshader", true), chromedp.WindowSize(1280, 800))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel3 := context.WithTimeout(ctx, life)
 	t.Cleanup(cancel3)
 	return ctx
 }

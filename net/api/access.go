@@ -40,6 +40,10 @@ type Access struct {
 	// Now is the limiter's clock (time.Now when nil).
 	Now func() time.Time
 
+	// pages reports whether a request is for a page that needs no token
+	// (set by New from the server's routes; nil: none).
+	pages func(*http.Request) bool
+
 	limits auth.Limits
 	addrMu sync.Mutex
 	addrs  []netip.Addr
@@ -62,7 +66,9 @@ const BearerProtocol = "visionflow.bearer."
 //   - a browser page may only change state from this server's own origin,
 //     and never with a CORS "simple" request;
 //   - a token, when one is given or the server is shared: unknown, revoked
-//     or expired tokens get a 401, and each token its rate.
+//     or expired tokens get a 401, and each token its rate. The pages the
+//     server names as needing none (the browser viewer, which holds no
+//     data) get through without one, as a principal that may do nothing.
 func Guard(next http.Handler, a *Access) http.Handler {
 	if a == nil {
 		a = &Access{}
@@ -85,6 +91,10 @@ func Guard(next http.Handler, a *Access) http.Handler {
 			fail(err)
 			return
 		}
+		if a.pages != nil && a.pages(r) {
+			next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), anonymous)))
+			return
+		}
 		p, err := a.authenticate(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="visionflow"`)
@@ -99,6 +109,10 @@ func Guard(next http.Handler, a *Access) http.Handler {
 		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
 	})
 }
+
+// anonymous is who loads a page that needs no token: a principal with no
+// role, so that a route reached this way by mistake refuses it.
+var anonymous = auth.Principal{Name: "anonymous"}
 
 // cleanPath is path.Clean that keeps a trailing slash.
 func cleanPath(p string) string {

@@ -12,6 +12,7 @@ import (
 	"visionflow/auth"
 	"visionflow/internal/clock"
 	"visionflow/metrics"
+	"visionflow/net/web"
 	"visionflow/session"
 )
 
@@ -28,7 +29,8 @@ type Options struct {
 	Metrics *metrics.Set
 	// Access is who may reach the server; the same value goes to Guard.
 	// The WebSocket uses it for per-message rate limits and to end
-	// connections whose token is revoked.
+	// connections whose token is revoked; New tells it which routes are
+	// pages anyone who reaches the server may load (the browser viewer).
 	Access *Access
 	// Clock drives the hub's ticks, the pings and the subscribe timeout
 	// (clock.System when nil); tests move a manual one. Socket deadlines
@@ -45,6 +47,7 @@ type Server struct {
 	importSlot chan struct{}
 	hub        *Hub
 	actions    map[string]auth.Action // what each route pattern needs
+	pages      *http.ServeMux         // the routes that need no token
 	graphs     *graphCache
 	analyses   *analyses
 
@@ -69,7 +72,7 @@ func New(b session.Backend, opt Options) *Server {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), actions: map[string]auth.Action{}, graphs: newGraphCache(), analyses: newAnalyses(), log: opt.Log, importSlot: make(chan struct{}, 1)}
+	s := &Server{b: b, opt: opt, mux: http.NewServeMux(), pages: http.NewServeMux(), actions: map[string]auth.Action{}, graphs: newGraphCache(), analyses: newAnalyses(), log: opt.Log, importSlot: make(chan struct{}, 1)}
 	s.hub = newHub(b, opt.Log)
 	s.hub.sent = opt.FrameSent
 	s.hub.metrics = opt.Metrics
@@ -77,6 +80,9 @@ func New(b session.Backend, opt Options) *Server {
 	opt.Metrics.Gauge("visionflow_ws_queued_bytes", "JSON messages waiting in the WebSocket clients' queues, in bytes (a client whose queue passes its limit is dropped).",
 		func() float64 { return float64(s.hub.queuedBytes()) })
 	s.routes()
+	if opt.Access != nil {
+		opt.Access.pages = s.isPage
+	}
 	return s
 }
 
@@ -152,6 +158,24 @@ func (s *Server) routes() {
 	h("GET /api/settings/schema", auth.Read, s.settingsSchema)
 	h("GET /api/settings/history", auth.Read, s.settingsHistory)
 	h("GET /api/settings/{path...}", auth.Read, s.getSetting)
+
+	// The browser viewer. Its files hold no data (what it shows comes from
+	// the routes above, with the token the page was given) and a browser
+	// cannot send a header when it follows a link, so Guard lets anyone who
+	// reaches the server load them: it checks the host, the path and the
+	// origin, not a token.
+	page := func(pattern string, hd http.Handler) {
+		s.mux.Handle(pattern, s.meter(pattern, hd))
+		s.pages.Handle(pattern, hd)
+	}
+	page("GET /{$}", web.Index())
+	page("GET /viewer/{file}", web.Files())
+}
+
+// isPage reports whether r asks for one of the pages that need no token.
+func (s *Server) isPage(r *http.Request) bool {
+	_, pattern := s.pages.Handler(r)
+	return pattern != ""
 }
 
 var routeMethods = []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
@@ -163,7 +187,8 @@ func (s *Server) Clients() int { return s.hub.clients() }
 // for as long as the server is up.
 func (s *Server) Hub() *Hub { return s.hub }
 
-// Handler answers the REST routes under /api/ and the WebSocket at /ws.
+// Handler answers the REST routes under /api/, the WebSocket at /ws and the
+// browser viewer at / and /viewer/.
 // Requests no route takes get a JSON 404, or 405 with Allow when the path
 // exists for other methods. Mount it behind Guard.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
@@ -220,6 +245,18 @@ func (s *Server) wrap(pattern string, a auth.Action, fn func(w http.ResponseWrit
 			return
 		}
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
+	})
+}
+
+// meter counts and times the requests a handler of pattern answers, as
+// wrap does for the API's routes.
+func (s *Server) meter(pattern string, hd http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.requests.Add(1)
+		w := &statusWriter{ResponseWriter: rw, code: http.StatusOK}
+		hd.ServeHTTP(w, r)
+		s.opt.Metrics.Request(pattern, w.code, time.Since(start).Seconds())
 	})
 }
 
