@@ -14,5 +14,8 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
-	os.Exit(app.Main(os.Args[1:], os.Stdout, os.Stderr, window))
+	stdout, stderr, done := outputs()
+	code := app.Main(os.Args[1:], stdout, stderr, window)
+	done(code)
+	os.Exit(code)
 }
