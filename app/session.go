@@ -339,11 +339,28 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 	}
 	info.Created = s.clock.Now().Wall()
 	info.Seq = 0
+	clock := s.clock
+	var at time.Time
+	if imp.At != nil {
+		if len(imp.At) != len(imp.Ops) {
+			return graph.Summary{}, fmt.Errorf("import: %d times for %d ops", len(imp.At), len(imp.Ops))
+		}
+		// A graph with a history (a dynamic GEXF): its events keep the
+		// times the file gives, which the ingest reader has put in order
+		// and between 1970 and now, so the timeline replays them.
+		clock = graph.NewClock(func() time.Time { return at })
+		if len(imp.At) > 0 {
+			info.Created = imp.At[0]
+		}
+	}
 	g := graph.New(info)
-	tx := g.Begin(s.clock, client)
+	tx := g.Begin(clock, client)
 	for i, op := range imp.Ops {
 		if i%4096 == 0 && ctx.Err() != nil {
 			return graph.Summary{}, ctx.Err() // the caller gave up: stop building
+		}
+		if imp.At != nil {
+			at = imp.At[i]
 		}
 		if _, err := tx.Do(op); err != nil {
 			return graph.Summary{}, fmt.Errorf("import op %d (%v): %w", i, op.String(), err)

@@ -7,7 +7,11 @@
 // out (GraphML, node-link JSON) in forms its readers take back unchanged.
 package ingest
 
-import "visionflow/graph"
+import (
+	"time"
+
+	"visionflow/graph"
+)
 
 // Import is a parsed graph, ready to apply.
 type Import struct {
@@ -15,9 +19,13 @@ type Import struct {
 	Type     graph.Type // graph type of its nodes
 	Nodes    int
 	Edges    int
-	Ops      []graph.Op // addNode ops first, then addEdge ops
+	Ops      []graph.Op // addNode ops first, then addEdge ops (in time order where At is given)
 	Warnings []string   // things skipped, for the user to see
-	Report   *Report    // what a notebook or vault import resolved and left out; nil for other formats
+	// At, when not nil, is when each op happened (a graph with a
+	// history, such as a dynamic GEXF): the ops are in time order and the
+	// graph's events keep these times, so its history can be replayed.
+	At     []time.Time
+	Report *Report // what a notebook or vault import resolved and left out; nil for other formats
 }
 
 // Progress is told how much of an import is done; total may be an estimate.

@@ -51,7 +51,7 @@ func GEXF(r io.Reader) (*Import, error) { return GEXFWithin(r, DefaultLimits) }
 func GEXFWithin(r io.Reader, lim Limits) (*Import, error) {
 	p := &gexfReader{dec: xml.NewDecoder(r), lim: lim, imp: &Import{Type: graph.Knowledge},
 		attrs: map[string]map[string]*gexfAttr{}, order: map[string][]*gexfAttr{},
-		seen: map[string]gexfPlace{}, edgeIDs: map[string]int{}, warned: map[string]bool{}}
+		seen: map[string]gexfPlace{}, edgeIDs: map[string]int{}, warned: map[string]bool{}, spells: map[opKey][]gexfSpell{}}
 	if err := p.read(); err != nil {
 		return nil, fmt.Errorf("GEXF: %w", err)
 	}
@@ -72,6 +72,9 @@ func GEXFWithin(r io.Reader, lim Limits) (*Import, error) {
 	}
 	p.imp.Ops = append(p.nodes, p.edges...)
 	p.imp.Nodes, p.imp.Edges = len(p.nodes), len(p.edges)
+	if len(p.spells) > 0 {
+		p.history()
+	}
 	return p.imp, nil
 }
 
@@ -103,6 +106,13 @@ type gexfReader struct {
 	undirected   bool // the graph's defaultedgetype
 	title        string
 	description  string
+	spells       map[opKey][]gexfSpell // the times of nodes and edges that have them
+}
+
+// opKey is a node (edge false) or an edge by its index.
+type opKey struct {
+	edge bool
+	i    int
 }
 
 func (p *gexfReader) warn(kind, format string, args ...any) {
@@ -761,6 +771,9 @@ func (p *gexfReader) node(e xml.StartElement, parent string, depth int) error {
 		return err
 	}
 	p.nodes[at] = op
+	if len(it.spells) > 0 {
+		p.spells[opKey{false, at}] = it.spells
+	}
 	return nil
 }
 
@@ -842,6 +855,9 @@ func (p *gexfReader) edge(e xml.StartElement) error {
 	}
 	if op.Metadata, err = p.metadata(e, it); err != nil {
 		return err
+	}
+	if len(it.spells) > 0 {
+		p.spells[opKey{true, len(p.edges)}] = it.spells
 	}
 	p.edges = append(p.edges, op)
 	p.edgeLines = append(p.edgeLines, line)

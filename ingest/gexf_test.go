@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"image/color"
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -352,7 +354,9 @@ func TestGEXFDynamic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(imp.Warnings) != 1 || !strings.Contains(imp.Warnings[0], "changes over time") {
+	// Numbers and dates mixed: no one clock for a history, so the graph
+	// is every node and edge it ever holds, its times kept as metadata.
+	if len(imp.Warnings) != 2 || !strings.Contains(imp.Warnings[0], "changes over time") || !strings.Contains(imp.Warnings[1], "mixes numbers and dates") || imp.At != nil {
 		t.Errorf("warnings: %v", imp.Warnings)
 	}
 	g := build(t, imp)
@@ -481,4 +485,57 @@ func FuzzGEXF(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A dynamic graph's spells become its history: each node and edge comes
+// when a spell starts and goes when it ends, in time order, with the times
+// the file gives; the graph is imported as it stands at the last time; an
+// edge its node's removal took comes back with the node.
+func TestGEXFDynamicHistory(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "dynamic-history.gexf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	imp, err := GEXF(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.At) != len(imp.Ops) || len(imp.Warnings) != 1 || !strings.Contains(imp.Warnings[0], "are its history") || !strings.Contains(imp.Warnings[0], "1 edges never had both ends") {
+		t.Fatalf("times %d for %d ops; warnings %v", len(imp.At), len(imp.Ops), imp.Warnings)
+	}
+	day := func(d int) time.Time { return time.Date(2009, 3, d, 0, 0, 0, 0, time.UTC) }
+	var got []string
+	for i, op := range imp.Ops {
+		got = append(got, fmt.Sprintf("%d %s %s", imp.At[i].Day(), op.Op, op.ID))
+		if i > 0 && imp.At[i].Before(imp.At[i-1]) {
+			t.Errorf("op %d at %v, before op %d at %v", i, imp.At[i], i-1, imp.At[i-1])
+		}
+	}
+	want := []string{
+		"1 addNode a", "1 addNode b", "1 addEdge ab", "1 addNode d", // an edge comes as soon as both its ends are there
+		"2 addNode c", "2 addEdge e1",
+		"3 removeEdge e1", "3 removeNode b",
+		"4 removeNode c",
+		"5 addNode b", "5 addEdge ab", // the edge comes back with its node
+	}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("history\n%s\nwant\n%s", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+	if imp.At[0] != day(1) || imp.Nodes != 3 || imp.Edges != 1 {
+		t.Errorf("starts %v; at the end %d nodes, %d edges", imp.At[0], imp.Nodes, imp.Edges)
+	}
+	g := build(t, imp)
+	if _, ok := g.Node("c"); ok || len(g.Nodes()) != 3 || len(g.Edges()) != 1 {
+		t.Errorf("the graph at the end: %d nodes, %d edges", len(g.Nodes()), len(g.Edges()))
+	}
+	// Numbers are seconds since 1970; a date before 1970 cannot be placed.
+	num := strings.NewReplacer("2009-03-0", "", "2009-03-10", "10").Replace(doc)
+	if imp, err := GEXF(strings.NewReader(num)); err != nil || imp.At == nil || imp.At[0] != time.Unix(1, 0).UTC() {
+		t.Errorf("numeric times: %v %v", err, imp)
+	}
+	old := strings.ReplaceAll(doc, "2009-", "1909-")
+	if imp, err := GEXF(strings.NewReader(old)); err != nil || imp.At != nil || !strings.Contains(strings.Join(imp.Warnings, " "), "before 1970") {
+		t.Errorf("1909: %v %v", err, imp.Warnings)
+	}
 }
