@@ -38,9 +38,11 @@ type layout struct {
 	settled atomic.Bool
 
 	// Owned by the layout goroutine.
-	degree  map[graph.WireID]float32
-	springs []compute.Spring            // as the graph's edges say
-	weights map[[2]graph.WireID]float32 // live weights that override them (a swarm's links)
+	degree    map[graph.WireID]float32
+	springs   []compute.Spring            // as the graph's edges say, in no order
+	springIDs []string                    // the edge of each spring
+	springAt  map[string]int              // where each edge's spring is
+	weights   map[[2]graph.WireID]float32 // live weights that override them (a swarm's links)
 	// A swarm's anchors: pinned stand-ins for the knowledge nodes its agents
 	// work on, where the knowledge graph's layout has them, and springs
 	// from each agent to its nodes. They are never published.
@@ -53,38 +55,93 @@ type layout struct {
 
 func newLayout(graphID string, engine compute.Engine, p compute.Params, enabled bool, log *slog.Logger) *layout {
 	l := &layout{
-		graphID: graphID,
-		log:     log,
-		engine:  engine,
-		cmds:    make(chan func(compute.Engine), 1024),
-		wake:    make(chan struct{}, 1),
-		degree:  map[graph.WireID]float32{},
-		done:    make(chan struct{}),
+		graphID:  graphID,
+		log:      log,
+		engine:   engine,
+		cmds:     make(chan func(compute.Engine), 1024),
+		wake:     make(chan struct{}, 1),
+		degree:   map[graph.WireID]float32{},
+		springAt: map[string]int{},
+		done:     make(chan struct{}),
 	}
 	l.params.Store(&p)
 	l.enabled.Store(enabled)
 	return l
 }
 
-// bodiesAndSprings describes g for a physics engine.
-func bodiesAndSprings(g *graph.Graph) ([]compute.Body, []compute.Spring) {
+// bodiesAndSprings describes g for a physics engine: its bodies, and its
+// springs with the edge each comes from.
+func bodiesAndSprings(g *graph.Graph) ([]compute.Body, []compute.Spring, []string) {
 	nodes := g.Nodes()
 	bodies := make([]compute.Body, len(nodes))
 	for i, n := range nodes {
 		bodies[i] = compute.Body{ID: n.WireID, Position: n.Position, Velocity: n.Velocity, Pinned: n.Pinned}
 	}
-	return bodies, springsOf(g)
-}
-
-func springsOf(g *graph.Graph) []compute.Spring {
 	edges := g.Edges()
 	springs := make([]compute.Spring, 0, len(edges))
+	ids := make([]string, 0, len(edges))
 	for _, e := range edges {
 		s, _ := g.Node(e.Source)
 		t, _ := g.Node(e.Target)
 		springs = append(springs, compute.Spring{Source: s.WireID, Target: t.WireID, Weight: e.Weight})
+		ids = append(ids, e.ID)
 	}
-	return springs
+	return bodies, springs, ids
+}
+
+// springChange is what a batch of edge events does to the springs, found
+// on the command goroutine in the size of the batch (never a pass over
+// the graph) and applied on the layout goroutine.
+type springChange struct {
+	steps []springStep
+}
+
+type springStep struct {
+	edge   string
+	add    bool // else removed, or with weight set only its weight changed
+	spring compute.Spring
+	weight *float32
+}
+
+// apply changes the springs and the degrees in the size of the change,
+// and returns the springs it removed and added, for an engine that takes
+// them as a patch.
+func (l *layout) apply(c *springChange) (removed, added []compute.Spring) {
+	for _, st := range c.steps {
+		i, have := l.springAt[st.edge]
+		switch {
+		case st.weight != nil:
+			if have {
+				removed = append(removed, l.springs[i])
+				l.springs[i].Weight = *st.weight
+				added = append(added, l.springs[i])
+			}
+		case st.add:
+			if have {
+				continue
+			}
+			added = append(added, st.spring)
+			l.springAt[st.edge] = len(l.springs)
+			l.springs = append(l.springs, st.spring)
+			l.springIDs = append(l.springIDs, st.edge)
+			l.degree[st.spring.Source]++
+			l.degree[st.spring.Target]++
+		case have:
+			old := l.springs[i]
+			removed = append(removed, old)
+			for _, w := range []graph.WireID{old.Source, old.Target} {
+				if l.degree[w]--; l.degree[w] <= 0 {
+					delete(l.degree, w)
+				}
+			}
+			last := len(l.springs) - 1
+			l.springs[i], l.springIDs[i] = l.springs[last], l.springIDs[last]
+			l.springAt[l.springIDs[i]] = i
+			l.springs, l.springIDs = l.springs[:last], l.springIDs[:last]
+			delete(l.springAt, st.edge)
+		}
+	}
+	return removed, added
 }
 
 // send queues a command for the layout goroutine. It blocks when the queue
@@ -109,15 +166,18 @@ func (l *layout) setParams(p compute.Params, enabled bool) {
 	}
 }
 
-func (l *layout) setSprings(springs []compute.Spring) func(compute.Engine) {
+// setSprings replaces every spring (a graph just loaded).
+func (l *layout) setSprings(springs []compute.Spring, ids []string) func(compute.Engine) {
 	return func(e compute.Engine) {
-		l.springs = springs
-		l.install(e)
+		l.springs, l.springIDs = springs, ids
+		clear(l.springAt)
 		clear(l.degree)
-		for _, s := range springs {
+		for i, s := range springs {
+			l.springAt[ids[i]] = i
 			l.degree[s.Source]++
 			l.degree[s.Target]++
 		}
+		l.install(e)
 	}
 }
 
@@ -385,14 +445,14 @@ func (l *layout) stepMillis() float64 { return math.Float64frombits(l.stepMs.Loa
 // startLayout runs physics for a graph the session has just loaded.
 func (s *Session) startLayout(g *graph.Graph) {
 	engine := s.newEngine(g.ID)
-	bodies, springs := bodiesAndSprings(g)
+	bodies, springs, ids := bodiesAndSprings(g)
 	if err := engine.Load(bodies, nil); err != nil {
 		s.log.Error("layout: cannot load graph", "graph", g.ID, "err", err)
 		return
 	}
 	p, on := s.physics()
 	l := newLayout(g.ID, engine, p, on, s.log)
-	l.setSprings(springs)(engine)
+	l.setSprings(springs, ids)(engine)
 	l.seq = g.Seq
 	ctx, cancel := context.WithCancel(s.runCtx)
 	l.cancel = cancel
@@ -459,7 +519,24 @@ func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph
 		}
 	}
 	structural := false
+	change := &springChange{}
+	// Wire ids of the batch's own nodes: one may be gone from g by now.
+	var wires map[string]graph.WireID
+	wireOf := func(id string) (graph.WireID, bool) {
+		if w, ok := wires[id]; ok {
+			return w, true
+		}
+		n, ok := g.Node(id)
+		return n.WireID, ok
+	}
 	for _, ev := range events {
+		switch ev.Type {
+		case graph.NodeAdded, graph.NodeRemoved:
+			if wires == nil {
+				wires = map[string]graph.WireID{}
+			}
+			wires[ev.Node.ID] = ev.Node.WireID
+		}
 		switch ev.Type {
 		case graph.NodeAdded:
 			if len(removes) > 0 {
@@ -489,22 +566,36 @@ func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph
 					e.Pin(n.WireID, *pinned)
 				}
 			})
-		case graph.EdgeCreated, graph.EdgeDeleted, graph.EdgeWeightChanged:
+		case graph.EdgeCreated:
+			src, okS := wireOf(ev.Edge.Source)
+			dst, okT := wireOf(ev.Edge.Target)
+			if okS && okT {
+				change.steps = append(change.steps, springStep{edge: ev.Edge.ID, add: true, spring: compute.Spring{Source: src, Target: dst, Weight: ev.Edge.Weight}})
+			}
+			structural = true
+		case graph.EdgeDeleted:
+			change.steps = append(change.steps, springStep{edge: ev.Edge.ID})
+			structural = true
+		case graph.EdgeWeightChanged:
+			change.steps = append(change.steps, springStep{edge: ev.ID, weight: ev.Weight})
 			structural = true
 		}
 	}
 	flush()
-	var springs func(compute.Engine)
-	if structural {
-		springs = l.setSprings(springsOf(g))
-	}
 	seq := g.Seq
 	l.send(ctx, func(e compute.Engine) {
 		for _, step := range steps {
 			step(e)
 		}
-		if springs != nil {
-			springs(e)
+		if structural {
+			// The springs change in the size of the batch, and so do the
+			// engine's where it takes a patch and no live weights or
+			// anchors (a swarm's) are laid over them.
+			removed, added := l.apply(change)
+			p, ok := e.(compute.SpringPatcher)
+			if !ok || len(l.weights) > 0 || len(l.extra) > 0 || p.PatchSprings(removed, added) != nil {
+				l.install(e)
+			}
 		}
 		l.seq = seq
 	})

@@ -26,10 +26,13 @@ type CPU struct {
 	force  []vec3
 
 	springs []Spring
-	adjOff  []int32 // CSR: the springs of body i are adjTo[adjOff[i]:adjOff[i+1]]
-	adjTo   []int32
-	adjW    []float32
-	dirty   bool // springs or bodies changed since the CSR was built
+	// springAt finds springs by their ends for PatchSprings; nil until a
+	// patch needs it, and after any wholesale change of the springs.
+	springAt map[[2]graph.WireID][]int32
+	adjOff   []int32 // CSR: the springs of body i are adjTo[adjOff[i]:adjOff[i+1]]
+	adjTo    []int32
+	adjW     []float32
+	dirty    bool // springs or bodies changed since the CSR was built
 
 	temp  float32 // current annealing temperature, as a distance
 	heat  bool    // set temp from the parameters at the next step
@@ -40,7 +43,10 @@ type CPU struct {
 	partials []stepPartial
 }
 
-var _ Engine = (*CPU)(nil)
+var (
+	_ Engine        = (*CPU)(nil)
+	_ SpringPatcher = (*CPU)(nil)
+)
 
 // NewCPU returns an empty CPU engine using workers goroutines (all cores
 // when workers <= 0).
@@ -157,6 +163,7 @@ func (e *CPU) RemoveBodies(ids []graph.WireID) {
 	}
 	if len(gone) > 0 {
 		e.springs = slices.DeleteFunc(e.springs, func(s Spring) bool { return gone[s.Source] || gone[s.Target] })
+		e.springAt = nil
 		e.dirty = true
 		e.heat = true
 	}
@@ -172,8 +179,74 @@ func (e *CPU) SetSprings(springs []Spring) error {
 		}
 	}
 	e.springs = append(e.springs[:0], springs...)
+	e.springAt = nil
 	e.dirty = true
 	e.heat = true
+	return nil
+}
+
+// PatchSprings implements SpringPatcher: in the size of the change, once
+// the springs are indexed by their ends (a pass made at the first patch
+// after a wholesale change).
+func (e *CPU) PatchSprings(remove, add []Spring) error {
+	for _, s := range add {
+		_, okS := e.index[s.Source]
+		_, okT := e.index[s.Target]
+		if !okS || !okT {
+			return fmt.Errorf("spring %#x→%#x: unknown body", uint32(s.Source), uint32(s.Target))
+		}
+	}
+	if e.springAt == nil {
+		e.springAt = make(map[[2]graph.WireID][]int32, len(e.springs))
+		for i, s := range e.springs {
+			k := [2]graph.WireID{s.Source, s.Target}
+			e.springAt[k] = append(e.springAt[k], int32(i))
+		}
+	}
+	for _, s := range remove {
+		k := [2]graph.WireID{s.Source, s.Target}
+		at := e.springAt[k]
+		if len(at) == 0 {
+			continue // went with its body
+		}
+		// The one of that weight, else any between the same bodies.
+		pick := len(at) - 1
+		for j, i := range at {
+			if e.springs[i].Weight == s.Weight {
+				pick = j
+				break
+			}
+		}
+		i := at[pick]
+		at[pick] = at[len(at)-1]
+		if at = at[:len(at)-1]; len(at) == 0 {
+			delete(e.springAt, k)
+		} else {
+			e.springAt[k] = at
+		}
+		last := int32(len(e.springs) - 1)
+		if i != last {
+			moved := e.springs[last]
+			e.springs[i] = moved
+			mk := [2]graph.WireID{moved.Source, moved.Target}
+			for j, x := range e.springAt[mk] {
+				if x == last {
+					e.springAt[mk][j] = i
+					break
+				}
+			}
+		}
+		e.springs = e.springs[:last]
+	}
+	for _, s := range add {
+		k := [2]graph.WireID{s.Source, s.Target}
+		e.springAt[k] = append(e.springAt[k], int32(len(e.springs)))
+		e.springs = append(e.springs, s)
+	}
+	if len(remove) > 0 || len(add) > 0 {
+		e.dirty = true
+		e.heat = true
+	}
 	return nil
 }
 

@@ -313,3 +313,55 @@ func TestBoundsKeepBodiesIn(t *testing.T) {
 		}
 	}
 }
+
+// PatchSprings leaves the same springs as SetSprings with the change
+// made, whatever order; springs whose body went are skipped; a spring to
+// an unknown body is refused with nothing changed.
+func TestPatchSpringsMatchesSetSprings(t *testing.T) {
+	e := NewCPU(1)
+	var bodies []Body
+	for i := range 6 {
+		bodies = append(bodies, Body{ID: graph.WireID(i + 1), Position: graph.Vec3{X: float32(i)}})
+	}
+	sp := func(a, b int, w float32) Spring {
+		return Spring{Source: graph.WireID(a), Target: graph.WireID(b), Weight: w}
+	}
+	if err := e.Load(bodies, []Spring{sp(1, 2, 1), sp(2, 3, 1), sp(3, 4, 2), sp(1, 2, 5), sp(4, 5, 1), sp(5, 6, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	count := func() map[Spring]int {
+		m := map[Spring]int{}
+		for _, s := range e.springs {
+			m[s]++
+		}
+		return m
+	}
+	if err := e.PatchSprings([]Spring{sp(1, 2, 5), sp(4, 5, 1)}, []Spring{sp(6, 1, 3), sp(1, 2, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[Spring]int{sp(1, 2, 1): 2, sp(2, 3, 1): 1, sp(3, 4, 2): 1, sp(5, 6, 1): 1, sp(6, 1, 3): 1}
+	if fmt.Sprint(count()) != fmt.Sprint(want) {
+		t.Fatalf("after a patch: %v, want %v", count(), want)
+	}
+	// A body's removal takes its springs; removing them again is a no-op.
+	e.RemoveBodies([]graph.WireID{3})
+	if err := e.PatchSprings([]Spring{sp(2, 3, 1), sp(3, 4, 2), sp(1, 2, 1)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want = map[Spring]int{sp(1, 2, 1): 1, sp(5, 6, 1): 1, sp(6, 1, 3): 1}
+	if fmt.Sprint(count()) != fmt.Sprint(want) {
+		t.Fatalf("after a removal: %v, want %v", count(), want)
+	}
+	if err := e.PatchSprings(nil, []Spring{sp(1, 9, 1)}); err == nil || len(e.springs) != 3 {
+		t.Fatalf("a spring to no body: %v, %d springs", err, len(e.springs))
+	}
+	// The index follows the moves of swap-removal: every spring is found.
+	for _, s := range slices.Clone(e.springs) {
+		if err := e.PatchSprings([]Spring{s}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(e.springs) != 0 {
+		t.Fatalf("left %v", e.springs)
+	}
+}

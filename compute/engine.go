@@ -58,3 +58,13 @@ type Engine interface {
 	// Len is the number of bodies.
 	Len() int
 }
+
+// SpringPatcher is an Engine that changes its springs in the size of a
+// change rather than taking them all again: an edit to a large graph then
+// costs what the edit is.
+type SpringPatcher interface {
+	// PatchSprings removes one spring equal to each of remove (one whose
+	// body is gone went with it, and is skipped) and then adds add;
+	// springs to unknown bodies are an error, and then nothing changes.
+	PatchSprings(remove, add []Spring) error
+}

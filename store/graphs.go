@@ -65,6 +65,7 @@ const createChunk = 512
 // next server clears with DropUnfinished). A replacement is one transaction, because the old
 // graph stays until the new one is whole.
 func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.Event, opt CreateOptions) error {
+	defer func() { s.snapshotAt(g.ID, 0) }() // a replaced graph's snapshots are gone
 	chunked := !opt.Replace && len(events) > createChunk
 	first := events
 	if chunked {
@@ -357,16 +358,42 @@ func (s *Store) writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chu
 // last one: at least SnapshotEvery and at least the graph's size, so the
 // cost of snapshots stays proportional to the number of events.
 func (s *Store) maybeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
-	var last sql.NullInt64
-	q := s.prepared(ctx, tx, qLastSnapshot)
-	if err := q.QueryRowContext(ctx, g.ID).Scan(&last); err != nil {
-		return err
+	s.snapMu.Lock()
+	last, known := s.snapSeq[g.ID]
+	s.snapMu.Unlock()
+	if !known {
+		var seq sql.NullInt64
+		q := s.prepared(ctx, tx, qLastSnapshot)
+		if err := q.QueryRowContext(ctx, g.ID).Scan(&seq); err != nil {
+			return err
+		}
+		last = uint64(seq.Int64)
+		s.snapshotAt(g.ID, last)
 	}
 	gap := max(s.snapshotEvery, g.NodeCount()+g.EdgeCount())
-	if g.Seq < uint64(last.Int64)+uint64(gap) {
+	if g.Seq < last+uint64(gap) {
 		return nil
 	}
-	return writeSnapshot(ctx, tx, g)
+	if err := writeSnapshot(ctx, tx, g); err != nil {
+		return err
+	}
+	s.snapshotAt(g.ID, g.Seq)
+	return nil
+}
+
+// snapshotAt notes graph id's last snapshot (forgets it with seq 0, for a
+// graph deleted or replaced).
+func (s *Store) snapshotAt(id string, seq uint64) {
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if s.snapSeq == nil {
+		s.snapSeq = map[string]uint64{}
+	}
+	if seq == 0 {
+		delete(s.snapSeq, id)
+		return
+	}
+	s.snapSeq[id] = seq
 }
 
 func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
@@ -587,6 +614,7 @@ func (s *Store) loadLayout(ctx context.Context, g *graph.Graph) error {
 // DeleteGraph removes a graph with its history (and, for a swarm, its
 // agents' history and commands, its tasks and dead letters).
 func (s *Store) DeleteGraph(ctx context.Context, id string) error {
+	defer s.snapshotAt(id, 0)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := deleteGraph(ctx, tx, id); err != nil {
 			return err

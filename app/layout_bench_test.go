@@ -1,0 +1,39 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"visionflow/graph"
+	"visionflow/graph/gen"
+	"visionflow/ingest"
+)
+
+// BenchmarkStructuralWrite: one durable write that changes the structure
+// (a node and an edge to an existing node) on a graph of 1,000 nodes and
+// on one of 64,000 nodes and 245,000 edges (the size of the Debian package
+// graph of issue 14), with its layout running. A write costs in the size
+// of the change, so the two should be close.
+func BenchmarkStructuralWrite(b *testing.B) {
+	for _, size := range []struct{ n, m int }{{1000, 3800}, {64_000, 245_000}} {
+		b.Run(fmt.Sprintf("nodes=%d", size.n), func(b *testing.B) {
+			s, _, stop := newSession(b)
+			defer stop()
+			ctx := context.Background()
+			imp := &ingest.Import{Type: graph.Knowledge, Ops: gen.Ops(size.n, size.m, 1)}
+			if _, err := s.Import(ctx, "bench", graph.Info{ID: "g", Type: graph.Knowledge}, imp, ImportOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			for b.Loop() {
+				id := fmt.Sprintf("new%d", i)
+				ops := []graph.Op{{Op: graph.AddNode, ID: id}, {Op: graph.AddEdge, Source: id, Target: gen.NodeID(i % size.n)}}
+				if _, err := s.Apply(ctx, "bench", "g", ops); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
