@@ -10,7 +10,6 @@ import (
 	"maps"
 	"strings"
 	"testing"
-	"time"
 
 	"visionflow/graph"
 )
@@ -115,13 +114,7 @@ func FuzzCSV(f *testing.F) {
 		if err != nil {
 			return
 		}
-		g := graph.New(graph.Info{ID: "g", Type: imp.Type})
-		tx := g.Begin(graph.NewClock(time.Now), "fuzz")
-		for _, op := range imp.Ops {
-			if _, err := tx.Do(op); err != nil {
-				t.Fatalf("accepted CSV made an op the graph refuses: %+v: %v", op, err)
-			}
-		}
+		acceptedGraph(t, imp, "CSV", false)
 	})
 }
 

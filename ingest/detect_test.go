@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"visionflow/graph"
 )
 
 // Files from other tools are told apart by their content alone.
@@ -96,12 +93,6 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		g := graph.New(graph.Info{ID: "g", Type: imp.Type})
-		tx := g.Begin(graph.NewClock(time.Now), "fuzz")
-		for _, op := range imp.Ops {
-			if _, err := tx.Do(op); err != nil && !errors.Is(err, graph.ErrDuplicateID) {
-				t.Fatalf("accepted input made an op the graph refuses: %+v: %v", op, err)
-			}
-		}
+		acceptedGraph(t, imp, "input", true)
 	})
 }

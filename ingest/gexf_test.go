@@ -476,14 +476,7 @@ func FuzzGEXF(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// What it accepts builds a valid graph.
-		g := graph.New(graph.Info{ID: "g", Type: imp.Type})
-		tx := g.Begin(graph.NewClock(time.Now), "fuzz")
-		for _, op := range imp.Ops {
-			if _, err := tx.Do(op); err != nil && !errors.Is(err, graph.ErrDuplicateID) { // an edge without an id may take one given later
-				t.Fatalf("accepted GEXF made an op the graph refuses: %+v: %v", op, err)
-			}
-		}
+		acceptedGraph(t, imp, "GEXF", true)
 	})
 }
 
