@@ -73,18 +73,7 @@ func WriteGraphML(w io.Writer, c graph.Contents) error {
 		xml.EscapeText(bb, []byte(s))
 		return string(b)
 	}
-	nodeKeys, edgeKeys := map[string]bool{}, map[string]bool{}
-	for _, n := range c.Nodes {
-		for k := range n.Metadata {
-			nodeKeys[k] = true
-		}
-	}
-	for _, e := range c.Edges {
-		for k := range e.Metadata {
-			edgeKeys[k] = true
-		}
-	}
-	nk, ek := slices.Sorted(maps.Keys(nodeKeys)), slices.Sorted(maps.Keys(edgeKeys))
+	nk, ek := metadataKeys(c)
 	fmt.Fprintf(bw, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n")
 	fmt.Fprintf(bw, "  <key id=\"label\" for=\"node\" attr.name=\"label\" attr.type=\"string\"/>\n")
 	for _, a := range []string{"x", "y", "z"} {
@@ -199,4 +188,21 @@ func ExportType(format string) (ext, mediaType string) {
 		return ".csv", "text/csv; charset=utf-8"
 	}
 	return ".json", "application/json"
+}
+
+// metadataKeys are the metadata keys c's nodes use and its edges use,
+// each sorted: the attribute declarations of the XML formats.
+func metadataKeys(c graph.Contents) (nodeKeys, edgeKeys []string) {
+	nk, ek := map[string]bool{}, map[string]bool{}
+	for _, n := range c.Nodes {
+		for k := range n.Metadata {
+			nk[k] = true
+		}
+	}
+	for _, e := range c.Edges {
+		for k := range e.Metadata {
+			ek[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(nk)), slices.Sorted(maps.Keys(ek))
 }

@@ -873,18 +873,7 @@ func (p *gexfReader) edge(e xml.StartElement) error {
 // time.
 func WriteGEXF(w io.Writer, c graph.Contents, style *Style) error {
 	bw := gexfWriter{bufio.NewWriterSize(w, 64<<10)}
-	nodeKeys, edgeKeys := map[string]bool{}, map[string]bool{}
-	for _, n := range c.Nodes {
-		for k := range n.Metadata {
-			nodeKeys[k] = true
-		}
-	}
-	for _, e := range c.Edges {
-		for k := range e.Metadata {
-			edgeKeys[k] = true
-		}
-	}
-	nk, ek := slices.Sorted(maps.Keys(nodeKeys)), slices.Sorted(maps.Keys(edgeKeys))
+	nk, ek := metadataKeys(c)
 	bw.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" +
 		`<gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">` + "\n" +
 		"  <meta>\n    <creator>VisionFlow</creator>\n")
