@@ -110,6 +110,7 @@ type Swarm struct {
 
 // Stats count what the swarm did.
 type Stats struct {
+	Steps                                          int // ticks the swarm has moved on
 	Reports, Messages, Handoffs, Commands          int
 	Submitted, Planned, Claimed, Completed, Failed int
 	Remembered, Recalled                           int
@@ -329,6 +330,7 @@ func (s *Swarm) step(ctx context.Context, now time.Time) error {
 	var byVia = map[string][]agent.Status{}
 	var msgs []outgoing
 	s.mu.Lock()
+	s.stats.Steps++
 	for _, a := range s.agents {
 		if a.halted {
 			continue // a halted agent stops reporting and greys out
