@@ -14,12 +14,13 @@ BENCHTIME ?= 1s
 # race detector, GLFW's and OpenGL ES's headers for the desktop window,
 # Xvfb and Mesa to run the GL tests without a GPU or a display, Chromium for
 # the browser tests, dpkg-dev for the .deb's dependencies (dpkg-shlibdeps),
-# which the packaging tests work out too.
+# which the packaging tests work out too, and networkx, which reads the GML
+# the exporter writes in a test.
 DEBS := ca-certificates curl unzip gcc libc6-dev pkg-config dpkg-dev \
 	libgl1-mesa-dev libegl1-mesa-dev libgles2-mesa-dev libx11-dev libx11-xcb-dev \
 	libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
 	libxkbcommon-x11-dev libwayland-dev libvulkan-dev libffi-dev \
-	xvfb xauth libgl1-mesa-dri chromium
+	xvfb xauth libgl1-mesa-dri chromium python3-networkx
 
 .PHONY: all help deps build run test race core crosscheck nogui bench lint fuzz fuzz-corpus \
 	release-bin icons dist deb deb-check appdir windows windows-zip wine-check macos-app clean
