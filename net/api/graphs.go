@@ -250,9 +250,9 @@ func (s *Server) exportGraph(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(ingest.ExportFormats, format) {
 		return invalid("query parameter format=%q must be one of %s", format, strings.Join(ingest.ExportFormats, ", "))
 	}
-	by := q.Get("colour")
-	if by != "" && !strings.HasPrefix(by, "meta:") && !slices.Contains(colourings, by) {
-		return invalid("query parameter colour=%q must be one of %s, or meta:KEY", by, strings.Join(colourings, ", "))
+	by, err := colourParam(r)
+	if err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	c, err := s.b.Graph(r.Context(), id)
@@ -261,9 +261,6 @@ func (s *Server) exportGraph(w http.ResponseWriter, r *http.Request) error {
 	}
 	var style *ingest.Style
 	if format == "gexf" {
-		if by == "" {
-			by = "community"
-		}
 		if style, err = s.styleOf(r.Context(), id, c, by); err != nil {
 			return err
 		}

@@ -48,12 +48,9 @@ func (s *Server) graphImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	by := q.Get("colour")
-	if by == "" {
-		by = "community"
-	}
-	if !strings.HasPrefix(by, "meta:") && !slices.Contains(colourings, by) {
-		return invalid("query parameter colour=%q must be one of %s, or meta:KEY", by, strings.Join(colourings, ", "))
+	by, err := colourParam(r)
+	if err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	c, err := s.b.Graph(r.Context(), id)
@@ -79,6 +76,18 @@ func (s *Server) graphImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "image/png")
 	return pic.PNG(w)
+}
+
+// colourParam is the query's colour= (community when not given), checked.
+func colourParam(r *http.Request) (string, error) {
+	by := r.URL.Query().Get("colour")
+	if by == "" {
+		return "community", nil
+	}
+	if !strings.HasPrefix(by, "meta:") && !slices.Contains(colourings, by) {
+		return "", invalid("query parameter colour=%q must be one of %s, or meta:KEY", by, strings.Join(colourings, ", "))
+	}
+	return by, nil
 }
 
 // nodeColours colours c's nodes by a measure (from the analysis cache,
