@@ -121,3 +121,40 @@ func BenchmarkReplay1M(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGraphAt100k reads a 100k-node graph as it was at its last event
+// (its import's snapshot, no events to replay).
+func BenchmarkGraphAt100k(b *testing.B) {
+	ctx := context.Background()
+	s := openBench(b, Options{})
+	g, evs := gen.Build("big", 100_000, 300_000, 1, graph.NewClock(nil))
+	if err := s.CreateGraph(ctx, g, evs, CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("latest", func(b *testing.B) {
+		for b.Loop() {
+			at, err := s.GraphAt(ctx, "big", time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if at.NodeCount() != 100_000 || at.EdgeCount() != 300_000 {
+				b.Fatalf("%d nodes, %d edges", at.NodeCount(), at.EdgeCount())
+			}
+		}
+	})
+}
+
+// BenchmarkDecodeSnapshot100k decodes the snapshot of a 100k-node graph.
+func BenchmarkDecodeSnapshot100k(b *testing.B) {
+	g, _ := gen.Build("big", 100_000, 300_000, 1, graph.NewClock(nil))
+	data, err := g.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := graph.UnmarshalGraph(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

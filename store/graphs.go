@@ -466,21 +466,76 @@ func (s *Store) graphRow(ctx context.Context, id string) (graphRow, error) {
 	return row, nil
 }
 
-// LoadGraph reads a graph's current state. Nodes and the two halves of the
-// edges are read on three reader connections at once, which is consistent
-// because only the caller's own Commit writes to this graph and it is not
-// writing while it waits here.
+// LoadGraph reads a graph's current state: from its last snapshot and the
+// events after it when there are few, else from its rows; positions come
+// from the layout rows either way.
 func (s *Store) LoadGraph(ctx context.Context, id string) (*graph.Graph, error) {
 	row, err := s.graphRow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	sm := row.Summary
+	g, err := s.loadFromSnapshot(ctx, row)
+	if err != nil || g == nil {
+		g, err = s.loadFromRows(ctx, row)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load graph %q: %w", id, err)
+	}
+	g.Info = row.Info // the name may have changed without an event
+	g.SetNextWireIndex(row.nextWire)
+	g.SetNextEdgeNumber(row.nextEdge)
+	if err := s.loadLayout(ctx, g); err != nil {
+		return nil, fmt.Errorf("load graph %q: %w", id, err)
+	}
+	return g, nil
+}
+
+// loadFromSnapshot builds a graph from its last snapshot and the events
+// after it, or returns nil when that would replay too many events. A
+// snapshot is one row decoded in one pass, where reading every node and edge
+// row costs SQLite a row each: 0.19 s against 0.45–0.65 s for 100k nodes and
+// 300k edges. A snapshot that does not decode is logged and the rows are
+// read instead, so a damaged snapshot costs time, not the graph.
+func (s *Store) loadFromSnapshot(ctx context.Context, row graphRow) (*graph.Graph, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var snap sql.NullInt64
+	if err := tx.QueryRowContext(ctx, qLastSnapshot, row.ID).Scan(&snap); err != nil {
+		return nil, err
+	}
+	// Events replay at a few microseconds each, rows read at about one:
+	// past a tenth of the graph's size in events, the rows are quicker.
+	behind := int64(row.Seq) - snap.Int64
+	if !snap.Valid || behind < 0 || behind > int64(max(1000, (row.Nodes+row.Edges)/10)) {
+		return nil, nil
+	}
+	g, err := replayTo(ctx, tx, row.Info, row.Seq, true)
+	if err != nil {
+		s.log.Warn("the graph's snapshot does not load; reading its rows", "graph", row.ID, "err", err)
+		return nil, nil
+	}
+	if g.NodeCount() != row.Nodes || g.EdgeCount() != row.Edges {
+		s.log.Warn("the graph's snapshot and log disagree with its rows; reading its rows", "graph", row.ID,
+			"nodes", g.NodeCount(), "rows", row.Nodes, "edges", g.EdgeCount(), "edge rows", row.Edges)
+		return nil, nil
+	}
+	return g, nil
+}
+
+// loadFromRows reads a graph's node and edge rows. Nodes and the two halves
+// of the edges are read on three reader connections at once, which is
+// consistent because only the caller's own Commit writes to this graph and
+// it is not writing while it waits here.
+func (s *Store) loadFromRows(ctx context.Context, row graphRow) (*graph.Graph, error) {
+	sm, id := row.Summary, row.ID
 	var split string // edges with ids below it are read by one query, the rest by another
 	if sm.Edges > 10_000 {
 		err := s.r.QueryRowContext(ctx, "SELECT id FROM edges WHERE graph_id = ? ORDER BY id LIMIT 1 OFFSET ?", id, sm.Edges/2).Scan(&split)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("load graph %q: %w", id, err)
+			return nil, err
 		}
 	}
 	var (
@@ -498,17 +553,9 @@ func (s *Store) LoadGraph(ctx context.Context, id string) (*graph.Graph, error) 
 	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
-		return nil, fmt.Errorf("load graph %q: %w", id, err)
+		return nil, err
 	}
-	g, err := graph.Restore(sm.Info, row.nextWire, nodes, creationOrder(halves[0], halves[1]))
-	if err != nil {
-		return nil, fmt.Errorf("load graph %q: %w", id, err)
-	}
-	g.SetNextEdgeNumber(row.nextEdge)
-	if err := s.loadLayout(ctx, g); err != nil {
-		return nil, fmt.Errorf("load graph %q: %w", id, err)
-	}
-	return g, nil
+	return graph.Restore(sm.Info, row.nextWire, nodes, creationOrder(halves[0], halves[1]))
 }
 
 func (s *Store) loadNodes(ctx context.Context, graphID string, hint int) ([]graph.Node, error) {

@@ -94,14 +94,21 @@ func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*gra
 	}
 	defer tx.Rollback()
 	// The state at time t is the log up to the first event stamped after
-	// t: a prefix of the log, even if a clock once stepped back.
-	var first sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT min(seq) FROM events WHERE graph_id = ? AND hlc > ?", graphID, int64(limit)).Scan(&first); err != nil {
-		return nil, fmt.Errorf("replay graph %q: %w", graphID, err)
-	}
+	// t. A graph's events are stamped in the order of their seqs (by the
+	// session's hybrid clock, which starts after the stored log's last
+	// time, or with an import's own times, which are in order and in the
+	// past), so the first event after t by time is also the first by seq,
+	// and the time index finds it in one seek. Asking for min(seq) instead
+	// walked the primary key over every earlier event: 121 ms against
+	// 0.6 ms on a 400k-event log.
 	target := sm.Seq
-	if first.Valid {
-		target = uint64(first.Int64) - 1
+	var first uint64
+	err = tx.QueryRowContext(ctx, "SELECT seq FROM events WHERE graph_id = ? AND hlc > ? ORDER BY hlc, seq LIMIT 1", graphID, int64(limit)).Scan(&first)
+	switch {
+	case err == nil:
+		target = first - 1
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("replay graph %q: %w", graphID, err)
 	}
 	g, err := replayTo(ctx, tx, sm.Info, target, true)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // ErrMalformed is wrapped by every decoding error.
@@ -41,10 +42,21 @@ func AppendMetadata(b []byte, md map[string]string) []byte {
 type Reader struct {
 	b   []byte
 	err error
+	// src, when set, holds the same bytes as b held at the start: strings
+	// are then slices of it instead of copies.
+	src string
+	n   int // len(b) at the start
 }
 
 // NewReader reads b.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// NewStringReader reads s, returning strings that share its memory: one
+// allocation for a whole document, which stays alive while any string
+// from it does.
+func NewStringReader(s string) *Reader {
+	return &Reader{b: unsafe.Slice(unsafe.StringData(s), len(s)), src: s, n: len(s)}
+}
 
 // Err returns the first error.
 func (r *Reader) Err() error { return r.err }
@@ -92,7 +104,14 @@ func (r *Reader) take(n uint64, what string) []byte {
 }
 
 // Str reads a length-prefixed string.
-func (r *Reader) Str() string { return string(r.take(r.Uvarint(), "string")) }
+func (r *Reader) Str() string {
+	b := r.take(r.Uvarint(), "string")
+	if r.src == "" || b == nil {
+		return string(b)
+	}
+	at := r.n - len(r.b) - len(b)
+	return r.src[at : at+len(b)]
+}
 
 // Byte reads one byte.
 func (r *Reader) Byte() byte {
