@@ -101,7 +101,7 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 			g.ID, g.Name, string(g.Type), g.Created.UnixMilli(), chunked); err != nil {
 			return err
 		}
-		return s.writeChanges(ctx, tx, g, first, !chunked, part(0))
+		return s.writeChanges(ctx, tx, g, first, !chunked, true, part(0))
 	})
 	if err != nil {
 		return fmt.Errorf("create graph %q: %w", g.ID, err)
@@ -119,14 +119,14 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 		err := ctx.Err()
 		if err == nil {
 			err = s.write(ctx, func(tx *sql.Tx) error {
-				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, part(lo)); err != nil {
+				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, true, part(lo)); err != nil {
 					return err
 				}
 				if hi < len(events) {
 					return nil
 				}
 				if snapshot != nil {
-					if err := insertSnapshot(ctx, tx, g, snapshot); err != nil {
+					if err := insertSnapshot(ctx, tx, g, events[len(events)-1].Time, snapshot); err != nil {
 						return err
 					}
 				}
@@ -221,14 +221,23 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	if events[0].Seq != seq+1 {
 		return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
 	}
-	return s.writeChanges(ctx, tx, g, events, true, nil)
+	return s.writeChanges(ctx, tx, g, events, true, false, nil)
 }
 
 // writeChanges writes events and the rows they touch, as g holds them
 // now. Only the last part of a graph written in parts may snapshot it:
 // before that, its log does not reach g.Seq.
-func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, last bool, progress Progress) error {
+func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, last, asBlock bool, progress Progress) error {
 	insEvent := s.prepared(ctx, tx, qInsertEvent)
+	if asBlock && len(events) > 0 {
+		data, latest, err := encodeBlock(events)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, qInsertBlock, g.ID, events[0].Seq, events[len(events)-1].Seq, int64(latest), data); err != nil {
+			return fmt.Errorf("append events %d–%d: %w", events[0].Seq, events[len(events)-1].Seq, err)
+		}
+	}
 	nodes := map[string]bool{}
 	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
 	chunks := map[uint32]bool{}  // layout rows to rewrite
@@ -237,12 +246,14 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 		if progress != nil && k%4096 == 0 {
 			progress(k, len(events))
 		}
-		body, err := json.Marshal(ev)
-		if err != nil {
-			return fmt.Errorf("encode event %d: %w", ev.Seq, err)
-		}
-		if _, err := insEvent.ExecContext(ctx, g.ID, ev.Seq, int64(ev.Time), string(ev.Type), string(body)); err != nil {
-			return fmt.Errorf("append event %d: %w", ev.Seq, err)
+		if !asBlock {
+			body, err := json.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("encode event %d: %w", ev.Seq, err)
+			}
+			if _, err := insEvent.ExecContext(ctx, g.ID, ev.Seq, int64(ev.Time), string(ev.Type), string(body)); err != nil {
+				return fmt.Errorf("append event %d: %w", ev.Seq, err)
+			}
 		}
 		id := ev.Subject()
 		switch {
@@ -280,8 +291,8 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 		g.Seq, g.NextWireIndex(), int64(g.NextEdgeNumber()), g.NodeCount(), g.EdgeCount(), g.ID); err != nil {
 		return err
 	}
-	if last {
-		if err := s.maybeSnapshot(ctx, tx, g); err != nil {
+	if last && len(events) > 0 {
+		if err := s.maybeSnapshot(ctx, tx, g, events[len(events)-1].Time); err != nil {
 			return err
 		}
 	}
@@ -357,7 +368,7 @@ func (s *Store) writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chu
 // maybeSnapshot writes a snapshot when enough events have passed since the
 // last one: at least SnapshotEvery and at least the graph's size, so the
 // cost of snapshots stays proportional to the number of events.
-func (s *Store) maybeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
+func (s *Store) maybeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph, at graph.Timestamp) error {
 	s.snapMu.Lock()
 	last, known := s.snapSeq[g.ID]
 	s.snapMu.Unlock()
@@ -374,7 +385,7 @@ func (s *Store) maybeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) e
 	if g.Seq < last+uint64(gap) {
 		return nil
 	}
-	if err := writeSnapshot(ctx, tx, g); err != nil {
+	if err := writeSnapshot(ctx, tx, g, at); err != nil {
 		return err
 	}
 	s.snapshotAt(g.ID, g.Seq)
@@ -396,22 +407,17 @@ func (s *Store) snapshotAt(id string, seq uint64) {
 	s.snapSeq[id] = seq
 }
 
-func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph) error {
+func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph, at graph.Timestamp) error {
 	data, err := g.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
-	return insertSnapshot(ctx, tx, g, data)
+	return insertSnapshot(ctx, tx, g, at, data)
 }
 
-// insertSnapshot stores data, g encoded at g.Seq.
-func insertSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph, data []byte) error {
-	var hlc int64
-	err := tx.QueryRowContext(ctx, "SELECT hlc FROM events WHERE graph_id = ? AND seq = ?", g.ID, g.Seq).Scan(&hlc)
-	if err != nil {
-		return fmt.Errorf("snapshot at seq %d: %w", g.Seq, err)
-	}
-	_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO snapshots (graph_id, seq, hlc, data) VALUES (?, ?, ?, ?)", g.ID, g.Seq, hlc, data)
+// insertSnapshot stores data, g encoded at g.Seq, whose event is stamped at.
+func insertSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph, at graph.Timestamp, data []byte) error {
+	_, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO snapshots (graph_id, seq, hlc, data) VALUES (?, ?, ?, ?)", g.ID, g.Seq, int64(at), data)
 	return err
 }
 
@@ -688,7 +694,7 @@ func deleteGraph(ctx context.Context, tx *sql.Tx, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound(id)
 	}
-	for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots", "crdt_ops", "crdt_cursor"} {
+	for _, table := range []string{"nodes", "layout", "edges", "events", "event_blocks", "snapshots", "crdt_ops", "crdt_cursor"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE graph_id = ?", id); err != nil {
 			return err
 		}

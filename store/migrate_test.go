@@ -49,11 +49,23 @@ var fixtures = map[int]string{
 	INSERT INTO crdt_cursor VALUES ('old', 3);`,
 	8: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count, importing)
 		VALUES ('unfinished', 'half an import', 'logseq', 1700000000000, 0, 1, 1, 0, 0, 1);`,
+	// An import's first two events in a block, a later one as a row.
+	9: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count)
+		VALUES ('blocked', 'Blocked', 'logseq', 1700000000000, 3, 3, 1, 2, 1);
+	INSERT INTO nodes VALUES ('blocked', 'a', 1073741825, 'A', 0, x'01016b0176');
+	INSERT INTO nodes VALUES ('blocked', 'b', 1073741826, 'B', 1, NULL);
+	INSERT INTO edges VALUES ('blocked', 'e1', 'a', 'b', 3, x'03046c696e6b00000040');
+	INSERT INTO event_blocks VALUES ('blocked', 1, 2, 111411200065536000, ?);
+	INSERT INTO events VALUES ('blocked', 3, 111411200131072000, 'EdgeCreated',
+		'{"seq":3,"hlc":111411200131072000,"type":"EdgeCreated","edge":{"id":"e1","source":"a","target":"b","label":"link","weight":2}}');`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
 // a (wire index 1) at 1,2,3 and node b (index 2) at 4,5,6.
 var fixtureArgs = map[int][]any{
+	9: {blockEncoder.EncodeAll([]byte(`{"seq":1,"hlc":111411200000000000,"type":"NodeAdded","node":{"id":"a","wireId":1073741825,"label":"A","position":{"x":1,"y":2,"z":3},"velocity":{"x":0,"y":0,"z":0},"metadata":{"k":"v"},"graphType":"logseq"}}
+{"seq":2,"hlc":111411200065536000,"type":"NodeAdded","node":{"id":"b","wireId":1073741826,"label":"B","position":{"x":4,"y":5,"z":6},"velocity":{"x":0,"y":0,"z":0},"graphType":"logseq","pinned":true}}
+`), nil)},
 	1: {func() []byte {
 		b := make([]byte, 1024*24)
 		for i, f := range []float32{1, 2, 3, 0, 0, 0, 4, 5, 6} {
@@ -142,6 +154,26 @@ var checks = map[int]func(t *testing.T, s *Store){
 		}
 		if len(list) == 0 {
 			t.Errorf("no graph listed after the upgrade")
+		}
+	},
+	9: func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		evs, err := s.Events(ctx, "blocked", 0, 10)
+		if err != nil || len(evs) != 3 || evs[0].Node.ID != "a" || evs[1].Node.ID != "b" || evs[2].Type != graph.EdgeCreated {
+			t.Fatalf("events from a block and a row: %v %+v", err, evs)
+		}
+		if evs, err := s.Events(ctx, "blocked", 1, 1); err != nil || len(evs) != 1 || evs[0].Seq != 2 {
+			t.Errorf("one event from the middle of a block: %v %+v", err, evs)
+		}
+		if evs, err := s.Events(ctx, "blocked", 2, 10); err != nil || len(evs) != 1 || evs[0].Seq != 3 {
+			t.Errorf("the events after a block: %v %+v", err, evs)
+		}
+		// Between the block's two events, and between the block and the row.
+		for at, nodes := range map[graph.Timestamp][2]int{111411200000000000: {1, 0}, 111411200065536000: {2, 0}, 111411200131072000: {2, 1}} {
+			g, err := s.GraphAt(ctx, "blocked", at.Wall())
+			if err != nil || g.NodeCount() != nodes[0] || g.EdgeCount() != nodes[1] {
+				t.Errorf("at %v: %v, want %d nodes and %d edges (%v)", at, g.Summary(), nodes[0], nodes[1], err)
+			}
 		}
 	},
 	7: func(t *testing.T, s *Store) {
