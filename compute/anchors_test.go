@@ -15,7 +15,7 @@ import (
 
 // BenchmarkAnchors runs the engines behind 3d-force-graph, d3-force-3d and
 // ngraph.forcelayout (bench/anchors, Node.js), on the same generated graphs
-// as this engine, in the same run: steps per second at 10k and 100k nodes,
+// as this engine, in the same run: steps per second at 10k, 64k and 100k nodes,
 // and layout quality (normalised stress, see Stress) at 10k nodes with each
 // engine run until it decides it is done. `make bench` installs the npm
 // packages first.
@@ -30,12 +30,14 @@ func BenchmarkAnchors(b *testing.B) {
 	if _, err := exec.LookPath("node"); err != nil {
 		b.Skip("node is not installed")
 	}
+	// 64,000 nodes and 245,000 edges is the size of the Debian package
+	// graph of issue 14 (BenchmarkStep64k).
 	for _, tc := range []struct {
-		n, steps int
-		quality  bool
-	}{{10_000, 30, true}, {100_000, 5, false}} {
+		n, m, steps int
+		quality     bool
+	}{{10_000, 30_000, 30, true}, {nodes64k, edges64k, 5, false}, {100_000, 300_000, 5, false}} {
 		b.Run(fmt.Sprintf("nodes=%d", tc.n), func(b *testing.B) {
-			edges := gen.SkewedEdges(tc.n, 3*tc.n, 1)
+			edges := gen.SkewedEdges(tc.n, tc.m, 1)
 			file := filepath.Join(b.TempDir(), "graph.json")
 			pairs := make([][2]int, len(edges))
 			adj := make([][]int32, tc.n)

@@ -388,7 +388,7 @@ func (e *CPU) forces(p *Params) {
 		})
 	default:
 		e.tree.build(e.pos, e.mass, e.workers)
-		e.tree.repelGroups(e.force, p.RepelK, p.Theta*p.Theta, softening(p), e.workers)
+		e.tree.repelGroups(e.force, p.RepelK, p.Theta, softening(p), e.workers)
 	}
 	springs := p.Features&Springs != 0 && p.SpringK != 0
 	attract := p.Features&Attraction != 0 && p.AttractionK != 0

@@ -8,11 +8,27 @@ import (
 // sorted along a Z-order curve, so every octree cell is a contiguous run of
 // the sorted bodies and the tree can be cut out of the sorted array without
 // pointers. Cells are stored in depth-first order with a "next" index that
-// skips the subtree, so the force walk needs no stack.
+// skips the subtree. Rebuilding costs a few percent of a step (the walk is
+// the rest), so the tree is not kept across steps. Each cell also keeps the
+// bounding box of its bodies, which the walk tests against.
 
 const (
 	mortonBits = 21 // per axis; 3×21 = 63 bits of code
 	leafSize   = 16 // a cell with at most this many bodies is a leaf
+	// groupSize: the largest cells with at most this many bodies are the
+	// units of parallel work (repelGroups). Large enough that the walk
+	// down to them, repeated per group, is a small part of the work.
+	groupSize = 512
+	// directLeaf: a leaf of at most this many bodies takes far cells body
+	// by body: that costs less than adding them to its expansion.
+	directLeaf = 4
+	// expandRatio is how small a cell must look from a far cell for that
+	// cell to join its Taylor expansion rather than act on each body: the
+	// radius of its bounding box below expandRatio·θ times the distance
+	// between their centres. At 0.7 the force error is at or below the
+	// per-leaf walk's (TestWalkIsNoWorseThanPerLeaf); at 1.0 its p99 was
+	// up to three times that.
+	expandRatio = 0.7
 )
 
 type cell struct {
@@ -24,14 +40,19 @@ type cell struct {
 	point  bool    // at the deepest level: its bodies are as good as one point
 }
 
+// box is the bounding box of a cell's bodies, tighter than its cube.
+type box struct{ lo, hi vec3 }
+
 type octree struct {
 	codes  []uint64
 	order  []int32 // body index of each sorted slot
 	spos   []vec3  // positions in sorted order, for cache-friendly leaves
 	smass  []float32
 	cells  []cell
+	boxes  []box   // of each cell; apart from cells, which the walk reads most
 	leaves []int32 // indices of the leaf cells, in Z-order
-	lists  []interactions
+	groups []int32 // indices of the group cells (see repelGroups), in Z-order
+	lists  []walkScratch
 
 	keysTmp  []uint64 // radix sort scratch
 	orderTmp []int32
@@ -47,7 +68,9 @@ func (t *octree) build(pos []vec3, mass []float32, workers int) {
 	t.spos = grow(t.spos, n)
 	t.smass = grow(t.smass, n)
 	t.cells = t.cells[:0]
+	t.boxes = t.boxes[:0]
 	t.leaves = t.leaves[:0]
+	t.groups = t.groups[:0]
 	if n == 0 {
 		return
 	}
@@ -73,7 +96,7 @@ func (t *octree) build(pos []vec3, mass []float32, workers int) {
 			t.spos[k], t.smass[k] = pos[i], mass[i]
 		}
 	})
-	t.cut(0, int32(n), 0)
+	t.cut(0, int32(n), 0, false)
 }
 
 func grow[T any](s []T, n int) []T {
@@ -167,13 +190,18 @@ func (t *octree) sort() {
 }
 
 // cut appends the cell for sorted[lo:hi] at depth (and its subtree) and
-// returns its index.
-func (t *octree) cut(lo, hi int32, depth uint) int32 {
+// returns its index; grouped says whether an ancestor is a group.
+func (t *octree) cut(lo, hi int32, depth uint, grouped bool) int32 {
 	idx := int32(len(t.cells))
 	edge := t.extent / float32(uint32(1)<<depth)
 	t.cells = append(t.cells, cell{size2: edge * edge, lo: lo, hi: -1})
+	t.boxes = append(t.boxes, box{})
+	if !grouped && hi-lo <= groupSize {
+		t.groups = append(t.groups, idx)
+		grouped = true
+	}
 	if depth == mortonBits && hi-lo > leafSize {
-		return t.cutPoint(idx, lo, hi)
+		return t.cutPoint(idx, lo, hi, grouped)
 	}
 	if hi-lo <= leafSize || depth == mortonBits {
 		m, c := t.massOf(lo, hi)
@@ -181,28 +209,52 @@ func (t *octree) cut(lo, hi int32, depth uint) int32 {
 		cl.mass, cl.com, cl.hi = m, c.scale(1/m), hi
 		cl.point = depth == mortonBits
 		cl.next = int32(len(t.cells))
+		t.boxes[idx] = t.boxOf(lo, hi)
 		t.leaves = append(t.leaves, idx)
 		return idx
 	}
 	shift := 3 * (mortonBits - 1 - depth)
 	var m float32
 	var c vec3
+	bx := box{lo: vec3{inf, inf, inf}, hi: vec3{-inf, -inf, -inf}}
 	for start := lo; start < hi; {
 		oct := (t.codes[start] >> shift) & 7
 		// The run of this octant ends where the octant bits change.
 		end := start + int32(searchRun(t.codes[start:hi], shift, oct))
-		child := t.cut(start, end, depth+1)
+		child := t.cut(start, end, depth+1, grouped)
 		ch := t.cells[child]
 		m += ch.mass
 		for a := range 3 {
 			c[a] += ch.mass * ch.com[a]
 		}
+		bx = bx.union(t.boxes[child])
 		start = end
 	}
 	cl := &t.cells[idx]
 	cl.mass, cl.com = m, c.scale(1/m)
 	cl.next = int32(len(t.cells))
+	t.boxes[idx] = bx
 	return idx
+}
+
+const inf = float32(math.MaxFloat32)
+
+func (b box) union(o box) box {
+	for a := range 3 {
+		b.lo[a], b.hi[a] = min(b.lo[a], o.lo[a]), max(b.hi[a], o.hi[a])
+	}
+	return b
+}
+
+// boxOf is the bounding box of sorted bodies lo..hi.
+func (t *octree) boxOf(lo, hi int32) box {
+	b := box{t.spos[lo], t.spos[lo]}
+	for _, p := range t.spos[lo+1 : hi] {
+		for a := range 3 {
+			b.lo[a], b.hi[a] = min(b.lo[a], p[a]), max(b.hi[a], p[a])
+		}
+	}
+	return b
 }
 
 // cutPoint handles many bodies at (as good as) one point — nodes imported
@@ -210,13 +262,17 @@ func (t *octree) cut(lo, hi int32, depth uint) int32 {
 // into leaves of leafSize consecutive bodies, so the work is shared out
 // and, since every such leaf is treated as a point mass by the others
 // (walk), it stays linear instead of quadratic.
-func (t *octree) cutPoint(idx, lo, hi int32) int32 {
+func (t *octree) cutPoint(idx, lo, hi int32, grouped bool) int32 {
 	var m float32
 	var c vec3
 	for start := lo; start < hi; start += leafSize {
 		end := min(start+leafSize, hi)
 		leaf := int32(len(t.cells))
 		t.cells = append(t.cells, cell{size2: t.cells[idx].size2, lo: start, hi: end, point: true})
+		t.boxes = append(t.boxes, t.boxOf(start, end))
+		if !grouped {
+			t.groups = append(t.groups, leaf)
+		}
 		lm, lc := t.massOf(start, end)
 		cl := &t.cells[leaf]
 		cl.mass, cl.com, cl.next = lm, lc.scale(1/lm), int32(len(t.cells))
@@ -229,6 +285,7 @@ func (t *octree) cutPoint(idx, lo, hi int32) int32 {
 	cl := &t.cells[idx]
 	cl.mass, cl.com, cl.point = m, c.scale(1/m), true
 	cl.next = int32(len(t.cells))
+	t.boxes[idx] = t.boxOf(lo, hi)
 	return idx
 }
 
@@ -259,104 +316,257 @@ func searchRun(codes []uint64, shift uint, oct uint64) int {
 	return lo
 }
 
-// interactions is one worker's scratch for a group walk: the far cells
-// (centre of mass and mass) and the near bodies (position, mass, sorted
-// index) that act on a group.
-type interactions struct {
-	fx, fy, fz, fm []float32
-	nx, ny, nz, nm []float32
-	nk             []int32
+// expansion is the far field of the cells well separated from a cell, as
+// a second-order Taylor series about the centre of the cell's box:
+// F(x) ≈ f + J·δ + ½·T(δ, δ), δ = x − x0. The field is a gradient, so J and
+// T are fully symmetric. Its error falls with the cube of the cell's
+// radius over the distance, so most far cells can join it.
+type expansion struct {
+	x0 vec3
+	f  vec3
+	j  [6]float32  // xx, yy, zz, xy, xz, yz
+	t  [10]float32 // xxx, yyy, zzz, xxy, xxz, xyy, yyz, xzz, yzz, xyz
+}
+
+// add adds the field of mass m at distance d = x0 − its place.
+func (x *expansion) add(d0, d1, d2, m, eps2 float32) {
+	// The softened kernel m·d/r³ (r² = d² + ε²) and its exact derivatives:
+	// ∂j = m·(δij − 3·di·dj/r²)/r³,
+	// ∂jk = m·(15·di·dj·dk/r² − 3·(δij·dk + δik·dj + δjk·di))/r⁵.
+	inv := 1 / (d0*d0 + d1*d1 + d2*d2 + eps2)
+	m3 := m * inv * sqrt32(inv)
+	x.f[0], x.f[1], x.f[2] = x.f[0]+m3*d0, x.f[1]+m3*d1, x.f[2]+m3*d2
+	t3 := 3 * inv
+	j := &x.j
+	j[0] += m3 * (1 - t3*d0*d0)
+	j[1] += m3 * (1 - t3*d1*d1)
+	j[2] += m3 * (1 - t3*d2*d2)
+	j[3] -= m3 * t3 * d0 * d1
+	j[4] -= m3 * t3 * d0 * d2
+	j[5] -= m3 * t3 * d1 * d2
+	m5, a := m3*inv, 15*inv
+	t := &x.t
+	t[0] += m5 * (a*d0*d0*d0 - 9*d0)
+	t[1] += m5 * (a*d1*d1*d1 - 9*d1)
+	t[2] += m5 * (a*d2*d2*d2 - 9*d2)
+	t[3] += m5 * (a*d0*d0*d1 - 3*d1)
+	t[4] += m5 * (a*d0*d0*d2 - 3*d2)
+	t[5] += m5 * (a*d0*d1*d1 - 3*d0)
+	t[6] += m5 * (a*d1*d1*d2 - 3*d2)
+	t[7] += m5 * (a*d0*d2*d2 - 3*d0)
+	t[8] += m5 * (a*d1*d2*d2 - 3*d1)
+	t[9] += m5 * a * d0 * d1 * d2
+}
+
+func (x *expansion) at(p vec3) vec3 {
+	d0, d1, d2 := p[0]-x.x0[0], p[1]-x.x0[1], p[2]-x.x0[2]
+	j, t := &x.j, &x.t
+	h00, h11, h22 := 0.5*d0*d0, 0.5*d1*d1, 0.5*d2*d2
+	h01, h02, h12 := d0*d1, d0*d2, d1*d2
+	return vec3{
+		x.f[0] + j[0]*d0 + j[3]*d1 + j[4]*d2 + t[0]*h00 + t[5]*h11 + t[7]*h22 + t[3]*h01 + t[4]*h02 + t[9]*h12,
+		x.f[1] + j[3]*d0 + j[1]*d1 + j[5]*d2 + t[3]*h00 + t[1]*h11 + t[8]*h22 + t[5]*h01 + t[9]*h02 + t[6]*h12,
+		x.f[2] + j[4]*d0 + j[5]*d1 + j[2]*d2 + t[4]*h00 + t[6]*h11 + t[2]*h22 + t[9]*h01 + t[7]*h02 + t[8]*h12,
+	}
+}
+
+// boxDist2 is the squared distance from p to the box [lo, hi] (0 inside).
+func boxDist2(p, lo, hi vec3) float32 {
+	var d2 float32
+	for a := range 3 {
+		if x := p[a]; x < lo[a] {
+			d2 += (lo[a] - x) * (lo[a] - x)
+		} else if x > hi[a] {
+			d2 += (x - hi[a]) * (x - hi[a])
+		}
+	}
+	return d2
+}
+
+// walkScratch is one worker's scratch for the walk: stacks of cell indices
+// whose top ranges belong to the cell being visited.
+type walkScratch struct {
+	work           []int32 // cells to test against the current cell's box
+	cand           []int32 // leaves too close to act through their centre of mass
+	pend           []int32 // cells far enough to act through their centre of mass
+	near           []int32 // a leaf's candidates that act body by body
+	mx, my, mz, mm []float32
+}
+
+// shift moves the expansion's centre to y0 (the series is a polynomial, so
+// this is exact).
+func (x *expansion) shift(y0 vec3) {
+	d0, d1, d2 := y0[0]-x.x0[0], y0[1]-x.x0[1], y0[2]-x.x0[2]
+	x.f = x.at(y0)
+	j, t := &x.j, &x.t
+	j[0] += t[0]*d0 + t[3]*d1 + t[4]*d2
+	j[1] += t[5]*d0 + t[1]*d1 + t[6]*d2
+	j[2] += t[7]*d0 + t[8]*d1 + t[2]*d2
+	j[3] += t[3]*d0 + t[5]*d1 + t[9]*d2
+	j[4] += t[4]*d0 + t[9]*d1 + t[7]*d2
+	j[5] += t[9]*d0 + t[6]*d1 + t[8]*d2
+	x.x0 = y0
+}
+
+// walkParams are the constants of one walk.
+type walkParams struct {
+	theta2, alpha2, eps2, repelK float32
+	force                        []vec3
 }
 
 // repelGroups computes the repulsion on every body, writing force[order[k]].
-// It walks the tree once per leaf (a group of up to leafSize bodies close
-// together): a cell far enough from the group's whole bounding box acts
-// through its centre of mass on every body of the group; a leaf that is not
-// acts body by body. Testing against the box rather than each body makes
-// the approximation at least as good as the per-body criterion, and one walk
-// serves the whole group.
-func (t *octree) repelGroups(force []vec3, repelK, theta2, eps2 float32, workers int) {
+//
+// Instead of one walk from the root per leaf, the tree is walked once,
+// top-down, carrying what acts on each cell to its children (a dual-tree
+// walk): at a cell, each cell handed down is tested against the cell's
+// bounding box. One that passes the Barnes–Hut test (edge < θ·distance
+// from its centre of mass to the box) acts through its centre of mass; if
+// the box is also small as seen from it, it joins the cell's Taylor
+// expansion, which costs one evaluation per body however many cells joined
+// it, and is passed down by shifting its centre. One that fails is opened,
+// or, if a leaf, handed down as it is. At a leaf what is left acts body by
+// body. Every test is against a box at least as tight as the per-leaf
+// walk's, so no cell acts through its centre of mass where that walk would
+// have opened it.
+//
+// The work is split into the subtrees of the group cells (see cut), each
+// started from the root, so the result does not depend on the workers.
+func (t *octree) repelGroups(force []vec3, repelK, theta, eps2 float32, workers int) {
 	t.lists = grow(t.lists, max(workers, 1))
-	parallelBy(len(t.leaves), 8, workers, func(w, _, a, b int) {
-		in := &t.lists[w]
-		for _, leaf := range t.leaves[a:b] {
-			t.walk(leaf, in, theta2)
-			t.applyGroup(&t.cells[leaf], in, force, repelK, eps2)
+	alpha := expandRatio * theta
+	wp := walkParams{theta2: theta * theta, alpha2: alpha * alpha, eps2: eps2, repelK: repelK, force: force}
+	parallelBy(len(t.groups), 1, workers, func(w, _, a, b int) {
+		s := &t.lists[w]
+		for _, g := range t.groups[a:b] {
+			s.work, s.cand, s.pend = s.work[:0], append(s.cand[:0], 0), s.pend[:0]
+			var x expansion
+			x.x0 = t.centre(g)
+			t.visit(g, s, 0, 1, 0, 0, x, &wp)
 		}
 	})
 }
 
-// walk fills in with what acts on group g (the leaf at index gi). A
-// point-like cell (see cutPoint) other than the group itself acts as one
-// point mass: its bodies are too close together to tell apart.
-func (t *octree) walk(gi int32, in *interactions, theta2 float32) {
-	g := &t.cells[gi]
-	in.fx, in.fy, in.fz, in.fm = in.fx[:0], in.fy[:0], in.fz[:0], in.fm[:0]
-	in.nx, in.ny, in.nz, in.nm, in.nk = in.nx[:0], in.ny[:0], in.nz[:0], in.nm[:0], in.nk[:0]
-	lo, hi := t.spos[g.lo], t.spos[g.lo]
-	for _, p := range t.spos[g.lo+1 : g.hi] {
-		for a := range 3 {
-			lo[a], hi[a] = min(lo[a], p[a]), max(hi[a], p[a])
-		}
-	}
-	cells := t.cells
-	for c := int32(0); c < int32(len(cells)); {
-		cl := &cells[c]
-		// Squared distance from the centre of mass to the group's box.
-		var d2 float32
-		for a := range 3 {
-			if x := cl.com[a]; x < lo[a] {
-				d2 += (lo[a] - x) * (lo[a] - x)
-			} else if x > hi[a] {
-				d2 += (x - hi[a]) * (x - hi[a])
-			}
-		}
-		switch {
-		case cl.size2 < theta2*d2 || (cl.point && c != gi && cl.hi >= 0):
-			in.fx, in.fy, in.fz, in.fm = append(in.fx, cl.com[0]), append(in.fy, cl.com[1]), append(in.fz, cl.com[2]), append(in.fm, cl.mass)
-			c = cl.next
-		case cl.hi >= 0:
-			for j := cl.lo; j < cl.hi; j++ {
-				q := t.spos[j]
-				in.nx, in.ny, in.nz, in.nm, in.nk = append(in.nx, q[0]), append(in.ny, q[1]), append(in.nz, q[2]), append(in.nm, t.smass[j]), append(in.nk, j)
-			}
-			c = cl.next
-		default:
-			c++
-		}
-	}
+func (t *octree) centre(c int32) vec3 {
+	b := &t.boxes[c]
+	return vec3{0.5 * (b.lo[0] + b.hi[0]), 0.5 * (b.lo[1] + b.hi[1]), 0.5 * (b.lo[2] + b.hi[2])}
 }
 
-// applyGroup sums the interactions on each body of group g.
-func (t *octree) applyGroup(g *cell, in *interactions, force []vec3, repelK, eps2 float32) {
-	fx, fy, fz, fm := in.fx, in.fy[:len(in.fx)], in.fz[:len(in.fx)], in.fm[:len(in.fx)]
-	nx, ny, nz, nm, nk := in.nx, in.ny[:len(in.nx)], in.nz[:len(in.nx)], in.nm[:len(in.nx)], in.nk[:len(in.nx)]
-	for k := g.lo; k < g.hi; k++ {
+// visit handles cell ci, given the cells to test (s.work[w0:]), the leaves
+// handed down as they are (s.cand[c0:c1]), the cells acting through their
+// centres of mass (s.pend[p0:p1]) and the expansion from above.
+func (t *octree) visit(ci int32, s *walkScratch, c0, c1, p0, p1 int, x expansion, wp *walkParams) {
+	cells := t.cells
+	bl, bh := t.boxes[ci].lo, t.boxes[ci].hi
+	x.shift(t.centre(ci))
+	var rho2 float32
+	for a := range 3 {
+		rho2 += 0.25 * (bh[a] - bl[a]) * (bh[a] - bl[a])
+	}
+	if cl := &cells[ci]; cl.hi >= 0 && cl.hi-cl.lo <= directLeaf {
+		rho2 = inf // a cell's monopole on each body costs less than a term of the expansion
+	}
+	// Cells acting through their centre of mass above may join the
+	// expansion here, where the box is smaller.
+	np0 := len(s.pend)
+	for _, c := range s.pend[p0:p1] {
+		cl := &cells[c]
+		d0, d1, d2 := x.x0[0]-cl.com[0], x.x0[1]-cl.com[1], x.x0[2]-cl.com[2]
+		if rho2 < wp.alpha2*(d0*d0+d1*d1+d2*d2) {
+			x.add(d0, d1, d2, cl.mass, wp.eps2)
+		} else {
+			s.pend = append(s.pend, c)
+		}
+	}
+	// Handed-down leaves and cells to test, opening what fails.
+	w0 := len(s.work)
+	s.work = append(s.work, s.cand[c0:c1]...)
+	nc0 := len(s.cand)
+	for i := w0; i < len(s.work); i++ {
+		c := s.work[i]
+		cl := &cells[c]
+		if cl.size2 >= wp.theta2*boxDist2(cl.com, bl, bh) {
+			if cl.hi >= 0 {
+				s.cand = append(s.cand, c)
+			} else {
+				for k := c + 1; k < cl.next; k = cells[k].next {
+					s.work = append(s.work, k)
+				}
+			}
+			continue
+		}
+		d0, d1, d2 := x.x0[0]-cl.com[0], x.x0[1]-cl.com[1], x.x0[2]-cl.com[2]
+		if rho2 < wp.alpha2*(d0*d0+d1*d1+d2*d2) {
+			x.add(d0, d1, d2, cl.mass, wp.eps2)
+		} else {
+			s.pend = append(s.pend, c)
+		}
+	}
+	s.work = s.work[:w0]
+	nc1, np1 := len(s.cand), len(s.pend)
+	if cl := &cells[ci]; cl.hi < 0 {
+		for k := ci + 1; k < cl.next; k = cells[k].next {
+			t.visit(k, s, nc0, nc1, np0, np1, x, wp)
+		}
+	} else {
+		t.applyLeaf(ci, s.cand[nc0:nc1], s.pend[np0:np1], s, &x, wp)
+	}
+	s.cand, s.pend = s.cand[:nc0], s.pend[:np0]
+}
+
+// applyLeaf sums what acts on each body of leaf li.
+func (t *octree) applyLeaf(li int32, cand, pend []int32, s *walkScratch, x *expansion, wp *walkParams) {
+	cells := t.cells
+	s.mx, s.my, s.mz, s.mm = s.mx[:0], s.my[:0], s.mz[:0], s.mm[:0]
+	for _, c := range pend {
+		cl := &cells[c]
+		s.mx, s.my, s.mz, s.mm = append(s.mx, cl.com[0]), append(s.my, cl.com[1]), append(s.mz, cl.com[2]), append(s.mm, cl.mass)
+	}
+	// A point-like leaf (see cutPoint) other than this one acts as one
+	// point mass: its bodies are too close together to tell apart.
+	near := s.near[:0]
+	for _, c := range cand {
+		if cl := &cells[c]; cl.point && c != li {
+			s.mx, s.my, s.mz, s.mm = append(s.mx, cl.com[0]), append(s.my, cl.com[1]), append(s.mz, cl.com[2]), append(s.mm, cl.mass)
+		} else {
+			near = append(near, c)
+		}
+	}
+	s.near = near
+	mx, my, mz, mm := s.mx, s.my[:len(s.mx)], s.mz[:len(s.mx)], s.mm[:len(s.mx)]
+	eps2 := wp.eps2
+	leaf := &cells[li]
+	for k := leaf.lo; k < leaf.hi; k++ {
 		p := t.spos[k]
-		var f0, f1, f2 float32
-		for j := range fx {
-			dx, dy, dz := p[0]-fx[j], p[1]-fy[j], p[2]-fz[j]
+		f := x.at(p)
+		f0, f1, f2 := f[0], f[1], f[2]
+		for j := range mx {
+			dx, dy, dz := p[0]-mx[j], p[1]-my[j], p[2]-mz[j]
 			inv := 1 / (dx*dx + dy*dy + dz*dz + eps2)
-			s := fm[j] * inv * sqrt32(inv)
+			s := mm[j] * inv * sqrt32(inv)
 			f0, f1, f2 = f0+s*dx, f1+s*dy, f2+s*dz
 		}
-		for j := range nx {
-			if nk[j] == k {
-				continue
+		for _, c := range near {
+			cc := &cells[c]
+			q, qm := t.spos[cc.lo:cc.hi], t.smass[cc.lo:cc.hi]
+			for j := range q {
+				jk := cc.lo + int32(j)
+				if jk == k {
+					continue
+				}
+				dx, dy, dz := p[0]-q[j][0], p[1]-q[j][1], p[2]-q[j][2]
+				d2 := dx*dx + dy*dy + dz*dz
+				if d2 == 0 {
+					var d vec3
+					d, d2 = jitter(k, jk)
+					dx, dy, dz = d[0], d[1], d[2]
+				}
+				inv := 1 / (d2 + eps2)
+				s := qm[j] * inv * sqrt32(inv)
+				f0, f1, f2 = f0+s*dx, f1+s*dy, f2+s*dz
 			}
-			dx, dy, dz := p[0]-nx[j], p[1]-ny[j], p[2]-nz[j]
-			d2 := dx*dx + dy*dy + dz*dz
-			if d2 == 0 {
-				var d vec3
-				d, d2 = jitter(k, nk[j])
-				dx, dy, dz = d[0], d[1], d[2]
-			}
-			inv := 1 / (d2 + eps2)
-			s := nm[j] * inv * sqrt32(inv)
-			f0, f1, f2 = f0+s*dx, f1+s*dy, f2+s*dz
 		}
-		s := repelK * t.smass[k]
-		force[t.order[k]] = vec3{f0 * s, f1 * s, f2 * s}
+		sc := wp.repelK * t.smass[k]
+		wp.force[t.order[k]] = vec3{f0 * sc, f1 * sc, f2 * sc}
 	}
 }
 
