@@ -56,6 +56,10 @@ type Config struct {
 	// NewEngine makes each graph's physics engine; set by the desktop
 	// front end (not a flag). Nil means the CPU engine.
 	NewEngine func() (compute.Engine, error)
+	// EngineReason says why the physics runs on the engine it runs on
+	// (not a flag; the desktop's choice), for the log, /api/health and
+	// the stats bar.
+	EngineReason string
 	// Clock drives the stream's ticks, pings and timeouts (not a flag; nil
 	// is the system's): tests move a manual one.
 	Clock clock.Clock

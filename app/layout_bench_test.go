@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
+	"time"
 
 	"visionflow/graph"
 	"visionflow/graph/gen"
 	"visionflow/ingest"
+	"visionflow/internal/testenv"
 )
 
 // BenchmarkStructuralWrite: one durable write that changes the structure
@@ -36,4 +39,34 @@ func BenchmarkStructuralWrite(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSettleLogseqDocs: how long the Logseq docs graph (837 pages)
+// takes to settle from its import, with the CPU engine, as the session runs
+// it; steps are paced by their work, not by a rate.
+func BenchmarkSettleLogseqDocs(b *testing.B) {
+	imp, err := ingest.Logseq(os.DirFS(testenv.LogseqDocs(b)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, _, stop := newSession(b)
+	defer stop()
+	ctx := context.Background()
+	var steps, secs float64
+	for i := 0; b.Loop(); i++ {
+		id := fmt.Sprintf("docs%d", i)
+		start := time.Now()
+		if _, err := s.Import(ctx, "bench", graph.Info{ID: id, Type: graph.Knowledge}, imp, ImportOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		l := s.layoutOf(id)
+		for !l.settled.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		secs += time.Since(start).Seconds()
+		steps += float64(l.latest.Load().Step)
+		s.stopLayout(id, true)
+	}
+	b.ReportMetric(secs/float64(b.N), "s-to-settle")
+	b.ReportMetric(steps/float64(b.N), "steps")
 }

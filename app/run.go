@@ -72,7 +72,7 @@ func Start(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) (
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	ms := metrics.New()
-	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log, NewEngine: cfg.NewEngine, Metrics: ms}), Addr: ln.Addr(), lock: lock, cancel: cancel}
+	s := &Server{Store: st, Settings: set, Session: NewSession(st, set, SessionOptions{Log: log, NewEngine: cfg.NewEngine, EngineReason: cfg.EngineReason, Metrics: ms}), Addr: ln.Addr(), lock: lock, cancel: cancel}
 
 	sessionCtx, stopSession := context.WithCancel(context.Background())
 	s.wg.Go(func() { s.record(s.Session.Run(sessionCtx)) })

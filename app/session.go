@@ -39,14 +39,15 @@ var ErrClosed = errors.New("session closed")
 // listeners. No other goroutine touches a graph's state, and one graph's
 // slow work (a load, a large commit) never holds up another's commands.
 type Session struct {
-	store    *store.Store
-	settings *settings.Manager
-	clock    *graph.Clock
-	now      func() time.Time
-	log      *slog.Logger
-	started  time.Time
-	engines  func() (compute.Engine, error)
-	load     func(ctx context.Context, id string) (*graph.Graph, error)
+	store     *store.Store
+	settings  *settings.Manager
+	clock     *graph.Clock
+	now       func() time.Time
+	log       *slog.Logger
+	started   time.Time
+	engines   func() (compute.Engine, error)
+	engineWhy string
+	load      func(ctx context.Context, id string) (*graph.Graph, error)
 
 	ready   chan struct{} // closed by Run once the clock is seeded
 	stopped chan struct{} // closed when Run returns
@@ -92,6 +93,8 @@ type SessionOptions struct {
 	// NewEngine makes the physics engine of each graph (the desktop's GPU
 	// engine); the CPU engine when nil or when it fails.
 	NewEngine func() (compute.Engine, error)
+	// EngineReason says why that engine (health reports it).
+	EngineReason string
 	// LoadGraph reads a graph from the store (tests slow it down); the
 	// store's LoadGraph when nil.
 	LoadGraph func(ctx context.Context, id string) (*graph.Graph, error)
@@ -115,22 +118,23 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 	id := make([]byte, 4)
 	rand.Read(id)
 	s := &Session{
-		store:    st,
-		settings: set,
-		clock:    graph.NewClock(opt.Now),
-		now:      opt.Now,
-		log:      opt.Log,
-		metrics:  opt.Metrics,
-		started:  opt.Now(),
-		engines:  opt.NewEngine,
-		load:     opt.LoadGraph,
-		ready:    make(chan struct{}),
-		stopped:  make(chan struct{}),
-		workers:  map[string]*worker{},
-		runCtx:   runCtx,
-		stopRun:  stop,
-		layouts:  map[string]*layout{},
-		id:       hex.EncodeToString(id),
+		store:     st,
+		settings:  set,
+		clock:     graph.NewClock(opt.Now),
+		now:       opt.Now,
+		log:       opt.Log,
+		metrics:   opt.Metrics,
+		started:   opt.Now(),
+		engines:   opt.NewEngine,
+		engineWhy: opt.EngineReason,
+		load:      opt.LoadGraph,
+		ready:     make(chan struct{}),
+		stopped:   make(chan struct{}),
+		workers:   map[string]*worker{},
+		runCtx:    runCtx,
+		stopRun:   stop,
+		layouts:   map[string]*layout{},
+		id:        hex.EncodeToString(id),
 	}
 	s.swarms = newSwarms(s)
 	s.tasks = newTaskBoard(s)
@@ -574,6 +578,7 @@ func (s *Session) Health(ctx context.Context) (session.Health, error) {
 			h.Engine.Name = "gpu"
 		}
 	}
+	h.Engine.Why = s.engineWhy
 	return h, nil
 }
 

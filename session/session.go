@@ -103,4 +103,7 @@ type EngineHealth struct {
 	// its goroutine waits for it (for the GPU engine that includes waiting
 	// for the GL thread's next frame).
 	StepMillis float64 `json:"stepMillis"`
+	// Why says why the physics runs on this engine, when it was chosen
+	// (the desktop's --engine auto): "software rasteriser", for one.
+	Why string `json:"why,omitempty"`
 }
