@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"visionflow/agent"
 	"visionflow/graph"
@@ -41,13 +42,22 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-st.Changed(g) // a frame came
-	resp, err := http.Get(ts.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The server counts a frame once its write returns, which may be after
+	// the client has read it: read /metrics until the count shows.
+	var text string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(ts.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		text = string(body)
+		if strings.Contains(text, `visionflow_ws_messages_sent_total{kind="frame"}`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(body)
 	value := func(series string) float64 {
 		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` ([0-9.e+-]+)$`).FindStringSubmatch(text)
 		if m == nil {

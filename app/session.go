@@ -436,18 +436,55 @@ func (s *Session) DeleteGraph(ctx context.Context, id string) error {
 }
 
 // Graph returns a copy of a graph's current state.
+//
+// The graph's goroutine only hands over its immutable View (in the size of
+// the changes since the last one); the copy, and the live positions put
+// into it, are made on the caller's goroutine, so a large read does not
+// hold up the writes behind it (it took a third of a 0.56 s read of a
+// 64k-node graph, on the goroutine that applies every write).
 func (s *Session) Graph(ctx context.Context, id string) (graph.Contents, error) {
-	var c graph.Contents
+	var v *graph.View
 	err := s.onGraph(ctx, id, func(ctx context.Context, w *worker) error {
 		g, err := s.loaded(ctx, w)
-		if err != nil {
-			return err
+		if err == nil {
+			v = g.View()
 		}
-		s.syncPositions(g)
-		c = g.Contents()
-		return nil
+		return err
 	})
-	return c, err
+	if err != nil {
+		return graph.Contents{}, err
+	}
+	return withPositions(v, s.positions(id)), nil
+}
+
+// withPositions copies v, with the layout's positions in place of each
+// node's own where the layout has seen the node's last change (else an
+// older layout could undo a move the graph already holds).
+func withPositions(v *graph.View, p *wire.Positions) graph.Contents {
+	c := v.Contents()
+	if p == nil {
+		return c
+	}
+	var at []int32 // wire index → place in p.Nodes + 1
+	for k, n := range p.Nodes {
+		i := int(n.ID.Index())
+		if i >= len(at) {
+			at = append(at, make([]int32, i+1-len(at)+len(at)/4)...)
+		}
+		at[i] = int32(k + 1)
+	}
+	k := 0
+	v.EachNode(func(_ *graph.Node, changed uint64) bool {
+		n := &c.Nodes[k]
+		k++
+		if i := int(n.WireID.Index()); changed <= p.Seq && i < len(at) && at[i] != 0 {
+			if st := p.Nodes[at[i]-1]; st.ID == n.WireID {
+				n.Position, n.Velocity = st.Position, st.Velocity
+			}
+		}
+		return true
+	})
+	return c
 }
 
 // OpenGraph makes sure a graph is loaded, with its layout running, and

@@ -42,6 +42,8 @@ type Graph struct {
 	nextIndex uint32 // next wire index to hand out; never reused
 	nextEdge  uint64 // hint for generated edge ids
 	edgeOrd   uint64 // creation order of edges, for stable listings
+
+	view viewState // the last View and what changed since
 }
 
 type nodeEntry struct {
@@ -251,6 +253,7 @@ func (g *Graph) apply(ev *Event) error {
 		if i := n.WireID.Index(); i >= g.nextIndex {
 			g.nextIndex = i + 1
 		}
+		g.nodeChanged(n.WireID.Index())
 	case NodeRemoved:
 		id := ev.Subject()
 		n, ok := g.nodes[id]
@@ -262,6 +265,7 @@ func (g *Graph) apply(ev *Event) error {
 		}
 		delete(g.nodes, id)
 		delete(g.byWire, n.WireID.Index())
+		g.nodeChanged(n.WireID.Index())
 	case NodeMoved:
 		n, ok := g.nodes[ev.ID]
 		if !ok {
@@ -278,6 +282,7 @@ func (g *Graph) apply(ev *Event) error {
 		if ev.Pinned != nil {
 			n.Pinned = *ev.Pinned
 		}
+		g.nodeChanged(n.WireID.Index())
 	case NodeUpdated:
 		n, ok := g.nodes[ev.ID]
 		if !ok {
@@ -287,6 +292,7 @@ func (g *Graph) apply(ev *Event) error {
 			n.Label = *ev.Label
 		}
 		n.Metadata = applyMetadata(n.Metadata, ev.Metadata)
+		g.nodeChanged(n.WireID.Index())
 	case EdgeCreated:
 		if ev.Edge == nil {
 			return corrupt("EdgeCreated without an edge")
@@ -305,6 +311,7 @@ func (g *Graph) apply(ev *Event) error {
 			ord = g.edgeOrd
 		}
 		g.edges[e.ID] = &edgeEntry{Edge: e, ord: ord}
+		g.edgeChanged(ord, e.ID)
 		src.incident = append(src.incident, e.ID)
 		if dst != src {
 			dst.incident = append(dst.incident, e.ID)
@@ -317,6 +324,7 @@ func (g *Graph) apply(ev *Event) error {
 		}
 		ev.edgeOrd = e.ord
 		delete(g.edges, id)
+		g.edgeChanged(e.ord, id)
 		g.unlink(e.Source, id)
 		g.unlink(e.Target, id)
 	case EdgeWeightChanged:
@@ -325,6 +333,7 @@ func (g *Graph) apply(ev *Event) error {
 			return corrupt("edge %q does not exist or no weight given", ev.ID)
 		}
 		e.Weight = *ev.Weight
+		g.edgeChanged(e.ord, e.ID)
 	case EdgeUpdated:
 		e, ok := g.edges[ev.ID]
 		if !ok {
@@ -334,6 +343,7 @@ func (g *Graph) apply(ev *Event) error {
 			e.Label = *ev.Label
 		}
 		e.Metadata = applyMetadata(e.Metadata, ev.Metadata)
+		g.edgeChanged(e.ord, e.ID)
 	default:
 		return corrupt("unknown event type %q", ev.Type)
 	}
