@@ -112,7 +112,7 @@ func TestDamagedBlockIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, data := range map[string][]byte{
-		"not zstd":           []byte("garbage"),
+		"not zstd":            []byte("garbage"),
 		"events of elsewhere": good,
 	} {
 		if _, err := s.w.Exec("UPDATE event_blocks SET data = ? WHERE graph_id = 'd' AND first_seq = 1", data); err != nil {
