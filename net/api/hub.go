@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"visionflow/agent"
+	"visionflow/graph"
 	"visionflow/internal/clock"
 	"visionflow/metrics"
 	"visionflow/net/wire"
@@ -20,9 +21,36 @@ import (
 // Frame policy.
 const (
 	fullFrameEvery = 2 * time.Second // a full frame to everyone this often, while nodes move
-	moveEpsilon    = 1e-3            // a node moved if a coordinate changed more than this
-	maxEventBatch  = 1000            // larger batches are announced as "reload"
+	// tolerance, a fraction of the graph's largest extent, is how far a
+	// node may be from where the clients hold it before a delta carries
+	// it. A layout moves every node a little at every step: without it
+	// every delta held every node. On a 1920×1080 view of the whole graph
+	// (render/view's fit: 50° field of view, the bounding sphere filling
+	// the height) a world unit is at most 1560/extent pixels, so this is
+	// at most 0.38 px (docs/protocol.md has the argument).
+	tolerance = 1.0 / 4096
+	// moveEpsilon is the least difference from the state sent that makes
+	// a node worth refreshing once the layout stops (a new value or flags
+	// always go at once).
+	moveEpsilon = 1e-3
+	// settleAfter is the least time without a new layout state after which
+	// the nodes left within the tolerance are sent as they are; it grows
+	// to twice the layout's usual interval between states, so a slow
+	// layout is not taken for a stopped one.
+	settleAfter   = 250 * time.Millisecond
+	maxEventBatch = 1000 // larger batches are announced as "reload"
 )
+
+// frameFormat is what a subscriber asked its position frames to be.
+type frameFormat struct {
+	v2, velocities bool
+}
+
+// posSub is a position subscriber's state in a stream.
+type posSub struct {
+	full   bool // needs a full frame at the next tick
+	format frameFormat
+}
 
 // Hub owns the set of WebSocket clients and streams to them, per graph:
 // position frames at the update rate, each encoded once and shared by
@@ -59,17 +87,26 @@ type Hub struct {
 // goroutine.
 type stream struct {
 	graph     string
-	num       uint16           // in its frames' headers
-	subs      map[*wsConn]bool // position subscribers → needs a full frame
-	agentSubs map[*wsConn]bool // agent subscribers → needs every agent
-	fullAll   bool             // everyone needs one (the graph was reloaded)
+	num       uint16             // in its frames' headers
+	subs      map[*wsConn]posSub // position subscribers
+	agentSubs map[*wsConn]bool   // agent subscribers → needs every agent
+	fullAll   bool               // everyone needs one (the graph was reloaded)
 
-	seq      uint64           // of the last frame sent
-	step     uint64           // layout step of the last frame sent
-	sentSeq  uint64           // graph event seq of the positions last sent
-	last     []wire.NodeState // the state last sent, in the layout's order
+	seq     uint64 // of the last frame sent
+	step    uint64 // layout step of the last positions looked at
+	sentSeq uint64 // graph event seq of the positions last looked at
+	primed  bool   // positions have been looked at
+	// held is the state numbered seq, in the layout's order: what every
+	// client that took every frame holds (v2 clients within half a
+	// quantum of it). A node is sent when the layout's differs from it
+	// by more than the tolerance, so clients never drift further.
+	held     []wire.NodeState
+	behind   bool          // some node differs from held by less than the tolerance
+	lastNew  time.Time     // when the layout last published a new state
+	interval time.Duration // between the layout's states, smoothed
 	lastFull time.Time
-	agentVer uint64 // swarm version of the agent status last sent
+	pack     wire.FrameV2 // reused to quantise v2 frames
+	agentVer uint64       // swarm version of the agent status last sent
 }
 
 func newHub(b session.Backend, log *slog.Logger) *Hub {
@@ -208,7 +245,7 @@ func (h *Hub) streamLocked(graphID string) *stream {
 		for h.numbers[h.nextNum] || h.nextNum == 0 {
 			h.nextNum++
 		}
-		st = &stream{graph: graphID, num: h.nextNum, subs: map[*wsConn]bool{}, agentSubs: map[*wsConn]bool{}}
+		st = &stream{graph: graphID, num: h.nextNum, subs: map[*wsConn]posSub{}, agentSubs: map[*wsConn]bool{}}
 		h.numbers[st.num] = true
 		h.nextNum++
 		h.streams[graphID] = st
@@ -220,7 +257,7 @@ func (h *Hub) streamLocked(graphID string) *stream {
 // queues the subscribe answer (made with the stream number) under the
 // hub's lock, so that it is queued before the first frame or agent status
 // of the new subscription.
-func (h *Hub) join(c *wsConn, graphID string, positions, agents bool, answer func(num uint16) []byte) bool {
+func (h *Hub) join(c *wsConn, graphID string, positions, agents bool, format frameFormat, answer func(num uint16) []byte) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.leaveLocked(c, graphID)
@@ -232,7 +269,7 @@ func (h *Hub) join(c *wsConn, graphID string, positions, agents bool, answer fun
 		}
 		num = st.num
 		if positions {
-			st.subs[c] = true
+			st.subs[c] = posSub{full: true, format: format}
 		}
 		if agents {
 			st.agentSubs[c] = true
@@ -269,15 +306,17 @@ func (h *Hub) wantFull(c *wsConn, graphID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for id, st := range h.streams {
-		if _, ok := st.subs[c]; ok && (graphID == "" || id == graphID) {
-			st.subs[c] = true
+		if ps, ok := st.subs[c]; ok && (graphID == "" || id == graphID) {
+			ps.full = true
+			st.subs[c] = ps
 		}
 	}
 }
 
 type subscriber struct {
-	c    *wsConn
-	full bool
+	c      *wsConn
+	full   bool
+	format frameFormat
 }
 
 // tick sends each stream's news. The hub's lock is held only to copy the
@@ -294,12 +333,13 @@ func (h *Hub) tick(now time.Time) {
 	for _, st := range h.streams {
 		w := work{st: st, fullAll: st.fullAll}
 		st.fullAll = false
-		for c, full := range st.subs {
-			w.subs = append(w.subs, subscriber{c, full})
-			st.subs[c] = false
+		for c, ps := range st.subs {
+			w.subs = append(w.subs, subscriber{c: c, full: ps.full, format: ps.format})
+			ps.full = false
+			st.subs[c] = ps
 		}
 		for c, all := range st.agentSubs {
-			w.agents = append(w.agents, subscriber{c, all})
+			w.agents = append(w.agents, subscriber{c: c, full: all})
 			st.agentSubs[c] = false
 		}
 		jobs = append(jobs, w)
@@ -318,8 +358,9 @@ func (h *Hub) tick(now time.Time) {
 		}
 		h.mu.Lock()
 		for _, c := range missed {
-			if _, ok := w.st.subs[c]; ok {
-				w.st.subs[c] = true
+			if ps, ok := w.st.subs[c]; ok {
+				ps.full = true
+				w.st.subs[c] = ps
 			}
 		}
 		h.mu.Unlock()
@@ -374,7 +415,13 @@ func (h *Hub) tickAgents(st *stream, subs []subscriber) {
 // Sequence numbers grow by one for every new state: a delta (or, when nodes
 // appeared or went, a full frame for everyone) — so a client that takes
 // every frame never sees a gap. A full frame sent only to catch one client
-// up repeats the current number.
+// up repeats the current number and carries the state of that number, so
+// every client in step holds the same.
+//
+// A delta carries the nodes that are further than the tolerance from where
+// the clients hold them (or whose value or flags changed); the rest wait
+// until they are, until the next periodic full frame, or until the layout
+// stops, whichever comes first.
 func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.Time) (missed []*wsConn) {
 	pos := h.b.Positions(st.graph)
 	if pos == nil {
@@ -387,48 +434,105 @@ func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.T
 		return missed
 	}
 	var delta []wire.NodeState
-	if pos.Step != st.step || pos.Seq != st.sentSeq || st.last == nil {
-		structural := len(pos.Nodes) != len(st.last)
-		for i := 0; i < len(pos.Nodes) && !structural; i++ {
-			n := pos.Nodes[i]
-			if st.last[i].ID != n.ID {
-				structural = true // nodes were added, removed or reordered
-			} else if moved(st.last[i], n) {
-				delta = append(delta, n)
-			}
+	var deltaState []bool // whether each delta node's value or flags changed
+	send := func(n, held *wire.NodeState) {
+		delta = append(delta, *n)
+		deltaState = append(deltaState, n.Value != held.Value || n.Flags != held.Flags)
+		*held = *n
+	}
+	keyframe := func() {
+		fullAll, delta, deltaState = true, nil, nil
+		st.held = append(st.held[:0], pos.Nodes...)
+		st.behind = false
+	}
+	if pos.Step != st.step || pos.Seq != st.sentSeq || !st.primed {
+		if st.primed {
+			// A pause longer than a full frame's period was a stop, not a
+			// step: it must not make the next stop wait as long.
+			gap := min(now.Sub(st.lastNew), fullFrameEvery)
+			st.interval = (3*st.interval + gap) / 4
 		}
-		if structural {
+		st.lastNew = now
+		if !st.primed || !st.align(pos.Nodes) {
 			// A delta cannot say a node went away: everyone gets the whole graph.
-			fullAll, delta = true, nil
-		}
-		if structural || len(delta) > 0 {
 			st.seq++
-			if !structural && now.Sub(st.lastFull) >= fullFrameEvery {
-				fullAll, delta = true, nil
-			}
-		}
-		st.step, st.sentSeq = pos.Step, pos.Seq
-		st.last = append(st.last[:0], pos.Nodes...)
-	}
-	var full, part []byte
-	for _, s := range subs {
-		if s.full || fullAll {
-			if full == nil {
-				full = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(pos.Nodes))), wire.FullFrame, st.num, st.seq, pos.Nodes)
-				if fullAll {
-					st.lastFull = now
+			keyframe()
+		} else {
+			tol := tolerance * extent(pos.Nodes)
+			tol2 := tol * tol
+			for i := range pos.Nodes {
+				n, held := &pos.Nodes[i], &st.held[i]
+				if *n == *held {
+					continue
 				}
-				h.report(st, wire.FullFrame, len(pos.Nodes), now)
+				if n.Value != held.Value || n.Flags != held.Flags || dist2(n.Position, held.Position) > tol2 {
+					send(n, held)
+				} else if !st.behind && moved(*n, *held) {
+					st.behind = true
+				}
 			}
-		} else if len(delta) > 0 && part == nil {
-			part = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(delta))), wire.DeltaFrame, st.num, st.seq, delta)
-			h.report(st, wire.DeltaFrame, len(delta), now)
+			if len(delta) > 0 {
+				st.seq++
+				if now.Sub(st.lastFull) >= fullFrameEvery {
+					keyframe()
+				}
+			}
+		}
+		st.primed = true
+		st.step, st.sentSeq = pos.Step, pos.Seq
+	} else if st.behind && now.Sub(st.lastNew) >= max(settleAfter, 2*st.interval) {
+		// The layout has stopped: what it moved within the tolerance goes
+		// now, so clients come to rest where it did.
+		for i := range pos.Nodes {
+			if pos.Nodes[i] != st.held[i] {
+				send(&pos.Nodes[i], &st.held[i])
+			}
+		}
+		st.behind = false
+		if len(delta) > 0 {
+			st.seq++
 		}
 	}
+	type key struct {
+		full   bool
+		format frameFormat
+	}
+	encoded := map[key][]byte{}
+	encode := func(k key) []byte {
+		if b, ok := encoded[k]; ok {
+			return b
+		}
+		nodes, kind := delta, uint8(wire.DeltaFrame)
+		if k.full {
+			nodes, kind = st.held, wire.FullFrame
+		}
+		var b []byte
+		if k.format.v2 {
+			kind += wire.FullFrameV2 - wire.FullFrame
+			f := &st.pack
+			f.Kind, f.Stream, f.Seq, f.Velocities = kind, st.num, st.seq, k.format.velocities
+			var state func(int) bool
+			if !k.full {
+				state = func(i int) bool { return deltaState[i] }
+			}
+			f.Pack(nodes, state)
+			b = wire.AppendFrameV2(make([]byte, 0, wire.HeaderSizeV2+4+len(nodes)*8), f)
+		} else {
+			b = wire.AppendFrame(make([]byte, 0, wire.FrameSize(len(nodes))), kind, st.num, st.seq, nodes)
+		}
+		if k.full && fullAll {
+			st.lastFull = now
+		}
+		h.report(st, kind, len(nodes), now)
+		encoded[k] = b
+		return b
+	}
 	for _, s := range subs {
-		msg := part
+		var msg []byte
 		if s.full || fullAll {
-			msg = full
+			msg = encode(key{true, s.format})
+		} else if len(delta) > 0 {
+			msg = encode(key{false, s.format})
 		}
 		if msg != nil && !s.c.offerFrame(st.num, msg) {
 			missed = append(missed, s.c)
@@ -437,8 +541,60 @@ func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.T
 	return missed
 }
 
+// align puts held in the order of the layout's nodes and reports whether
+// they are the same nodes. An engine may list its nodes in another order
+// from one step to the next (sorted for its own speed): that is not a
+// change a client needs to be told of.
+func (st *stream) align(nodes []wire.NodeState) bool {
+	if len(nodes) != len(st.held) {
+		return false
+	}
+	i := 0
+	for i < len(nodes) && nodes[i].ID == st.held[i].ID {
+		i++
+	}
+	if i == len(nodes) {
+		return true
+	}
+	at := make(map[graph.WireID]int, len(st.held)-i)
+	for j := i; j < len(st.held); j++ {
+		at[st.held[j].ID] = j
+	}
+	re := make([]wire.NodeState, len(st.held))
+	copy(re, st.held[:i])
+	for j := i; j < len(nodes); j++ {
+		k, ok := at[nodes[j].ID]
+		if !ok {
+			return false
+		}
+		delete(at, nodes[j].ID) // a node listed twice is a change
+		re[j] = st.held[k]
+	}
+	st.held = re
+	return true
+}
+
+// extent is the largest side of the box around the nodes' positions.
+func extent(nodes []wire.NodeState) float64 {
+	if len(nodes) == 0 {
+		return 0
+	}
+	lo, hi := nodes[0].Position, nodes[0].Position
+	for i := range nodes {
+		p := &nodes[i].Position
+		lo = graph.Vec3{X: min(lo.X, p.X), Y: min(lo.Y, p.Y), Z: min(lo.Z, p.Z)}
+		hi = graph.Vec3{X: max(hi.X, p.X), Y: max(hi.Y, p.Y), Z: max(hi.Z, p.Z)}
+	}
+	return max(float64(hi.X)-float64(lo.X), float64(hi.Y)-float64(lo.Y), float64(hi.Z)-float64(lo.Z))
+}
+
+func dist2(a, b graph.Vec3) float64 {
+	dx, dy, dz := float64(a.X)-float64(b.X), float64(a.Y)-float64(b.Y), float64(a.Z)-float64(b.Z)
+	return dx*dx + dy*dy + dz*dz
+}
+
 func (h *Hub) report(st *stream, kind uint8, nodes int, now time.Time) {
-	if kind == wire.FullFrame {
+	if kind == wire.FullFrame || kind == wire.FullFrameV2 {
 		h.metrics.Frame("full")
 	} else {
 		h.metrics.Frame("delta")

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,13 @@ func testConn() *wsConn { return newConn(nil, nil) }
 
 // follow subscribes c to a graph's positions, as a subscribe message does.
 func follow(h *Hub, c *wsConn, graphID string) {
+	followAs(h, c, graphID, frameFormat{})
+}
+
+// followAs subscribes c to a graph's positions in a frame format.
+func followAs(h *Hub, c *wsConn, graphID string, format frameFormat) {
 	c.subscribe(graphID, subscription{positions: true})
-	if !h.join(c, graphID, true, false, func(uint16) []byte { return []byte("{}") }) {
+	if !h.join(c, graphID, true, false, format, func(uint16) []byte { return []byte("{}") }) {
 		panic("no stream number")
 	}
 	<-c.send // the answer
@@ -189,7 +195,7 @@ func TestHubStreamsSeveralGraphsPerConnection(t *testing.T) {
 	c.hub, other.hub = h, h
 	follow(h, c, "kg")
 	c.subscribe("crew", subscription{positions: true, agents: true})
-	h.join(c, "crew", true, true, func(uint16) []byte { return []byte("{}") })
+	h.join(c, "crew", true, true, frameFormat{}, func(uint16) []byte { return []byte("{}") })
 	<-c.send
 	follow(h, other, "crew")
 	h.tick(time.Now())
@@ -239,5 +245,210 @@ func TestHubStreamsSeveralGraphsPerConnection(t *testing.T) {
 	}
 	if _, ok := h.streams["crew"].subs[c]; !ok {
 		t.Fatal("leaving one graph left the other")
+	}
+}
+
+// spanNodes makes n nodes spread along x over 4096 units, so the hub's
+// tolerance (1/4096 of the largest extent) is 1 unit.
+func spanNodes(n int) []wire.NodeState {
+	ns := make([]wire.NodeState, n)
+	for i := range ns {
+		ns[i] = wire.NodeState{ID: graph.MakeWireID(graph.Knowledge, uint32(i+1)), Position: graph.Vec3{X: float32(i) * 4096 / float32(n-1)}, Value: 1}
+	}
+	return ns
+}
+
+// A layout moves every node a little at every step: a delta carries only
+// the nodes that are more than the tolerance away from where clients hold
+// them, measured from what was sent (so slow drift is sent once it adds
+// up), a full frame sent to catch one client up carries that same state,
+// and when the layout stops what is left goes in one last delta.
+func TestHubDeltasSkipMotionWithinTolerance(t *testing.T) {
+	nodes := spanNodes(5)
+	b := &positionsBackend{pos: &wire.Positions{Step: 1, Nodes: nodes}}
+	h := newHub(b, nil)
+	a := testConn()
+	a.hub = h
+	follow(h, a, "g")
+	now := time.Unix(1000, 0)
+	h.tick(now)
+	if f := take(t, a); f == nil || f.Kind != wire.FullFrame || f.Seq != 1 {
+		t.Fatalf("first frame %+v", f)
+	}
+	step := uint64(1)
+	publish := func(change func(ns []wire.NodeState)) {
+		ns := slices.Clone(b.pos.Nodes)
+		change(ns)
+		step++
+		b.pos = &wire.Positions{Step: step, Nodes: ns}
+		now = now.Add(100 * time.Millisecond)
+		h.tick(now)
+	}
+	// Every node moves 0.6: within the tolerance, nothing is sent.
+	publish(func(ns []wire.NodeState) {
+		for i := range ns {
+			ns[i].Position.Y += 0.6
+		}
+	})
+	if f := take(t, a); f != nil {
+		t.Fatalf("a move within the tolerance was sent: %+v", f)
+	}
+	// Node 1 moves 0.6 again: 1.2 from what was sent, so it goes, where
+	// it is now; node 2's value changes by a hair, which goes at once.
+	publish(func(ns []wire.NodeState) {
+		ns[0].Position.Y += 0.6
+		ns[1].Value = 1.0001
+	})
+	f := take(t, a)
+	if f == nil || f.Kind != wire.DeltaFrame || f.Seq != 2 || len(f.Nodes) != 2 ||
+		f.Nodes[0].Position.Y != 1.2 || f.Nodes[1].Value != 1.0001 || f.Nodes[1].Position.Y != 0.6 {
+		t.Fatalf("delta %+v", f)
+	}
+	// A newcomer gets state 2 — what the others hold — not the layout's.
+	late := testConn()
+	late.hub = h
+	follow(h, late, "g")
+	now = now.Add(time.Millisecond)
+	h.tick(now)
+	f = take(t, late)
+	if f == nil || f.Kind != wire.FullFrame || f.Seq != 2 || f.Nodes[0].Position.Y != 1.2 || f.Nodes[2].Position.Y != 0 {
+		t.Fatalf("catch-up frame %+v", f)
+	}
+	if f := take(t, a); f != nil {
+		t.Fatalf("a steady client got %+v", f)
+	}
+	// The layout stops. Nothing goes until it has been still a while;
+	// then the nodes left behind go as they are, numbered 3.
+	now = now.Add(settleAfter / 2)
+	h.tick(now)
+	if f := take(t, a); f != nil {
+		t.Fatalf("sent %+v before the layout was still for %v", f, settleAfter)
+	}
+	now = now.Add(settleAfter)
+	h.tick(now)
+	for _, c := range []*wsConn{a, late} {
+		f := take(t, c)
+		if f == nil || f.Kind != wire.DeltaFrame || f.Seq != 3 || len(f.Nodes) != 3 {
+			t.Fatalf("the last delta %+v", f)
+		}
+		for _, n := range f.Nodes {
+			if n.Position.Y != 0.6 {
+				t.Fatalf("node %v at %v after the layout stopped", n.ID, n.Position)
+			}
+		}
+	}
+	now = now.Add(time.Second)
+	h.tick(now)
+	if f := take(t, a); f != nil {
+		t.Fatalf("the still layout sent %+v", f)
+	}
+	// Two seconds after the last full frame, the next state goes whole:
+	// exactly the layout's, within tolerance or not.
+	now = now.Add(fullFrameEvery)
+	publish(func(ns []wire.NodeState) {
+		ns[0].Position.Z += 5
+		ns[3].Position.Z += 0.5
+	})
+	f = take(t, a)
+	if f == nil || f.Kind != wire.FullFrame || f.Seq != 4 || f.Nodes[3].Position.Z != 0.5 {
+		t.Fatalf("periodic full frame %+v", f)
+	}
+}
+
+// An engine that lists its nodes in another order has not changed the
+// graph: deltas go on, matched by id.
+func TestHubFollowsNodesByIDWhenReordered(t *testing.T) {
+	b := &positionsBackend{pos: &wire.Positions{Step: 1, Nodes: spanNodes(4)}}
+	h := newHub(b, nil)
+	a := testConn()
+	a.hub = h
+	follow(h, a, "g")
+	now := time.Unix(1000, 0)
+	h.tick(now)
+	take(t, a)
+	ns := slices.Clone(b.pos.Nodes)
+	slices.Reverse(ns)
+	ns[0].Position.Y = 100 // node 4
+	b.pos = &wire.Positions{Step: 2, Nodes: ns}
+	h.tick(now.Add(time.Millisecond))
+	if f := take(t, a); f == nil || f.Kind != wire.DeltaFrame || len(f.Nodes) != 1 || f.Nodes[0].ID != ns[0].ID {
+		t.Fatalf("after reordering: %+v", f)
+	}
+	// The same count but another node: the graph changed.
+	ns = slices.Clone(ns)
+	ns[1].ID = graph.MakeWireID(graph.Knowledge, 99)
+	b.pos = &wire.Positions{Step: 3, Nodes: ns}
+	h.tick(now.Add(2 * time.Millisecond))
+	if f := take(t, a); f == nil || f.Kind != wire.FullFrame || f.Seq != 3 {
+		t.Fatalf("after a node was replaced: %+v", f)
+	}
+}
+
+// takeV2 reads the v2 frame a client's writer would write next.
+func takeV2(t *testing.T, c *wsConn) *wire.FrameV2 {
+	t.Helper()
+	b := c.takeFrame()
+	if b == nil {
+		return nil
+	}
+	var f wire.FrameV2
+	if err := wire.DecodeFrameV2(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return &f
+}
+
+// Subscribers of one graph may take different formats: each state has one
+// sequence number whatever the format, each format is encoded once, and
+// only those who asked get velocities.
+func TestHubSendsEachFormatItsFrames(t *testing.T) {
+	nodes := spanNodes(3)
+	nodes[2].Velocity = graph.Vec3{X: 3}
+	b := &positionsBackend{pos: &wire.Positions{Step: 1, Nodes: nodes}}
+	h := newHub(b, nil)
+	var encoded []uint8
+	h.sent = func(_ string, _ uint64, kind uint8, _ int, _ time.Time) { encoded = append(encoded, kind) }
+	v1, v2, v2a, vel := testConn(), testConn(), testConn(), testConn()
+	for _, c := range []*wsConn{v1, v2, v2a, vel} {
+		c.hub = h
+	}
+	follow(h, v1, "g")
+	followAs(h, v2, "g", frameFormat{v2: true})
+	followAs(h, v2a, "g", frameFormat{v2: true})
+	followAs(h, vel, "g", frameFormat{v2: true, velocities: true})
+	now := time.Unix(1000, 0)
+	h.tick(now)
+	if f := take(t, v1); f == nil || f.Kind != wire.FullFrame || f.Seq != 1 {
+		t.Fatalf("v1: %+v", f)
+	}
+	for _, c := range []*wsConn{v2, v2a} {
+		f := takeV2(t, c)
+		if f == nil || f.Kind != wire.FullFrameV2 || f.Seq != 1 || f.Velocities || len(f.Nodes) != 3 || f.Position(&f.Nodes[2]).X != 4096 {
+			t.Fatalf("v2: %+v", f)
+		}
+		if !f.Nodes[0].HasState || f.Nodes[0].Value != 1 {
+			t.Fatalf("a full frame without the node's value: %+v", f.Nodes[0])
+		}
+	}
+	if f := takeV2(t, vel); f == nil || !f.Velocities || f.Velocity(&f.Nodes[2]).X != 3 {
+		t.Fatalf("v2 with velocities: %+v", f)
+	}
+	slices.Sort(encoded) // subscribers come in no order
+	if !slices.Equal(encoded, []uint8{wire.FullFrame, wire.FullFrameV2, wire.FullFrameV2}) {
+		t.Fatalf("encoded %v: each format once (v1, v2, v2 with velocities)", encoded)
+	}
+	ns := slices.Clone(nodes)
+	ns[1].Position.Y = 50
+	b.pos = &wire.Positions{Step: 2, Nodes: ns}
+	h.tick(now.Add(time.Millisecond))
+	if f := take(t, v1); f == nil || f.Kind != wire.DeltaFrame || f.Seq != 2 || len(f.Nodes) != 1 {
+		t.Fatalf("v1 delta: %+v", f)
+	}
+	f := takeV2(t, v2)
+	if f == nil || f.Kind != wire.DeltaFrameV2 || f.Seq != 2 || len(f.Nodes) != 1 || f.Nodes[0].HasState {
+		t.Fatalf("v2 delta: %+v (the node's value did not change: it is not sent)", f)
+	}
+	if p := f.Position(&f.Nodes[0]); p.Y != 50 || p.X != 2048 {
+		t.Fatalf("v2 delta position %v", p)
 	}
 }

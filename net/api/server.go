@@ -22,7 +22,8 @@ type Options struct {
 	MaxImportBody int64  // largest import upload (default 64 MiB)
 	Version       string // reported to WebSocket clients
 	// FrameSent, when set, is told about every position frame the moment it
-	// is queued for its subscribers (for latency measurements and metrics).
+	// is queued for its subscribers (for latency measurements and metrics),
+	// once for each format it is encoded in (kind says which).
 	FrameSent func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
 	Log       *slog.Logger
 	// Metrics records requests, messages and frames (nil: none).

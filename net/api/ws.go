@@ -473,7 +473,7 @@ func (c *wsConn) readLoop(s *Server) {
 			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: "send JSON text messages; binary messages are not accepted"})
 		} else if m, err := wire.DecodeClientMessage(data); err != nil {
 			s.opt.Metrics.Message("invalid")
-			c.reply(wire.Error{Type: wire.TypeError, Error: "invalid", Detail: err.Error()})
+			c.reply(wire.Error{Type: wire.TypeError, ID: requestID(data), Error: "invalid", Detail: err.Error()})
 		} else {
 			s.opt.Metrics.Message(m.Type)
 			c.handle(s, m)
@@ -727,9 +727,18 @@ func (c *wsConn) subscribeTo(ctx context.Context, s *Server, m wire.ClientMessag
 	if m.Since != nil && sub.events {
 		replay, stale = c.replayOf(ctx, s, id, *m.Since, sum.Seq)
 	}
-	joined := c.hub.join(c, id, sub.positions, sub.agents, func(num uint16) []byte {
-		b, _ := json.Marshal(wire.Subscribed{Type: wire.TypeSubscribed, ID: m.ID, Graph: id, GraphType: sum.Type,
-			Streams: m.Streams, Seq: sum.Seq, Stream: num, Replayed: len(replay), Stale: stale})
+	format := frameFormat{v2: m.Frames == wire.FramesV2, velocities: m.Velocities}
+	answer := wire.Subscribed{Type: wire.TypeSubscribed, ID: m.ID, Graph: id, GraphType: sum.Type,
+		Streams: m.Streams, Seq: sum.Seq, Replayed: len(replay), Stale: stale}
+	if sub.positions {
+		answer.Frames, answer.Velocities = wire.FramesV1, format.velocities
+		if format.v2 {
+			answer.Frames = wire.FramesV2
+		}
+	}
+	joined := c.hub.join(c, id, sub.positions, sub.agents, format, func(num uint16) []byte {
+		answer.Stream = num
+		b, _ := json.Marshal(answer)
 		return b
 	})
 	if !joined {
@@ -781,6 +790,19 @@ func (h *Hub) errorOf(err error) *Error {
 		return e
 	}
 	return (&Server{}).toError(err)
+}
+
+// requestID is the id of a message that was refused as it is, when it has
+// one that could be echoed: a client waiting for the answer to its request
+// then hears why, rather than nothing.
+func requestID(b []byte) string {
+	var m struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(b, &m) != nil || len(m.ID) > wire.MaxRequestID {
+		return ""
+	}
+	return m.ID
 }
 
 // messageType reads the type of a JSON message the server encoded: its

@@ -76,8 +76,10 @@ type Link struct {
 }
 
 type linkSub struct {
-	streams []string
-	seq     uint64 // the last event handed on
+	streams    []string
+	frames     string // as the server confirmed it
+	velocities bool
+	seq        uint64 // the last event handed on
 }
 
 // Link connects to the server (failing if the first connection does) and
@@ -163,6 +165,12 @@ func (l *Link) Subscribe(ctx context.Context, graphID string, streams ...string)
 	return l.Stream().Subscribe(ctx, graphID, streams...) // onAnswer keeps count
 }
 
+// SubscribeWith is Subscribe with options (the frame format); they are
+// asked for again after a reconnection.
+func (l *Link) SubscribeWith(ctx context.Context, graphID string, o SubscribeOptions) (wire.Subscribed, error) {
+	return l.Stream().SubscribeWith(ctx, graphID, o)
+}
+
 // onAnswer records a subscription as its answer arrives, on the stream's
 // reading goroutine, so the events after it are counted from its seq. A
 // graph followed already keeps its count (the replay runs on from it)
@@ -172,10 +180,10 @@ func (l *Link) onAnswer(sub wire.Subscribed) {
 	defer l.mu.Unlock()
 	s := l.subs[sub.Graph]
 	if s == nil || sub.Stale || !slices.Contains(s.streams, wire.StreamEvents) {
-		l.subs[sub.Graph] = &linkSub{streams: sub.Streams, seq: sub.Seq}
+		l.subs[sub.Graph] = &linkSub{streams: sub.Streams, frames: sub.Frames, velocities: sub.Velocities, seq: sub.Seq}
 		return
 	}
-	s.streams = sub.Streams
+	s.streams, s.frames, s.velocities = sub.Streams, sub.Frames, sub.Velocities
 }
 
 func (l *Link) watch(st *Stream) *Stream {
@@ -408,20 +416,24 @@ func (l *Link) reconnect() (*Stream, error) {
 func (l *Link) resubscribe(st *Stream) error {
 	l.mu.Lock()
 	type want struct {
-		graph   string
-		streams []string
-		seq     uint64
+		graph string
+		opt   SubscribeOptions
 	}
 	var ws []want
 	for g, s := range l.subs {
-		ws = append(ws, want{g, s.streams, s.seq})
+		since := s.seq
+		o := SubscribeOptions{Streams: s.streams, Since: &since, Velocities: s.velocities}
+		if s.frames == wire.FramesV2 {
+			o.Frames = s.frames // v1, the default, is not named: an older server knows no frames
+		}
+		ws = append(ws, want{g, o})
 	}
 	l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(l.ctx, time.Minute)
 	defer cancel()
 	for _, w := range ws {
 		// A stale answer comes with a reload message of its own.
-		if _, err := st.SubscribeSince(ctx, w.graph, w.seq, w.streams...); err != nil {
+		if _, err := st.SubscribeWith(ctx, w.graph, w.opt); err != nil {
 			var me *MessageError
 			if errors.As(err, &me) && me.Code == "not found" {
 				// The graph went while the link was away.

@@ -76,7 +76,7 @@ const (
 // ClientMessage is anything a client sends as text. Which fields apply
 // depends on Type:
 //
-//	{"type": "subscribe", "graph": "g", "streams": ["positions", "events", "agents"], "since"?: 41}
+//	{"type": "subscribe", "graph": "g", "streams": ["positions", "events", "agents"], "since"?: 41, "frames"?: "v2", "velocities"?: true}
 //	{"type": "unsubscribe", "graph": "g"}       (no graph: every subscription)
 //	{"type": "fullFrame", "graph": "g"}         (no graph: every subscription)
 //	{"type": "apply", "id": "r1", "graph": "g", "ops": [...], "base"?: 41}
@@ -97,6 +97,11 @@ type ClientMessage struct {
 	// Since (subscribe) is the last event of the graph the client has:
 	// the server sends the events after it before any newer one.
 	Since *uint64 `json:"since,omitempty"`
+	// Frames (subscribe) picks the position frames' format: FramesV1 (the
+	// default) or FramesV2; Velocities asks v2 frames to carry velocities
+	// (v1 frames always do).
+	Frames     string `json:"frames,omitempty"`
+	Velocities bool   `json:"velocities,omitempty"`
 	// Base (apply) is the seq of the graph the ops were made on: the
 	// answer says how many events of others they were committed after.
 	Base    *uint64        `json:"base,omitempty"`
@@ -131,7 +136,7 @@ func (m *TaskMove) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(m))
 }
 
-var clientFields = []string{"type", "id", "graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task", "presence"}
+var clientFields = []string{"type", "id", "graph", "streams", "since", "frames", "velocities", "base", "ops", "updates", "message", "ack", "task", "presence"}
 
 // MaxRequestID bounds the id a client attaches to a message.
 const MaxRequestID = 128
@@ -174,9 +179,10 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 	}
 	// fields lists the fields each type may carry beside type and id.
 	given := map[string]bool{"graph": m.Graph != "", "streams": m.Streams != nil, "since": m.Since != nil, "base": m.Base != nil, "ops": m.Ops != nil,
-		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil, "task": m.Task != nil, "presence": m.Presence != nil}
+		"updates": m.Updates != nil, "message": m.Message != nil, "ack": m.Ack != nil, "task": m.Task != nil, "presence": m.Presence != nil,
+		"frames": keys["frames"] != nil, "velocities": keys["velocities"] != nil}
 	only := func(allowed ...string) error {
-		for _, f := range []string{"graph", "streams", "since", "base", "ops", "updates", "message", "ack", "task", "presence"} {
+		for _, f := range []string{"graph", "streams", "since", "frames", "velocities", "base", "ops", "updates", "message", "ack", "task", "presence"} {
 			if given[f] && !slices.Contains(allowed, f) {
 				return fmt.Errorf("%w: %s takes no %s", ErrMessage, m.Type, f)
 			}
@@ -186,7 +192,7 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 	var err error
 	switch m.Type {
 	case TypeSubscribe:
-		if err = only("graph", "streams", "since"); err != nil {
+		if err = only("graph", "streams", "since", "frames", "velocities"); err != nil {
 			return ClientMessage{}, err
 		}
 		if m.Streams == nil {
@@ -199,6 +205,17 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		}
 		slices.Sort(m.Streams)
 		m.Streams = slices.Compact(m.Streams)
+		if given["frames"] || given["velocities"] {
+			if !slices.Contains(m.Streams, StreamPositions) {
+				return bad("frames and velocities are options of the %q stream, which this subscribe does not ask for", StreamPositions)
+			}
+			if m.Frames != FramesV1 && m.Frames != FramesV2 && (given["frames"] || m.Frames != "") {
+				return bad("unknown frames %q (want %q or %q)", m.Frames, FramesV1, FramesV2)
+			}
+			if m.Velocities && m.Frames != FramesV2 {
+				return bad("velocities is an option of %q frames (%q frames always carry velocities)", FramesV2, FramesV1)
+			}
+		}
 	case TypeApply:
 		if err = only("graph", "ops", "base"); err != nil {
 			return ClientMessage{}, err
@@ -295,6 +312,11 @@ type Subscribed struct {
 	Streams   []string   `json:"streams"`
 	Seq       uint64     `json:"seq"`    // the graph's last event
 	Stream    uint16     `json:"stream"` // in position frames' headers
+	// Frames is the format of the subscription's position frames
+	// (FramesV1 or FramesV2; absent without positions), and Velocities
+	// whether v2 frames carry velocities.
+	Frames     string `json:"frames,omitempty"`
+	Velocities bool   `json:"velocities,omitempty"`
 	// Replayed is how many events after the subscribe's since follow
 	// this answer, in order, before any newer event.
 	Replayed int `json:"replayed,omitempty"`

@@ -165,8 +165,12 @@ func TestDecodeClientMessage(t *testing.T) {
 			Task: &TaskMove{AgentID: "a", TaskID: "t", Progress: new(5.0), Note: "n"}},
 		`{"type": "planTask", "task": {"agentId": "a", "taskId": "t", "subtasks": [{"key": "k", "title": "x"}]}}`: {Type: TypePlanTask,
 			Task: &TaskMove{AgentID: "a", TaskID: "t", Subtasks: []task.Spec{{Key: "k", Title: "x"}}}},
-		`{"type": "fullFrame"}`:       {Type: TypeFullFrame},
-		`{"type": "ping", "id": "x"}`: {Type: TypePing, ID: "x"},
+		`{"type": "fullFrame"}`: {Type: TypeFullFrame},
+		`{"type": "subscribe", "frames": "v2", "velocities": true}`: {Type: TypeSubscribe, Streams: []string{StreamAgents, StreamEvents, StreamPositions},
+			Frames: FramesV2, Velocities: true},
+		`{"type": "subscribe", "streams": ["positions"], "frames": "v1"}`: {Type: TypeSubscribe, Streams: []string{StreamPositions}, Frames: FramesV1},
+		`{"type": "subscribe", "frames": "v2", "velocities": false}`:      {Type: TypeSubscribe, Streams: []string{StreamAgents, StreamEvents, StreamPositions}, Frames: FramesV2},
+		`{"type": "ping", "id": "x"}`:                                     {Type: TypePing, ID: "x"},
 	}
 	for in, want := range good {
 		got, err := DecodeClientMessage([]byte(in))
@@ -195,6 +199,14 @@ func TestDecodeClientMessage(t *testing.T) {
 		`{"type": "updateTask", "task": {"agentId": "a", "taskID": "t"}}`: `unknown field "taskID"`,
 		`{"type": "claimTask", "graph": "g", "task": {"agentId": "a"}}`:   `claimTask takes no graph`,
 		`{"type": "ping", "id": "` + strings.Repeat("i", 200) + `"}`:      `id is 200 bytes`,
+		`{"type": "subscribe", "frames": "v3"}`:                           `unknown frames "v3" (want "v1" or "v2")`,
+		`{"type": "subscribe", "frames": "V2"}`:                           `unknown frames "V2"`,
+		`{"type": "subscribe", "frames": null}`:                           `unknown frames ""`,
+		`{"type": "subscribe", "velocities": true}`:                       `velocities is an option of "v2" frames`,
+		`{"type": "subscribe", "frames": "v1", "velocities": true}`:       `velocities is an option of "v2" frames`,
+		`{"type": "subscribe", "streams": ["events"], "frames": "v2"}`:    `options of the "positions" stream`,
+		`{"type": "fullFrame", "frames": "v2"}`:                           `fullFrame takes no frames`,
+		`{"type": "subscribe", "Frames": "v2"}`:                           `unknown field "Frames"`,
 	}
 	for in, want := range bad {
 		_, err := DecodeClientMessage([]byte(in))
@@ -206,6 +218,7 @@ func TestDecodeClientMessage(t *testing.T) {
 
 func FuzzDecodeClientMessage(f *testing.F) {
 	f.Add([]byte(`{"type": "subscribe", "graph": "g", "streams": ["positions"]}`))
+	f.Add([]byte(`{"type": "subscribe", "graph": "g", "frames": "v2", "velocities": true}`))
 	f.Add([]byte(`{"type": "apply", "ops": [{"op": "removeNode", "id": "x"}]}`))
 	f.Add([]byte(`{"type": "agentStatus", "updates": [{"agentId": "a", "swarmId": "s", "state": "idle", "progress": 5, "timestamp": "2026-12-01T10:00:00Z"}]}`))
 	f.Add([]byte(`{"type": "commandAck", "ack": {"commandId": "c", "ok": false, "note": "busy"}}`))

@@ -294,22 +294,81 @@ function applyEvent(ev) {
 
 // ---------------------------------------------------------------- position frames
 
-// A frame (docs/protocol.md): a 16-byte header, then 34 bytes a node:
+// A v1 frame (docs/protocol.md): a 16-byte header, then 34 bytes a node:
 // u32 wire id, f32 x y z, f32 vx vy vz, f32 value, u16 flags. Records are
 // not 4-byte aligned, so they are read with a DataView and written
-// straight into the position array the GPU reads.
+// straight into the position array the GPU reads. A large graph asks for
+// v2 frames (kinds 3 and 4: positions quantised within the frame's box,
+// about 7 bytes a node), a fifth of the bytes for positions a client
+// cannot tell apart on the screen; ?frames=v1 or ?frames=v2 in the
+// address overrides the choice.
 const frames = { stream: -1, seq: -1, awaitingFull: true, asked: false, applied: 0 };
+const V2_NODES = 10000;
+const framesAsked = new URLSearchParams(location.search).get('frames');
+
+// BEGIN decodeFrameV2 (net/web's tests run this function on the protocol's test vectors)
+// decodeFrameV2 calls put(wireId, x, y, z, vx, vy, vz, value, flags,
+// hasState) for each node of a v2 frame and reports whether the frame was
+// whole. Coordinates are computed as the protocol says, in this order, so
+// they round to the float32 the Go decoder gives.
+function decodeFrameV2(dv, put) {
+  const len = dv.byteLength;
+  if (len < 41) return false;
+  const n = dv.getUint32(12, true);
+  const vel = (dv.getUint8(16) & 1) !== 0;
+  const lx = dv.getFloat32(17, true), ly = dv.getFloat32(21, true), lz = dv.getFloat32(25, true);
+  const ex = dv.getFloat32(29, true) - lx, ey = dv.getFloat32(33, true) - ly, ez = dv.getFloat32(37, true) - lz;
+  if (vel && len < 45) return false;
+  const speed = vel ? dv.getFloat32(41, true) : 0;
+  let off = vel ? 45 : 41, id = 0;
+  for (let i = 0; i < n; i++) {
+    // The varint: the id's zigzagged difference from the previous one,
+    // then one bit for "value and flags follow" (33 bits: past what
+    // bitwise operators take, so it is summed).
+    let v = 0, mul = 1, b;
+    do {
+      if (off >= len || mul > 2 ** 28) return false;
+      b = dv.getUint8(off++);
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+    } while (b & 0x80);
+    const state = v % 2, zz = (v - state) / 2;
+    id = (id + (zz % 2 ? -(zz + 1) / 2 : zz / 2)) >>> 0;
+    if (off + 6 + (vel ? 6 : 0) + (state ? 6 : 0) > len) return false;
+    const x = lx + dv.getUint16(off, true) * ex / 65535;
+    const y = ly + dv.getUint16(off + 2, true) * ey / 65535;
+    const z = lz + dv.getUint16(off + 4, true) * ez / 65535;
+    off += 6;
+    let vx = 0, vy = 0, vz = 0, value = 0, flags = 0;
+    if (vel) {
+      vx = dv.getInt16(off, true) * speed / 32767;
+      vy = dv.getInt16(off + 2, true) * speed / 32767;
+      vz = dv.getInt16(off + 4, true) * speed / 32767;
+      off += 6;
+    }
+    if (state) {
+      value = dv.getFloat32(off, true);
+      flags = dv.getUint16(off + 4, true);
+      off += 6;
+    }
+    put(id, x, y, z, vx, vy, vz, value, flags, state === 1);
+  }
+  return off === len;
+}
+// END decodeFrameV2
 
 function onFrame(buf) {
   if (buf.byteLength < 16) return;
   const dv = new DataView(buf);
   if (dv.getUint8(0) !== 2) return;
   const kind = dv.getUint8(1);
+  if (kind < 1 || kind > 4) return;
   if (dv.getUint16(2, true) !== frames.stream) return; // another graph's stream
   const seq = Number(dv.getBigUint64(4, true));
   const n = dv.getUint32(12, true);
-  if (16 + n * 34 > buf.byteLength) return;
-  if (kind === 2) {
+  const v2 = kind >= 3, full = kind === 1 || kind === 3;
+  if (!v2 && 16 + n * 34 > buf.byteLength) return;
+  if (!full) {
     if (frames.awaitingFull || seq !== frames.seq + 1) {
       if (!frames.asked) {
         frames.asked = true;
@@ -318,23 +377,27 @@ function onFrame(buf) {
       }
       return;
     }
-  } else if (kind !== 1) {
-    return;
   }
   const pos = G.pos, bywire = G.bywire, wires = G.wire, len = bywire.length;
-  for (let i = 0, off = 16; i < n; i++, off += 34) {
-    const w = dv.getUint32(off, true);
+  const put = (w, x, y, z) => {
     const idx = w & 0x3fffffff;
-    if (idx >= len) continue;
+    if (idx >= len) return;
     const s = bywire[idx];
-    if (s < 0 || wires[s] !== w) continue; // a node this page hears of with its event
+    if (s < 0 || wires[s] !== w) return; // a node this page hears of with its event
     const p = s * 3;
-    pos[p] = dv.getFloat32(off + 4, true);
-    pos[p + 1] = dv.getFloat32(off + 8, true);
-    pos[p + 2] = dv.getFloat32(off + 12, true);
+    pos[p] = x;
+    pos[p + 1] = y;
+    pos[p + 2] = z;
+  };
+  if (v2) {
+    if (!decodeFrameV2(dv, put)) return;
+  } else {
+    for (let i = 0, off = 16; i < n; i++, off += 34) {
+      put(dv.getUint32(off, true), dv.getFloat32(off + 4, true), dv.getFloat32(off + 8, true), dv.getFloat32(off + 12, true));
+    }
   }
   frames.seq = seq;
-  if (kind === 1) { frames.awaitingFull = false; frames.asked = false; }
+  if (full) { frames.awaitingFull = false; frames.asked = false; }
   frames.applied++;
   dirty.pos = true;
   needsDraw = true;
@@ -404,7 +467,8 @@ function subscribe() {
   frames.stream = -1;
   frames.awaitingFull = true;
   frames.asked = false;
-  send({ type: 'subscribe', id: 'sub', graph: G.id, streams: ['events', 'positions'], since: G.seq });
+  const v2 = framesAsked ? framesAsked === 'v2' : G.live >= V2_NODES;
+  send({ type: 'subscribe', id: 'sub', graph: G.id, streams: ['events', 'positions'], since: G.seq, frames: v2 ? 'v2' : 'v1' });
 }
 
 function onText(m) {
@@ -417,6 +481,7 @@ function onText(m) {
     case 'subscribed':
       if (m.graph !== G.id) return;
       frames.stream = m.stream;
+      frames.format = m.frames;
       setConn('live');
       if (m.stale) reload();
       sendPresence(true);
@@ -1572,7 +1637,7 @@ function frame(now) {
 window.visionflow = {
   state: () => ({
     connection: conn, graph: G.id, seq: G.seq, nodes: G.live, edges: G.ecount,
-    frames: frames.applied, draws, fps, frameMs: Math.round(frameMs * 100) / 100, webgl2: !!gl, antialias: !!R.antialias, selected: sel >= 0 ? G.ids[sel] : null,
+    frames: frames.applied, frameFormat: frames.format, draws, fps, frameMs: Math.round(frameMs * 100) / 100, webgl2: !!gl, antialias: !!R.antialias, selected: sel >= 0 ? G.ids[sel] : null,
     tokenBox: !$('tokenbox').hidden, peers, labels: labelPool.filter((l) => l.shown).length,
   }),
   has: (id) => G.slot.has(id),
