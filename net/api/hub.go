@@ -454,7 +454,8 @@ func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.T
 		}
 		st.lastNew = now
 		if !st.primed || !st.align(pos.Nodes) {
-			// A delta cannot say a node went away: everyone gets the whole graph.
+			// A delta cannot say a node went away: everyone gets the
+			// whole graph.
 			st.seq++
 			keyframe()
 		} else {
@@ -542,33 +543,43 @@ func (h *Hub) tickStream(st *stream, subs []subscriber, fullAll bool, now time.T
 }
 
 // align puts held in the order of the layout's nodes and reports whether
-// they are the same nodes. An engine may list its nodes in another order
-// from one step to the next (sorted for its own speed): that is not a
-// change a client needs to be told of.
+// every node held is still there. An engine may list its nodes in another
+// order from one step to the next (sorted for its own speed): that is not
+// a change a client needs to be told of. Nodes added since go in the next
+// delta; only a node gone needs a full frame, which a delta cannot say.
 func (st *stream) align(nodes []wire.NodeState) bool {
-	if len(nodes) != len(st.held) {
-		return false
+	if len(nodes) < len(st.held) {
+		return false // some went away
 	}
+	// A node that is new to the clients is held as a state that differs
+	// from it in its flags, so the delta carries it whole.
+	fresh := func(n wire.NodeState) wire.NodeState { return wire.NodeState{ID: n.ID, Flags: ^n.Flags} }
 	i := 0
-	for i < len(nodes) && nodes[i].ID == st.held[i].ID {
+	for i < len(st.held) && nodes[i].ID == st.held[i].ID {
 		i++
 	}
-	if i == len(nodes) {
+	if i == len(st.held) { // the same nodes, maybe more after them: an edit added some
+		for _, n := range nodes[i:] {
+			st.held = append(st.held, fresh(n))
+		}
 		return true
 	}
 	at := make(map[graph.WireID]int, len(st.held)-i)
 	for j := i; j < len(st.held); j++ {
 		at[st.held[j].ID] = j
 	}
-	re := make([]wire.NodeState, len(st.held))
+	re := make([]wire.NodeState, len(nodes))
 	copy(re, st.held[:i])
 	for j := i; j < len(nodes); j++ {
-		k, ok := at[nodes[j].ID]
-		if !ok {
-			return false
+		if k, ok := at[nodes[j].ID]; ok {
+			delete(at, nodes[j].ID) // a node listed twice is new the second time
+			re[j] = st.held[k]
+		} else {
+			re[j] = fresh(nodes[j])
 		}
-		delete(at, nodes[j].ID) // a node listed twice is a change
-		re[j] = st.held[k]
+	}
+	if len(at) > 0 {
+		return false // some went away
 	}
 	st.held = re
 	return true

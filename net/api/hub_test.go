@@ -384,6 +384,39 @@ func TestHubFollowsNodesByIDWhenReordered(t *testing.T) {
 	}
 }
 
+// A node added goes out in a delta, however the engine orders it; a node
+// gone needs a full frame.
+func TestHubSendsAddedNodesInADelta(t *testing.T) {
+	b := &positionsBackend{pos: &wire.Positions{Step: 1, Nodes: spanNodes(4)}}
+	h := newHub(b, nil)
+	a := testConn()
+	a.hub = h
+	follow(h, a, "g")
+	now := time.Unix(1000, 0)
+	h.tick(now)
+	take(t, a)
+	added := wire.NodeState{ID: graph.MakeWireID(graph.Knowledge, 50)} // at the origin, value and flags 0
+	first := append(slices.Clone(b.pos.Nodes), added)                  // after the others
+	// Then one listed first, the rest moved along.
+	second := append([]wire.NodeState{{ID: graph.MakeWireID(graph.Knowledge, 51)}}, first...)
+	for step, ns := range [][]wire.NodeState{first, second} {
+		want := ns[len(ns)-1].ID
+		if step == 1 {
+			want = ns[0].ID
+		}
+		b.pos = &wire.Positions{Step: uint64(step + 2), Nodes: ns}
+		h.tick(now.Add(time.Duration(step+1) * time.Millisecond))
+		if f := take(t, a); f == nil || f.Kind != wire.DeltaFrame || len(f.Nodes) != 1 || f.Nodes[0].ID != want {
+			t.Fatalf("after adding %v: %+v", want, f)
+		}
+	}
+	b.pos = &wire.Positions{Step: 9, Nodes: b.pos.Nodes[1:]}
+	h.tick(now.Add(time.Second))
+	if f := take(t, a); f == nil || f.Kind != wire.FullFrame {
+		t.Fatalf("after a node went: %+v", f)
+	}
+}
+
 // takeV2 reads the v2 frame a client's writer would write next.
 func takeV2(t *testing.T, c *wsConn) *wire.FrameV2 {
 	t.Helper()

@@ -415,6 +415,19 @@ func (s *Stream) Nodes(graphID string, dst []wire.NodeState) ([]wire.NodeState, 
 	return dst, f.seq, f.synced
 }
 
+// Node returns the state held of one node of a followed graph, without
+// copying the rest (Positions copies every node).
+func (s *Stream) Node(graphID string, id graph.WireID) (wire.NodeState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.subs[graphID]; f != nil {
+		if n := f.get(id); n != nil {
+			return *n, true
+		}
+	}
+	return wire.NodeState{}, false
+}
+
 // OnFrame sets a function told about every frame as it arrives (on the
 // reading goroutine: it must be quick).
 func (s *Stream) OnFrame(fn func(graph string, kind uint8, seq uint64, nodes int, at time.Time)) {
