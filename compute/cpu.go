@@ -32,7 +32,10 @@ type CPU struct {
 	adjOff   []int32 // CSR: the springs of body i are adjTo[adjOff[i]:adjOff[i+1]]
 	adjTo    []int32
 	adjW     []float32
-	dirty    bool // springs or bodies changed since the CSR was built
+	adjE     []int32 // the spring of each adjacency entry, negated (^e) at its target
+	springF  []vec3  // per spring: its pull on its source (its target gets the opposite)
+	springAB []int32 // per spring: its source's and its target's body index
+	dirty    bool    // springs or bodies changed since the CSR was built
 
 	temp  float32 // current annealing temperature, as a distance
 	heat  bool    // set temp from the parameters at the next step
@@ -298,12 +301,16 @@ func (e *CPU) rebuild() {
 	}
 	e.adjTo = grow(e.adjTo, 2*len(e.springs))
 	e.adjW = grow(e.adjW, 2*len(e.springs))
+	e.adjE = grow(e.adjE, 2*len(e.springs))
+	e.springF = grow(e.springF, len(e.springs))
+	e.springAB = grow(e.springAB, 2*len(e.springs))
 	fill := slices.Clone(e.adjOff[:n])
-	for _, s := range e.springs {
+	for i, s := range e.springs {
 		a, b := e.index[s.Source], e.index[s.Target]
-		e.adjTo[fill[a]], e.adjW[fill[a]] = b, s.Weight
+		e.springAB[2*i], e.springAB[2*i+1] = a, b
+		e.adjTo[fill[a]], e.adjW[fill[a]], e.adjE[fill[a]] = b, s.Weight, int32(i)
 		fill[a]++
-		e.adjTo[fill[b]], e.adjW[fill[b]] = a, s.Weight
+		e.adjTo[fill[b]], e.adjW[fill[b]], e.adjE[fill[b]] = a, s.Weight, ^int32(i)
 		fill[b]++
 	}
 	e.mass = grow(e.mass, n)
@@ -396,21 +403,40 @@ func (e *CPU) forces(p *Params) {
 	if !springs && !attract && !gravity {
 		return
 	}
+	if springs {
+		// Each spring's pull is computed once and read by both ends: the
+		// target's is the exact negation of what it would compute itself
+		// (p_s − p_t = −(p_t − p_s) in floating point), so the sums are
+		// the same bit for bit.
+		ns := len(e.springs)
+		parallel(ns, e.workers, func(_, a, b int) {
+			for k := a; k < b; k++ {
+				d := e.pos[e.springAB[2*k+1]].sub(e.pos[e.springAB[2*k]])
+				var f vec3
+				if dist := sqrt32(d.len2()); dist > 0 {
+					f = d.scale(p.SpringK * e.springs[k].Weight * (dist - p.RestLength) / dist)
+				}
+				e.springF[k] = f
+			}
+		})
+	}
 	parallel(n, e.workers, func(_, a, b int) {
 		for i := a; i < b; i++ {
 			pi := e.pos[i]
 			f := e.force[i]
 			for k := e.adjOff[i]; k < e.adjOff[i+1]; k++ {
-				d := e.pos[e.adjTo[k]].sub(pi)
-				w := e.adjW[k]
 				if springs {
-					if dist := sqrt32(d.len2()); dist > 0 {
-						s := p.SpringK * w * (dist - p.RestLength) / dist
-						f[0], f[1], f[2] = f[0]+s*d[0], f[1]+s*d[1], f[2]+s*d[2]
+					if x := e.adjE[k]; x >= 0 {
+						s := e.springF[x]
+						f[0], f[1], f[2] = f[0]+s[0], f[1]+s[1], f[2]+s[2]
+					} else {
+						s := e.springF[^x]
+						f[0], f[1], f[2] = f[0]-s[0], f[1]-s[1], f[2]-s[2]
 					}
 				}
 				if attract {
-					s := p.AttractionK * w
+					d := e.pos[e.adjTo[k]].sub(pi)
+					s := p.AttractionK * e.adjW[k]
 					f[0], f[1], f[2] = f[0]+s*d[0], f[1]+s*d[1], f[2]+s*d[2]
 				}
 			}

@@ -44,15 +44,17 @@ type cell struct {
 type box struct{ lo, hi vec3 }
 
 type octree struct {
-	codes  []uint64
-	order  []int32 // body index of each sorted slot
-	spos   []vec3  // positions in sorted order, for cache-friendly leaves
-	smass  []float32
-	cells  []cell
-	boxes  []box   // of each cell; apart from cells, which the walk reads most
-	leaves []int32 // indices of the leaf cells, in Z-order
-	groups []int32 // indices of the group cells (see repelGroups), in Z-order
-	lists  []walkScratch
+	codes []uint64
+	order []int32 // body index of each sorted slot
+	spos  []vec3  // positions in sorted order, for cache-friendly leaves
+	smass []float32
+	// The same as structure of arrays, for the loops over near bodies.
+	sx, sy, sz []float32
+	cells      []cell
+	boxes      []box   // of each cell; apart from cells, which the walk reads most
+	leaves     []int32 // indices of the leaf cells, in Z-order
+	groups     []int32 // indices of the group cells (see repelGroups), in Z-order
+	lists      []walkScratch
 
 	keysTmp  []uint64 // radix sort scratch
 	orderTmp []int32
@@ -67,6 +69,7 @@ func (t *octree) build(pos []vec3, mass []float32, workers int) {
 	t.order = grow(t.order, n)
 	t.spos = grow(t.spos, n)
 	t.smass = grow(t.smass, n)
+	t.sx, t.sy, t.sz = grow(t.sx, n), grow(t.sy, n), grow(t.sz, n)
 	t.cells = t.cells[:0]
 	t.boxes = t.boxes[:0]
 	t.leaves = t.leaves[:0]
@@ -94,6 +97,7 @@ func (t *octree) build(pos []vec3, mass []float32, workers int) {
 		for k := a; k < b; k++ {
 			i := t.order[k]
 			t.spos[k], t.smass[k] = pos[i], mass[i]
+			t.sx[k], t.sy[k], t.sz[k] = pos[i][0], pos[i][1], pos[i][2]
 		}
 	})
 	t.cut(0, int32(n), 0, false)
@@ -370,27 +374,25 @@ func (x *expansion) at(p vec3) vec3 {
 	}
 }
 
-// boxDist2 is the squared distance from p to the box [lo, hi] (0 inside).
+// boxDist2 is the squared distance from p to the box [lo, hi] (0 inside),
+// without branches: whether a point is inside, below or above a box along
+// an axis is unpredictable, and a mispredicted branch costs more than the
+// arithmetic.
 func boxDist2(p, lo, hi vec3) float32 {
-	var d2 float32
-	for a := range 3 {
-		if x := p[a]; x < lo[a] {
-			d2 += (lo[a] - x) * (lo[a] - x)
-		} else if x > hi[a] {
-			d2 += (x - hi[a]) * (x - hi[a])
-		}
-	}
-	return d2
+	d0 := max(lo[0]-p[0], p[0]-hi[0], 0)
+	d1 := max(lo[1]-p[1], p[1]-hi[1], 0)
+	d2 := max(lo[2]-p[2], p[2]-hi[2], 0)
+	return d0*d0 + d1*d1 + d2*d2
 }
 
 // walkScratch is one worker's scratch for the walk: stacks of cell indices
 // whose top ranges belong to the cell being visited.
 type walkScratch struct {
-	work           []int32 // cells to test against the current cell's box
-	cand           []int32 // leaves too close to act through their centre of mass
-	pend           []int32 // cells far enough to act through their centre of mass
-	near           []int32 // a leaf's candidates that act body by body
-	mx, my, mz, mm []float32
+	work           []int32   // cells to test against the current cell's box
+	cand           []int32   // leaves too close to act through their centre of mass
+	pend           []int32   // cells far enough to act through their centre of mass
+	mx, my, mz, mm []float32 // what acts on a leaf's bodies, as point masses
+	runs           []int32   // runs of sorted bodies of a leaf's near leaves: lo, hi, lo, hi…
 }
 
 // shift moves the expansion's centre to y0 (the series is a polynomial, so
@@ -473,6 +475,7 @@ func (t *octree) visit(ci int32, s *walkScratch, c0, c1, p0, p1 int, x expansion
 		d0, d1, d2 := x.x0[0]-cl.com[0], x.x0[1]-cl.com[1], x.x0[2]-cl.com[2]
 		if rho2 < wp.alpha2*(d0*d0+d1*d1+d2*d2) {
 			x.add(d0, d1, d2, cl.mass, wp.eps2)
+
 		} else {
 			s.pend = append(s.pend, c)
 		}
@@ -497,6 +500,7 @@ func (t *octree) visit(ci int32, s *walkScratch, c0, c1, p0, p1 int, x expansion
 		d0, d1, d2 := x.x0[0]-cl.com[0], x.x0[1]-cl.com[1], x.x0[2]-cl.com[2]
 		if rho2 < wp.alpha2*(d0*d0+d1*d1+d2*d2) {
 			x.add(d0, d1, d2, cl.mass, wp.eps2)
+
 		} else {
 			s.pend = append(s.pend, c)
 		}
@@ -513,60 +517,100 @@ func (t *octree) visit(ci int32, s *walkScratch, c0, c1, p0, p1 int, x expansion
 	s.cand, s.pend = s.cand[:nc0], s.pend[:np0]
 }
 
-// applyLeaf sums what acts on each body of leaf li.
+// applyLeaf sums what acts on each body of leaf li: the expansion, the
+// cells acting through their centres of mass and the bodies of the near
+// leaves, gathered into one list of point masses so the inner loop runs
+// over contiguous arrays. Pairs within the leaf are computed once and
+// added to both bodies (Newton's third law).
 func (t *octree) applyLeaf(li int32, cand, pend []int32, s *walkScratch, x *expansion, wp *walkParams) {
 	cells := t.cells
-	s.mx, s.my, s.mz, s.mm = s.mx[:0], s.my[:0], s.mz[:0], s.mm[:0]
+	mx, my, mz, mm := s.mx[:0], s.my[:0], s.mz[:0], s.mm[:0]
 	for _, c := range pend {
 		cl := &cells[c]
-		s.mx, s.my, s.mz, s.mm = append(s.mx, cl.com[0]), append(s.my, cl.com[1]), append(s.mz, cl.com[2]), append(s.mm, cl.mass)
+		mx, my, mz, mm = append(mx, cl.com[0]), append(my, cl.com[1]), append(mz, cl.com[2]), append(mm, cl.mass)
 	}
-	// A point-like leaf (see cutPoint) other than this one acts as one
-	// point mass: its bodies are too close together to tell apart.
-	near := s.near[:0]
+	runs := s.runs[:0]
 	for _, c := range cand {
-		if cl := &cells[c]; cl.point && c != li {
-			s.mx, s.my, s.mz, s.mm = append(s.mx, cl.com[0]), append(s.my, cl.com[1]), append(s.mz, cl.com[2]), append(s.mm, cl.mass)
-		} else {
-			near = append(near, c)
+		cl := &cells[c]
+		switch {
+		case c == li:
+		case cl.point:
+			// A point-like leaf (see cutPoint) acts as one point mass: its
+			// bodies are too close together to tell apart.
+			mx, my, mz, mm = append(mx, cl.com[0]), append(my, cl.com[1]), append(mz, cl.com[2]), append(mm, cl.mass)
+		default:
+			// Bodies of other leaves never share a place with this leaf's
+			// (equal places have equal Morton codes, so share a leaf).
+			// Leaves next to each other in the sorted order make one run.
+			i := len(runs)
+			runs = append(runs, cl.lo, cl.hi)
+			for ; i > 0 && runs[i-2] > cl.lo; i -= 2 {
+				runs[i], runs[i+1] = runs[i-2], runs[i-1]
+			}
+			runs[i], runs[i+1] = cl.lo, cl.hi
 		}
 	}
-	s.near = near
-	mx, my, mz, mm := s.mx, s.my[:len(s.mx)], s.mz[:len(s.mx)], s.mm[:len(s.mx)]
+	s.runs = runs
+	if len(runs) > 0 {
+		w := 0
+		for i := 2; i < len(runs); i += 2 {
+			if runs[i] == runs[w+1] {
+				runs[w+1] = runs[i+1]
+			} else {
+				w += 2
+				runs[w], runs[w+1] = runs[i], runs[i+1]
+			}
+		}
+		runs = runs[:w+2]
+	}
+	s.mx, s.my, s.mz, s.mm = mx, my, mz, mm
+	my, mz, mm = my[:len(mx)], mz[:len(mx)], mm[:len(mx)]
 	eps2 := wp.eps2
 	leaf := &cells[li]
-	for k := leaf.lo; k < leaf.hi; k++ {
-		p := t.spos[k]
+	lo, n := leaf.lo, int(leaf.hi-leaf.lo)
+	own, ownM := t.spos[lo:leaf.hi], t.smass[lo:leaf.hi]
+	var acc [leafSize]vec3
+	acc2 := acc[:n]
+	for a := range own {
+		pa := own[a]
+		for b := a + 1; b < len(own); b++ {
+			dx, dy, dz := pa[0]-own[b][0], pa[1]-own[b][1], pa[2]-own[b][2]
+			d2 := dx*dx + dy*dy + dz*dz
+			if d2 == 0 {
+				var d vec3
+				d, d2 = jitter(lo+int32(a), lo+int32(b))
+				dx, dy, dz = d[0], d[1], d[2]
+			}
+			inv := 1 / (d2 + eps2)
+			r := inv * sqrt32(inv)
+			sa, sb := ownM[b]*r, ownM[a]*r
+			acc2[a] = vec3{acc2[a][0] + sa*dx, acc2[a][1] + sa*dy, acc2[a][2] + sa*dz}
+			acc2[b] = vec3{acc2[b][0] - sb*dx, acc2[b][1] - sb*dy, acc2[b][2] - sb*dz}
+		}
+	}
+	for a := range own {
+		p := own[a]
 		f := x.at(p)
-		f0, f1, f2 := f[0], f[1], f[2]
+		f0, f1, f2 := f[0]+acc2[a][0], f[1]+acc2[a][1], f[2]+acc2[a][2]
 		for j := range mx {
 			dx, dy, dz := p[0]-mx[j], p[1]-my[j], p[2]-mz[j]
 			inv := 1 / (dx*dx + dy*dy + dz*dz + eps2)
 			s := mm[j] * inv * sqrt32(inv)
 			f0, f1, f2 = f0+s*dx, f1+s*dy, f2+s*dz
 		}
-		for _, c := range near {
-			cc := &cells[c]
-			q, qm := t.spos[cc.lo:cc.hi], t.smass[cc.lo:cc.hi]
-			for j := range q {
-				jk := cc.lo + int32(j)
-				if jk == k {
-					continue
-				}
-				dx, dy, dz := p[0]-q[j][0], p[1]-q[j][1], p[2]-q[j][2]
-				d2 := dx*dx + dy*dy + dz*dz
-				if d2 == 0 {
-					var d vec3
-					d, d2 = jitter(k, jk)
-					dx, dy, dz = d[0], d[1], d[2]
-				}
-				inv := 1 / (d2 + eps2)
+		for r := 0; r < len(runs); r += 2 {
+			qx := t.sx[runs[r]:runs[r+1]]
+			qy, qz, qm := t.sy[runs[r]:runs[r+1]], t.sz[runs[r]:runs[r+1]], t.smass[runs[r]:runs[r+1]]
+			qy, qz, qm = qy[:len(qx)], qz[:len(qx)], qm[:len(qx)]
+			for j := range qx {
+				dx, dy, dz := p[0]-qx[j], p[1]-qy[j], p[2]-qz[j]
+				inv := 1 / (dx*dx + dy*dy + dz*dz + eps2)
 				s := qm[j] * inv * sqrt32(inv)
 				f0, f1, f2 = f0+s*dx, f1+s*dy, f2+s*dz
 			}
 		}
-		sc := wp.repelK * t.smass[k]
-		wp.force[t.order[k]] = vec3{f0 * sc, f1 * sc, f2 * sc}
+		sc := wp.repelK * ownM[a]
+		wp.force[t.order[lo+int32(a)]] = vec3{f0 * sc, f1 * sc, f2 * sc}
 	}
 }
 

@@ -90,3 +90,60 @@ func TestExpansionMatchesTheDirectSum(t *testing.T) {
 		}
 	}
 }
+
+// With θ small, almost every pair is a near pair: the leaf loops (pairs
+// within a leaf computed once and added to both bodies, near leaves read
+// as merged runs of the sorted arrays) give the per-leaf walk's one-sided
+// sums within float32 rounding.
+func TestMutualLeafPairsMatchOneSided(t *testing.T) {
+	bodies, springs := skewed(3000, 9000, 2)
+	e := load(t, 0, bodies, springs)
+	for range 20 {
+		e.Step(DefaultParams())
+	}
+	p := onlyRepulsion(DefaultParams())
+	p.Theta = 0.05
+	e.tree.build(e.pos, e.mass, 2)
+	e.tree.prevRepelLeaves(e.force, p.RepelK, p.Theta*p.Theta, softening(&p), 2)
+	old := append([]vec3(nil), e.force...)
+	e.forces(&p)
+	var worst float64
+	for i := range old {
+		d := math.Sqrt(float64(e.force[i].sub(old[i]).len2() / old[i].len2()))
+		worst = max(worst, d)
+	}
+	t.Logf("largest relative difference %.2g", worst)
+	if worst > 1e-4 {
+		t.Errorf("largest relative difference %.2g from the one-sided sums", worst)
+	}
+}
+
+// boxDist2 without branches gives the distance it did with them.
+func TestBoxDist2(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ref := func(p, lo, hi vec3) float32 {
+		var d2 float32
+		for a := range 3 {
+			if x := p[a]; x < lo[a] {
+				d2 += (lo[a] - x) * (lo[a] - x)
+			} else if x > hi[a] {
+				d2 += (x - hi[a]) * (x - hi[a])
+			}
+		}
+		return d2
+	}
+	for range 10000 {
+		var p, lo, hi vec3
+		for a := range 3 {
+			p[a] = 4*r.Float32() - 2
+			lo[a] = 2*r.Float32() - 1
+			hi[a] = lo[a] + r.Float32()
+		}
+		if r.IntN(10) == 0 {
+			hi = lo // a box of one point
+		}
+		if got, want := boxDist2(p, lo, hi), ref(p, lo, hi); got != want {
+			t.Fatalf("boxDist2(%v, %v, %v) = %v, want %v", p, lo, hi, got, want)
+		}
+	}
+}
