@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,16 @@ type layout struct {
 	enabled atomic.Bool
 	reheat  atomic.Bool
 	latest  atomic.Pointer[wire.Positions]
+
+	// Edits the engine has not taken yet (it takes them between steps,
+	// a step of a large graph lasts 100 ms or more): where they put
+	// nodes, laid over the latest positions by current, so an edit shows
+	// in the next frame rather than after the step.
+	pendMu   sync.Mutex
+	pending  map[graph.WireID]pendingNode
+	pendVer  uint64          // bumped by every change of pending
+	merged   *wire.Positions // latest with pending laid over it, for
+	mergedOf [2]uint64       // the latest's step and pendVer it was made from
 	rate    atomic.Uint64 // steps per second, float64 bits
 	stepMs  atomic.Uint64 // recent step time in ms, float64 bits
 	settled atomic.Bool
@@ -437,6 +448,84 @@ func (l *layout) publish(step uint64) {
 	l.latest.Store(&wire.Positions{Step: step, Seq: l.seq, Nodes: nodes})
 }
 
+// pendingNode is an edit's node the engine has not taken yet.
+type pendingNode struct {
+	state wire.NodeState
+	gone  bool   // removed
+	moved bool   // only its position and flags changed: the layout's value stays
+	seq   uint64 // the event's; taken once the layout has applied it
+}
+
+// expect notes where a batch of events puts nodes, until the layout takes
+// the batch. Called on the graph's goroutine.
+func (l *layout) expect(seq uint64, nodes []pendingNode) {
+	if len(nodes) == 0 {
+		return
+	}
+	l.pendMu.Lock()
+	defer l.pendMu.Unlock()
+	if l.pending == nil {
+		l.pending = map[graph.WireID]pendingNode{}
+	}
+	for _, n := range nodes {
+		n.seq = seq
+		l.pending[n.state.ID] = n
+	}
+	l.pendVer++
+}
+
+// current returns the latest positions with the edits the engine has not
+// taken yet laid over them. Merging copies every position, so it is done
+// at most once per (publish, edit), by whoever reads first (the hub, at its
+// frame rate).
+func (l *layout) current() *wire.Positions {
+	p := l.latest.Load()
+	if p == nil {
+		return nil
+	}
+	l.pendMu.Lock()
+	defer l.pendMu.Unlock()
+	for id, n := range l.pending {
+		if n.seq <= p.Seq {
+			delete(l.pending, id) // the engine has it, and p shows it
+		}
+	}
+	if len(l.pending) == 0 {
+		return p
+	}
+	if l.merged != nil && l.mergedOf == [2]uint64{p.Step, l.pendVer} {
+		return l.merged
+	}
+	nodes := make([]wire.NodeState, 0, len(p.Nodes)+len(l.pending))
+	seen := map[graph.WireID]bool{}
+	for _, n := range p.Nodes {
+		if e, ok := l.pending[n.ID]; ok {
+			seen[n.ID] = true
+			if e.gone {
+				continue
+			}
+			v := n.Value
+			n = e.state
+			if e.moved {
+				n.Value = v
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	for id, e := range l.pending {
+		if !e.gone && !seen[id] {
+			nodes = append(nodes, e.state) // added
+		}
+	}
+	var maxSeq uint64
+	for _, e := range l.pending {
+		maxSeq = max(maxSeq, e.seq)
+	}
+	l.merged = &wire.Positions{Step: p.Step, Seq: maxSeq, Nodes: nodes}
+	l.mergedOf = [2]uint64{p.Step, l.pendVer}
+	return l.merged
+}
+
 // stepsPerSecond is the recent stepping rate (0 while resting).
 func (l *layout) stepsPerSecond() float64 { return math.Float64frombits(l.rate.Load()) }
 
@@ -584,6 +673,7 @@ func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph
 	}
 	flush()
 	seq := g.Seq
+	l.expect(seq, expected(g, events))
 	l.send(ctx, func(e compute.Engine) {
 		for _, step := range steps {
 			step(e)
@@ -602,6 +692,39 @@ func (s *Session) feedLayout(ctx context.Context, g *graph.Graph, events []graph
 	})
 }
 
+// expected is where events put nodes, as frames should show them before
+// the layout has taken the events.
+func expected(g *graph.Graph, events []graph.Event) []pendingNode {
+	var out []pendingNode
+	for _, ev := range events {
+		switch ev.Type {
+		case graph.NodeAdded:
+			n := ev.Node
+			out = append(out, pendingNode{state: wire.NodeState{ID: n.WireID, Position: n.Position, Velocity: n.Velocity, Flags: pinFlag(n.Pinned)}})
+		case graph.NodeRemoved:
+			out = append(out, pendingNode{state: wire.NodeState{ID: ev.Node.WireID}, gone: true})
+		case graph.NodeMoved:
+			n, ok := g.Node(ev.ID)
+			if !ok || ev.Position == nil {
+				continue // gone later in the batch, or only pinned
+			}
+			var v graph.Vec3
+			if ev.Velocity != nil {
+				v = *ev.Velocity
+			}
+			out = append(out, pendingNode{state: wire.NodeState{ID: n.WireID, Position: *ev.Position, Velocity: v, Flags: pinFlag(n.Pinned)}, moved: true})
+		}
+	}
+	return out
+}
+
+func pinFlag(pinned bool) uint16 {
+	if pinned {
+		return wire.FlagPinned
+	}
+	return 0
+}
+
 // layoutOf returns a graph's running layout, or nil.
 func (s *Session) layoutOf(id string) *layout {
 	s.layoutMu.RLock()
@@ -612,7 +735,7 @@ func (s *Session) layoutOf(id string) *layout {
 // positions returns a graph's latest layout positions, or nil.
 func (s *Session) positions(id string) *wire.Positions {
 	if l := s.layoutOf(id); l != nil {
-		return l.latest.Load()
+		return l.current()
 	}
 	return nil
 }
