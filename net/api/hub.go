@@ -80,6 +80,10 @@ type Hub struct {
 	metrics  *metrics.Set
 	clock    clock.Clock
 	sent     func(graph string, seq uint64, kind uint8, nodes int, at time.Time)
+	// poke asks for a tick now: an edit moved, added or removed nodes of
+	// a graph someone follows, and its frame should not wait for the next
+	// tick (up to a frame period). At most one such tick per period.
+	poke chan struct{}
 }
 
 // stream is one graph's streams on this server. subs, agentSubs and
@@ -113,7 +117,7 @@ func newHub(b session.Backend, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{b: b, log: log, clock: clock.System, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}, numbers: map[uint16]bool{}}
+	return &Hub{b: b, log: log, clock: clock.System, conns: map[*wsConn]struct{}{}, streams: map[string]*stream{}, numbers: map[uint16]bool{}, poke: make(chan struct{}, 1)}
 }
 
 // queuedBytes is the JSON waiting in every client's queue.
@@ -175,11 +179,17 @@ func (h *Hub) Run(ctx context.Context) {
 	period := rate()
 	ticker := h.clock.NewTicker(period)
 	defer ticker.Stop()
+	var poked time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			h.close()
 			return
+		case <-h.poke:
+			if now := h.clock.Now(); now.Sub(poked) >= period {
+				poked = now
+				h.tick(now)
+			}
 		case now := <-ticker.C():
 			h.tick(now)
 			h.tickPresence(now)
@@ -638,6 +648,12 @@ func (h *Hub) onChange(ch session.Change) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if st := h.streams[ch.Graph]; st != nil && !reload && len(st.subs) > 0 && movesNodes(ch.Events) {
+		select {
+		case h.poke <- struct{}{}:
+		default:
+		}
+	}
 	if st := h.streams[ch.Graph]; st != nil && reload {
 		st.fullAll = true
 		for c := range st.agentSubs {
@@ -656,6 +672,18 @@ func (h *Hub) onChange(ch session.Change) {
 			}
 		}
 	}
+}
+
+// movesNodes tells whether events change where nodes are or which there
+// are: what a position frame shows.
+func movesNodes(events []graph.Event) bool {
+	for _, ev := range events {
+		switch ev.Type {
+		case graph.NodeAdded, graph.NodeRemoved, graph.NodeMoved:
+			return true
+		}
+	}
+	return false
 }
 
 // onAgentEvent forwards messages, commands and focus requests. It runs on
