@@ -2,10 +2,10 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/klauspost/compress/gzip"
@@ -23,8 +23,21 @@ type graphCache struct {
 }
 
 type encodedGraph struct {
-	tag       string
-	raw, gzip []byte
+	tag      string
+	raw      []byte
+	gzipOnce sync.Once // compressed when first asked for, not for every state
+	gzip     []byte
+}
+
+func (e *encodedGraph) gzipped() []byte {
+	e.gzipOnce.Do(func() {
+		var zb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.BestSpeed)
+		zw.Write(e.raw)
+		zw.Close()
+		e.gzip = zb.Bytes()
+	})
+	return e.gzip
 }
 
 // maxCachedGraphBytes leaves very large graphs out of the cache: they are
@@ -59,17 +72,11 @@ func (gc *graphCache) serve(w http.ResponseWriter, r *http.Request, info graph.I
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(c); err != nil {
+		raw, err := c.AppendJSON(nil)
+		if err != nil {
 			return err
 		}
-		var zb bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&zb, gzip.BestSpeed)
-		zw.Write(buf.Bytes())
-		zw.Close()
-		e = &encodedGraph{tag: etagOf(c.Info, step), raw: buf.Bytes(), gzip: zb.Bytes()}
+		e = &encodedGraph{tag: etagOf(c.Info, step), raw: raw}
 		if e.tag != tag {
 			w.Header().Set("ETag", e.tag) // it moved on meanwhile
 		}
@@ -83,7 +90,7 @@ func (gc *graphCache) serve(w http.ResponseWriter, r *http.Request, info graph.I
 	body := e.raw
 	if acceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
-		body = e.gzip
+		body = e.gzipped()
 	}
 	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(http.StatusOK)

@@ -103,7 +103,10 @@ func (s *Server) getGraph(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, c)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusOK)
+		_ = c.WriteJSON(w) // streamed; the client went away if it fails
 		return nil
 	}
 	sum, err := s.b.OpenGraph(r.Context(), id)
