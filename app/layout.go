@@ -51,9 +51,9 @@ type layout struct {
 	pendVer  uint64          // bumped by every change of pending
 	merged   *wire.Positions // latest with pending laid over it, for
 	mergedOf [2]uint64       // the latest's step and pendVer it was made from
-	rate    atomic.Uint64 // steps per second, float64 bits
-	stepMs  atomic.Uint64 // recent step time in ms, float64 bits
-	settled atomic.Bool
+	rate     atomic.Uint64   // steps per second, float64 bits
+	stepMs   atomic.Uint64   // recent step time in ms, float64 bits
+	settled  atomic.Bool
 
 	// Owned by the layout goroutine.
 	degree    map[graph.WireID]float32
