@@ -41,6 +41,9 @@ type layout struct {
 	enabled atomic.Bool
 	reheat  atomic.Bool
 	latest  atomic.Pointer[wire.Positions]
+	rate    atomic.Uint64 // steps per second, float64 bits
+	stepMs  atomic.Uint64 // recent step time in ms, float64 bits
+	settled atomic.Bool
 
 	// Edits the engine has not taken yet (it takes them between steps,
 	// a step of a large graph lasts 100 ms or more): where they put
@@ -51,9 +54,6 @@ type layout struct {
 	pendVer  uint64          // bumped by every change of pending
 	merged   *wire.Positions // latest with pending laid over it, for
 	mergedOf [2]uint64       // the latest's step and pendVer it was made from
-	rate     atomic.Uint64   // steps per second, float64 bits
-	stepMs   atomic.Uint64   // recent step time in ms, float64 bits
-	settled  atomic.Bool
 
 	// Owned by the layout goroutine.
 	degree    map[graph.WireID]float32
