@@ -16,7 +16,9 @@ import (
 	gl "github.com/go-gl/gl/v3.1/gles2"
 	"github.com/go-gl/mathgl/mgl32"
 
+	"visionflow/graph/gen"
 	"visionflow/internal/gltest"
+	"visionflow/render/lod"
 	"visionflow/render/view"
 )
 
@@ -556,4 +558,244 @@ func drawOnce(t *testing.T, cam view.Camera, positions [][4]float32, styles []St
 		t.FailNow()
 	}
 	return px
+}
+
+// BenchmarkDrawHairball is the renderer alone on a graph whose edges join
+// nodes far apart, as a large real graph's hubs and long-range links do:
+// n nodes in a ball, m skewed edges (graph/gen) between random slots, the
+// camera fitted to the ball, the desktop's default look (hologram, edge
+// opacity 0.5, high quality, a software rasteriser's limits); with every
+// edge in view drawn (lod=off) and with the area cap the window sets on a
+// software rasteriser (lod=on).
+func BenchmarkDrawHairball(b *testing.B) {
+	for _, sz := range [][2]int{{10_000, 20_000}, {64_000, 245_000}} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("nodes=%d/edges=%d/lod=%v", sz[0], sz[1], on), func(b *testing.B) {
+				benchHairball(b, sz[0], sz[1], on)
+			})
+		}
+	}
+}
+
+func hairballScene(n, m int) (pos [][4]float32, styles []Style, edges []Edge, cam view.Camera) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	radius := float32(math.Cbrt(float64(n))) * 15
+	pos = make([][4]float32, n)
+	for i := range pos {
+		for {
+			p := [3]float32{rng.Float32()*2 - 1, rng.Float32()*2 - 1, rng.Float32()*2 - 1}
+			if p[0]*p[0]+p[1]*p[1]+p[2]*p[2] <= 1 {
+				pos[i] = [4]float32{p[0] * radius, p[1] * radius, p[2] * radius, 1}
+				break
+			}
+		}
+	}
+	styles = make([]Style, n)
+	for i := range styles {
+		styles[i] = Style{Color: [4]uint8{0, 229, 255, 255}, Size: 1.5}
+	}
+	for _, e := range gen.SkewedEdges(n, m, 1) {
+		edges = append(edges, Edge{A: uint32(e.Source), B: uint32(e.Target), Width: 0.5})
+	}
+	cam = view.New()
+	cam.Fit(mgl32.Vec3{}, radius, 1.6)
+	return pos, styles, edges, cam
+}
+
+func benchHairball(b *testing.B, n, m int, capped bool) {
+	pos, styles, edges, cam := hairballScene(n, m)
+	s := testSettings()
+	s.Hologram, s.EdgeOpacity, s.NodeSize = true, 0.5, 1.2
+	var r *Renderer
+	var f *Frame
+	onGL(b, func() {
+		var err error
+		if r, err = New(gltest.Window.Info.Dialect); err != nil {
+			b.Fatal(err)
+		}
+		r.Software = true
+		r.SetScene(styles, edges)
+		f = &Frame{Camera: cam, Width: 1280, Height: 800, Positions: r.UploadPositions(pos), Settings: s}
+		if capped {
+			f.EdgeAreaCap = lod.NewView(cam, 1280, 800).Cap(len(edges), func(i int) (a, b mgl32.Vec3, w float32, ok bool) {
+				p, q := pos[edges[i].A], pos[edges[i].B]
+				return mgl32.Vec3{p[0], p[1], p[2]}, mgl32.Vec3{q[0], q[1], q[2]}, edges[i].Width, true
+			}, lod.SoftwareBudget*1280*800)
+		}
+	})
+	defer onGL(b, r.Close)
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		onGL(b, func() {
+			if err := r.Draw(f); err != nil {
+				b.Fatal(err)
+			}
+			gl.Finish()
+		})
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/frame")
+	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/frame")
+}
+
+// drawLOD draws a scene with a fresh renderer at testW×testH, with the
+// edges' area cap set, and reads the pixels back; nil when GL failed
+// (reported).
+func drawLOD(t *testing.T, cam view.Camera, positions [][4]float32, styles []Style, edges []Edge, s Settings, areaCap float32) []byte {
+	t.Helper()
+	var px []byte
+	onGL(t, func() {
+		r, err := New(gltest.Window.Info.Dialect)
+		if err != nil {
+			t.Error(err) // not Fatal: this is the GL thread
+			return
+		}
+		defer r.Close()
+		r.SetScene(styles, edges)
+		f := &Frame{Camera: cam, Width: testW, Height: testH, Positions: r.UploadPositions(positions), Settings: s, EdgeAreaCap: areaCap}
+		if err := r.Draw(f); err != nil {
+			t.Error(err)
+			return
+		}
+		px = ReadPixels(testW, testH)
+	})
+	return px
+}
+
+// ink is how far the picture is from the background: the sum over pixels
+// of the largest channel difference, and how many pixels differ by more
+// than 8.
+func ink(px []byte, bg [3]uint8) (sum, covered int) {
+	for i := 0; i < len(px); i += 4 {
+		d := 0
+		for c := range 3 {
+			d = max(d, abs(int(px[i+c])-int(bg[c])))
+		}
+		sum += d
+		if d > 8 {
+			covered++
+		}
+	}
+	return sum, covered
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// Past the area cap a big graph's edges are thinned, each kept one as
+// opaque as those it stands for: the picture keeps most of its ink, is the
+// same from one frame to the next, and the same from the kernel's edge
+// ends and the CPU's.
+func TestEdgeLevelOfDetail(t *testing.T) {
+	pos, styles, edges, _ := hairballScene(3000, 12000)
+	for i := range styles {
+		styles[i].Size = 0.5
+	}
+	radius := float32(math.Cbrt(3000)) * 15
+	cam := view.New()
+	cam.Fit(mgl32.Vec3{}, radius, float32(testW)/testH)
+	s := testSettings()
+	s.EdgeOpacity, s.Hologram = 0.3, false
+	budget := lod.SoftwareBudget * float32(testW*testH)
+	areaCap := lod.NewView(cam, testW, testH).Cap(len(edges), func(i int) (a, b mgl32.Vec3, w float32, ok bool) {
+		p, q := pos[edges[i].A], pos[edges[i].B]
+		return mgl32.Vec3{p[0], p[1], p[2]}, mgl32.Vec3{q[0], q[1], q[2]}, edges[i].Width, true
+	}, budget)
+	if areaCap <= 0 {
+		t.Fatalf("12,000 edges across a %dx%d view fit a budget of one view's area: cap %v", testW, testH, areaCap)
+	}
+	full := drawLOD(t, cam, pos, styles, edges, s, 0)
+	thin := drawLOD(t, cam, pos, styles, edges, s, areaCap)
+	again := drawLOD(t, cam, pos, styles, edges, s, areaCap)
+	if full == nil || thin == nil || again == nil {
+		t.FailNow()
+	}
+	if *keep != "" {
+		savePNG(t, strings.TrimSuffix(*keep, ".png")+"-full.png", full, testW, testH)
+		savePNG(t, strings.TrimSuffix(*keep, ".png")+"-lod.png", thin, testW, testH)
+	}
+	kept := 0
+	v := lod.NewView(cam, testW, testH)
+	for i, e := range edges {
+		p, q := pos[e.A], pos[e.B]
+		l, area, in := v.Footprint(mgl32.Vec3{p[0], p[1], p[2]}, mgl32.Vec3{q[0], q[1], q[2]}, e.Width)
+		if in && l >= lod.MinLength && lod.Kept(uint32(i), lod.Keep(area, areaCap)) {
+			kept++
+		}
+	}
+	sumFull, covFull := ink(full, s.Background)
+	sumThin, covThin := ink(thin, s.Background)
+	t.Logf("cap %.0f px²: %d of %d edges drawn; ink %d → %d, pixels covered %d → %d", areaCap, kept, len(edges), sumFull, sumThin, covFull, covThin)
+	if kept > len(edges)/2 || kept == 0 {
+		t.Errorf("%d of %d edges drawn under the cap", kept, len(edges))
+	}
+	if float64(sumThin) < 0.6*float64(sumFull) || float64(covThin) < 0.6*float64(covFull) {
+		t.Errorf("the thinned picture lost too much: ink %d of %d, covered %d of %d pixels", sumThin, sumFull, covThin, covFull)
+	}
+	if d := differing(thin, again); d != 0 {
+		t.Errorf("%d pixels differ between two frames of the same view", d)
+	}
+	if gltest.Window.Info.Dialect.Compute() {
+		defer func(src string) { expandSource = src }(expandSource)
+		expandSource = "void main() { not glsl; }"
+		cpu := drawLOD(t, cam, pos, styles, edges, s, areaCap)
+		if d := differing(thin, cpu); cpu != nil && d != 0 {
+			t.Errorf("%d pixels differ between the kernel's edge ends and the CPU's", d)
+		}
+	}
+}
+
+// Edges marked Keep are drawn whatever the cap; others may be dropped;
+// a ribbon whose centre line is just out of view still shows its inner
+// half.
+func TestEdgeLevelOfDetailKeepsAndClips(t *testing.T) {
+	cam := view.New()
+	cam.Yaw, cam.Pitch = 0, 0
+	cam.Fit(mgl32.Vec3{}, 12, float32(testW)/testH)
+	positions := [][4]float32{{-10, 0, 0, 1}, {10, 0, 0, 1}, {0, 0, 0, 1}}
+	styles := []Style{{Size: 0}, {Size: 0}, {Size: 0}}
+	// The edge under test sits at an index whose hash drops it at any
+	// chance below a half; the ones before it have no length.
+	at := uint32(0)
+	for lod.Kept(at, 0.5) {
+		at++
+	}
+	red := [4]uint8{255, 0, 0, 255}
+	scene := func(keep bool) []Edge {
+		edges := make([]Edge, at+1)
+		for i := range edges {
+			edges[i] = Edge{A: 2, B: 2, Width: 1}
+		}
+		edges[at] = Edge{A: 0, B: 1, Width: 1, Tint: red, Keep: keep}
+		return edges
+	}
+	s := testSettings()
+	x, y, _, _ := cam.Project(mgl32.Vec3{0, 0, 0}, testW, testH)
+	mid := (int(y)*testW + int(x)) * 4
+	isRed := func(px []byte, i int) bool { return px != nil && px[i] > 150 && px[i+1] < 80 && px[i+2] < 80 }
+	if px := drawLOD(t, cam, positions, styles, scene(false), s, 0); !isRed(px, mid) {
+		t.Errorf("without a cap the edge is not drawn")
+	}
+	if px := drawLOD(t, cam, positions, styles, scene(false), s, 1); px == nil || isRed(px, mid) {
+		t.Errorf("under a 1-pixel cap an edge of chance ≪ 1/2 at index %d is still drawn", at)
+	}
+	if px := drawLOD(t, cam, positions, styles, scene(true), s, 1); !isRed(px, mid) {
+		t.Errorf("an edge marked Keep is dropped under the cap")
+	}
+	// A ribbon 6 pixels wide whose centre line runs 2 pixels above the
+	// top of the view: its lower 1 pixel shows in the top row.
+	up := lod.NewView(cam, testW, testH).ViewProj.Mul4x1(mgl32.Vec4{0, 1, 0, 1})
+	perUnit := up[1] / up[3] * testH / 2
+	yTop := (testH/2 + 2) / perUnit
+	positions = [][4]float32{{-10, yTop, 0, 1}, {10, yTop, 0, 1}, {0, 0, 0, 1}}
+	edges := scene(false)
+	edges[at].Width = 6 / perUnit
+	px := drawLOD(t, cam, positions, styles, edges, s, 0)
+	if !isRed(px, testW/2*4) {
+		t.Errorf("a wide ribbon reaching into view from above is culled")
+	}
 }

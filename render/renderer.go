@@ -52,18 +52,28 @@ type Edge struct {
 	// opacity for this edge (sRGB; 5 bits of each channel and 7 of alpha
 	// survive): a link of an agent to its work, a pulse of a message.
 	Tint [4]uint8
+	// Keep exempts the edge from the level of detail (Frame.EdgeAreaCap
+	// and the sub-pixel cut): the selected and hovered nodes' edges,
+	// agents' links, message pulses.
+	Keep bool
 }
 
-// tintCode packs a tint into a number a float carries exactly (below
-// 2^22), so it can ride in the edge ends' spare component: r, g, b in 5
-// bits each, alpha in 7; 0 means none.
+// keepAlways is the tint code's bit for Edge.Keep (edge_lod.glsl).
+const keepAlways = 1 << 22
+
+// tintCode packs a tint and Keep into a number a float carries exactly
+// (below 2^23), so they can ride in the edge ends' spare component: r, g,
+// b in 5 bits each, alpha in 7, then Keep; 0 means no tint.
 func (e Edge) tintCode() float32 {
-	t := e.Tint
-	if t[3] == 0 {
-		return 0
+	var code uint32
+	if t := e.Tint; t[3] != 0 {
+		a := max(uint32(t[3])>>1, 1)
+		code = uint32(t[0])>>3<<17 | uint32(t[1])>>3<<12 | uint32(t[2])>>3<<7 | a
 	}
-	a := max(uint32(t[3])>>1, 1)
-	return float32(uint32(t[0])>>3<<17 | uint32(t[1])>>3<<12 | uint32(t[2])>>3<<7 | a)
+	if e.Keep {
+		code |= keepAlways
+	}
+	return float32(code)
 }
 
 // Settings are the look of the whole scene (from the settings tree).
@@ -90,6 +100,12 @@ type Frame struct {
 	Positions     uint32 // buffer of vec4 per slot (xyz, mass)
 	Settings      Settings
 	Antialias     bool // draw multisampled, then resolve into the window
+	// EdgeAreaCap, in pixels, thins the edges that cover more of the
+	// screen: each is drawn with the chance cap/area, as opaque as the
+	// edges it stands for (render/lod). 0 draws every edge in view; the
+	// window sets it on a software rasteriser, whose frames a big graph's
+	// edges would fill.
+	EdgeAreaCap float32
 }
 
 type mesh struct {
@@ -391,6 +407,12 @@ func (r *Renderer) matrices(p *gles.Program, f *Frame) {
 	gl.UniformMatrix4fv(p.Uniform("uProj"), 1, false, &proj[0])
 }
 
+// edgeLOD sets the uniforms of edge_lod.glsl.
+func edgeLOD(p *gles.Program, f *Frame) {
+	gl.Uniform2f(p.Uniform("uViewport"), float32(f.Width), float32(f.Height))
+	gl.Uniform1f(p.Uniform("uAreaCap"), max(f.EdgeAreaCap, 0))
+}
+
 // Level of detail: the quality setting picks the finest mesh (1280
 // triangles at high), and larger graphs step down from it, since with
 // thousands of nodes each sphere covers a few pixels and triangles would
@@ -538,6 +560,7 @@ func (r *Renderer) draw(f *Frame) error {
 		}
 		gl.UseProgram(r.edge.ID)
 		r.matrices(r.edge, f)
+		edgeLOD(r.edge, f)
 		gl.Uniform4f(r.edge.Uniform("uColor"), linear(s.EdgeColor[0]), linear(s.EdgeColor[1]), linear(s.EdgeColor[2]), s.EdgeOpacity)
 		gl.Uniform1i(r.edge.Uniform("uArrows"), boolInt(s.Arrows))
 		gl.BindVertexArray(r.vao)
@@ -566,6 +589,7 @@ func (r *Renderer) draw(f *Frame) error {
 		if s.Arrows {
 			gl.UseProgram(r.arrow.ID)
 			r.matrices(r.arrow, f)
+			edgeLOD(r.arrow, f)
 			gl.Uniform4f(r.arrow.Uniform("uColor"), linear(s.EdgeColor[0]), linear(s.EdgeColor[1]), linear(s.EdgeColor[2]), max(s.EdgeOpacity, 0.6))
 			gl.Uniform1i(r.arrow.Uniform("uArrows"), 0)
 			gl.Uniform1f(r.arrow.Uniform("uLength"), s.ArrowSize*s.NodeSize)

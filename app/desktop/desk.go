@@ -73,6 +73,7 @@ type desk struct {
 	lookNow  *agentLook
 	pulsing  bool      // edges carry fading pulses: re-edge as they fade
 	lastEdge time.Time // when the edges were last uploaded
+	lod      edgeLOD
 
 	// The graph's and the swarm's positions joined (the swarm's layout is
 	// a layout of its own), and what they were joined from.
@@ -281,7 +282,7 @@ func (d *desk) renderFrame(now time.Time) *render.Frame {
 		t = 0 // animated effects hold still, so screenshots repeat
 	}
 	return &render.Frame{Camera: d.cam, Width: d.width, Height: d.height, Time: t, Positions: d.buf, Settings: d.setNow,
-		Antialias: d.antialias()}
+		Antialias: d.antialias(), EdgeAreaCap: d.edgeCap()}
 }
 
 // softwareAALimit is the node count above which a software renderer
@@ -414,7 +415,9 @@ func (d *desk) sync(now time.Time) {
 	}
 	d.touched = d.touched[:0]
 	if d.reedge {
-		d.r.SetEdges(d.edges(now))
+		d.lod.edges = d.edges(now)
+		d.lod.version++
+		d.r.SetEdges(d.lod.edges)
 		d.reedge = false
 		d.lastEdge = now
 	}
@@ -609,6 +612,7 @@ func (d *desk) edges(now time.Time) []render.Edge {
 	v := *d.valsNow
 	look := d.lookNow
 	d.pulsing = false
+	focus := func(id graph.WireID) bool { return id != 0 && (id == d.paintFocus[0] || id == d.paintFocus[1]) }
 	out := make([]render.Edge, 0, len(d.sceneNow.edges))
 	for _, e := range d.sceneNow.edges {
 		a, okA := d.slotOf[e.a]
@@ -616,7 +620,9 @@ func (d *desk) edges(now time.Time) []render.Edge {
 		if !okA || !okB {
 			continue
 		}
-		re := render.Edge{A: uint32(a), B: uint32(b), Width: edgeWidth(e.weight, v)}
+		// The selected and hovered nodes' edges are what one looks at:
+		// the level of detail never drops them.
+		re := render.Edge{A: uint32(a), B: uint32(b), Width: edgeWidth(e.weight, v), Keep: focus(e.a) || focus(e.b)}
 		switch max(d.visible(e.a), d.visible(e.b)) {
 		case visHidden:
 			continue
@@ -630,6 +636,7 @@ func (d *desk) edges(now time.Time) []render.Edge {
 					d.pulsing = true
 					fade := 1 - float32(age)/float32(pulseLife)
 					re.Tint = [4]uint8{255, 245, 200, uint8(90 + 165*fade)}
+					re.Keep = true
 					re.Width *= 1 + 1.5*fade
 				}
 			}
@@ -642,7 +649,7 @@ func (d *desk) edges(now time.Time) []render.Edge {
 			a, okA := d.slotOf[w[0]]
 			b, okB := d.slotOf[w[1]]
 			if okA && okB {
-				out = append(out, render.Edge{A: uint32(a), B: uint32(b), Width: 0.6 * v.float("edges.baseWidth"), Tint: [4]uint8{c[0], c[1], c[2], 110}})
+				out = append(out, render.Edge{A: uint32(a), B: uint32(b), Width: 0.6 * v.float("edges.baseWidth"), Tint: [4]uint8{c[0], c[1], c[2], 110}, Keep: true})
 			}
 		}
 	}
@@ -771,7 +778,7 @@ func (d *desk) overlay(now time.Time, labels []overlay.Label) {
 	}
 	if h := d.m.health.Load(); h != nil {
 		h := &h.Health
-		st.Engine, st.Clients, st.StepMillis, st.StepsPerSecond = h.Engine.Name, h.Clients, h.Engine.StepMillis, h.Engine.StepsPerSecond
+		st.Engine, st.Clients, st.StepMillis, st.StepsPerSecond = engineLabel(h.Engine.Name, h.Engine.Why), h.Clients, h.Engine.StepMillis, h.Engine.StepsPerSecond
 	}
 	if n := d.m.notice.Load(); n != nil && now.Before(n.until) {
 		data.Message = n.text

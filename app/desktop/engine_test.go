@@ -29,3 +29,17 @@ func TestAutoEngine(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineLabel(t *testing.T) {
+	_, why := autoEngine(true, "OpenGL ES 3.1", "llvmpipe (LLVM 15.0.6, 256 bits)")
+	for _, c := range [][3]string{
+		{"cpu", why, "cpu (software GL)"},
+		{"cpu", "--engine cpu", "cpu (--engine cpu)"},
+		{"gpu", "compute shaders on NVIDIA GeForce RTX 3060", "gpu"},
+		{"cpu", "", "cpu"},
+	} {
+		if got := engineLabel(c[0], c[1]); got != c[2] {
+			t.Errorf("engineLabel(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}

@@ -211,6 +211,22 @@ func autoEngine(compute bool, dialect, renderer string) (gpu bool, why string) {
 	return true, ""
 }
 
+// engineLabel names the physics engine in the stats bar, with why when the
+// choice was not the obvious one: "cpu (software GL)".
+func engineLabel(name, why string) string {
+	switch {
+	case strings.Contains(why, "software rasteriser"):
+		return name + " (software GL)"
+	case strings.Contains(why, "no compute shaders"):
+		return name + " (no compute shaders)"
+	case strings.Contains(why, "cannot run"):
+		return name + " (GPU failed)"
+	case strings.HasPrefix(why, "--engine"):
+		return name + " (" + why + ")"
+	}
+	return name
+}
+
 // softwareRenderer tells a GL renderer string that draws on the CPU:
 // Mesa's llvmpipe, softpipe and swrast, Google's SwiftShader, Microsoft's
 // WARP (through ANGLE, "Microsoft Basic Render Driver").
