@@ -531,11 +531,7 @@ func (s *Session) Positions(graphID string) *wire.Positions {
 
 // GraphAt returns a graph as it was at time at, replayed from its history.
 func (s *Session) GraphAt(ctx context.Context, id string, at time.Time) (graph.Contents, error) {
-	g, err := s.store.GraphAt(ctx, id, at)
-	if err != nil {
-		return graph.Contents{}, err
-	}
-	return g.Contents(), nil
+	return s.store.ContentsAt(ctx, id, at)
 }
 
 // Events returns up to limit events of a graph after seq since.

@@ -80,24 +80,42 @@ func UnmarshalGraph(b []byte) (*Graph, error) {
 }
 
 func decodeSnapshot(b []byte) (*Graph, error) {
+	info, nextIndex, nodes, edges, err := decodeSnapshotParts(b)
+	if err != nil {
+		return nil, err
+	}
+	// Restore checks what joins the parts: unique ids and wire indexes,
+	// edges between nodes that exist.
+	g, err := Restore(info, nextIndex, nodes, edges)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errSnapshot, err)
+	}
+	return g, nil
+}
+
+// decodeSnapshotParts decodes a snapshot's parts, each node and edge
+// checked on its own: nodes in wire index order, edges in creation order,
+// as MarshalBinary wrote them.
+func decodeSnapshotParts(b []byte) (info Info, nextIndex uint32, nodes []Node, edges []Edge, err error) {
+	fail := func(err error) (Info, uint32, []Node, []Edge, error) { return Info{}, 0, nil, nil, err }
 	if len(b) < len(snapshotMagic) || string(b[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, fmt.Errorf("%w: bad magic", errSnapshot)
+		return fail(fmt.Errorf("%w: bad magic", errSnapshot))
 	}
 	// The graph's strings are slices of one copy of the snapshot: a
 	// 100k-node graph has over a million of them, and allocating each was a
 	// third of the decoding time. The copy lives as long as any of them.
 	r := binenc.NewStringReader(string(b[len(snapshotMagic):]))
-	info := Info{ID: r.Str(), Name: r.Str(), Type: Type(r.Str())}
+	info = Info{ID: r.Str(), Name: r.Str(), Type: Type(r.Str())}
 	info.Created = time.UnixMilli(r.Varint()).UTC()
 	info.Seq = r.Uvarint()
-	nextIndex := r.Uvarint()
+	next := r.Uvarint()
 	if err := r.Err(); err != nil {
-		return nil, err
+		return fail(err)
 	}
-	if nextIndex > uint64(MaxWireIndex)+1 {
-		return nil, fmt.Errorf("%w: next wire index %d out of range", errSnapshot, nextIndex)
+	if next > uint64(MaxWireIndex)+1 {
+		return fail(fmt.Errorf("%w: next wire index %d out of range", errSnapshot, next))
 	}
-	nodes := make([]Node, r.Count(4+24+4))
+	nodes = make([]Node, r.Count(4+24+4))
 	for i := range nodes {
 		n := &nodes[i]
 		n.ID = r.Str()
@@ -109,38 +127,32 @@ func decodeSnapshot(b []byte) (*Graph, error) {
 		n.Pinned = r.Byte() != 0
 		n.Metadata = r.Metadata()
 		if err := r.Err(); err != nil {
-			return nil, err
+			return fail(err)
 		}
 		// Checked as strictly as input, because a damaged database must
 		// not give a graph that breaks its invariants; the checks cost
 		// little now that field names are formatted only for errors.
 		if err := n.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: %w", errSnapshot, err)
+			return fail(fmt.Errorf("%w: %w", errSnapshot, err))
 		}
-		if n.WireID.Index() >= uint32(nextIndex) {
-			return nil, fmt.Errorf("%w: node %q has wire index %d beyond the next index %d", errSnapshot, n.ID, n.WireID.Index(), nextIndex)
+		if n.WireID.Index() >= uint32(next) {
+			return fail(fmt.Errorf("%w: node %q has wire index %d beyond the next index %d", errSnapshot, n.ID, n.WireID.Index(), next))
 		}
 	}
-	edges := make([]Edge, r.Count(4+4+1))
+	edges = make([]Edge, r.Count(4+4+1))
 	for i := range edges {
 		e := &edges[i]
 		e.ID, e.Source, e.Target, e.Label, e.Weight = r.Str(), r.Str(), r.Str(), r.Str(), r.F32()
 		e.Metadata = r.Metadata()
 		if err := r.Err(); err != nil {
-			return nil, err
+			return fail(err)
 		}
 		if err := e.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: %w", errSnapshot, err)
+			return fail(fmt.Errorf("%w: %w", errSnapshot, err))
 		}
 	}
 	if err := r.End(); err != nil {
-		return nil, fmt.Errorf("%w: %w", errSnapshot, err)
+		return fail(fmt.Errorf("%w: %w", errSnapshot, err))
 	}
-	// Restore checks what joins the parts: unique ids and wire indexes,
-	// edges between nodes that exist.
-	g, err := Restore(info, uint32(nextIndex), nodes, edges)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errSnapshot, err)
-	}
-	return g, nil
+	return info, uint32(next), nodes, edges, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -86,6 +87,9 @@ func TestEventsAcrossBlocksAndRows(t *testing.T) {
 		got, err := s.GraphAt(ctx, "b", at)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if c, err := s.ContentsAt(ctx, "b", at); err != nil || !reflect.DeepEqual(c, got.Contents()) {
+			t.Errorf("at event %d's time: ContentsAt differs from GraphAt (%v)", seq, err)
 		}
 		if got.Seq != seq || got.NodeCount() != want.NodeCount() || got.EdgeCount() != want.EdgeCount() {
 			t.Errorf("at event %d's time: seq %d, %d nodes, %d edges; want %d nodes, %d edges",

@@ -80,12 +80,54 @@ func eachEvent(ctx context.Context, q querier, graphID string, from, to uint64, 
 // not in the log, so positions are those of the snapshot and of the explicit
 // moves after it.
 func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*graph.Graph, error) {
+	var g *graph.Graph
+	err := s.atTime(ctx, graphID, at, func(tx *sql.Tx, info graph.Info, target uint64) (err error) {
+		g, err = replayTo(ctx, tx, info, target, true)
+		return err
+	})
+	return g, err
+}
+
+// ContentsAt is GraphAt's contents, replayed without building the graph
+// (graph.ContentsReplay): what time travel answers with.
+func (s *Store) ContentsAt(ctx context.Context, graphID string, at time.Time) (graph.Contents, error) {
+	var c graph.Contents
+	err := s.atTime(ctx, graphID, at, func(tx *sql.Tx, info graph.Info, target uint64) error {
+		var data []byte
+		var r *graph.ContentsReplay
+		err := tx.QueryRowContext(ctx, "SELECT data FROM snapshots WHERE graph_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", info.ID, target).Scan(&data)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			r = graph.NewContentsReplay(info)
+		case err != nil:
+			return err
+		default:
+			if r, err = graph.ContentsReplayFromSnapshot(data); err != nil {
+				return err
+			}
+		}
+		if err := eachEvent(ctx, tx, info.ID, r.Seq(), target, 0, r.Apply); err != nil {
+			return err
+		}
+		if r.Seq() != target {
+			return fmt.Errorf("log ends at seq %d, wanted %d: %w", r.Seq(), target, graph.ErrCorruptEvent)
+		}
+		c = r.Contents()
+		return nil
+	})
+	return c, err
+}
+
+// atTime finds the last event of a graph stamped no later than at and
+// calls replay with it, in one read transaction (so the snapshot and the
+// events agree).
+func (s *Store) atTime(ctx context.Context, graphID string, at time.Time, replay func(tx *sql.Tx, info graph.Info, target uint64) error) error {
 	sm, err := s.GraphInfo(ctx, graphID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if at.Before(sm.Created.Truncate(time.Millisecond)) {
-		return nil, &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: fmt.Sprintf("%q did not exist at %s; it was created at %s",
+		return &graph.Error{Kind: graph.ErrNotFound, Field: "graph", Detail: fmt.Sprintf("%q did not exist at %s; it was created at %s",
 			graphID, at.UTC().Format(time.RFC3339Nano), sm.Created.Format(time.RFC3339Nano))}
 	}
 	// Timestamps hold 48 bits of milliseconds; later times mean "now".
@@ -93,10 +135,9 @@ func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*gra
 		at = time.UnixMilli(1<<47 - 1)
 	}
 	limit := graph.MakeTimestamp(at, 0xFFFF)
-	// One read transaction, so the snapshot and the events agree.
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("replay graph %q: %w", graphID, err)
+		return fmt.Errorf("replay graph %q: %w", graphID, err)
 	}
 	defer tx.Rollback()
 	// The state at time t is the log up to the first event stamped after
@@ -117,16 +158,15 @@ func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*gra
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("replay graph %q: %w", graphID, err)
+		return fmt.Errorf("replay graph %q: %w", graphID, err)
 	}
 	if found {
 		target = first - 1
 	}
-	g, err := replayTo(ctx, tx, sm.Info, target, true)
-	if err != nil {
-		return nil, fmt.Errorf("replay graph %q to %s: %w", graphID, at.UTC().Format(time.RFC3339Nano), err)
+	if err := replay(tx, sm.Info, target); err != nil {
+		return fmt.Errorf("replay graph %q to %s: %w", graphID, at.UTC().Format(time.RFC3339Nano), err)
 	}
-	return g, nil
+	return nil
 }
 
 // MaxTime returns the latest event timestamp in the database (0 when

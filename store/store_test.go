@@ -211,6 +211,15 @@ func TestGraphAtReplaysHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameGraph(t, "at "+p.at.Format(time.TimeOnly), got, p.state)
+		// Time travel's answer, replayed without building the graph, is
+		// the same.
+		c, err := s.ContentsAt(ctx, "h", p.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := got.Contents(); !reflect.DeepEqual(c, want) {
+			t.Errorf("at %s: ContentsAt differs from GraphAt's contents", p.at.Format(time.TimeOnly))
+		}
 	}
 	if _, err := s.GraphAt(ctx, "h", time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("before creation: %v, want ErrNotFound", err)
