@@ -217,7 +217,7 @@ func TestStreamFramesV1AndV2OverWebSocket(t *testing.T) {
 		last.Nodes[i].Position.X += 0.05
 	}
 	publish(last)
-	seq = tick(seq)
+	tick(seq)
 	check(last, true)
 	var full, deltas int
 	for _, f := range fs {
