@@ -2,9 +2,11 @@ package graph
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -399,54 +401,81 @@ func (g *Graph) unlink(node, edge string) {
 func Restore(info Info, nextIndex uint32, nodes []Node, edges []Edge) (*Graph, error) {
 	g := &Graph{
 		Info:      info,
-		nodes:     make(map[string]*nodeEntry, len(nodes)),
-		byWire:    make(map[uint32]*nodeEntry, len(nodes)),
-		edges:     make(map[string]*edgeEntry, len(edges)),
 		nextIndex: max(nextIndex, 1),
 		edgeOrd:   uint64(len(edges)),
 	}
-	fail := func(format string, args ...any) (*Graph, error) {
-		return nil, fmt.Errorf("restore graph %q: %w", info.ID, corrupt(format, args...))
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("restore graph %q: %w", info.ID, corrupt(format, args...))
 	}
+	// Filling the three maps is most of loading a large graph, and they
+	// do not depend on each other until edges look up their ends: two
+	// goroutines each fill what the other does not touch. (A map that did
+	// not grow by an insert already held the key: one hash per insert
+	// instead of a lookup and then an insert.)
 	entries := make([]nodeEntry, len(nodes))
 	for i := range nodes {
+		entries[i].Node = nodes[i]
+	}
+	var wg sync.WaitGroup
+	var errWire, errEdges error
+	wg.Go(func() {
+		g.byWire = make(map[uint32]*nodeEntry, len(nodes))
+		for i := range entries {
+			n := &entries[i]
+			idx := n.WireID.Index()
+			g.byWire[idx] = n
+			if len(g.byWire) != i+1 {
+				errWire = fail("wire index %d appears twice", idx)
+				return
+			}
+			if idx >= g.nextIndex {
+				g.nextIndex = idx + 1
+			}
+		}
+	})
+	edgeEntries := make([]edgeEntry, len(edges))
+	for i := range edges {
+		edgeEntries[i].Edge, edgeEntries[i].ord = edges[i], uint64(i+1)
+	}
+	g.nodes = make(map[string]*nodeEntry, len(nodes))
+	for i := range entries {
 		n := &entries[i]
-		n.Node = nodes[i]
-		// A map that did not grow already held the key: one hash per
-		// insert instead of a lookup and then an insert.
 		g.nodes[n.ID] = n
 		if len(g.nodes) != i+1 {
-			return fail("node %q appears twice", n.ID)
-		}
-		idx := n.WireID.Index()
-		g.byWire[idx] = n
-		if len(g.byWire) != i+1 {
-			return fail("wire index %d appears twice", idx)
-		}
-		if idx >= g.nextIndex {
-			g.nextIndex = idx + 1
+			wg.Wait()
+			return nil, fail("node %q appears twice", n.ID)
 		}
 	}
-	edgeEntries := make([]edgeEntry, len(edges))
+	wg.Go(func() {
+		g.edges = make(map[string]*edgeEntry, len(edges))
+		for i := range edgeEntries {
+			e := &edgeEntries[i]
+			g.edges[e.ID] = e
+			if len(g.edges) != i+1 {
+				errEdges = fail("edge %q appears twice", e.ID)
+				return
+			}
+		}
+	})
 	ends := make([][2]*nodeEntry, len(edges))
 	degree := make([]int32, len(entries))
 	base := unsafe.SliceData(entries)
-	for i := range edges {
+	for i := range edgeEntries {
 		e := &edgeEntries[i]
-		e.Edge, e.ord = edges[i], uint64(i+1)
 		src, dst := g.nodes[e.Source], g.nodes[e.Target]
 		if src == nil || dst == nil {
-			return fail("edge %q joins missing nodes %q → %q", e.ID, e.Source, e.Target)
-		}
-		g.edges[e.ID] = e
-		if len(g.edges) != i+1 {
-			return fail("edge %q appears twice", e.ID)
+			wg.Wait()
+			return nil, fail("edge %q joins missing nodes %q → %q", e.ID, e.Source, e.Target)
 		}
 		ends[i] = [2]*nodeEntry{src, dst}
 		degree[entryIndex(base, src)]++
 		if dst != src {
 			degree[entryIndex(base, dst)]++
 		}
+	}
+	wg.Wait()
+	if err := errors.Join(errWire, errEdges); err != nil {
+		return nil, err
 	}
 	// Every node's incident list is carved from one array, sized by
 	// degree first, instead of grown by appends: a million small slices
