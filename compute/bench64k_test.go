@@ -1,9 +1,10 @@
 package compute
 
 import (
-	"syscall"
 	"testing"
 	"time"
+
+	"visionflow/internal/testenv"
 )
 
 // The Debian package graph of issue 14 has 63.7k nodes and 245k edges; these
@@ -22,22 +23,12 @@ func BenchmarkStep64k(b *testing.B) {
 	p := DefaultParams()
 	e.Step(p) // first step allocates the buffers
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		e.Step(p)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
-	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/step")
-}
-
-// cpuTime is the CPU time this process has used. On a machine shared with
-// other work, CPU time per step is steadier than wall time per step.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
-		return 0
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	b.ReportMetric(float64((testenv.CPUTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/step")
 }
 
 // BenchmarkSettle64k runs the 64k graph until it settles (as app/layout.go
@@ -56,7 +47,7 @@ func BenchmarkSettle64k(b *testing.B) {
 	for b.Loop() {
 		e := load(b, 0, bodies, springs)
 		p := DefaultParams()
-		start, cpu := time.Now(), cpuTime()
+		start, cpu := time.Now(), testenv.CPUTime()
 		steps, calm := 0, 0
 		for steps < 3000 && calm < 10 {
 			st := e.Step(p)
@@ -67,7 +58,7 @@ func BenchmarkSettle64k(b *testing.B) {
 				calm = 0
 			}
 		}
-		took, cpu := time.Since(start), cpuTime()-cpu
+		took, cpu := time.Since(start), testenv.CPUTime()-cpu
 		b.StopTimer()
 		pos := make([][3]float32, nodes64k)
 		for _, body := range e.Bodies(nil) {

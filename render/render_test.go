@@ -18,6 +18,7 @@ import (
 
 	"visionflow/graph/gen"
 	"visionflow/internal/gltest"
+	"visionflow/internal/testenv"
 	"visionflow/render/lod"
 	"visionflow/render/view"
 )
@@ -625,7 +626,7 @@ func benchHairball(b *testing.B, n, m int, capped bool) {
 	})
 	defer onGL(b, r.Close)
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		onGL(b, func() {
 			if err := r.Draw(f); err != nil {
@@ -635,7 +636,7 @@ func benchHairball(b *testing.B, n, m int, capped bool) {
 		})
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/frame")
-	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/frame")
+	b.ReportMetric(float64((testenv.CPUTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/frame")
 }
 
 // drawLOD draws a scene with a fresh renderer at testW×testH, with the

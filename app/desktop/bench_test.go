@@ -17,6 +17,7 @@ import (
 	"visionflow/graph"
 	"visionflow/graph/gen"
 	"visionflow/internal/gltest"
+	"visionflow/internal/testenv"
 	"visionflow/settings"
 	"visionflow/store"
 )
@@ -217,7 +218,7 @@ func runFrames(b *testing.B, cfg app.Config, done func(), every func(d *desk), s
 			}
 			frames = 0
 			b.ResetTimer()
-			start, cpu = time.Now(), cpuTime()
+			start, cpu = time.Now(), testenv.CPUTime()
 			return true
 		}
 		frames++
@@ -226,7 +227,7 @@ func runFrames(b *testing.B, cfg app.Config, done func(), every func(d *desk), s
 		}
 		b.StopTimer()
 		b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(frames), "ms/frame")
-		b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(frames), "cpu-ms/frame")
+		b.ReportMetric(float64((testenv.CPUTime()-cpu).Milliseconds())/float64(frames), "cpu-ms/frame")
 		if done != nil {
 			done()
 		}
