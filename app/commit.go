@@ -60,53 +60,107 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 }
 
 // runApplies commits first together with the edits queued behind it, up
-// to the group's bounds. It returns the first other command it took off
-// the queue, which runs next, so commands still run in arrival order.
+// to the group's bounds, and goes on committing the edits that queue while
+// the disk syncs, answering each group once its fsync is over. It returns
+// the first other command it took off the queue, which runs next, so
+// commands still run in arrival order; every edit is answered before it
+// returns.
 func (s *Session) runApplies(w *worker, first *applyReq) command {
+	next := command{apply: first}
+	for {
+		if next.apply != nil {
+			if len(w.unsynced) >= maxUnsyncedGroups {
+				s.finishOldest(w, <-w.unsynced[0].done)
+			}
+			var group []*applyReq
+			group, next = gather(w, next.apply)
+			s.commitGroupUnsynced(w, group)
+			continue
+		}
+		if next.run != nil || len(w.unsynced) == 0 {
+			break
+		}
+		// Groups wait for the disk: answer each as its fsync ends, and
+		// write the edits that arrive meanwhile (pipelining).
+		select {
+		case cmd := <-w.cmds:
+			next = cmd
+		case err := <-w.unsynced[0].done:
+			s.finishOldest(w, err)
+		}
+	}
+	s.finishUnsynced(w)
+	return next
+}
+
+// maxUnsyncedGroups bounds the groups a worker has written but not yet
+// answered. Each fsync covers every commit before it, so on a working disk
+// two or three are ever waiting.
+const maxUnsyncedGroups = 1
+
+// gather returns first with the edits queued behind it, up to the group's
+// bounds, and the first other command it took, if any.
+func gather(w *worker, first *applyReq) ([]*applyReq, command) {
 	group := []*applyReq{first}
 	ops := len(first.ops)
-	var next command
-gather:
 	for len(group) < maxGroupEdits && ops < maxGroupOps {
 		select {
 		case cmd := <-w.cmds:
 			if cmd.apply == nil {
-				next = cmd
-				break gather
+				return group, cmd
 			}
 			group = append(group, cmd.apply)
 			ops += len(cmd.apply.ops)
 		default:
-			break gather
+			return group, command{}
 		}
 	}
-	s.commitGroup(w, group)
-	return next
+	return group, command{}
 }
 
 // commitGroup applies each edit of group in turn, commits the events of
-// those that applied in one store transaction, and answers every one.
+// those that applied in one store transaction, and answers every one once
+// it is durable.
 func (s *Session) commitGroup(w *worker, group []*applyReq) {
-	s.commitGroupWith(w, group, func(ctx context.Context, g *graph.Graph, events []graph.Event) error {
-		return s.store.Commit(ctx, g, events)
+	s.commitGroupUnsynced(w, group)
+	s.finishUnsynced(w)
+}
+
+// commitGroupUnsynced is commitGroup leaving the answers to wait for the
+// disk: the group joins the worker's unsynced ones.
+func (s *Session) commitGroupUnsynced(w *worker, group []*applyReq) {
+	s.commitGroupWith(w, group, func(ctx context.Context, g *graph.Graph, events []graph.Event) (<-chan error, error) {
+		return s.store.CommitLater(ctx, g, events)
 	})
 }
 
-// commitGroupWith is commitGroup committing through commit.
-func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(context.Context, *graph.Graph, []graph.Event) error) {
+// An applied edit and its answer.
+type applied struct {
+	r  *applyReq
+	tx *graph.Tx
+	ch graph.Changes
+}
+
+// An unsyncedGroup is a committed group whose answers wait for its fsync.
+type unsyncedGroup struct {
+	done       <-chan error
+	ok         []applied
+	change     session.Change
+	committing time.Time
+}
+
+// commitGroupWith is commitGroup committing through commit, which returns
+// the channel that tells when the commit is durable (nil for one that was
+// durable on return). Edits that fail are answered at once; those that
+// apply join the worker's unsynced groups.
+func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(context.Context, *graph.Graph, []graph.Event) (<-chan error, error)) {
 	ctx := context.WithoutCancel(group[0].ctx)
-	answer := func(r *applyReq, ch graph.Changes, err error) { r.done <- applyResult{ch, err} }
 	g, err := s.loaded(ctx, w)
 	if err != nil {
 		for _, r := range group {
 			answer(r, graph.Changes{}, err)
 		}
 		return
-	}
-	type applied struct {
-		r  *applyReq
-		tx *graph.Tx
-		ch graph.Changes
 	}
 	var ok []applied
 	var events []graph.Event
@@ -124,9 +178,13 @@ func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(cont
 		ok = append(ok, applied{r, tx, changesOf(g, tx.Events(), targets)})
 		events = append(events, tx.Events()...)
 	}
+	if len(ok) == 0 {
+		return
+	}
+	d := &unsyncedGroup{ok: ok, committing: time.Now(), change: session.Change{Graph: w.id}}
 	if len(events) > 0 {
-		committing := time.Now()
-		if err := commit(ctx, g, events); err != nil {
+		d.done, err = commit(ctx, g, events)
+		if err != nil {
 			for i := len(ok) - 1; i >= 0; i-- {
 				ok[i].tx.Rollback()
 			}
@@ -136,20 +194,81 @@ func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(cont
 			}
 			return
 		}
-		s.metrics.Commit(len(events), time.Since(committing).Seconds())
-		s.metrics.CommitGroup(len(ok))
 	}
 	for _, a := range ok {
 		a.tx.Commit()
 	}
 	if len(events) > 0 {
+		// The layout takes the edits now, so the next frame shows them;
+		// the events go out with the answers, once they are on disk.
 		s.feedLayout(ctx, g, events)
-		s.publish(session.Change{Graph: w.id, Events: events, Seq: g.Seq})
+		d.change.Events, d.change.Seq = events, g.Seq
 	}
-	for _, a := range ok {
+	// Answers go out in commit order, behind the groups still waiting.
+	w.unsynced = append(w.unsynced, d)
+	if d.done == nil {
+		s.finishUnsynced(w)
+		return
+	}
+	s.answerSynced(w)
+}
+
+// answerSynced answers the oldest groups whose fsync has ended, without
+// waiting for any.
+func (s *Session) answerSynced(w *worker) {
+	for len(w.unsynced) > 0 {
+		select {
+		case err := <-w.unsynced[0].done:
+			s.finishOldest(w, err)
+		default:
+			return
+		}
+	}
+}
+
+// finishUnsynced answers all the worker's unsynced groups, in order, each
+// once it is durable.
+func (s *Session) finishUnsynced(w *worker) {
+	for len(w.unsynced) > 0 {
+		var err error
+		if d := w.unsynced[0]; d.done != nil {
+			err = <-d.done
+		}
+		s.finishOldest(w, err)
+	}
+}
+
+// finishOldest tells subscribers of the oldest unsynced group and answers
+// its edits, given the outcome of its fsync. If the log could not be
+// synced, the store refuses writes from then on; the graph in memory, which
+// holds changes that may not be on disk, is dropped, and every edit is told
+// why.
+func (s *Session) finishOldest(w *worker, err error) {
+	d := w.unsynced[0]
+	w.unsynced[0] = nil
+	w.unsynced = w.unsynced[1:]
+	if err != nil {
+		if w.g != nil {
+			s.log.Error("the database could not be made durable; writes are refused until VisionFlow restarts", "graph", w.id, "err", err)
+			w.g = nil
+			s.stopLayout(w.id, false)
+		}
+		for _, a := range d.ok {
+			answer(a.r, graph.Changes{}, err)
+		}
+		return
+	}
+	if n := len(d.change.Events); n > 0 {
+		s.metrics.Commit(n, time.Since(d.committing).Seconds())
+		s.metrics.CommitGroup(len(d.ok))
+		s.publish(d.change)
+	}
+	for _, a := range d.ok {
 		answer(a.r, a.ch, nil)
 	}
 }
+
+func answer(r *applyReq, ch graph.Changes, err error) { r.done <- applyResult{ch, err} }
 
 // applyOn is Apply on the graph's worker, committed on its own.
 func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []graph.Op) (graph.Changes, error) {
@@ -160,7 +279,9 @@ func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []g
 // CRDT ops with its events): a group of one.
 func (s *Session) applyOnWith(ctx context.Context, w *worker, client string, ops []graph.Op, commit func(*graph.Graph, []graph.Event) error) (graph.Changes, error) {
 	r := &applyReq{ctx: ctx, client: client, ops: ops, done: make(chan applyResult, 1)}
-	s.commitGroupWith(w, []*applyReq{r}, func(_ context.Context, g *graph.Graph, events []graph.Event) error { return commit(g, events) })
+	s.commitGroupWith(w, []*applyReq{r}, func(_ context.Context, g *graph.Graph, events []graph.Event) (<-chan error, error) {
+		return nil, commit(g, events)
+	})
 	res := <-r.done
 	return res.ch, res.err
 }

@@ -66,7 +66,8 @@ type layout struct {
 	// from each agent to its nodes. They are never published.
 	ghosts map[graph.WireID]graph.Vec3
 	extra  []compute.Spring
-	seq    uint64 // graph event applied last; layout goroutine only
+	bodies []compute.Body // publish's scratch: a growing graph publishes up to 60 times a second
+	seq    uint64         // graph event applied last; layout goroutine only
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -428,7 +429,8 @@ func (l *layout) sync() {
 
 // publish makes the engine's current state the latest positions.
 func (l *layout) publish(step uint64) {
-	bodies := l.engine.Bodies(nil)
+	l.bodies = l.engine.Bodies(l.bodies[:0])
+	bodies := l.bodies
 	nodes := make([]wire.NodeState, 0, len(bodies))
 	for _, b := range bodies {
 		if _, ghost := l.ghosts[b.ID]; ghost {

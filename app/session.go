@@ -579,6 +579,10 @@ func (s *Session) Health(ctx context.Context) (session.Health, error) {
 		h.Nodes += g.Nodes
 		h.Edges += g.Edges
 	}
+	if err := s.store.Failed(); err != nil {
+		h.Status = "degraded"
+		h.Problems = append(h.Problems, "writes are refused: "+err.Error())
+	}
 	s.brokenMu.Lock()
 	for _, id := range slices.Sorted(maps.Keys(s.broken)) {
 		h.Status = "degraded"

@@ -36,17 +36,13 @@ var (
 
 // encodeBlock returns events as one block: their JSON lines, compressed.
 func encodeBlock(events []graph.Event) ([]byte, graph.Timestamp, error) {
-	var raw bytes.Buffer
+	var raw []byte
 	var latest graph.Timestamp
-	enc := json.NewEncoder(&raw) // one event per line; JSON escapes newlines in strings
-	enc.SetEscapeHTML(false)
 	for i := range events {
-		if err := enc.Encode(&events[i]); err != nil {
-			return nil, 0, fmt.Errorf("encode event %d: %w", events[i].Seq, err)
-		}
+		raw = append(events[i].AppendJSON(raw), '\n') // one event per line; JSON escapes newlines in strings
 		latest = max(latest, events[i].Time)
 	}
-	return blockEncoder.EncodeAll(raw.Bytes(), make([]byte, 0, raw.Len()/6)), latest, nil
+	return blockEncoder.EncodeAll(raw, make([]byte, 0, len(raw)/6)), latest, nil
 }
 
 // decodeBlock calls fn for each event of a block with from < seq <= to, in

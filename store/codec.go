@@ -101,8 +101,8 @@ func decodeEdgeAttrs(b []byte, e *graph.Edge) error {
 
 // encodeChunk lays out the positions of the nodes whose wire index falls in
 // chunk; empty slots are zero.
-func encodeChunk(g *graph.Graph, chunk uint32) []byte {
-	b := make([]byte, chunkNodes*slotBytes)
+func encodeChunk(dst []byte, g *graph.Graph, chunk uint32) []byte {
+	b := append(dst[:0], make([]byte, chunkNodes*slotBytes)...) // zeroed, not allocated
 	for i := range uint32(chunkNodes) {
 		n, ok := g.NodeAt(chunk*chunkNodes + i)
 		if !ok {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -207,6 +206,22 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 	return nil
 }
 
+// CommitLater is Commit returning as soon as the transaction is committed,
+// with the channel that receives nil once it is durable. A caller may apply
+// and commit its next change meanwhile, but must not acknowledge this one,
+// or tell anyone of it, before. An error there means the log could not be
+// synced: the store refuses every write from then on.
+func (s *Store) CommitLater(ctx context.Context, g *graph.Graph, events []graph.Event) (<-chan error, error) {
+	if len(events) == 0 {
+		return durableNow, nil
+	}
+	done, err := s.writeLater(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, events) })
+	if err != nil {
+		return nil, fmt.Errorf("commit %d events to graph %q: %w", len(events), g.ID, err)
+	}
+	return done, nil
+}
+
 // appendEvents writes events that continue the stored log of g, and the
 // rows they change.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event) error {
@@ -242,15 +257,13 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
 	chunks := map[uint32]bool{}  // layout rows to rewrite
 	var nodeOrder, edgeOrder []string
+	var body []byte
 	for k, ev := range events {
 		if progress != nil && k%4096 == 0 {
 			progress(k, len(events))
 		}
 		if !asBlock {
-			body, err := json.Marshal(ev)
-			if err != nil {
-				return fmt.Errorf("encode event %d: %w", ev.Seq, err)
-			}
+			body = ev.AppendJSON(body[:0])
 			if _, err := insEvent.ExecContext(ctx, g.ID, ev.Seq, int64(ev.Time), string(ev.Type), string(body)); err != nil {
 				return fmt.Errorf("append event %d: %w", ev.Seq, err)
 			}
@@ -351,14 +364,22 @@ func (s *Store) writeEdges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ids 
 	return nil
 }
 
+var chunkBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // writeChunks rewrites layout rows from the graph's current positions.
 func (s *Store) writeChunks(ctx context.Context, tx *sql.Tx, g *graph.Graph, chunks map[uint32]bool) error {
 	if len(chunks) == 0 {
 		return nil
 	}
 	st := s.prepared(ctx, tx, qWriteChunk)
+	// SQLite copies what it binds, so one buffer serves every row; a pool
+	// rather than a field because a cancelled transaction can let the next
+	// writer in before this loop has returned.
+	buf := chunkBufs.Get().(*[]byte)
+	defer chunkBufs.Put(buf)
 	for _, c := range slices.Sorted(maps.Keys(chunks)) {
-		if _, err := st.ExecContext(ctx, g.ID, c, encodeChunk(g, c)); err != nil {
+		*buf = encodeChunk(*buf, g, c)
+		if _, err := st.ExecContext(ctx, g.ID, c, *buf); err != nil {
 			return fmt.Errorf("write layout chunk %d: %w", c, err)
 		}
 	}

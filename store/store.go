@@ -28,6 +28,9 @@ type Options struct {
 	// least 2).
 	Readers int
 	Log     *slog.Logger
+	// SyncFile makes the write-ahead log durable after commits (default
+	// (*os.File).Sync); tests make it fail.
+	SyncFile func(*os.File) error
 }
 
 // Store is an open VisionFlow database.
@@ -39,6 +42,7 @@ type Store struct {
 	log           *slog.Logger
 
 	stmts map[string]*sql.Stmt // the writer's statements (writerStatements)
+	sync  *syncer              // makes commits durable (durable.go)
 
 	// The seq of each graph's last snapshot, once read: asking SQLite on
 	// every commit costs a seek past the snapshots' large rows (4 ms a
@@ -71,7 +75,14 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	// busy_timeout comes first so that even switching to WAL waits for a
 	// lock instead of failing. synchronous=FULL makes a commit durable
 	// before it returns: a 2xx means the change survives power loss.
-	w, err := sql.Open("sqlite", dsn(abs, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"))
+	//
+	// synchronous=NORMAL where the store fsyncs the log itself after each
+	// commit, outside the writer (durable.go); FULL elsewhere.
+	syncMode := "FULL"
+	if externalSync {
+		syncMode = "NORMAL"
+	}
+	w, err := sql.Open("sqlite", dsn(abs, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
@@ -79,7 +90,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{path: abs, w: w, snapshotEvery: opt.SnapshotEvery, log: opt.Log}
+	s := &Store{path: abs, w: w, snapshotEvery: opt.SnapshotEvery, log: opt.Log, sync: newSyncer(abs)}
+	if opt.SyncFile != nil {
+		s.sync.fsync = opt.SyncFile
+	}
 	// Two processes creating the same file at once can meet a lock that
 	// SQLite's busy handler does not wait for (switching to WAL); retry.
 	err = retryBusy(ctx, func() error {
@@ -149,6 +163,10 @@ func (s *Store) checkWAL(ctx context.Context) error {
 	return nil
 }
 
+// Failed returns why the store refuses writes (its log could not be made
+// durable), or nil.
+func (s *Store) Failed() error { return s.sync.failed() }
+
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
@@ -162,6 +180,7 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}
+	errs = append(errs, s.sync.close())
 	if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 	}
@@ -203,17 +222,57 @@ func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stm
 	return tx.StmtContext(ctx, st)
 }
 
-// write runs fn in one write transaction.
+// write runs fn in one write transaction and returns once it is durable.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	t, err := s.writeUnsynced(ctx, fn)
+	if err != nil || !externalSync {
+		return err
+	}
+	return s.sync.wait(t)
+}
+
+// writeLater runs fn in one write transaction and returns when it is
+// committed, with the channel that tells when it is durable (nil) or
+// cannot be (the error): the caller may prepare its next write meanwhile,
+// but must not acknowledge this one before.
+func (s *Store) writeLater(ctx context.Context, fn func(tx *sql.Tx) error) (<-chan error, error) {
+	t, err := s.writeUnsynced(ctx, fn)
+	if err != nil {
+		return nil, err
+	}
+	if !externalSync {
+		return durableNow, nil
+	}
+	return s.sync.later(t), nil
+}
+
+// durableNow is the outcome of a commit that was durable when it returned.
+var durableNow = func() <-chan error {
+	c := make(chan error)
+	close(c)
+	return c
+}()
+
+// writeUnsynced runs fn in one write transaction, committed but perhaps
+// not yet on disk.
+func (s *Store) writeUnsynced(ctx context.Context, fn func(tx *sql.Tx) error) (ticket, error) {
+	// Once the log could not be synced, nothing new is written: it could
+	// not be acknowledged.
+	if err := s.sync.failed(); err != nil {
+		return 0, err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return cancelled(ctx, err)
+		return 0, cancelled(ctx, err)
 	}
-	return cancelled(ctx, tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return 0, cancelled(ctx, err)
+	}
+	return s.sync.committed(), nil
 }
 
 // cancelled names the real cause when a transaction failed because its
