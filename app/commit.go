@@ -60,44 +60,28 @@ func (s *Session) Apply(ctx context.Context, client, graphID string, ops []graph
 }
 
 // runApplies commits first together with the edits queued behind it, up
-// to the group's bounds, and answers each group once its fsync is over,
-// taking the edits that queue meanwhile as the next group. It returns the
-// first other command it took off the queue, which runs next, so commands
-// still run in arrival order; every edit is answered before it returns.
+// to the group's bounds, and answers the group once its fsync is over. An
+// edit that arrives before that is taken off the queue first, which lets
+// the next group grow while the disk works. It returns the first other
+// command it took off the queue, which runs next, so commands still run in
+// arrival order; every edit is answered before it returns.
 func (s *Session) runApplies(w *worker, first *applyReq) command {
 	next := command{apply: first}
-	for {
-		if next.apply != nil {
-			if len(w.unsynced) >= maxUnsyncedGroups {
-				s.finishOldest(w, <-w.unsynced[0].done)
+	for next.apply != nil {
+		var group []*applyReq
+		group, next = gather(w, next.apply)
+		s.commitGroupUnsynced(w, group)
+		if next.apply == nil && next.run == nil {
+			select {
+			case cmd := <-w.cmds:
+				next = cmd
+			default:
 			}
-			var group []*applyReq
-			group, next = gather(w, next.apply)
-			s.commitGroupUnsynced(w, group)
-			continue
 		}
-		if next.run != nil || len(w.unsynced) == 0 {
-			break
-		}
-		// Groups wait for the disk: answer each as its fsync ends, and
-		// write the edits that arrive meanwhile (pipelining).
-		select {
-		case cmd := <-w.cmds:
-			next = cmd
-		case err := <-w.unsynced[0].done:
-			s.finishOldest(w, err)
-		}
+		s.finishUnsynced(w)
 	}
-	s.finishUnsynced(w)
 	return next
 }
-
-// maxUnsyncedGroups bounds the groups a worker has written but not yet
-// answered. More than one lets the next group be written while the last
-// one's fsync runs, but then groups are smaller and each commit costs CPU:
-// 64 clients on two cores made 18–20k durable POSTs/s with two, 19.5–22k
-// with one (about 20 edits a commit instead of 12).
-const maxUnsyncedGroups = 1
 
 // gather returns first with the edits queued behind it, up to the group's
 // bounds, and the first other command it took, if any.
@@ -128,9 +112,9 @@ func (s *Session) commitGroup(w *worker, group []*applyReq) {
 }
 
 // commitGroupUnsynced is commitGroup leaving the answers to wait for the
-// disk: the group joins the worker's unsynced ones.
+// disk: the group becomes the worker's unsynced one.
 func (s *Session) commitGroupUnsynced(w *worker, group []*applyReq) {
-	s.commitGroupWith(w, group, func(ctx context.Context, g *graph.Graph, events []graph.Event) (<-chan error, error) {
+	s.commitGroupWith(w, group, func(ctx context.Context, g *graph.Graph, events []graph.Event) (func() error, error) {
 		return s.store.CommitLater(ctx, g, events)
 	})
 }
@@ -144,17 +128,18 @@ type applied struct {
 
 // An unsyncedGroup is a committed group whose answers wait for its fsync.
 type unsyncedGroup struct {
-	done       <-chan error
+	wait       func() error // nil: durable already
 	ok         []applied
 	change     session.Change
 	committing time.Time
 }
 
 // commitGroupWith is commitGroup committing through commit, which returns
-// the channel that tells when the commit is durable (nil for one that was
-// durable on return). Edits that fail are answered at once; those that
-// apply join the worker's unsynced groups.
-func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(context.Context, *graph.Graph, []graph.Event) (<-chan error, error)) {
+// the wait for durability (nil for a commit durable on return). Edits that
+// fail are answered at once; those that apply become the worker's unsynced
+// group, answered by finishUnsynced.
+func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(context.Context, *graph.Graph, []graph.Event) (func() error, error)) {
+	s.finishUnsynced(w) // answers go out in commit order
 	ctx := context.WithoutCancel(group[0].ctx)
 	g, err := s.loaded(ctx, w)
 	if err != nil {
@@ -184,7 +169,7 @@ func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(cont
 	}
 	d := &unsyncedGroup{ok: ok, committing: time.Now(), change: session.Change{Graph: w.id}}
 	if len(events) > 0 {
-		d.done, err = commit(ctx, g, events)
+		d.wait, err = commit(ctx, g, events)
 		if err != nil {
 			for i := len(ok) - 1; i >= 0; i-- {
 				ok[i].tx.Rollback()
@@ -205,55 +190,27 @@ func (s *Session) commitGroupWith(w *worker, group []*applyReq, commit func(cont
 		s.feedLayout(ctx, g, events)
 		d.change.Events, d.change.Seq = events, g.Seq
 	}
-	// Answers go out in commit order, behind the groups still waiting.
-	w.unsynced = append(w.unsynced, d)
-	if d.done == nil {
-		s.finishUnsynced(w)
+	w.unsynced = d
+}
+
+// finishUnsynced waits for the worker's unsynced group to be durable, then
+// tells subscribers and answers its edits. If the log could not be synced,
+// the store refuses writes from then on; the graph in memory, which holds
+// changes that may not be on disk, is dropped, and every edit is told why.
+func (s *Session) finishUnsynced(w *worker) {
+	d := w.unsynced
+	if d == nil {
 		return
 	}
-	s.answerSynced(w)
-}
-
-// answerSynced answers the oldest groups whose fsync has ended, without
-// waiting for any.
-func (s *Session) answerSynced(w *worker) {
-	for len(w.unsynced) > 0 {
-		select {
-		case err := <-w.unsynced[0].done:
-			s.finishOldest(w, err)
-		default:
-			return
-		}
+	w.unsynced = nil
+	var err error
+	if d.wait != nil {
+		err = d.wait()
 	}
-}
-
-// finishUnsynced answers all the worker's unsynced groups, in order, each
-// once it is durable.
-func (s *Session) finishUnsynced(w *worker) {
-	for len(w.unsynced) > 0 {
-		var err error
-		if d := w.unsynced[0]; d.done != nil {
-			err = <-d.done
-		}
-		s.finishOldest(w, err)
-	}
-}
-
-// finishOldest tells subscribers of the oldest unsynced group and answers
-// its edits, given the outcome of its fsync. If the log could not be
-// synced, the store refuses writes from then on; the graph in memory, which
-// holds changes that may not be on disk, is dropped, and every edit is told
-// why.
-func (s *Session) finishOldest(w *worker, err error) {
-	d := w.unsynced[0]
-	w.unsynced[0] = nil
-	w.unsynced = w.unsynced[1:]
 	if err != nil {
-		if w.g != nil {
-			s.log.Error("the database could not be made durable; writes are refused until VisionFlow restarts", "graph", w.id, "err", err)
-			w.g = nil
-			s.stopLayout(w.id, false)
-		}
+		s.log.Error("the database could not be made durable; writes are refused until VisionFlow restarts", "graph", w.id, "err", err)
+		w.g = nil
+		s.stopLayout(w.id, false)
 		for _, a := range d.ok {
 			answer(a.r, graph.Changes{}, err)
 		}
@@ -280,9 +237,10 @@ func (s *Session) applyOn(ctx context.Context, w *worker, client string, ops []g
 // CRDT ops with its events): a group of one.
 func (s *Session) applyOnWith(ctx context.Context, w *worker, client string, ops []graph.Op, commit func(*graph.Graph, []graph.Event) error) (graph.Changes, error) {
 	r := &applyReq{ctx: ctx, client: client, ops: ops, done: make(chan applyResult, 1)}
-	s.commitGroupWith(w, []*applyReq{r}, func(_ context.Context, g *graph.Graph, events []graph.Event) (<-chan error, error) {
+	s.commitGroupWith(w, []*applyReq{r}, func(_ context.Context, g *graph.Graph, events []graph.Event) (func() error, error) {
 		return nil, commit(g, events)
 	})
+	s.finishUnsynced(w)
 	res := <-r.done
 	return res.ch, res.err
 }

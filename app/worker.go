@@ -27,8 +27,8 @@ type worker struct {
 
 	// Owned by the worker goroutine.
 	g        *graph.Graph
-	saved    uint64           // layout step of the positions last saved
-	unsynced []*unsyncedGroup // committed edits waiting for the disk, oldest first (commit.go)
+	saved    uint64         // layout step of the positions last saved
+	unsynced *unsyncedGroup // committed edits waiting for the disk (commit.go)
 
 	// The graph's CRDT replica (sync.go), loaded on first use for the
 	// graph w.g was then, and the last event turned into its ops.

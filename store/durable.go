@@ -36,7 +36,7 @@ type ticket uint64
 type syncer struct {
 	path    string // the -wal file
 	written atomic.Uint64
-	fsync   func(*os.File) error // (*os.File).Sync; tests make it fail
+	fsync   func(*os.File) error // syncData; tests make it fail
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -44,11 +44,10 @@ type syncer struct {
 	running bool
 	err     error    // sticky: once the log could not be synced, no write is acknowledged again
 	f       *os.File // the log file, reopened if SQLite replaced it
-	busy    sync.WaitGroup
 }
 
 func newSyncer(dbPath string) *syncer {
-	y := &syncer{path: dbPath + "-wal", fsync: (*os.File).Sync}
+	y := &syncer{path: dbPath + "-wal", fsync: syncData}
 	y.cond = sync.NewCond(&y.mu)
 	return y
 }
@@ -94,14 +93,6 @@ func (y *syncer) wait(t ticket) error {
 	}
 }
 
-// later starts making commit t durable now and returns where the outcome
-// arrives, so a caller can do other work while the disk syncs.
-func (y *syncer) later(t ticket) <-chan error {
-	done := make(chan error, 1)
-	y.busy.Go(func() { done <- y.wait(t) })
-	return done
-}
-
 // syncFile fsyncs the log. Only the running syncer calls it.
 func (y *syncer) syncFile() error {
 	st, err := os.Stat(y.path)
@@ -123,9 +114,8 @@ func (y *syncer) syncFile() error {
 	return y.fsync(y.f)
 }
 
-// close waits for syncs under way and closes the log file.
+// close closes the log file. The store's writers have finished.
 func (y *syncer) close() error {
-	y.busy.Wait()
 	y.mu.Lock()
 	defer y.mu.Unlock()
 	if y.f == nil {

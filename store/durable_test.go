@@ -77,6 +77,8 @@ func TestConcurrentCommitsShareAnFsync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	errA := make(chan error, 1)
+	go func() { errA <- doneA() }()
 	<-started
 	// Two more commits while it runs: both need the next fsync.
 	var wg sync.WaitGroup
@@ -86,10 +88,10 @@ func TestConcurrentCommitsShareAnFsync(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wg.Go(func() { errs[i] = <-done })
+		wg.Go(func() { errs[i] = done() })
 	}
 	release <- struct{}{} // the first fsync ends; one waiter starts the second
-	if err := <-doneA; err != nil {
+	if err := <-errA; err != nil {
 		t.Fatal(err)
 	}
 	<-started

@@ -207,19 +207,19 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 }
 
 // CommitLater is Commit returning as soon as the transaction is committed,
-// with the channel that receives nil once it is durable. A caller may apply
-// and commit its next change meanwhile, but must not acknowledge this one,
-// or tell anyone of it, before. An error there means the log could not be
-// synced: the store refuses every write from then on.
-func (s *Store) CommitLater(ctx context.Context, g *graph.Graph, events []graph.Event) (<-chan error, error) {
+// with the wait for it to be durable. A caller may take in its next change
+// first, but must not acknowledge this one, or tell anyone of it, before
+// wait returns nil. An error from wait means the log could not be synced:
+// the store refuses every write from then on.
+func (s *Store) CommitLater(ctx context.Context, g *graph.Graph, events []graph.Event) (wait func() error, err error) {
 	if len(events) == 0 {
-		return durableNow, nil
+		return func() error { return nil }, nil
 	}
-	done, err := s.writeLater(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, events) })
+	wait, err = s.writeLater(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, events) })
 	if err != nil {
 		return nil, fmt.Errorf("commit %d events to graph %q: %w", len(events), g.ID, err)
 	}
-	return done, nil
+	return wait, nil
 }
 
 // appendEvents writes events that continue the stored log of g, and the

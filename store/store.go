@@ -28,8 +28,8 @@ type Options struct {
 	// least 2).
 	Readers int
 	Log     *slog.Logger
-	// SyncFile makes the write-ahead log durable after commits (default
-	// (*os.File).Sync); tests make it fail.
+	// SyncFile makes the write-ahead log durable after commits (default:
+	// fdatasync on Linux, fsync elsewhere); tests make it fail.
 	SyncFile func(*os.File) error
 }
 
@@ -232,26 +232,19 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // writeLater runs fn in one write transaction and returns when it is
-// committed, with the channel that tells when it is durable (nil) or
-// cannot be (the error): the caller may prepare its next write meanwhile,
-// but must not acknowledge this one before.
-func (s *Store) writeLater(ctx context.Context, fn func(tx *sql.Tx) error) (<-chan error, error) {
+// committed, with the wait for it to be durable: the caller may take in
+// its next work first, but must not acknowledge this write before wait
+// returns nil.
+func (s *Store) writeLater(ctx context.Context, fn func(tx *sql.Tx) error) (wait func() error, err error) {
 	t, err := s.writeUnsynced(ctx, fn)
 	if err != nil {
 		return nil, err
 	}
 	if !externalSync {
-		return durableNow, nil
+		return func() error { return nil }, nil
 	}
-	return s.sync.later(t), nil
+	return func() error { return s.sync.wait(t) }, nil
 }
-
-// durableNow is the outcome of a commit that was durable when it returned.
-var durableNow = func() <-chan error {
-	c := make(chan error)
-	close(c)
-	return c
-}()
 
 // writeUnsynced runs fn in one write transaction, committed but perhaps
 // not yet on disk.
