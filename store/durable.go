@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime"
 	"sync"
@@ -96,6 +97,9 @@ func (y *syncer) wait(t ticket) error {
 // syncFile fsyncs the log. Only the running syncer calls it.
 func (y *syncer) syncFile() error {
 	st, err := os.Stat(y.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // no log: nothing was written through one since it was checkpointed away
+	}
 	if err != nil {
 		return err
 	}

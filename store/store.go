@@ -107,6 +107,11 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		if err := s.migrate(ctx); err != nil {
 			return err
 		}
+		if externalSync { // a migration's commit, like any other, is synced by the store
+			if err := s.sync.wait(s.sync.committed()); err != nil {
+				return err
+			}
+		}
 		return s.prepareWriter(ctx)
 	})
 	if err != nil {
