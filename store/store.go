@@ -73,9 +73,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: create its folder: %w", abs, err)
 	}
 	// busy_timeout comes first so that even switching to WAL waits for a
-	// lock instead of failing. synchronous=FULL makes a commit durable
-	// before it returns: a 2xx means the change survives power loss.
-	//
+	// lock instead of failing. A 2xx means the change survives power loss:
 	// synchronous=NORMAL where the store fsyncs the log itself after each
 	// commit, outside the writer (durable.go); FULL elsewhere.
 	syncMode := "FULL"
