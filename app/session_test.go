@@ -18,8 +18,20 @@ import (
 
 func newSession(t testing.TB) (*Session, *store.Store, func()) {
 	t.Helper()
+	s, st, stop := newSessionWith(t, filepath.Join(t.TempDir(), "vf.db"), store.Options{})
+	return s, st, func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// newSessionWith runs a session on the database at path opened with opt;
+// stop ends it and returns what Run returned.
+func newSessionWith(t testing.TB, path string, opt store.Options) (*Session, *store.Store, func() error) {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "vf.db"), store.Options{})
+	st, err := store.Open(ctx, path, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,12 +43,11 @@ func newSession(t testing.TB) (*Session, *store.Store, func()) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(runCtx) }()
-	return s, st, func() {
+	return s, st, func() error {
 		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
+		err := <-done
 		st.Close()
+		return err
 	}
 }
 
