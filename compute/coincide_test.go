@@ -87,3 +87,48 @@ func TestAddedBodiesAvoidExistingPlaces(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+// Once a resting layout keeps its places in a map, the map follows
+// removals and moves: a freed place is free, a place moved onto is taken.
+func TestPlacesFollowRemovalsAndMoves(t *testing.T) {
+	bodies, springs := skewed(500, 500, 5)
+	e := load(t, 0, bodies, springs)
+	e.Step(DefaultParams())
+	next := uint32(100_000)
+	add := func(at vec3) vec3 {
+		t.Helper()
+		id := graph.MakeWireID(graph.Knowledge, next)
+		next++
+		if err := e.AddBodies([]Body{{ID: id, Position: fromVec(at)}}); err != nil {
+			t.Fatal(err)
+		}
+		return e.pos[e.index[id]]
+	}
+	for k := range placesMapAfter + 2 {
+		add(vec3{float32(k), 1000, 0})
+	}
+	if e.places == nil {
+		t.Fatalf("no map of places after %d additions to a resting layout", placesMapAfter+2)
+	}
+	freed := e.pos[7]
+	e.RemoveBodies([]graph.WireID{e.ids[7]})
+	if got := add(freed); got != freed {
+		t.Errorf("a body added where a removed one was went to %v, not %v", got, freed)
+	}
+	target := vec3{-4000, 5, 5}
+	e.Move(e.ids[3], fromVec(target))
+	if got := add(target); got == target {
+		t.Errorf("a body added where another was moved to stayed on it")
+	}
+	e.Step(DefaultParams())
+	if e.places != nil {
+		t.Errorf("the map of places outlived a step")
+	}
+	seen := map[vec3]bool{}
+	for _, p := range e.pos {
+		if seen[p] {
+			t.Fatalf("two bodies at %v", p)
+		}
+		seen[p] = true
+	}
+}

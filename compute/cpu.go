@@ -37,6 +37,13 @@ type CPU struct {
 	springAB []int32 // per spring: its source's and its target's body index
 	dirty    bool    // springs or bodies changed since the CSR was built
 
+	// places counts the bodies at each position while no body moves, so
+	// that edits adding bodies one at a time to a resting layout do not
+	// each scan all of it; nil when stale. scans counts the scans made
+	// since the last move, to tell when the map pays for itself.
+	places map[vec3]int32
+	scans  int
+
 	temp  float32 // current annealing temperature, as a distance
 	heat  bool    // set temp from the parameters at the next step
 	steps uint64
@@ -70,6 +77,7 @@ func (e *CPU) Len() int { return len(e.ids) }
 func (e *CPU) Load(bodies []Body, springs []Spring) error {
 	e.ids, e.pos, e.vel, e.pinned = e.ids[:0], e.pos[:0], e.vel[:0], e.pinned[:0]
 	clear(e.index)
+	e.moved()
 	e.steps = 0
 	e.heat = true
 	if err := e.AddBodies(bodies); err != nil {
@@ -99,6 +107,9 @@ func (e *CPU) AddBodies(bodies []Body) error {
 		e.index[b.ID] = int32(len(e.ids))
 		e.ids = append(e.ids, b.ID)
 		e.pos = append(e.pos, p)
+		if e.places != nil {
+			e.places[p]++
+		}
 		e.vel = append(e.vel, toVec(b.Velocity))
 		e.pinned = append(e.pinned, b.Pinned)
 	}
@@ -107,14 +118,34 @@ func (e *CPU) AddBodies(bodies []Body) error {
 	return nil
 }
 
+// placesMapAfter is how many scans of a resting layout (one per AddBodies)
+// are made before its places are put in a map. A map costs some tens of
+// scans to build; while the bodies move, one scan per addition is cheaper.
+const placesMapAfter = 32
+
+// moved says that bodies have moved: the map of places is stale.
+func (e *CPU) moved() { e.places, e.scans = nil, 0 }
+
 // takenPlaces returns a test for whether a place is some body's, valid
 // while the bodies are appended. Only existing bodies inside the new ones'
 // bounding box are hashed, so adding a few bodies to a large layout costs
-// a pass of compares, not a map of the whole graph.
+// a pass of compares, not a map of the whole graph; a layout that rests
+// while bodies keep coming gets a map of all places, kept up to date until
+// something moves.
 func (e *CPU) takenPlaces(bodies []Body) func(vec3) bool {
 	if len(bodies) == 0 {
 		return func(vec3) bool { return false }
 	}
+	if e.places == nil && e.scans >= placesMapAfter {
+		e.places = make(map[vec3]int32, len(e.pos)+len(bodies))
+		for _, p := range e.pos {
+			e.places[p]++
+		}
+	}
+	if e.places != nil {
+		return func(p vec3) bool { return e.places[p] > 0 }
+	}
+	e.scans++
 	lo, hi := toVec(bodies[0].Position), toVec(bodies[0].Position)
 	for _, b := range bodies[1:] {
 		p := toVec(b.Position)
@@ -156,6 +187,11 @@ func (e *CPU) RemoveBodies(ids []graph.WireID) {
 			continue
 		}
 		gone[id] = true
+		if e.places != nil {
+			if e.places[e.pos[i]]--; e.places[e.pos[i]] <= 0 {
+				delete(e.places, e.pos[i])
+			}
+		}
 		last := int32(len(e.ids) - 1)
 		if i != last {
 			e.ids[i], e.pos[i], e.vel[i], e.pinned[i] = e.ids[last], e.pos[last], e.vel[last], e.pinned[last]
@@ -268,6 +304,7 @@ func (e *CPU) Pin(id graph.WireID, pinned bool) bool {
 func (e *CPU) Move(id graph.WireID, pos graph.Vec3) bool {
 	i, ok := e.index[id]
 	if ok && pos.Finite() {
+		e.moved()
 		e.pos[i], e.vel[i] = toVec(pos), vec3{}
 		e.heat = true
 	}
@@ -364,6 +401,7 @@ func (e *CPU) Step(p Params) Stats {
 	if n == 0 {
 		return Stats{Step: e.steps, Temperature: e.temp, Took: time.Since(start)}
 	}
+	e.moved()
 	e.forces(&p)
 	st := e.integrate(&p)
 	if p.Features&Annealing != 0 {
