@@ -24,6 +24,13 @@ import (
 // on the GL thread, between frames).
 const maxPublishRate = 60
 
+// restingPublishRate is the most times a second a layout whose physics is
+// off publishes the changes edits make. Those edits show at once without
+// it, laid over the published positions (current); publishing folds them
+// in, and costs a copy of every position, which a large graph growing by
+// many small edits should not pay 60 times a second.
+const restingPublishRate = 10
+
 // layout runs one graph's physics on its own goroutine. The session sends
 // it structure changes as commands, in commit order; settings reach it
 // through an atomic, so a change applies from the next step. After every
@@ -347,8 +354,8 @@ func (l *layout) run(ctx context.Context) {
 	// held back is published when the time comes, by the timer flush while
 	// resting, or with a later step.
 	var flush <-chan time.Time
-	publishAt := func(step uint64) {
-		if wait := time.Second/maxPublishRate - time.Since(published); wait > 0 {
+	publishAt := func(step uint64, rate time.Duration) {
+		if wait := time.Second/rate - time.Since(published); wait > 0 {
 			if flush == nil {
 				flush = time.After(wait)
 			}
@@ -357,7 +364,13 @@ func (l *layout) run(ctx context.Context) {
 		l.publish(step)
 		published, flush = time.Now(), nil
 	}
-	publishChange := func() { publishAt(0) }
+	publishChange := func() {
+		rate := time.Duration(maxPublishRate)
+		if !l.enabled.Load() {
+			rate = restingPublishRate
+		}
+		publishAt(0, rate)
+	}
 	settledFor := 0
 	pending := false // a command or settings change arrived while resting
 	for {
@@ -393,7 +406,7 @@ func (l *layout) run(ctx context.Context) {
 			oldMs := math.Float64frombits(l.stepMs.Load())
 			l.stepMs.Store(math.Float64bits(0.8*oldMs + 0.2*took*1000))
 		}
-		publishAt(st.Step)
+		publishAt(st.Step, maxPublishRate)
 		// Unpaced steps must not crowd out the session's command
 		// goroutines on a small machine.
 		runtime.Gosched()
