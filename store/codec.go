@@ -100,29 +100,32 @@ func decodeEdgeAttrs(b []byte, e *graph.Edge) error {
 }
 
 // encodeChunk lays out the positions of the nodes whose wire index falls in
-// chunk; empty slots are zero.
+// chunk; empty slots are zero, and the row ends after its last node: a
+// graph that grows by appending rewrites half a row on average, not all.
 func encodeChunk(dst []byte, g *graph.Graph, chunk uint32) []byte {
 	b := append(dst[:0], make([]byte, chunkNodes*slotBytes)...) // zeroed, not allocated
+	end := 0
 	for i := range uint32(chunkNodes) {
 		n, ok := g.NodeAt(chunk*chunkNodes + i)
 		if !ok {
 			continue
 		}
+		end = int(i+1) * slotBytes
 		off := i * slotBytes
 		for k, f := range [6]float32{n.Position.X, n.Position.Y, n.Position.Z, n.Velocity.X, n.Velocity.Y, n.Velocity.Z} {
 			binary.LittleEndian.PutUint32(b[off+uint32(k)*4:], math.Float32bits(f))
 		}
 	}
-	return b
+	return b[:end]
 }
 
 // applyChunk moves the nodes of chunk to the positions stored for them.
 // Non-finite values (a damaged row) leave the node where it is.
 func applyChunk(g *graph.Graph, chunk uint32, b []byte) error {
-	if len(b) != chunkNodes*slotBytes {
-		return fmt.Errorf("%w: layout chunk %d has %d bytes, want %d", errCodec, chunk, len(b), chunkNodes*slotBytes)
+	if len(b) > chunkNodes*slotBytes || len(b)%slotBytes != 0 {
+		return fmt.Errorf("%w: layout chunk %d has %d bytes, want a multiple of %d up to %d", errCodec, chunk, len(b), slotBytes, chunkNodes*slotBytes)
 	}
-	for i := range uint32(chunkNodes) {
+	for i := range uint32(len(b) / slotBytes) {
 		off := i * slotBytes
 		var f [6]float32
 		for k := range f {

@@ -58,6 +58,12 @@ var fixtures = map[int]string{
 	INSERT INTO event_blocks VALUES ('blocked', 1, 2, 111411200065536000, ?);
 	INSERT INTO events VALUES ('blocked', 3, 111411200131072000, 'EdgeCreated',
 		'{"seq":3,"hlc":111411200131072000,"type":"EdgeCreated","edge":{"id":"e1","source":"a","target":"b","label":"link","weight":2}}');`,
+	// A layout row that ends after its last node (slot 2).
+	10: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count)
+		VALUES ('short', 'Short rows', 'logseq', 1700000000000, 0, 3, 1, 2, 0);
+	INSERT INTO nodes VALUES ('short', 'a', 1073741825, 'A', 0, NULL);
+	INSERT INTO nodes VALUES ('short', 'b', 1073741826, 'B', 0, NULL);
+	INSERT INTO layout VALUES ('short', 0, ?);`,
 }
 
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
@@ -66,6 +72,13 @@ var fixtureArgs = map[int][]any{
 	9: {blockEncoder.EncodeAll([]byte(`{"seq":1,"hlc":111411200000000000,"type":"NodeAdded","node":{"id":"a","wireId":1073741825,"label":"A","position":{"x":1,"y":2,"z":3},"velocity":{"x":0,"y":0,"z":0},"metadata":{"k":"v"},"graphType":"logseq"}}
 {"seq":2,"hlc":111411200065536000,"type":"NodeAdded","node":{"id":"b","wireId":1073741826,"label":"B","position":{"x":4,"y":5,"z":6},"velocity":{"x":0,"y":0,"z":0},"graphType":"logseq","pinned":true}}
 `), nil)},
+	10: {func() []byte {
+		b := make([]byte, 3*24)
+		for i, f := range []float32{7, 8, 9, 0, 0, 0, 10, 11, 12} {
+			binary.LittleEndian.PutUint32(b[24+i*4:], math.Float32bits(f))
+		}
+		return b
+	}()},
 	1: {func() []byte {
 		b := make([]byte, 1024*24)
 		for i, f := range []float32{1, 2, 3, 0, 0, 0, 4, 5, 6} {
@@ -174,6 +187,17 @@ var checks = map[int]func(t *testing.T, s *Store){
 			if err != nil || g.NodeCount() != nodes[0] || g.EdgeCount() != nodes[1] {
 				t.Errorf("at %v: %v, want %d nodes and %d edges (%v)", at, g.Summary(), nodes[0], nodes[1], err)
 			}
+		}
+	},
+	10: func(t *testing.T, s *Store) {
+		g, err := s.LoadGraph(context.Background(), "short")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := g.Node("a")
+		b, _ := g.Node("b")
+		if a.Position != (graph.Vec3{X: 7, Y: 8, Z: 9}) || b.Position != (graph.Vec3{X: 10, Y: 11, Z: 12}) {
+			t.Errorf("a short layout row put the nodes at %v and %v", a.Position, b.Position)
 		}
 	},
 	7: func(t *testing.T, s *Store) {
