@@ -95,3 +95,9 @@ func appendChangedMetadata(b []byte, name string, md map[string]*string) []byte 
 	}
 	return append(b, '}')
 }
+
+// AppendJSON appends n as encoding/json writes it without HTML escaping.
+func (n *Node) AppendJSON(b []byte) []byte { return appendNode(b, n) }
+
+// AppendJSON appends e as encoding/json writes it without HTML escaping.
+func (e *Edge) AppendJSON(b []byte) []byte { return appendEdge(b, e) }

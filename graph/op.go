@@ -2,11 +2,14 @@ package graph
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
+	"visionflow/internal/strictjson"
 )
 
 // OpKind names a change a client asks for.
@@ -45,17 +48,21 @@ var opJSONFields = []string{"op", "id", "label", "position", "velocity", "pinned
 // UnmarshalJSON decodes an op, refusing field names that are not exactly
 // Op's (encoding/json alone would take "Label" or "LABEL" for "label").
 func (op *Op) UnmarshalJSON(b []byte) error {
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(b, &keys); err != nil {
+	if err := strictjson.CheckKeys(b, opJSONFields); err != nil {
 		return err
 	}
-	for k := range keys {
-		if !slices.Contains(opJSONFields, k) {
-			return fmt.Errorf("json: unknown field %q", k)
+	type plain Op
+	err := json.Unmarshal(b, (*plain)(op))
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) { // named as the caller knows it
+		if typ.Type == reflect.TypeFor[plain]() {
+			typ.Type = reflect.TypeFor[Op]()
+		}
+		if typ.Struct == "plain" {
+			typ.Struct = "Op"
 		}
 	}
-	type plain Op
-	return json.Unmarshal(b, (*plain)(op))
+	return err
 }
 
 // opFields lists the optional fields each kind of op accepts.

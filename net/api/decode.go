@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"visionflow/internal/strictjson"
 )
 
 // decode reads exactly one JSON value into v: the body must be JSON, within
@@ -78,52 +79,11 @@ func jsonError(body []byte, dec *json.Decoder, err error) error {
 // "removeNode"} is a mistake, not a request. Syntax errors are left for the
 // decoder, which explains them better.
 func checkDuplicateKeys(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	type object struct {
-		keys   map[string]bool
-		expect bool // the next string token is a key
+	var dup *strictjson.DuplicateKeyError
+	if err := strictjson.CheckDuplicates(body); errors.As(err, &dup) {
+		return invalid("%v", dup)
 	}
-	var stack []*object
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		var top *object
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				if top != nil {
-					top.expect = true
-				}
-				stack = append(stack, &object{keys: map[string]bool{}, expect: true})
-			case '[':
-				if top != nil {
-					top.expect = true
-				}
-				stack = append(stack, nil)
-			default:
-				stack = stack[:len(stack)-1]
-			}
-			continue
-		case string:
-			if top != nil && top.expect {
-				if top.keys[t] {
-					return invalid("the key %q appears twice in one object (byte %d)", t, dec.InputOffset())
-				}
-				top.keys[t] = true
-				top.expect = false
-				continue
-			}
-		}
-		if top != nil {
-			top.expect = true
-		}
-	}
+	return nil
 }
 
 // requireType insists on a content type. Besides telling clients what to

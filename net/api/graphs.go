@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"visionflow/graph"
@@ -204,15 +205,44 @@ func (s *Server) one(w http.ResponseWriter, r *http.Request, kind graph.OpKind, 
 	if err != nil {
 		return err
 	}
-	resp := map[string]any{"events": ch.Events}
-	if len(ch.Nodes) == 1 {
-		resp["node"] = ch.Nodes[0]
-	}
-	if len(ch.Edges) == 1 {
-		resp["edge"] = ch.Edges[0]
-	}
-	writeJSON(w, status, resp)
+	buf := answerBufs.Get().(*[]byte)
+	defer answerBufs.Put(buf)
+	*buf = appendOneAnswer((*buf)[:0], ch)
+	writeJSONBytes(w, status, *buf)
 	return nil
+}
+
+var answerBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// appendOneAnswer writes the answer to a single edit, {"edge": …,
+// "events": […], "node": …} with the edge or node it made or changed, by
+// hand: it is what every single write returns.
+func appendOneAnswer(b []byte, ch graph.Changes) []byte {
+	b = append(b, '{')
+	if len(ch.Edges) == 1 {
+		b = append(b, `"edge":`...)
+		b = ch.Edges[0].AppendJSON(b)
+		b = append(b, ',')
+	}
+	if ch.Events == nil {
+		b = append(b, `"events":null`...)
+	} else {
+		b = append(b, `"events":[`...)
+	}
+	for i := range ch.Events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = ch.Events[i].AppendJSON(b)
+	}
+	if ch.Events != nil {
+		b = append(b, ']')
+	}
+	if len(ch.Nodes) == 1 {
+		b = append(b, `,"node":`...)
+		b = ch.Nodes[0].AppendJSON(b)
+	}
+	return append(b, "}\n"...)
 }
 
 func (s *Server) addNode(w http.ResponseWriter, r *http.Request) error {
