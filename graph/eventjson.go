@@ -101,3 +101,7 @@ func (n *Node) AppendJSON(b []byte) []byte { return appendNode(b, n) }
 
 // AppendJSON appends e as encoding/json writes it without HTML escaping.
 func (e *Edge) AppendJSON(b []byte) []byte { return appendEdge(b, e) }
+
+// AppendJSONString appends s quoted as encoding/json quotes it without
+// HTML escaping.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }

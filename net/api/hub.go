@@ -637,14 +637,17 @@ func moved(a, b wire.NodeState) bool {
 // it encodes once and queues, nothing more.
 func (h *Hub) onChange(ch session.Change) {
 	reload := ch.Reload || ch.Deleted || len(ch.Events) > maxEventBatch
-	var msg any = wire.Events{Type: wire.TypeEvents, Graph: ch.Graph, Events: ch.Events}
-	if reload {
-		msg = wire.Reload{Type: wire.TypeReload, Graph: ch.Graph, Seq: ch.Seq, Deleted: ch.Deleted}
-	}
-	b, err := json.Marshal(msg)
-	if err != nil {
-		h.log.Error("stream: encode events", "err", err)
-		return
+	var b []byte // encoded for the first who hears it
+	encode := func() []byte {
+		if b != nil {
+			return b
+		}
+		if reload {
+			b, _ = json.Marshal(wire.Reload{Type: wire.TypeReload, Graph: ch.Graph, Seq: ch.Seq, Deleted: ch.Deleted})
+		} else {
+			b = (&wire.Events{Type: wire.TypeEvents, Graph: ch.Graph, Events: ch.Events}).AppendJSON(nil)
+		}
+		return b
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -665,7 +668,7 @@ func (h *Hub) onChange(ch session.Change) {
 		// Everyone following the graph hears of a reload; events go to
 		// those who asked for them.
 		if ok && (sub.events || reload) {
-			c.deliver(ch.Graph, ch.Seq, b)
+			c.deliver(ch.Graph, ch.Seq, encode())
 			if ch.Deleted {
 				c.dropSubscription(ch.Graph)
 				h.leaveLocked(c, ch.Graph)

@@ -410,6 +410,26 @@ type Events struct {
 	Events []graph.Event `json:"events"`
 }
 
+// AppendJSON appends m as encoding/json writes it without HTML escaping:
+// every commit of a followed graph is sent as one.
+func (m *Events) AppendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = graph.AppendJSONString(b, m.Type)
+	b = append(b, `,"graph":`...)
+	b = graph.AppendJSONString(b, m.Graph)
+	if m.Events == nil {
+		return append(b, `,"events":null}`...)
+	}
+	b = append(b, `,"events":[`...)
+	for i := range m.Events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = m.Events[i].AppendJSON(b)
+	}
+	return append(b, "]}"...)
+}
+
 // Reload says a graph changed too much to send event by event (an import,
 // a replacement, a deletion): fetch it again over REST. Deleted says
 // whether it is gone.
