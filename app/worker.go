@@ -29,6 +29,7 @@ type worker struct {
 	g        *graph.Graph
 	saved    uint64         // layout step of the positions last saved
 	unsynced *unsyncedGroup // committed edits waiting for the disk (commit.go)
+	grouped  int            // edits in the last group committed
 
 	// The graph's CRDT replica (sync.go), loaded on first use for the
 	// graph w.g was then, and the last event turned into its ops.

@@ -103,9 +103,14 @@ func decodeEdgeAttrs(b []byte, e *graph.Edge) error {
 // chunk; empty slots are zero, and the row ends after its last node: a
 // graph that grows by appending rewrites half a row on average, not all.
 func encodeChunk(dst []byte, g *graph.Graph, chunk uint32) []byte {
-	b := append(dst[:0], make([]byte, chunkNodes*slotBytes)...) // zeroed, not allocated
+	// No node has a wire index at or past the next one.
+	slots := uint32(0)
+	if next, first := g.NextWireIndex(), chunk*chunkNodes; next > first {
+		slots = min(chunkNodes, next-first)
+	}
+	b := append(dst[:0], make([]byte, slots*slotBytes)...) // zeroed, not allocated
 	end := 0
-	for i := range uint32(chunkNodes) {
+	for i := range slots {
 		n, ok := g.NodeAt(chunk*chunkNodes + i)
 		if !ok {
 			continue
