@@ -146,7 +146,9 @@ func TestViewerInBrowser(t *testing.T) {
 	}
 
 	// What it drew: a dark background with a graph on it, and labels.
-	waitPage(t, ctx, 10*time.Second, "drawn with labels", func(s viewerState) bool { return s.Draws > 2 && s.Labels > 5 })
+	// The page draws only when something changes: a layout that settled
+	// before the page joined is drawn once or twice, and that is enough.
+	waitPage(t, ctx, 10*time.Second, "drawn with labels", func(s viewerState) bool { return s.Draws > 0 && s.Labels > 5 })
 	time.Sleep(500 * time.Millisecond) // let the layout spread before the picture; the checks above were the deadline-bound ones
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
