@@ -115,10 +115,13 @@ func TestPlacesFollowRemovalsAndMoves(t *testing.T) {
 	if got := add(freed); got != freed {
 		t.Errorf("a body added where a removed one was went to %v, not %v", got, freed)
 	}
-	target := vec3{-4000, 5, 5}
+	target, left := vec3{-4000, 5, 5}, e.pos[3]
 	e.Move(e.ids[3], fromVec(target))
 	if got := add(target); got == target {
 		t.Errorf("a body added where another was moved to stayed on it")
+	}
+	if got := add(left); got != left {
+		t.Errorf("a body added where another moved away from went to %v, not %v", got, left)
 	}
 	e.Step(DefaultParams())
 	if e.places != nil {

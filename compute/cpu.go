@@ -126,6 +126,16 @@ const placesMapAfter = 32
 // moved says that bodies have moved: the map of places is stale.
 func (e *CPU) moved() { e.places, e.scans = nil, 0 }
 
+// unplace takes a body off the map of places, if there is one.
+func (e *CPU) unplace(p vec3) {
+	if e.places == nil {
+		return
+	}
+	if e.places[p]--; e.places[p] <= 0 {
+		delete(e.places, p)
+	}
+}
+
 // takenPlaces returns a test for whether a place is some body's, valid
 // while the bodies are appended. Only existing bodies inside the new ones'
 // bounding box are hashed, so adding a few bodies to a large layout costs
@@ -187,11 +197,7 @@ func (e *CPU) RemoveBodies(ids []graph.WireID) {
 			continue
 		}
 		gone[id] = true
-		if e.places != nil {
-			if e.places[e.pos[i]]--; e.places[e.pos[i]] <= 0 {
-				delete(e.places, e.pos[i])
-			}
-		}
+		e.unplace(e.pos[i])
 		last := int32(len(e.ids) - 1)
 		if i != last {
 			e.ids[i], e.pos[i], e.vel[i], e.pinned[i] = e.ids[last], e.pos[last], e.vel[last], e.pinned[last]
@@ -304,8 +310,12 @@ func (e *CPU) Pin(id graph.WireID, pinned bool) bool {
 func (e *CPU) Move(id graph.WireID, pos graph.Vec3) bool {
 	i, ok := e.index[id]
 	if ok && pos.Finite() {
-		e.moved()
-		e.pos[i], e.vel[i] = toVec(pos), vec3{}
+		p := toVec(pos)
+		if e.places != nil {
+			e.unplace(e.pos[i])
+			e.places[p]++
+		}
+		e.pos[i], e.vel[i] = p, vec3{}
 		e.heat = true
 	}
 	return ok
