@@ -171,10 +171,15 @@ func (s *Server) routes() {
 	}
 	page("GET /{$}", web.Index())
 	page("GET /viewer/{file}", web.Files())
+
+	s.mux.HandleFunc("/", s.unrouted)
 }
 
 // isPage reports whether r asks for one of the pages that need no token.
 func (s *Server) isPage(r *http.Request) bool {
+	if p := r.URL.Path; p != "/" && !strings.HasPrefix(p, "/viewer/") {
+		return false // no page lies elsewhere; most requests are API calls
+	}
 	_, pattern := s.pages.Handler(r)
 	return pattern != ""
 }
@@ -194,17 +199,18 @@ func (s *Server) Hub() *Hub { return s.hub }
 // exists for other methods. Mount it behind Guard.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// unrouted answers what no route takes (registered as "/", the least
+// specific pattern, so that a request is routed once): 405 with Allow
+// when the path exists for other methods, else 404.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *Error) { writeJSON(w, e.Status, e) }
-	if _, pattern := s.mux.Handler(r); pattern != "" {
-		s.mux.ServeHTTP(w, r)
-		return
-	}
 	var allowed []string
 	for _, m := range routeMethods {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" {
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
 			allowed = append(allowed, m)
 		}
 	}
