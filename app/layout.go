@@ -354,8 +354,8 @@ func (l *layout) run(ctx context.Context) {
 	// held back is published when the time comes, by the timer flush while
 	// resting, or with a later step.
 	var flush <-chan time.Time
-	publishAt := func(step uint64, rate time.Duration) {
-		if wait := time.Second/rate - time.Since(published); wait > 0 {
+	publishAt := func(step uint64, every time.Duration) {
+		if wait := every - time.Since(published); wait > 0 {
 			if flush == nil {
 				flush = time.After(wait)
 			}
@@ -365,11 +365,11 @@ func (l *layout) run(ctx context.Context) {
 		published, flush = time.Now(), nil
 	}
 	publishChange := func() {
-		rate := time.Duration(maxPublishRate)
+		every := time.Second / maxPublishRate
 		if !l.enabled.Load() {
-			rate = restingPublishRate
+			every = time.Second / restingPublishRate
 		}
-		publishAt(0, rate)
+		publishAt(0, every)
 	}
 	settledFor := 0
 	pending := false // a command or settings change arrived while resting
@@ -406,7 +406,7 @@ func (l *layout) run(ctx context.Context) {
 			oldMs := math.Float64frombits(l.stepMs.Load())
 			l.stepMs.Store(math.Float64bits(0.8*oldMs + 0.2*took*1000))
 		}
-		publishAt(st.Step, maxPublishRate)
+		publishAt(st.Step, time.Second/maxPublishRate)
 		// Unpaced steps must not crowd out the session's command
 		// goroutines on a small machine.
 		runtime.Gosched()
