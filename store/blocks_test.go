@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,10 +15,10 @@ import (
 	"visionflow/graph/gen"
 )
 
-// An import's events are stored in blocks, later ones in rows; reading the
-// log pages across both as if it were one, and time travel finds the state
-// at any event's time, in a block or a row.
-func TestEventsAcrossBlocksAndRows(t *testing.T) {
+// An import's events are stored in large blocks, each later commit's in a
+// block of its own, compressed or plain; reading the log pages across them
+// as if it were one, and time travel finds the state at any event's time.
+func TestEventsAcrossBlocks(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
 	defer s.Close()
@@ -37,27 +40,52 @@ func TestEventsAcrossBlocksAndRows(t *testing.T) {
 	if err := s.CreateGraph(ctx, g, imported, CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := countRows(t, s, "events", "b"); n != 0 {
-		t.Fatalf("%d of the import's events are rows", n)
-	}
-	if n := countRows(t, s, "event_blocks", "b"); n != (len(imported)+createChunk-1)/createChunk {
+	importBlocks := (len(imported) + createChunk - 1) / createChunk
+	if n := countRows(t, s, "event_blocks", "b"); n != importBlocks {
 		t.Fatalf("%d blocks for %d events", n, len(imported))
 	}
-	tx := g.Begin(clock, "editor")
-	for i := range 5 {
-		if _, err := tx.Do(graph.Op{Op: graph.AddNode, ID: "late" + string(rune('a'+i))}); err != nil {
+	all := slices.Clone(imported)
+	// A commit of five new nodes (long enough to be compressed), one of one
+	// (stored plain), and one of five again.
+	for k, size := range []int{5, 1, 5} {
+		tx := g.Begin(clock, "editor")
+		for i := range size {
+			if _, err := tx.Do(graph.Op{Op: graph.AddNode, ID: fmt.Sprintf("late%d-%d", k, i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		later := tx.Commit()
+		if err := s.Commit(ctx, g, later); err != nil {
 			t.Fatal(err)
 		}
+		for _, ev := range later { // the state after every one, inside the block or at its end
+			if err := replay.Apply(ev); err != nil {
+				t.Fatal(err)
+			}
+			states[ev.Seq] = replay.Clone()
+		}
+		all = append(all, later...)
 	}
-	later := tx.Commit()
-	if err := s.Commit(ctx, g, later); err != nil {
+	if n := countRows(t, s, "event_blocks", "b"); n != importBlocks+3 {
+		t.Fatalf("%d blocks after three commits, want %d", n, importBlocks+3)
+	}
+	var compressed []bool
+	rows, err := s.r.Query("SELECT data FROM event_blocks WHERE graph_id = 'b' ORDER BY first_seq DESC LIMIT 3")
+	if err != nil {
 		t.Fatal(err)
 	}
-	states[g.Seq] = g.Clone()
-	all := append(append([]graph.Event(nil), imported...), later...)
+	for rows.Next() {
+		var data []byte
+		rows.Scan(&data)
+		compressed = append(compressed, bytes.HasPrefix(data, zstdMagic))
+	}
+	rows.Close()
+	if !slices.Equal(compressed, []bool{true, false, true}) {
+		t.Errorf("the last three blocks compressed: %v, want five events compressed and one plain", compressed)
+	}
 
-	// Pages that end inside blocks, at their ends and inside the rows.
-	for _, page := range []int{1, 300, createChunk, 1000, len(all)} {
+	// Pages that end inside blocks and at their ends.
+	for _, page := range []int{1, 3, 300, createChunk, 1000, len(all)} {
 		var got []graph.Event
 		for since := uint64(0); ; {
 			evs, err := s.Events(ctx, "b", since, page)
@@ -111,12 +139,10 @@ func TestDamagedBlockIsAnError(t *testing.T) {
 	if err := s.CreateGraph(ctx, g, evs, CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	good, _, err := encodeBlock(evs[createChunk : createChunk+3])
-	if err != nil {
-		t.Fatal(err)
-	}
+	good, _ := encodeBlock(evs[createChunk:createChunk+3], importEncoder)
 	for name, data := range map[string][]byte{
-		"not zstd":            []byte("garbage"),
+		"not JSON lines":      []byte("garbage"),
+		"damaged zstd":        append(slices.Clone(zstdMagic), "garbage"...),
 		"events of elsewhere": good,
 	} {
 		if _, err := s.w.Exec("UPDATE event_blocks SET data = ? WHERE graph_id = 'd' AND first_seq = 1", data); err != nil {
@@ -137,9 +163,11 @@ func TestDamagedBlockIsAnError(t *testing.T) {
 func FuzzDecodeBlock(f *testing.F) {
 	g, evs := gen.Build("f", 5, 6, 1, graph.NewClock(nil))
 	_ = g
-	good, _, _ := encodeBlock(evs)
+	good, _ := encodeBlock(evs, importEncoder)
 	f.Add(good, uint64(1), uint64(len(evs)), uint64(0), uint64(100))
-	f.Add(blockEncoder.EncodeAll([]byte("{}\n{\"seq\":2}\n"), nil), uint64(1), uint64(2), uint64(0), uint64(2))
+	f.Add(importEncoder.EncodeAll([]byte("{}\n{\"seq\":2}\n"), nil), uint64(1), uint64(2), uint64(0), uint64(2))
+	plain, _ := encodeBlock(evs[:1], commitEncoder)
+	f.Add(plain, uint64(1), uint64(1), uint64(0), uint64(1))
 	f.Fuzz(func(t *testing.T, data []byte, first, last, from, to uint64) {
 		want := max(first, from+1)
 		_ = decodeBlock(data, first, last, from, to, func(ev graph.Event) error {

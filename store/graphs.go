@@ -11,13 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"visionflow/graph"
 )
 
 // The statements of commits (prepared once: writerStatements).
 const (
-	qInsertEvent = "INSERT INTO events (graph_id, seq, hlc, type, body) VALUES (?, ?, ?, ?, ?)"
-	qUpsertNode  = `INSERT INTO nodes (graph_id, id, wire_id, label, pinned, metadata) VALUES (?, ?, ?, ?, ?, ?)
+	qUpsertNode = `INSERT INTO nodes (graph_id, id, wire_id, label, pinned, metadata) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (graph_id, id) DO UPDATE SET wire_id = excluded.wire_id, label = excluded.label,
 				pinned = excluded.pinned, metadata = excluded.metadata`
 	qDeleteNode = "DELETE FROM nodes WHERE graph_id = ? AND id = ?"
@@ -100,7 +101,7 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 			g.ID, g.Name, string(g.Type), g.Created.UnixMilli(), chunked); err != nil {
 			return err
 		}
-		return s.writeChanges(ctx, tx, g, first, !chunked, true, part(0))
+		return s.writeChanges(ctx, tx, g, first, !chunked, importEncoder, part(0))
 	})
 	if err != nil {
 		return fmt.Errorf("create graph %q: %w", g.ID, err)
@@ -118,7 +119,7 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 		err := ctx.Err()
 		if err == nil {
 			err = s.write(ctx, func(tx *sql.Tx) error {
-				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, true, part(lo)); err != nil {
+				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, importEncoder, part(lo)); err != nil {
 					return err
 				}
 				if hi < len(events) {
@@ -236,20 +237,17 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	if events[0].Seq != seq+1 {
 		return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
 	}
-	return s.writeChanges(ctx, tx, g, events, true, false, nil)
+	return s.writeChanges(ctx, tx, g, events, true, commitEncoder, nil)
 }
 
-// writeChanges writes events and the rows they touch, as g holds them
-// now. Only the last part of a graph written in parts may snapshot it:
-// before that, its log does not reach g.Seq.
-func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, last, asBlock bool, progress Progress) error {
-	insEvent := s.prepared(ctx, tx, qInsertEvent)
-	if asBlock && len(events) > 0 {
-		data, latest, err := encodeBlock(events)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, qInsertBlock, g.ID, events[0].Seq, events[len(events)-1].Seq, int64(latest), data); err != nil {
+// writeChanges writes events as one block, compressed by enc, and the rows
+// they touch, as g holds them now. Only the last part of a graph written in
+// parts may snapshot it: before that, its log does not reach g.Seq.
+func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, last bool, enc *zstd.Encoder, progress Progress) error {
+	if len(events) > 0 {
+		data, latest := encodeBlock(events, enc)
+		ins := s.prepared(ctx, tx, qInsertBlock)
+		if _, err := ins.ExecContext(ctx, g.ID, events[0].Seq, events[len(events)-1].Seq, int64(latest), data); err != nil {
 			return fmt.Errorf("append events %d–%d: %w", events[0].Seq, events[len(events)-1].Seq, err)
 		}
 	}
@@ -257,16 +255,9 @@ func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	edges := map[string]uint64{} // touched edge → seq of its creation in this batch, or 0
 	chunks := map[uint32]bool{}  // layout rows to rewrite
 	var nodeOrder, edgeOrder []string
-	var body []byte
 	for k, ev := range events {
 		if progress != nil && k%4096 == 0 {
 			progress(k, len(events))
-		}
-		if !asBlock {
-			body = ev.AppendJSON(body[:0])
-			if _, err := insEvent.ExecContext(ctx, g.ID, ev.Seq, int64(ev.Time), string(ev.Type), string(body)); err != nil {
-				return fmt.Errorf("append event %d: %w", ev.Seq, err)
-			}
 		}
 		id := ev.Subject()
 		switch {
@@ -715,7 +706,7 @@ func deleteGraph(ctx context.Context, tx *sql.Tx, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound(id)
 	}
-	for _, table := range []string{"nodes", "layout", "edges", "events", "event_blocks", "snapshots", "crdt_ops", "crdt_cursor"} {
+	for _, table := range []string{"nodes", "layout", "edges", "event_blocks", "snapshots", "crdt_ops", "crdt_cursor"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE graph_id = ?", id); err != nil {
 			return err
 		}

@@ -58,6 +58,15 @@ var fixtures = map[int]string{
 	INSERT INTO event_blocks VALUES ('blocked', 1, 2, 111411200065536000, ?);
 	INSERT INTO events VALUES ('blocked', 3, 111411200131072000, 'EdgeCreated',
 		'{"seq":3,"hlc":111411200131072000,"type":"EdgeCreated","edge":{"id":"e1","source":"a","target":"b","label":"link","weight":2}}');`,
+	// A log in v11's form: a lone edit's event as a plain block, then a
+	// compressed block of two.
+	11: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count)
+		VALUES ('plain', 'Plain', 'logseq', 1700000000000, 3, 3, 1, 2, 1);
+	INSERT INTO nodes VALUES ('plain', 'a', 1073741825, 'A', 0, NULL);
+	INSERT INTO nodes VALUES ('plain', 'b', 1073741826, 'B', 0, NULL);
+	INSERT INTO edges VALUES ('plain', 'e1', 'a', 'b', 3, NULL);
+	INSERT INTO event_blocks VALUES ('plain', 1, 1, 111411200000000000, ?1);
+	INSERT INTO event_blocks VALUES ('plain', 2, 3, 111411200131072000, ?2);`,
 	// A layout row that ends after its last node (slot 2).
 	10: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count)
 		VALUES ('short', 'Short rows', 'logseq', 1700000000000, 0, 3, 1, 2, 0);
@@ -69,8 +78,12 @@ var fixtures = map[int]string{
 // fixtureArgs are the parameters of the fixtures: v1's layout row puts node
 // a (wire index 1) at 1,2,3 and node b (index 2) at 4,5,6.
 var fixtureArgs = map[int][]any{
-	9: {blockEncoder.EncodeAll([]byte(`{"seq":1,"hlc":111411200000000000,"type":"NodeAdded","node":{"id":"a","wireId":1073741825,"label":"A","position":{"x":1,"y":2,"z":3},"velocity":{"x":0,"y":0,"z":0},"metadata":{"k":"v"},"graphType":"logseq"}}
+	9: {importEncoder.EncodeAll([]byte(`{"seq":1,"hlc":111411200000000000,"type":"NodeAdded","node":{"id":"a","wireId":1073741825,"label":"A","position":{"x":1,"y":2,"z":3},"velocity":{"x":0,"y":0,"z":0},"metadata":{"k":"v"},"graphType":"logseq"}}
 {"seq":2,"hlc":111411200065536000,"type":"NodeAdded","node":{"id":"b","wireId":1073741826,"label":"B","position":{"x":4,"y":5,"z":6},"velocity":{"x":0,"y":0,"z":0},"graphType":"logseq","pinned":true}}
+`), nil)},
+	11: {[]byte(`{"seq":1,"hlc":111411200000000000,"type":"NodeAdded","node":{"id":"a","wireId":1073741825,"label":"A","position":{"x":1,"y":2,"z":3},"velocity":{"x":0,"y":0,"z":0},"graphType":"logseq"}}
+`), importEncoder.EncodeAll([]byte(`{"seq":2,"hlc":111411200065536000,"type":"NodeAdded","node":{"id":"b","wireId":1073741826,"label":"B","position":{"x":4,"y":5,"z":6},"velocity":{"x":0,"y":0,"z":0},"graphType":"logseq"}}
+{"seq":3,"hlc":111411200131072000,"type":"EdgeCreated","edge":{"id":"e1","source":"a","target":"b","weight":1}}
 `), nil)},
 	10: {func() []byte {
 		b := make([]byte, 3*24)
@@ -87,6 +100,15 @@ var fixtureArgs = map[int][]any{
 		return b
 	}()},
 }
+
+// retiredBy names the fixtures whose SQL writes a table that a later
+// migration replaced, and that migration: they can only be written to a
+// file older than it.
+var retiredBy = map[int]int{1: 11, 9: 11} // the events table
+
+// writable says whether fixture v can be written to a file of schema
+// version at.
+func writable(v, at int) bool { return v <= at && (retiredBy[v] == 0 || at < retiredBy[v]) }
 
 // checks verify, against the newest schema, that each version's fixture
 // survived.
@@ -165,8 +187,9 @@ var checks = map[int]func(t *testing.T, s *Store){
 				t.Errorf("a graph marked as importing is listed")
 			}
 		}
-		if len(list) == 0 {
-			t.Errorf("no graph listed after the upgrade")
+		var importing int
+		if err := s.r.QueryRow("SELECT importing FROM graphs WHERE id = 'unfinished'").Scan(&importing); err != nil || importing != 1 {
+			t.Errorf("the graph marked as importing is not stored as such (%d, %v)", importing, err)
 		}
 	},
 	9: func(t *testing.T, s *Store) {
@@ -184,6 +207,19 @@ var checks = map[int]func(t *testing.T, s *Store){
 		// Between the block's two events, and between the block and the row.
 		for at, nodes := range map[graph.Timestamp][2]int{111411200000000000: {1, 0}, 111411200065536000: {2, 0}, 111411200131072000: {2, 1}} {
 			g, err := s.GraphAt(ctx, "blocked", at.Wall())
+			if err != nil || g.NodeCount() != nodes[0] || g.EdgeCount() != nodes[1] {
+				t.Errorf("at %v: %v, want %d nodes and %d edges (%v)", at, g.Summary(), nodes[0], nodes[1], err)
+			}
+		}
+	},
+	11: func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		evs, err := s.Events(ctx, "plain", 0, 10)
+		if err != nil || len(evs) != 3 || evs[0].Node.ID != "a" || evs[1].Node.ID != "b" || evs[2].Type != graph.EdgeCreated {
+			t.Fatalf("events from a plain and a compressed block: %v %+v", err, evs)
+		}
+		for at, nodes := range map[graph.Timestamp][2]int{111411200000000000: {1, 0}, 111411200065536000: {2, 0}, 111411200131072000: {2, 1}} {
+			g, err := s.GraphAt(ctx, "plain", at.Wall())
 			if err != nil || g.NodeCount() != nodes[0] || g.EdgeCount() != nodes[1] {
 				t.Errorf("at %v: %v, want %d nodes and %d edges (%v)", at, g.Summary(), nodes[0], nodes[1], err)
 			}
@@ -259,6 +295,9 @@ func TestMigrationsUpgradeFromEveryVersion(t *testing.T) {
 				t.Fatal(err)
 			}
 			for v := 1; v <= from; v++ {
+				if !writable(v, from) {
+					continue
+				}
 				if _, err := db.Exec(fixtures[v], fixtureArgs[v]...); err != nil {
 					t.Fatalf("fixture v%d: %v", v, err)
 				}
@@ -276,10 +315,15 @@ func TestMigrationsUpgradeFromEveryVersion(t *testing.T) {
 				t.Errorf("upgraded schema differs from a fresh one:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			for v := 1; v <= from; v++ {
-				checks[v](t, s)
+				if writable(v, from) {
+					checks[v](t, s)
+				}
 			}
 			// Data written after the upgrade works too.
 			for v := from + 1; v <= latest; v++ {
+				if !writable(v, latest) {
+					continue
+				}
 				if _, err := s.w.Exec(fixtures[v], fixtureArgs[v]...); err != nil {
 					t.Fatalf("fixture v%d on the upgraded file: %v", v, err)
 				}

@@ -198,7 +198,7 @@ func (s *Store) Close() error {
 // writer's connection when the store opens: preparing costs more than
 // running the small statements of a commit.
 var writerStatements = []string{
-	qInsertEvent, qUpsertNode, qDeleteNode, qUpsertEdge, qUpdateEdge, qDeleteEdge,
+	qInsertBlock, qUpsertNode, qDeleteNode, qUpsertEdge, qUpdateEdge, qDeleteEdge,
 	qWriteChunk, qGraphSeq, qUpdateGraph, qLastSnapshot,
 }
 

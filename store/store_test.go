@@ -313,9 +313,11 @@ func TestSavePositionsAndDelete(t *testing.T) {
 	if _, err := s.LoadGraph(ctx, "pos"); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("load after delete: %v", err)
 	}
-	for _, table := range []string{"nodes", "layout", "edges", "events", "snapshots"} {
+	for _, table := range []string{"nodes", "layout", "edges", "event_blocks", "snapshots"} {
 		var n int
-		s.r.QueryRow("SELECT count(*) FROM " + table).Scan(&n)
+		if err := s.r.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Errorf("%d rows left in %s", n, table)
 		}
