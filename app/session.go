@@ -357,8 +357,18 @@ func (s *Session) Import(ctx context.Context, client string, info graph.Info, im
 			info.Created = imp.At[0]
 		}
 	}
-	g := graph.New(info)
+	var nodes, edges int
+	for _, op := range imp.Ops {
+		switch op.Op {
+		case graph.AddNode:
+			nodes++
+		case graph.AddEdge:
+			edges++
+		}
+	}
+	g := graph.NewSized(info, nodes, edges)
 	tx := g.Begin(clock, client)
+	tx.Grow(len(imp.Ops)) // an op of an import makes one event
 	for i, op := range imp.Ops {
 		if i%4096 == 0 && ctx.Err() != nil {
 			return graph.Summary{}, ctx.Err() // the caller gave up: stop building

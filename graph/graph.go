@@ -59,12 +59,17 @@ type edgeEntry struct {
 }
 
 // New returns an empty graph.
-func New(info Info) *Graph {
+func New(info Info) *Graph { return NewSized(info, 0, 0) }
+
+// NewSized returns an empty graph with room for the given numbers of nodes
+// and edges: a graph built from a file of known size does not rehash its
+// indexes, large allocations each, as it grows.
+func NewSized(info Info, nodes, edges int) *Graph {
 	return &Graph{
 		Info:      info,
-		nodes:     make(map[string]*nodeEntry),
-		byWire:    make(map[uint32]*nodeEntry),
-		edges:     make(map[string]*edgeEntry),
+		nodes:     make(map[string]*nodeEntry, nodes),
+		byWire:    make(map[uint32]*nodeEntry, nodes),
+		edges:     make(map[string]*edgeEntry, edges),
 		nextIndex: 1,
 	}
 }

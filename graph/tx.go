@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -58,6 +59,10 @@ func (tx *Tx) finish() {
 }
 
 // record stamps ev, applies it and appends it to the transaction.
+// Grow makes room for n more events, so that a large transaction (an
+// import) does not copy its events each time it outgrows them.
+func (tx *Tx) Grow(n int) { tx.events = slices.Grow(tx.events, n) }
+
 func (tx *Tx) record(ev Event) {
 	ev.Seq = tx.g.Seq + 1
 	ev.Time = tx.clock.Now()
