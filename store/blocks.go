@@ -19,7 +19,7 @@ import (
 // import's log was three quarters of the database (93 of 134 MB for a 27
 // MB file of 100k nodes and 300k edges), and a group commit of 19 new
 // nodes wrote 17.6 pages of the write-ahead log, 8 of them for its events;
-// as one block it writes 2.
+// as one block, 3 (the block's and the time index's).
 
 const qInsertBlock = "INSERT INTO event_blocks (graph_id, first_seq, last_seq, max_hlc, data) VALUES (?, ?, ?, ?, ?)"
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -110,7 +111,7 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 	// encoded before the last transaction, not while it holds the writer.
 	var snapshot []byte
 	if chunked && g.Seq >= uint64(max(s.snapshotEvery, g.NodeCount()+g.EdgeCount())) {
-		if snapshot, err = g.MarshalBinary(); err != nil {
+		if snapshot, err = encodeSnapshot(g); err != nil {
 			return fmt.Errorf("create graph %q: encode snapshot: %w", g.ID, err)
 		}
 	}
@@ -420,11 +421,43 @@ func (s *Store) snapshotAt(id string, seq uint64) {
 }
 
 func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph, at graph.Timestamp) error {
-	data, err := g.MarshalBinary()
+	data, err := encodeSnapshot(g)
 	if err != nil {
-		return fmt.Errorf("encode snapshot: %w", err)
+		return err
 	}
 	return insertSnapshot(ctx, tx, g, at, data)
+}
+
+// Snapshots are stored zstd-compressed: a 50k-node, 100k-edge graph's
+// image is 5.3 MB, compressed 1.7 MB in 22 ms, and the transaction that
+// writes it (an import's last, which other graphs' commits wait for) then
+// writes a third of the pages, and the checkpoint after it copies a third.
+// Snapshots written before are plain images; decodeSnapshot reads both.
+
+// maxSnapshotBytes bounds what a stored snapshot may expand to, so that a
+// damaged row cannot make a reader allocate without limit.
+const maxSnapshotBytes = 1 << 30
+
+var snapshotDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxSnapshotBytes))
+
+func encodeSnapshot(g *graph.Graph) ([]byte, error) {
+	data, err := g.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode snapshot: %w", err)
+	}
+	return commitEncoder.EncodeAll(data, make([]byte, 0, len(data)/3)), nil
+}
+
+// decodeSnapshot returns the image a stored snapshot holds.
+func decodeSnapshot(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, zstdMagic) {
+		return data, nil
+	}
+	img, err := snapshotDecoder.DecodeAll(data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("decompress snapshot: %w", err)
+	}
+	return img, nil
 }
 
 // insertSnapshot stores data, g encoded at g.Seq, whose event is stamped at.

@@ -72,6 +72,9 @@ func (s *Store) ContentsAt(ctx context.Context, graphID string, at time.Time) (g
 		case err != nil:
 			return err
 		default:
+			if data, err = decodeSnapshot(data); err != nil {
+				return err
+			}
 			if r, err = graph.ContentsReplayFromSnapshot(data); err != nil {
 				return err
 			}
@@ -162,6 +165,9 @@ func replayTo(ctx context.Context, q querier, info graph.Info, seq uint64, useSn
 	case err != nil:
 		return nil, err
 	default:
+		if data, err = decodeSnapshot(data); err != nil {
+			return nil, fmt.Errorf("snapshot at seq %d: %w", snapSeq.Int64, err)
+		}
 		if g, err = graph.UnmarshalGraph(data); err != nil {
 			return nil, fmt.Errorf("snapshot at seq %d: %w", snapSeq.Int64, err)
 		}

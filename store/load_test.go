@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
 	"path/filepath"
@@ -65,6 +66,30 @@ func TestLoadFromSnapshotMatchesRows(t *testing.T) {
 	if n, _ := loaded.Node("n5"); n.Position != (graph.Vec3{X: -4, Y: 5, Z: 6}) {
 		t.Errorf("n5 at %v, want the saved layout position", n.Position)
 	}
+
+	// Snapshots are stored compressed; the plain images older versions
+	// stored load as well.
+	var stored []byte
+	if err := s.r.QueryRow("SELECT data FROM snapshots WHERE graph_id = 'g' ORDER BY seq DESC LIMIT 1").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(stored, zstdMagic) {
+		t.Errorf("the snapshot is stored as %q…, not compressed", stored[:min(8, len(stored))])
+	}
+	img, err := decodeSnapshot(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, "UPDATE snapshots SET data = ? WHERE graph_id = 'g'", img); err != nil {
+		t.Fatal(err)
+	}
+	if fromSnap, err := s.loadFromSnapshot(ctx, row); err != nil || fromSnap == nil {
+		t.Fatalf("a plain snapshot did not load: %v", err)
+	}
+	if loaded, err = s.LoadGraph(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	sameGraph(t, "from a plain snapshot", loaded, g)
 
 	if _, err := s.w.ExecContext(ctx, "UPDATE snapshots SET data = x'56464731ff' WHERE graph_id = 'g'"); err != nil {
 		t.Fatal(err)
