@@ -1,12 +1,15 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -32,49 +35,82 @@ import (
 // The anchor is the same clients against a bare net/http handler that
 // answers 201 at once: what HTTP alone costs on this machine, in the same
 // run, clients and server sharing the cores as here.
+//
+// The clients are net/http's (client=net-http), or lean ones
+// (client=lean) that cost the shared cores what a load generator such as
+// wrk would: http.Client's transport spends about a quarter of all the
+// CPU here, which a server under real load does not pay, its clients being
+// elsewhere.
 func BenchmarkConcurrentPOSTs(b *testing.B) {
+	bare := func(b *testing.B) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"id":"n"}`)
+		}))
+	}
+	serve := func(b *testing.B, physics bool) (*testServer, string) {
+		s := startServer(b, filepath.Join(b.TempDir(), "vf.db"))
+		ctx := context.Background()
+		on := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage(strconv.FormatBool(physics))}}
+		if _, err := s.Session.Settings().Apply(ctx, "bench", on); err != nil {
+			b.Fatal(err)
+		}
+		sum, err := s.Session.CreateGraph(ctx, "bench", graph.Info{Name: "bench", Type: graph.Knowledge}, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, sum.ID
+	}
+	check := func(b *testing.B, s *testServer, id string) {
+		b.ReportMetric(scrapeMean(b, s.url, "visionflow_commit_edits"), "edits/commit")
+		info, err := s.Session.store.GraphInfo(context.Background(), id)
+		if err != nil || info.Nodes != b.N {
+			b.Fatalf("stored %d nodes, want %d (%v)", info.Nodes, b.N, err)
+		}
+	}
 	for _, clients := range []int{1, 64} {
 		b.Run(fmt.Sprintf("anchor=bare-http/clients=%d", clients), func(b *testing.B) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusCreated)
-				io.WriteString(w, `{"id":"n"}`)
-			}))
+			srv := bare(b)
 			defer srv.Close()
-			postNodes(b, srv.URL+"/api/graph/x/nodes", clients)
+			post, done := httpClientPOSTs(clients)
+			defer done()
+			postNodes(b, srv.URL+"/api/graph/x/nodes", clients, post)
 		})
 	}
 	for _, physics := range []bool{false, true} {
 		for _, clients := range []int{1, 64} {
 			b.Run(fmt.Sprintf("physics=%v/clients=%d", physics, clients), func(b *testing.B) {
-				s := startServer(b, filepath.Join(b.TempDir(), "vf.db"))
+				s, id := serve(b, physics)
 				defer s.Close()
-				ctx := context.Background()
-				on := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage(strconv.FormatBool(physics))}}
-				if _, err := s.Session.Settings().Apply(ctx, "bench", on); err != nil {
-					b.Fatal(err)
-				}
-				sum, err := s.Session.CreateGraph(ctx, "bench", graph.Info{Name: "bench", Type: graph.Knowledge}, "bench")
-				if err != nil {
-					b.Fatal(err)
-				}
-				postNodes(b, s.url+"/api/graph/"+sum.ID+"/nodes", clients)
-				b.ReportMetric(scrapeMean(b, s.url, "visionflow_commit_edits"), "edits/commit")
-				info, err := s.Session.store.GraphInfo(ctx, sum.ID)
-				if err != nil || info.Nodes != b.N {
-					b.Fatalf("stored %d nodes, want %d (%v)", info.Nodes, b.N, err)
-				}
+				post, done := httpClientPOSTs(clients)
+				defer done()
+				postNodes(b, s.url+"/api/graph/"+id+"/nodes", clients, post)
+				check(b, s, id)
 			})
 		}
 	}
+	b.Run("anchor=bare-http/client=lean/clients=64", func(b *testing.B) {
+		srv := bare(b)
+		defer srv.Close()
+		postNodes(b, srv.URL+"/api/graph/x/nodes", 64, leanPOSTs)
+	})
+	b.Run("physics=false/client=lean/clients=64", func(b *testing.B) {
+		s, id := serve(b, false)
+		defer s.Close()
+		postNodes(b, s.url+"/api/graph/"+id+"/nodes", 64, leanPOSTs)
+		check(b, s, id)
+	})
 }
+
+// A poster sends the POSTs numbered by next until it passes b.N, on one
+// keep-alive connection of its own, and returns the first failure.
+type poster func(b *testing.B, url string, next *atomic.Int64) error
 
 // postNodes POSTs b.N nodes to url from clients goroutines, each with its
 // own keep-alive connection, and reports the rate.
-func postNodes(b *testing.B, url string, clients int) {
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
-	defer hc.CloseIdleConnections()
+func postNodes(b *testing.B, url string, clients int, post poster) {
 	var next atomic.Int64
 	var failed atomic.Value
 	b.ResetTimer()
@@ -82,18 +118,8 @@ func postNodes(b *testing.B, url string, clients int) {
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Go(func() {
-			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-				resp, err := hc.Post(url, "application/json", strings.NewReader(fmt.Sprintf(`{"label":"n%d"}`, i)))
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					failed.Store(fmt.Errorf("POST: %s", resp.Status))
-					return
-				}
+			if err := post(b, url, &next); err != nil {
+				failed.Store(err)
 			}
 		})
 	}
@@ -106,6 +132,65 @@ func postNodes(b *testing.B, url string, clients int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "POSTs/s")
 	// Clients and server share the process: this is what a POST costs both.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/POST")
+}
+
+// httpClientPOSTs posts through one http.Client for all clients, with a
+// connection each.
+func httpClientPOSTs(clients int) (poster, func()) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	return func(b *testing.B, url string, next *atomic.Int64) error { return postThrough(hc, b, url, next) }, hc.CloseIdleConnections
+}
+
+func postThrough(hc *http.Client, b *testing.B, url string, next *atomic.Int64) error {
+	for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+		resp, err := hc.Post(url, "application/json", strings.NewReader(fmt.Sprintf(`{"label":"n%d"}`, i)))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("POST: %s", resp.Status)
+		}
+	}
+	return nil
+}
+
+// leanPOSTs writes each request in one piece and reads the answer with
+// http.ReadResponse: what a load generator costs, without http.Transport's
+// two goroutines per connection and its per-request copies.
+func leanPOSTs(b *testing.B, url string, next *atomic.Int64) error {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return err
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	head := "POST " + u.Path + " HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Type: application/json\r\nContent-Length: "
+	var req []byte
+	for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+		body := strconv.AppendInt([]byte(`{"label":"n`), i, 10)
+		body = append(body, `"}`...)
+		req = append(strconv.AppendInt(append(req[:0], head...), int64(len(body)), 10), "\r\n\r\n"...)
+		req = append(req, body...)
+		if _, err := conn.Write(req); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("POST: %s", resp.Status)
+		}
+	}
+	return nil
 }
 
 // scrapeMean is the mean of a histogram on the server's /metrics.
