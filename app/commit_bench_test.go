@@ -143,15 +143,22 @@ func httpClientPOSTs(clients int) (poster, func()) {
 
 func postThrough(hc *http.Client, b *testing.B, url string, next *atomic.Int64) error {
 	for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-		resp, err := hc.Post(url, "application/json", strings.NewReader(fmt.Sprintf(`{"label":"n%d"}`, i)))
-		if err != nil {
+		if err := created(hc.Post(url, "application/json", strings.NewReader(fmt.Sprintf(`{"label":"n%d"}`, i)))); err != nil {
 			return err
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("POST: %s", resp.Status)
-		}
+	}
+	return nil
+}
+
+// created reads an answer to its end and says whether it was a 201.
+func created(resp *http.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST: %s", resp.Status)
 	}
 	return nil
 }
@@ -180,14 +187,8 @@ func leanPOSTs(b *testing.B, url string, next *atomic.Int64) error {
 		if _, err := conn.Write(req); err != nil {
 			return err
 		}
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
+		if err := created(http.ReadResponse(br, nil)); err != nil {
 			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("POST: %s", resp.Status)
 		}
 	}
 	return nil
