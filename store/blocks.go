@@ -122,26 +122,26 @@ const qBlocksFrom = `SELECT first_seq, last_seq, data FROM event_blocks
 		(SELECT first_seq FROM event_blocks WHERE graph_id = ?1 AND first_seq <= ?2 + 1 ORDER BY first_seq DESC LIMIT 1), 0)
 	ORDER BY first_seq`
 
-// eachBlockEvent calls fn for the events with from < seq <= to, in order,
-// at most limit of them (0: all). It returns how many it gave and the seq
-// of the last event it read (from when there are none).
-func eachBlockEvent(ctx context.Context, q querier, graphID string, from, to uint64, limit int, fn func(graph.Event) error) (given int, through uint64, err error) {
-	through = from
+// eachEvent calls fn for every event with from < seq <= to, in order, at
+// most limit of them (0: all). Events are decoded a block at a time, so a
+// replay over millions of them runs in bounded memory.
+func eachEvent(ctx context.Context, q querier, graphID string, from, to uint64, limit int, fn func(graph.Event) error) error {
 	rows, err := q.QueryContext(ctx, qBlocksFrom, graphID, from, to)
 	if err != nil {
-		return 0, from, err
+		return err
 	}
 	defer rows.Close()
 	errEnough := fmt.Errorf("enough")
+	given := 0
 	var prev uint64 // the last seq of the block before, 0 before the first
 	for rows.Next() {
 		var first, last uint64
 		var data []byte
 		if err := rows.Scan(&first, &last, &data); err != nil {
-			return given, through, err
+			return err
 		}
 		if (prev != 0 && first != prev+1) || (prev == 0 && first > from+1) || last < first {
-			return given, through, fmt.Errorf("the stored blocks of events skip from %d to %d–%d: %w", max(prev, from), first, last, graph.ErrCorruptEvent)
+			return fmt.Errorf("the stored blocks of events skip from %d to %d–%d: %w", max(prev, from), first, last, graph.ErrCorruptEvent)
 		}
 		prev = last
 		err := decodeBlock(data, first, last, from, to, func(ev graph.Event) error {
@@ -149,18 +149,16 @@ func eachBlockEvent(ctx context.Context, q querier, graphID string, from, to uin
 				return errEnough
 			}
 			given++
-			through = ev.Seq
 			return fn(ev)
 		})
 		if err == errEnough {
-			return given, through, nil
+			return nil
 		}
 		if err != nil {
-			return given, through, err
+			return err
 		}
-		through = max(through, min(last, to))
 	}
-	return given, through, rows.Err()
+	return rows.Err()
 }
 
 // firstBlockEventAfter returns the seq of the first event stamped later

@@ -36,14 +36,6 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// eachEvent calls fn for every event with from < seq <= to, in order, at
-// most limit of them (0: all). Events are decoded a block at a time, so a
-// replay over millions of them runs in bounded memory.
-func eachEvent(ctx context.Context, q querier, graphID string, from, to uint64, limit int, fn func(graph.Event) error) error {
-	_, _, err := eachBlockEvent(ctx, q, graphID, from, to, max(limit, 0), fn)
-	return err
-}
-
 // GraphAt rebuilds a graph as it was at time at: the state after the last
 // event whose timestamp is not later than at. It starts from the nearest
 // snapshot at or before that event and replays the rest. Layout motion is
