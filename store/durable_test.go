@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"visionflow/graph"
+	"visionflow/graph/gen"
 )
 
 func skipWithoutExternalSync(t *testing.T) {
@@ -132,4 +133,39 @@ func TestFailedSyncStopsWrites(t *testing.T) {
 func setMeta(ctx context.Context, tx *sql.Tx, key string) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, '1')", key)
 	return err
+}
+
+// A large graph's parts are not synced one by one: until the last commits
+// the graph is marked as importing, and the fsync after the last part
+// covers the parts before it. It returns only after that fsync.
+func TestImportIsSyncedOnceAtItsEnd(t *testing.T) {
+	skipWithoutExternalSync(t)
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
+	defer s.Close()
+	var syncs atomic.Int64
+	s.sync.fsync = func(f *os.File) error {
+		syncs.Add(1)
+		return f.Sync()
+	}
+	g, events := gen.Build("big", 1000, 2000, 1, graph.NewClock(nil))
+	parts := (len(events) + createChunk - 1) / createChunk
+	var synced []int64 // syncs done when each part began
+	opt := CreateOptions{Progress: func(done, total int) {
+		if done%createChunk == 0 && done < total {
+			synced = append(synced, syncs.Load())
+		}
+	}}
+	if err := s.CreateGraph(ctx, g, events, opt); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) < parts-1 {
+		t.Fatalf("told of %d parts, want %d", len(synced), parts)
+	}
+	if last := synced[len(synced)-1]; last != 0 {
+		t.Errorf("%d fsyncs before the last part began, want none", last)
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Errorf("%d fsyncs for an import of %d parts, want 1, after the last", n, parts)
+	}
 }

@@ -78,7 +78,16 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 		}
 		return func(done, _ int) { opt.Progress(lo+done, len(events)) }
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	// The parts before the last need not be durable one by one: until the
+	// last commits, the graph is marked as importing and a crash's
+	// leftovers are deleted (DropUnfinished), and the last part's fsync
+	// covers every part before it. An fsync per part kept the disk busy
+	// under other graphs' commits.
+	write := s.write
+	if chunked {
+		write = s.writeNotDurable
+	}
+	err := write(ctx, func(tx *sql.Tx) error {
 		if opt.IDBase != "" {
 			id, err := freeID(ctx, tx, opt.IDBase)
 			if err != nil {
@@ -118,8 +127,12 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 	for lo := createChunk; chunked && lo < len(events); lo += createChunk {
 		hi := min(lo+createChunk, len(events))
 		err := ctx.Err()
+		write := s.writeNotDurable
+		if hi == len(events) {
+			write = s.write
+		}
 		if err == nil {
-			err = s.write(ctx, func(tx *sql.Tx) error {
+			err = write(ctx, func(tx *sql.Tx) error {
 				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, importEncoder, part(lo)); err != nil {
 					return err
 				}

@@ -234,6 +234,14 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.sync.wait(t)
 }
 
+// writeNotDurable runs fn in one write transaction and returns once it is
+// committed, without waiting for the disk: for writes that nothing reads
+// as done until a later, durable one (the parts of an import).
+func (s *Store) writeNotDurable(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	_, err := s.writeUnsynced(ctx, fn)
+	return err
+}
+
 // writeLater runs fn in one write transaction and returns when it is
 // committed, with the wait for it to be durable: the caller may take in
 // its next work first, but must not acknowledge this write before wait
