@@ -23,17 +23,25 @@ func skipWithoutExternalSync(t *testing.T) {
 	}
 }
 
-// Every acknowledged commit has had an fsync of the log begun after it.
-func TestCommitIsSyncedBeforeItReturns(t *testing.T) {
+// openCountingSyncs opens a store in a fresh folder whose fsyncs of the
+// log are counted.
+func openCountingSyncs(t *testing.T) (*Store, *atomic.Int64) {
+	t.Helper()
 	skipWithoutExternalSync(t)
-	ctx := context.Background()
 	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
-	defer s.Close()
-	var syncs atomic.Int64
+	syncs := new(atomic.Int64)
 	s.sync.fsync = func(f *os.File) error {
 		syncs.Add(1)
 		return f.Sync()
 	}
+	return s, syncs
+}
+
+// Every acknowledged commit has had an fsync of the log begun after it.
+func TestCommitIsSyncedBeforeItReturns(t *testing.T) {
+	ctx := context.Background()
+	s, syncs := openCountingSyncs(t)
+	defer s.Close()
 	now := &fakeNow{time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)}
 	clock := graph.NewClock(now.now)
 	g := newGraph("g", now.t)
@@ -139,15 +147,9 @@ func setMeta(ctx context.Context, tx *sql.Tx, key string) error {
 // the graph is marked as importing, and the fsync after the last part
 // covers the parts before it. It returns only after that fsync.
 func TestImportIsSyncedOnceAtItsEnd(t *testing.T) {
-	skipWithoutExternalSync(t)
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
+	s, syncs := openCountingSyncs(t)
 	defer s.Close()
-	var syncs atomic.Int64
-	s.sync.fsync = func(f *os.File) error {
-		syncs.Add(1)
-		return f.Sync()
-	}
 	g, events := gen.Build("big", 1000, 2000, 1, graph.NewClock(nil))
 	parts := (len(events) + createChunk - 1) / createChunk
 	var synced []int64 // syncs done when each part began
