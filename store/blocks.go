@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -54,17 +55,29 @@ var (
 // encodeBlock returns events as one block: their JSON lines, compressed by
 // enc when they are long enough.
 func encodeBlock(events []graph.Event, enc *zstd.Encoder) ([]byte, graph.Timestamp) {
-	var raw []byte
+	buf := rawBlocks.Get().(*[]byte)
+	defer rawBlocks.Put(buf)
+	raw := (*buf)[:0]
 	var latest graph.Timestamp
 	for i := range events {
 		raw = append(events[i].AppendJSON(raw), '\n') // one event per line; JSON escapes newlines in strings
 		latest = max(latest, events[i].Time)
 	}
+	if cap(raw) <= maxPooledBlock {
+		*buf = raw
+	}
 	if len(raw) < minCompressed {
-		return raw, latest
+		return bytes.Clone(raw), latest
 	}
 	return enc.EncodeAll(raw, make([]byte, 0, len(raw)/4)), latest
 }
+
+// rawBlocks holds the buffers blocks are written into before they are
+// compressed: a commit's block would otherwise grow a new one each time.
+// An import's large ones are not kept.
+var rawBlocks = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBlock = 256 << 10
 
 // decodeBlock calls fn for each event of a block with from < seq <= to, in
 // order, and checks that the block holds exactly first..last.

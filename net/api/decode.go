@@ -29,17 +29,42 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 
 // readBody reads a request body of at most limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n > 0 && n <= min(limit, 64<<10) {
+		// Read into a buffer of the size announced rather than growing
+		// one from 512 bytes, then make sure that was all of it. Only for
+		// small bodies: memory for a large one is taken as its bytes come,
+		// not on a client's word.
+		b := make([]byte, n)
+		if _, err := io.ReadFull(body, b); err != nil {
+			return nil, err
+		}
+		if rest, err := io.ReadAll(body); err != nil || len(rest) > 0 {
+			return append(b, rest...), err
+		}
+		return b, nil
+	}
+	return io.ReadAll(body)
 }
 
 func decodeJSON(body []byte, v any) error {
 	if err := checkDuplicateKeys(body); err != nil {
 		return err
 	}
+	if u, ok := v.(json.Unmarshaler); ok && json.Valid(body) {
+		// A type that decodes itself (graph.Op, which also refuses
+		// unknown fields) from one valid value: a decoder would only scan
+		// the body once more to hand it the same bytes. Anything not valid
+		// goes the long way, whose errors say more.
+		if err := u.UnmarshalJSON(body); err != nil {
+			return jsonError(err)
+		}
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(body, dec, err)
+		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("malformed JSON: unexpected data after the value at byte %d", dec.InputOffset())
@@ -48,7 +73,7 @@ func decodeJSON(body []byte, v any) error {
 }
 
 // jsonError explains a decoding failure in terms a client can act on.
-func jsonError(body []byte, dec *json.Decoder, err error) error {
+func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
