@@ -58,11 +58,11 @@ func (tx *Tx) finish() {
 	tx.done = true
 }
 
-// record stamps ev, applies it and appends it to the transaction.
 // Grow makes room for n more events, so that a large transaction (an
 // import) does not copy its events each time it outgrows them.
 func (tx *Tx) Grow(n int) { tx.events = slices.Grow(tx.events, n) }
 
+// record stamps ev, applies it and appends it to the transaction.
 func (tx *Tx) record(ev Event) {
 	ev.Seq = tx.g.Seq + 1
 	ev.Time = tx.clock.Now()

@@ -78,16 +78,18 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 		}
 		return func(done, _ int) { opt.Progress(lo+done, len(events)) }
 	}
-	// The parts before the last need not be durable one by one: until the
-	// last commits, the graph is marked as importing and a crash's
-	// leftovers are deleted (DropUnfinished), and the last part's fsync
-	// covers every part before it. An fsync per part kept the disk busy
-	// under other graphs' commits.
-	write := s.write
-	if chunked {
-		write = s.writeNotDurable
+	// Only the transaction that makes the graph whole waits for the disk:
+	// until then the graph is marked as importing and a crash's leftovers
+	// are deleted (DropUnfinished), and that transaction's fsync covers
+	// every part before it. An fsync per part kept the disk busy under
+	// other graphs' commits.
+	writePart := func(whole bool) func(context.Context, func(*sql.Tx) error) error {
+		if whole {
+			return s.write
+		}
+		return s.writeNotDurable
 	}
-	err := write(ctx, func(tx *sql.Tx) error {
+	err := writePart(!chunked)(ctx, func(tx *sql.Tx) error {
 		if opt.IDBase != "" {
 			id, err := freeID(ctx, tx, opt.IDBase)
 			if err != nil {
@@ -121,18 +123,14 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 	var snapshot []byte
 	if chunked && g.Seq >= uint64(max(s.snapshotEvery, g.NodeCount()+g.EdgeCount())) {
 		if snapshot, err = encodeSnapshot(g); err != nil {
-			return fmt.Errorf("create graph %q: encode snapshot: %w", g.ID, err)
+			return fmt.Errorf("create graph %q: %w", g.ID, err)
 		}
 	}
 	for lo := createChunk; chunked && lo < len(events); lo += createChunk {
 		hi := min(lo+createChunk, len(events))
 		err := ctx.Err()
-		write := s.writeNotDurable
-		if hi == len(events) {
-			write = s.write
-		}
 		if err == nil {
-			err = write(ctx, func(tx *sql.Tx) error {
+			err = writePart(hi == len(events))(ctx, func(tx *sql.Tx) error {
 				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, importEncoder, part(lo)); err != nil {
 					return err
 				}

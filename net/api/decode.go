@@ -39,10 +39,19 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		if _, err := io.ReadFull(body, b); err != nil {
 			return nil, err
 		}
-		if rest, err := io.ReadAll(body); err != nil || len(rest) > 0 {
-			return append(b, rest...), err
+		var more [1]byte // not io.ReadAll, which would take 512 bytes to find nothing
+		for {
+			k, err := body.Read(more[:])
+			switch {
+			case k > 0:
+				rest, err := io.ReadAll(body)
+				return append(append(b, more[0]), rest...), err
+			case err == io.EOF:
+				return b, nil
+			case err != nil:
+				return nil, err
+			}
 		}
-		return b, nil
 	}
 	return io.ReadAll(body)
 }
