@@ -268,8 +268,17 @@ func DecodeClientMessage(b []byte) (ClientMessage, error) {
 		if m.Task == nil {
 			return bad("%s needs a task", m.Type)
 		}
+		// An empty list is none, as it is sent again (omitempty).
 		if len(m.Task.Subtasks) == 0 {
-			m.Task.Subtasks = nil // "subtasks": [] is no subtasks, as sent again
+			m.Task.Subtasks = nil
+		}
+		for i := range m.Task.Subtasks {
+			sp := &m.Task.Subtasks[i]
+			for _, l := range []*[]string{&sp.Requires, &sp.Knowledge, &sp.DependsOn} {
+				if len(*l) == 0 {
+					*l = nil
+				}
+			}
 		}
 		if m.Task.AgentID == "" {
 			return bad("%s: task.agentId is missing", m.Type)
