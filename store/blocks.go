@@ -72,6 +72,22 @@ func encodeBlock(events []graph.Event, enc *zstd.Encoder) ([]byte, graph.Timesta
 	return enc.EncodeAll(raw, make([]byte, 0, len(raw)/4)), latest
 }
 
+// A block is a run of events encoded for event_blocks, ready before the
+// transaction that stores it.
+type block struct {
+	events []graph.Event
+	data   []byte
+	latest graph.Timestamp // of its latest event
+}
+
+func newBlock(events []graph.Event, enc *zstd.Encoder) block {
+	if len(events) == 0 {
+		return block{}
+	}
+	data, latest := encodeBlock(events, enc)
+	return block{events, data, latest}
+}
+
 // rawBlocks holds the buffers blocks are written into before they are
 // compressed: a commit's block would otherwise grow a new one each time.
 // An import's large ones are not kept.

@@ -99,9 +99,10 @@ func saveCRDT(ctx context.Context, tx *sql.Tx, graphID string, ops []crdt.Op, cu
 // cursor after those events, in one transaction: the merge's events are
 // never taken for this replica's own.
 func (s *Store) CommitMerge(ctx context.Context, g *graph.Graph, events []graph.Event, ops []crdt.Op) error {
+	blk := newBlock(events, commitEncoder)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if len(events) > 0 {
-			if err := s.appendEvents(ctx, tx, g, events); err != nil {
+			if err := s.appendEvents(ctx, tx, g, blk); err != nil {
 				return err
 			}
 		}

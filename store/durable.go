@@ -43,6 +43,7 @@ type syncer struct {
 	cond    *sync.Cond
 	synced  uint64
 	running bool
+	waiting int // callers waiting for a sync under way
 	err     error    // sticky: once the log could not be synced, no write is acknowledged again
 	f       *os.File // the log file, reopened if SQLite replaced it
 }
@@ -76,7 +77,9 @@ func (y *syncer) wait(t ticket) error {
 		case y.synced >= uint64(t):
 			return nil
 		case y.running:
+			y.waiting++
 			y.cond.Wait()
+			y.waiting--
 			continue
 		}
 		y.running = true

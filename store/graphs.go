@@ -78,18 +78,23 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 		}
 		return func(done, _ int) { opt.Progress(lo+done, len(events)) }
 	}
-	// Only the transaction that makes the graph whole waits for the disk:
-	// until then the graph is marked as importing and a crash's leftovers
-	// are deleted (DropUnfinished), and that transaction's fsync covers
-	// every part before it. An fsync per part kept the disk busy under
-	// other graphs' commits.
-	writePart := func(whole bool) func(context.Context, func(*sql.Tx) error) error {
-		if whole {
-			return s.write
+	// A graph written in parts is bulk work: each part lets the small
+	// writes waiting for the writer go first (writerGate). Only the
+	// transaction that makes it whole waits for the disk: until then the
+	// graph is marked as importing and a crash's leftovers are deleted
+	// (DropUnfinished), and that transaction's fsync covers every part
+	// before it. An fsync per part kept the disk busy under other graphs'
+	// commits.
+	writePart := func(ctx context.Context, whole bool, fn func(*sql.Tx) error) error {
+		if !chunked {
+			return s.write(ctx, fn)
 		}
-		return s.writeNotDurable
+		return s.writeBulk(ctx, whole, fn)
 	}
-	err := writePart(!chunked)(ctx, func(tx *sql.Tx) error {
+	// Each part's block is compressed before the part asks for the writer,
+	// not while it holds it.
+	blk := newBlock(first, importEncoder)
+	err := writePart(ctx, !chunked, func(tx *sql.Tx) error {
 		if opt.IDBase != "" {
 			id, err := freeID(ctx, tx, opt.IDBase)
 			if err != nil {
@@ -113,7 +118,7 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 			g.ID, g.Name, string(g.Type), g.Created.UnixMilli(), chunked); err != nil {
 			return err
 		}
-		return s.writeChanges(ctx, tx, g, first, !chunked, importEncoder, part(0))
+		return s.writeChanges(ctx, tx, g, blk, !chunked, part(0))
 	})
 	if err != nil {
 		return fmt.Errorf("create graph %q: %w", g.ID, err)
@@ -130,8 +135,9 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 		hi := min(lo+createChunk, len(events))
 		err := ctx.Err()
 		if err == nil {
-			err = writePart(hi == len(events))(ctx, func(tx *sql.Tx) error {
-				if err := s.writeChanges(ctx, tx, g, events[lo:hi], false, importEncoder, part(lo)); err != nil {
+			blk := newBlock(events[lo:hi], importEncoder)
+			err = writePart(ctx, hi == len(events), func(tx *sql.Tx) error {
+				if err := s.writeChanges(ctx, tx, g, blk, false, part(lo)); err != nil {
 					return err
 				}
 				if hi < len(events) {
@@ -212,7 +218,8 @@ func (s *Store) Commit(ctx context.Context, g *graph.Graph, events []graph.Event
 	if len(events) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, events) })
+	blk := newBlock(events, commitEncoder)
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, blk) })
 	if err != nil {
 		return fmt.Errorf("commit %d events to graph %q: %w", len(events), g.ID, err)
 	}
@@ -228,16 +235,18 @@ func (s *Store) CommitLater(ctx context.Context, g *graph.Graph, events []graph.
 	if len(events) == 0 {
 		return func() error { return nil }, nil
 	}
-	wait, err = s.writeLater(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, events) })
+	blk := newBlock(events, commitEncoder)
+	wait, err = s.writeLater(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, g, blk) })
 	if err != nil {
 		return nil, fmt.Errorf("commit %d events to graph %q: %w", len(events), g.ID, err)
 	}
 	return wait, nil
 }
 
-// appendEvents writes events that continue the stored log of g, and the
-// rows they change.
-func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event) error {
+// appendEvents writes the events of blk, which continue the stored log of
+// g, and the rows they change.
+func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, blk block) error {
+	events := blk.events
 	var seq uint64
 	q := s.prepared(ctx, tx, qGraphSeq)
 	if err := q.QueryRowContext(ctx, g.ID).Scan(&seq); err != nil {
@@ -249,17 +258,17 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, g *graph.Graph, ev
 	if events[0].Seq != seq+1 {
 		return fmt.Errorf("events start at seq %d but the stored log ends at %d: %w", events[0].Seq, seq, graph.ErrCorruptEvent)
 	}
-	return s.writeChanges(ctx, tx, g, events, true, commitEncoder, nil)
+	return s.writeChanges(ctx, tx, g, blk, true, nil)
 }
 
-// writeChanges writes events as one block, compressed by enc, and the rows
-// they touch, as g holds them now. Only the last part of a graph written in
+// writeChanges writes the events of blk as one block, and the rows they
+// touch, as g holds them now. Only the last part of a graph written in
 // parts may snapshot it: before that, its log does not reach g.Seq.
-func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, events []graph.Event, last bool, enc *zstd.Encoder, progress Progress) error {
+func (s *Store) writeChanges(ctx context.Context, tx *sql.Tx, g *graph.Graph, blk block, last bool, progress Progress) error {
+	events := blk.events
 	if len(events) > 0 {
-		data, latest := encodeBlock(events, enc)
 		ins := s.prepared(ctx, tx, qInsertBlock)
-		if _, err := ins.ExecContext(ctx, g.ID, events[0].Seq, events[len(events)-1].Seq, int64(latest), data); err != nil {
+		if _, err := ins.ExecContext(ctx, g.ID, events[0].Seq, events[len(events)-1].Seq, int64(blk.latest), blk.data); err != nil {
 			return fmt.Errorf("append events %d–%d: %w", events[0].Seq, events[len(events)-1].Seq, err)
 		}
 	}

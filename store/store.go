@@ -43,6 +43,7 @@ type Store struct {
 
 	stmts map[string]*sql.Stmt // the writer's statements (writerStatements)
 	sync  *syncer              // makes commits durable (durable.go)
+	gate  *writerGate          // small writes before bulk ones (gate.go)
 
 	// The seq of each graph's last snapshot, once read: asking SQLite on
 	// every commit costs a seek past the snapshots' large rows (4 ms a
@@ -88,7 +89,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{path: abs, w: w, snapshotEvery: opt.SnapshotEvery, log: opt.Log, sync: newSyncer(abs)}
+	s := &Store{path: abs, w: w, snapshotEvery: opt.SnapshotEvery, log: opt.Log, sync: newSyncer(abs), gate: newWriterGate()}
 	if opt.SyncFile != nil {
 		s.sync.fsync = opt.SyncFile
 	}
@@ -227,19 +228,23 @@ func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stm
 
 // write runs fn in one write transaction and returns once it is durable.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	t, err := s.writeUnsynced(ctx, fn)
+	t, err := s.writeUnsynced(ctx, false, fn)
 	if err != nil || !externalSync {
 		return err
 	}
 	return s.sync.wait(t)
 }
 
-// writeNotDurable runs fn in one write transaction and returns once it is
-// committed, without waiting for the disk: for writes that nothing reads
-// as done until a later, durable one (the parts of an import).
-func (s *Store) writeNotDurable(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	_, err := s.writeUnsynced(ctx, fn)
-	return err
+// writeBulk runs fn in one write transaction after the small writes that
+// are waiting for the writer (writerGate). Unless durable it returns once
+// committed, without waiting for the disk: for writes that nothing reads as
+// done until a later, durable one (the parts of an import).
+func (s *Store) writeBulk(ctx context.Context, durable bool, fn func(tx *sql.Tx) error) error {
+	t, err := s.writeUnsynced(ctx, true, fn)
+	if err != nil || !durable || !externalSync {
+		return err
+	}
+	return s.sync.wait(t)
 }
 
 // writeLater runs fn in one write transaction and returns when it is
@@ -247,7 +252,7 @@ func (s *Store) writeNotDurable(ctx context.Context, fn func(tx *sql.Tx) error) 
 // its next work first, but must not acknowledge this write before wait
 // returns nil.
 func (s *Store) writeLater(ctx context.Context, fn func(tx *sql.Tx) error) (wait func() error, err error) {
-	t, err := s.writeUnsynced(ctx, fn)
+	t, err := s.writeUnsynced(ctx, false, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -258,13 +263,29 @@ func (s *Store) writeLater(ctx context.Context, fn func(tx *sql.Tx) error) (wait
 }
 
 // writeUnsynced runs fn in one write transaction, committed but perhaps
-// not yet on disk.
-func (s *Store) writeUnsynced(ctx context.Context, fn func(tx *sql.Tx) error) (ticket, error) {
+// not yet on disk. A bulk write lets the small ones waiting go first.
+func (s *Store) writeUnsynced(ctx context.Context, bulk bool, fn func(tx *sql.Tx) error) (ticket, error) {
 	// Once the log could not be synced, nothing new is written: it could
 	// not be acknowledged.
 	if err := s.sync.failed(); err != nil {
 		return 0, err
 	}
+	if !bulk {
+		release := s.gate.small()
+		t, err := s.commit(ctx, fn)
+		release(t)
+		return t, err
+	}
+	if t := s.gate.bulk(); externalSync {
+		if err := s.sync.wait(t); err != nil {
+			return 0, err
+		}
+	}
+	return s.commit(ctx, fn)
+}
+
+// commit runs fn in one write transaction and returns its ticket.
+func (s *Store) commit(ctx context.Context, fn func(tx *sql.Tx) error) (ticket, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err

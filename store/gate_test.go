@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"testing"
+)
+
+func (g *writerGate) bulkWaiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting
+}
+
+// A bulk write waits for the small writes that asked for the writer before
+// it, and only for those: a stream of later ones does not hold it up.
+func TestGateBulkWaitsForEarlierSmallWritesOnly(t *testing.T) {
+	g := newWriterGate()
+	if got := g.bulk(); got != 0 {
+		t.Fatalf("bulk with no small writes = ticket %d, want 0", got)
+	}
+	early := g.small()
+	got := make(chan ticket)
+	go func() { got <- g.bulk() }()
+	for g.bulkWaiting() == 0 {
+		runtime.Gosched()
+	}
+	late := g.small() // asks after the bulk write did
+	select {
+	case tk := <-got:
+		t.Fatalf("bulk returned (ticket %d) before the small write before it was over", tk)
+	default:
+	}
+	early(5)
+	if tk := <-got; tk != 5 {
+		t.Fatalf("bulk returned ticket %d, want the earlier write's 5", tk)
+	}
+	late(7)
+	if tk := g.bulk(); tk != 7 {
+		t.Fatalf("next bulk returned ticket %d, want 7", tk)
+	}
+	failed := g.small()
+	failed(0) // a small write that failed has no ticket
+	if tk := g.bulk(); tk != 7 {
+		t.Fatalf("bulk after a failed small write returned ticket %d, want 7", tk)
+	}
+}
+
+// A bulk write does not start until the small writes before it are on
+// disk: an fsync of the log under way would otherwise chase the pages the
+// bulk write appends.
+func TestBulkWriteWaitsForEarlierSmallWritesToBeDurable(t *testing.T) {
+	s, _ := openCountingSyncs(t)
+	defer s.Close()
+	ctx := context.Background()
+	inSync, release := make(chan struct{}), make(chan struct{})
+	var synced atomic.Bool
+	s.sync.fsync = func(f *os.File) error {
+		if synced.Load() {
+			return f.Sync()
+		}
+		close(inSync)
+		<-release
+		err := f.Sync()
+		synced.Store(true)
+		return err
+	}
+	small := make(chan error)
+	go func() {
+		small <- s.write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO settings (path, value) VALUES ('small', '1')")
+			return err
+		})
+	}()
+	<-inSync // committed; its fsync is under way
+	ran := make(chan bool, 1)
+	bulk := make(chan error)
+	go func() {
+		bulk <- s.writeBulk(ctx, false, func(tx *sql.Tx) error {
+			ran <- synced.Load()
+			return nil
+		})
+	}()
+	for {
+		select {
+		case after := <-ran:
+			t.Fatalf("the bulk write ran while the small write's fsync was under way (fsync over: %v)", after)
+		default:
+		}
+		s.sync.mu.Lock()
+		n := s.sync.waiting
+		s.sync.mu.Unlock()
+		if n > 0 {
+			break // the bulk write waits for that fsync
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	if err := <-small; err != nil {
+		t.Fatal(err)
+	}
+	if after := <-ran; !after {
+		t.Fatal("the bulk write ran before the small write was durable")
+	}
+	if err := <-bulk; err != nil {
+		t.Fatal(err)
+	}
+}
