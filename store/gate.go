@@ -23,6 +23,7 @@ type writerGate struct {
 	done    uint64 // small writes that have had it (or given up)
 	last    ticket // the latest commit of a small write
 	waiting int    // bulk writes waiting
+	seen    uint64 // asked, when the last bulk write was let through
 }
 
 func newWriterGate() *writerGate {
@@ -59,5 +60,14 @@ func (g *writerGate) bulk() ticket {
 		g.cond.Wait()
 	}
 	g.waiting--
+	g.seen = g.asked
 	return g.last
+}
+
+// shared reports whether small writes have asked for the writer since the
+// last bulk write was let through: the writer is in demand.
+func (g *writerGate) shared() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.asked != g.seen
 }

@@ -3,10 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
+	"visionflow/graph"
 )
 
 func (g *writerGate) bulkWaiting() int {
@@ -107,5 +111,58 @@ func TestBulkWriteWaitsForEarlierSmallWritesToBeDurable(t *testing.T) {
 	}
 	if err := <-bulk; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func autoCheckpointOf(t *testing.T, s *Store) int {
+	t.Helper()
+	var n int
+	if err := s.w.QueryRow("PRAGMA wal_autocheckpoint").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Between the parts of an import, other commits do not checkpoint the
+// log; the import's own parts do, and SQLite's threshold is back once it
+// ends, whether it is stored or abandoned.
+func TestImportPartsDoTheCheckpoints(t *testing.T) {
+	s, _ := openCountingSyncs(t)
+	defer s.Close()
+	for _, abandon := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		now := &fakeNow{time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
+		g := newGraph(fmt.Sprintf("g%v", abandon), now.t)
+		events := build(g, graph.NewClock(now.now), rand.New(rand.NewPCG(1, 2)), 2000, 2000)
+		between := make(chan func(ticket), 1)
+		held := false
+		opt := CreateOptions{Progress: func(done, total int) {
+			if done >= 2*createChunk && !held {
+				// Inside a part: hold the next one at the gate.
+				held = true
+				between <- s.gate.small()
+			}
+		}}
+		created := make(chan error)
+		go func() { created <- s.CreateGraph(ctx, g, events, opt) }()
+		release := <-between
+		for s.gate.bulkWaiting() == 0 {
+			runtime.Gosched()
+		}
+		if n := autoCheckpointOf(t, s); n != importCheckpoint {
+			t.Errorf("between parts the threshold is %d pages, want %d", n, importCheckpoint)
+		}
+		if abandon {
+			cancel()
+		}
+		release(0)
+		err := <-created
+		if abandon != (err != nil) {
+			t.Fatalf("abandoned %v: CreateGraph returned %v", abandon, err)
+		}
+		if n := autoCheckpointOf(t, s); n != autoCheckpoint {
+			t.Errorf("abandoned %v: after the import the threshold is %d pages, want %d", abandon, n, autoCheckpoint)
+		}
+		cancel()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"visionflow/graph"
+	"visionflow/graph/gen"
 )
 
 // A graph loads from its snapshot and the events after it exactly as from
@@ -102,4 +103,38 @@ func TestLoadFromSnapshotMatchesRows(t *testing.T) {
 		t.Fatalf("a damaged snapshot lost the graph: %v", err)
 	}
 	sameGraph(t, "from the rows", loaded, g)
+}
+
+// A large snapshot is compressed in several frames (the encoder yields its
+// core between them) and reads back as the one image.
+func TestSnapshotOfSeveralFramesReadsBack(t *testing.T) {
+	g := newGraph("big", time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+	tx := g.Begin(graph.NewClock(func() time.Time { return g.Created }), "test")
+	for _, op := range gen.Ops(20_000, 20_000, 1) {
+		if _, err := tx.Do(op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx.Commit()
+	img, err := g.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(img) < 3*snapshotFrame {
+		t.Fatalf("the image is %d bytes, too small for three frames", len(img))
+	}
+	stored, err := encodeSnapshot(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames := bytes.Count(stored, zstdMagic); frames < 3 {
+		t.Errorf("%d frames for a %d-byte image", frames, len(img))
+	}
+	back, err := decodeSnapshot(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back, img) {
+		t.Fatalf("the image read back differs: %d bytes, want %d", len(back), len(img))
+	}
 }

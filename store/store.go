@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -228,7 +229,7 @@ func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stm
 
 // write runs fn in one write transaction and returns once it is durable.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	t, err := s.writeUnsynced(ctx, false, fn)
+	t, err := s.writeUnsynced(ctx, fn)
 	if err != nil || !externalSync {
 		return err
 	}
@@ -236,15 +237,75 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // writeBulk runs fn in one write transaction after the small writes that
-// are waiting for the writer (writerGate). Unless durable it returns once
+// are waiting for the writer (writerGate). Unless last it returns once
 // committed, without waiting for the disk: for writes that nothing reads as
-// done until a later, durable one (the parts of an import).
-func (s *Store) writeBulk(ctx context.Context, durable bool, fn func(tx *sql.Tx) error) error {
-	t, err := s.writeUnsynced(ctx, true, fn)
-	if err != nil || !durable || !externalSync {
+// done until a later, durable one (the parts of an import), which last
+// marks.
+func (s *Store) writeBulk(ctx context.Context, last bool, fn func(tx *sql.Tx) error) error {
+	if err := s.sync.failed(); err != nil {
+		return err
+	}
+	if t := s.gate.bulk(); externalSync {
+		if err := s.sync.wait(t); err != nil {
+			return err
+		}
+	}
+	t, err := s.commitBulk(ctx, last, fn)
+	if err != nil || !last || !externalSync {
 		return err
 	}
 	return s.sync.wait(t)
+}
+
+// Checkpoints while a graph is written in parts. SQLite checkpoints the
+// log in the commit that takes it past 1,000 pages; during an import that
+// was often an edit of another graph, which then waited while its commit
+// copied the import's pages and synced the log and the database (3–8 ms).
+// So between an import's parts the threshold is out of reach, and each
+// part brings it back for its own commit: the import's commits do its
+// checkpoints. The last part leaves SQLite's default, and so does an
+// import that ends early (CreateGraph).
+const (
+	autoCheckpoint   = 1000    // pages: SQLite's default
+	importCheckpoint = 1 << 16 // pages: only a bound, should the next part never come
+)
+
+// commitBulk is commit for a part of a graph written in parts.
+func (s *Store) commitBulk(ctx context.Context, last bool, fn func(tx *sql.Tx) error) (ticket, error) {
+	conn, err := s.w.Conn(ctx) // the one writer, held until the threshold is set again
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	if err := setAutoCheckpoint(ctx, conn, autoCheckpoint); err != nil {
+		return 0, err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return 0, cancelled(ctx, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, cancelled(ctx, err)
+	}
+	t := s.sync.committed()
+	if !last {
+		// Failing leaves the default: other commits may checkpoint.
+		_ = setAutoCheckpoint(ctx, conn, importCheckpoint)
+	}
+	return t, nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func setAutoCheckpoint(ctx context.Context, db execer, pages int) error {
+	_, err := db.ExecContext(ctx, "PRAGMA wal_autocheckpoint = "+strconv.Itoa(pages))
+	return err
 }
 
 // writeLater runs fn in one write transaction and returns when it is
@@ -252,7 +313,7 @@ func (s *Store) writeBulk(ctx context.Context, durable bool, fn func(tx *sql.Tx)
 // its next work first, but must not acknowledge this write before wait
 // returns nil.
 func (s *Store) writeLater(ctx context.Context, fn func(tx *sql.Tx) error) (wait func() error, err error) {
-	t, err := s.writeUnsynced(ctx, false, fn)
+	t, err := s.writeUnsynced(ctx, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -263,25 +324,17 @@ func (s *Store) writeLater(ctx context.Context, fn func(tx *sql.Tx) error) (wait
 }
 
 // writeUnsynced runs fn in one write transaction, committed but perhaps
-// not yet on disk. A bulk write lets the small ones waiting go first.
-func (s *Store) writeUnsynced(ctx context.Context, bulk bool, fn func(tx *sql.Tx) error) (ticket, error) {
+// not yet on disk.
+func (s *Store) writeUnsynced(ctx context.Context, fn func(tx *sql.Tx) error) (ticket, error) {
 	// Once the log could not be synced, nothing new is written: it could
 	// not be acknowledged.
 	if err := s.sync.failed(); err != nil {
 		return 0, err
 	}
-	if !bulk {
-		release := s.gate.small()
-		t, err := s.commit(ctx, fn)
-		release(t)
-		return t, err
-	}
-	if t := s.gate.bulk(); externalSync {
-		if err := s.sync.wait(t); err != nil {
-			return 0, err
-		}
-	}
-	return s.commit(ctx, fn)
+	release := s.gate.small()
+	t, err := s.commit(ctx, fn)
+	release(t)
+	return t, err
 }
 
 // commit runs fn in one write transaction and returns its ticket.
