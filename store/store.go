@@ -260,7 +260,8 @@ func (s *Store) writeBulk(ctx context.Context, last bool, fn func(tx *sql.Tx) er
 // Checkpoints while a graph is written in parts. SQLite checkpoints the
 // log in the commit that takes it past 1,000 pages; during an import that
 // was often an edit of another graph, which then waited while its commit
-// copied the import's pages and synced the log and the database (3–8 ms).
+// copied the import's pages and synced the log and the database (3–4 ms
+// in a trace).
 // So between an import's parts the threshold is out of reach, and each
 // part brings it back for its own commit: the import's commits do its
 // checkpoints. The last part leaves SQLite's default, and so does an
@@ -280,18 +281,10 @@ func (s *Store) commitBulk(ctx context.Context, last bool, fn func(tx *sql.Tx) e
 	if err := setAutoCheckpoint(ctx, conn, autoCheckpoint); err != nil {
 		return 0, err
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	t, err := s.commit(ctx, conn, fn)
 	if err != nil {
 		return 0, err
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return 0, cancelled(ctx, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, cancelled(ctx, err)
-	}
-	t := s.sync.committed()
 	if !last {
 		// Failing leaves the default: other commits may checkpoint.
 		_ = setAutoCheckpoint(ctx, conn, importCheckpoint)
@@ -332,14 +325,17 @@ func (s *Store) writeUnsynced(ctx context.Context, fn func(tx *sql.Tx) error) (t
 		return 0, err
 	}
 	release := s.gate.small()
-	t, err := s.commit(ctx, fn)
+	t, err := s.commit(ctx, s.w, fn)
 	release(t)
 	return t, err
 }
 
-// commit runs fn in one write transaction and returns its ticket.
-func (s *Store) commit(ctx context.Context, fn func(tx *sql.Tx) error) (ticket, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
+// commit runs fn in one write transaction on the writer (the pool of one,
+// or that connection held) and returns its ticket.
+func (s *Store) commit(ctx context.Context, w interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(tx *sql.Tx) error) (ticket, error) {
+	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
