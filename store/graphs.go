@@ -132,12 +132,22 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 	if err != nil {
 		return fmt.Errorf("create graph %q: %w", g.ID, err)
 	}
+	// A graph left half written is deleted, and the writer's checkpoint
+	// threshold put back, which no later part will do (commitBulk).
+	abandon := func(err error) error {
+		dctx := context.WithoutCancel(ctx)
+		_ = setAutoCheckpoint(dctx, s.w, autoCheckpoint)
+		if derr := s.write(dctx, func(tx *sql.Tx) error { return deleteGraph(dctx, tx, g.ID) }); derr != nil {
+			err = errors.Join(err, fmt.Errorf("delete the part written: %w", derr))
+		}
+		return err
+	}
 	// The snapshot a new graph gets (as maybeSnapshot would decide) is
 	// encoded before the last transaction, not while it holds the writer.
 	var snapshot []byte
 	if chunked && g.Seq >= uint64(max(s.snapshotEvery, g.NodeCount()+g.EdgeCount())) {
 		if snapshot, err = encodeSnapshot(g); err != nil {
-			return fmt.Errorf("create graph %q: %w", g.ID, err)
+			return fmt.Errorf("create graph %q: %w", g.ID, abandon(err))
 		}
 	}
 	for lo, hi := createChunk, 0; chunked && lo < len(events); lo = hi {
@@ -167,12 +177,7 @@ func (s *Store) CreateGraph(ctx context.Context, g *graph.Graph, events []graph.
 			})
 		}
 		if err != nil {
-			dctx := context.WithoutCancel(ctx)
-			_ = setAutoCheckpoint(dctx, s.w, autoCheckpoint) // no part will bring it back (commitBulk)
-			if derr := s.write(dctx, func(tx *sql.Tx) error { return deleteGraph(dctx, tx, g.ID) }); derr != nil {
-				err = errors.Join(err, fmt.Errorf("delete the part written: %w", derr))
-			}
-			return fmt.Errorf("create graph %q (events %d–%d of %d): %w", g.ID, lo+1, hi, len(events), err)
+			return fmt.Errorf("create graph %q (events %d–%d of %d): %w", g.ID, lo+1, hi, len(events), abandon(err))
 		}
 	}
 	return nil
