@@ -43,7 +43,7 @@ type syncer struct {
 	cond    *sync.Cond
 	synced  uint64
 	running bool
-	waiting int      // callers waiting for a sync under way
+	waiting int      // callers waiting for a sync under way (tests watch it)
 	err     error    // sticky: once the log could not be synced, no write is acknowledged again
 	f       *os.File // the log file, reopened if SQLite replaced it
 }

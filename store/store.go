@@ -261,11 +261,10 @@ func (s *Store) writeBulk(ctx context.Context, last bool, fn func(tx *sql.Tx) er
 // log in the commit that takes it past 1,000 pages; during an import that
 // was often an edit of another graph, which then waited while its commit
 // copied the import's pages and synced the log and the database (3–4 ms
-// in a trace).
-// So between an import's parts the threshold is out of reach, and each
-// part brings it back for its own commit: the import's commits do its
-// checkpoints. The last part leaves SQLite's default, and so does an
-// import that ends early (CreateGraph).
+// in a trace). So between an import's parts the threshold is out of
+// reach, and each part brings it back for its own commit: the import's
+// commits do its checkpoints. The last part leaves SQLite's default, and
+// so does an import that ends early (CreateGraph).
 const (
 	autoCheckpoint   = 1000    // pages: SQLite's default
 	importCheckpoint = 1 << 16 // pages: only a bound, should the next part never come
@@ -330,11 +329,14 @@ func (s *Store) writeUnsynced(ctx context.Context, fn func(tx *sql.Tx) error) (t
 	return t, err
 }
 
-// commit runs fn in one write transaction on the writer (the pool of one,
-// or that connection held) and returns its ticket.
-func (s *Store) commit(ctx context.Context, w interface {
+// A beginner starts transactions on the writer: the pool of one
+// (*sql.DB), or its connection held (*sql.Conn).
+type beginner interface {
 	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
-}, fn func(tx *sql.Tx) error) (ticket, error) {
+}
+
+// commit runs fn in one write transaction on w and returns its ticket.
+func (s *Store) commit(ctx context.Context, w beginner, fn func(tx *sql.Tx) error) (ticket, error) {
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
