@@ -55,9 +55,8 @@ func (s *Store) GraphAt(ctx context.Context, graphID string, at time.Time) (*gra
 func (s *Store) ContentsAt(ctx context.Context, graphID string, at time.Time) (graph.Contents, error) {
 	var c graph.Contents
 	err := s.atTime(ctx, graphID, at, func(tx *sql.Tx, info graph.Info, target uint64) error {
-		var data []byte
 		var r *graph.ContentsReplay
-		err := tx.QueryRowContext(ctx, "SELECT data FROM snapshots WHERE graph_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", info.ID, target).Scan(&data)
+		_, data, err := readSnapshot(ctx, tx, info.ID, target)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			r = graph.NewContentsReplay(info)
@@ -142,12 +141,12 @@ func (s *Store) MaxTime(ctx context.Context) (graph.Timestamp, error) {
 // nearest snapshot or, without useSnapshots, from the very first event.
 func replayTo(ctx context.Context, q querier, info graph.Info, seq uint64, useSnapshots bool) (*graph.Graph, error) {
 	var (
-		snapSeq sql.NullInt64
+		snapSeq uint64
 		data    []byte
 		err     error = sql.ErrNoRows
 	)
 	if useSnapshots {
-		err = q.QueryRowContext(ctx, "SELECT seq, data FROM snapshots WHERE graph_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", info.ID, seq).Scan(&snapSeq, &data)
+		snapSeq, data, err = readSnapshot(ctx, q, info.ID, seq)
 	}
 	var g *graph.Graph
 	switch {
@@ -158,10 +157,10 @@ func replayTo(ctx context.Context, q querier, info graph.Info, seq uint64, useSn
 		return nil, err
 	default:
 		if data, err = decodeSnapshot(data); err != nil {
-			return nil, fmt.Errorf("snapshot at seq %d: %w", snapSeq.Int64, err)
+			return nil, fmt.Errorf("snapshot at seq %d: %w", snapSeq, err)
 		}
 		if g, err = graph.UnmarshalGraph(data); err != nil {
-			return nil, fmt.Errorf("snapshot at seq %d: %w", snapSeq.Int64, err)
+			return nil, fmt.Errorf("snapshot at seq %d: %w", snapSeq, err)
 		}
 	}
 	if err := eachEvent(ctx, q, info.ID, g.Seq, seq, 0, g.Apply); err != nil {

@@ -138,3 +138,44 @@ func TestSnapshotOfSeveralFramesReadsBack(t *testing.T) {
 		t.Fatalf("the image read back differs: %d bytes, want %d", len(back), len(img))
 	}
 }
+
+// An import writes its snapshot piece by piece, each piece in a
+// transaction of its own, and the pieces read back as the snapshot.
+func TestImportWritesItsSnapshotPieceByPiece(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "vf.db"), Options{})
+	defer s.Close()
+	now := &fakeNow{time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
+	g := newGraph("big", now.t)
+	events := build(g, graph.NewClock(now.now), rand.New(rand.NewPCG(5, 6)), 30_000, 60_000)
+	before := s.sync.written.Load()
+	if err := s.CreateGraph(ctx, g, events, CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	commits := s.sync.written.Load() - before
+	var pieces, longest int
+	if err := s.r.QueryRow("SELECT count(*), max(length(data)) FROM snapshots WHERE graph_id = 'big'").Scan(&pieces, &longest); err != nil {
+		t.Fatal(err)
+	}
+	if pieces < 2 || longest > snapshotPiece {
+		t.Fatalf("the snapshot is in %d pieces, the longest %d bytes: want several of at most %d", pieces, longest, snapshotPiece)
+	}
+	if parts := (len(events) + createChunk - 1) / createChunk; commits != uint64(parts+pieces) {
+		t.Errorf("%d commits for %d parts of events and %d pieces of snapshot", commits, parts, pieces)
+	}
+	seq, data, err := readSnapshot(ctx, s.r, "big", g.Seq)
+	if err != nil || seq != g.Seq {
+		t.Fatalf("snapshot at %d, want %d: %v", seq, g.Seq, err)
+	}
+	img, err := decodeSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := g.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(img, want) {
+		t.Errorf("the snapshot read back is %d bytes, not the graph's %d-byte image", len(img), len(want))
+	}
+}

@@ -66,7 +66,16 @@ var fixtures = map[int]string{
 	INSERT INTO nodes VALUES ('plain', 'b', 1073741826, 'B', 0, NULL);
 	INSERT INTO edges VALUES ('plain', 'e1', 'a', 'b', 3, NULL);
 	INSERT INTO event_blocks VALUES ('plain', 1, 1, 111411200000000000, ?1);
-	INSERT INTO event_blocks VALUES ('plain', 2, 3, 111411200131072000, ?2);`,
+	INSERT INTO event_blocks VALUES ('plain', 2, 3, 111411200131072000, ?2);
+	INSERT INTO snapshots (graph_id, seq, hlc, data) VALUES ('plain', 3, 111411200131072000, ?3);`,
+	// A snapshot in two pieces.
+	12: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count)
+		VALUES ('pieces', 'Pieces', 'logseq', 1700000000000, 3, 3, 2, 2, 1);
+	INSERT INTO nodes VALUES ('pieces', 'a', 1073741825, 'A', 0, NULL);
+	INSERT INTO nodes VALUES ('pieces', 'b', 1073741826, 'B', 0, NULL);
+	INSERT INTO edges VALUES ('pieces', 'e1', 'a', 'b', 3, NULL);
+	INSERT INTO snapshots VALUES ('pieces', 3, 1, 111411200131072000, ?2);
+	INSERT INTO snapshots VALUES ('pieces', 3, 0, 111411200131072000, ?1);`,
 	// A layout row that ends after its last node (slot 2).
 	10: `INSERT INTO graphs (id, name, type, created_ms, seq, next_wire, next_edge, node_count, edge_count)
 		VALUES ('short', 'Short rows', 'logseq', 1700000000000, 0, 3, 1, 2, 0);
@@ -84,7 +93,11 @@ var fixtureArgs = map[int][]any{
 	11: {[]byte(`{"seq":1,"hlc":111411200000000000,"type":"NodeAdded","node":{"id":"a","wireId":1073741825,"label":"A","position":{"x":1,"y":2,"z":3},"velocity":{"x":0,"y":0,"z":0},"graphType":"logseq"}}
 `), importEncoder.EncodeAll([]byte(`{"seq":2,"hlc":111411200065536000,"type":"NodeAdded","node":{"id":"b","wireId":1073741826,"label":"B","position":{"x":4,"y":5,"z":6},"velocity":{"x":0,"y":0,"z":0},"graphType":"logseq"}}
 {"seq":3,"hlc":111411200131072000,"type":"EdgeCreated","edge":{"id":"e1","source":"a","target":"b","weight":1}}
-`), nil)},
+`), nil), fixtureSnapshot("plain", "Plain")},
+	12: func() []any {
+		data := fixtureSnapshot("pieces", "Pieces")
+		return []any{data[:len(data)/2], data[len(data)/2:]}
+	}(),
 	10: {func() []byte {
 		b := make([]byte, 3*24)
 		for i, f := range []float32{7, 8, 9, 0, 0, 0, 10, 11, 12} {
@@ -99,6 +112,25 @@ var fixtureArgs = map[int][]any{
 		}
 		return b
 	}()},
+}
+
+// fixtureSnapshot is a stored snapshot of graph id as fixture 11 and 12
+// write it: nodes a and b, edge e1 from a to b, at seq 3.
+func fixtureSnapshot(id, name string) []byte {
+	g := graph.New(graph.Info{ID: id, Name: name, Type: graph.Knowledge, Created: time.UnixMilli(1700000000000).UTC()})
+	tx := g.Begin(graph.NewClock(func() time.Time { return g.Created }), "fixture")
+	a, b := "A", "B"
+	for _, op := range []graph.Op{{Op: graph.AddNode, ID: "a", Label: &a}, {Op: graph.AddNode, ID: "b", Label: &b}, {Op: graph.AddEdge, ID: "e1", Source: "a", Target: "b"}} {
+		if _, err := tx.Do(op); err != nil {
+			panic(err)
+		}
+	}
+	tx.Commit()
+	data, err := encodeSnapshot(g)
+	if err != nil {
+		panic(err)
+	}
+	return data
 }
 
 // retiredBy names the fixtures whose SQL writes a table that a later
@@ -213,6 +245,7 @@ var checks = map[int]func(t *testing.T, s *Store){
 		}
 	},
 	11: func(t *testing.T, s *Store) {
+		checkSnapshot(t, s, "plain", 1)
 		ctx := context.Background()
 		evs, err := s.Events(ctx, "plain", 0, 10)
 		if err != nil || len(evs) != 3 || evs[0].Node.ID != "a" || evs[1].Node.ID != "b" || evs[2].Type != graph.EdgeCreated {
@@ -224,6 +257,9 @@ var checks = map[int]func(t *testing.T, s *Store){
 				t.Errorf("at %v: %v, want %d nodes and %d edges (%v)", at, g.Summary(), nodes[0], nodes[1], err)
 			}
 		}
+	},
+	12: func(t *testing.T, s *Store) {
+		checkSnapshot(t, s, "pieces", 2)
 	},
 	10: func(t *testing.T, s *Store) {
 		g, err := s.LoadGraph(context.Background(), "short")
@@ -256,6 +292,32 @@ var checks = map[int]func(t *testing.T, s *Store){
 			t.Errorf("old memory after upgrade: %v %+v", err, m)
 		}
 	},
+}
+
+// checkSnapshot checks that graph id's snapshot at seq 3 is stored in
+// pieces and reads back whole, and that the graph loads from it.
+func checkSnapshot(t *testing.T, s *Store, id string, pieces int) {
+	t.Helper()
+	ctx := context.Background()
+	var n int
+	if err := s.r.QueryRow("SELECT count(*) FROM snapshots WHERE graph_id = ? AND seq = 3", id).Scan(&n); err != nil || n != pieces {
+		t.Errorf("%s's snapshot is in %d pieces (%v), want %d", id, n, err, pieces)
+	}
+	seq, data, err := readSnapshot(ctx, s.r, id, 3)
+	if err != nil || seq != 3 {
+		t.Fatalf("%s's snapshot at %d: %v", id, seq, err)
+	}
+	img, err := decodeSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.UnmarshalGraph(img)
+	if err != nil || g.NodeCount() != 2 || g.EdgeCount() != 1 || g.Seq != 3 {
+		t.Fatalf("%s's snapshot decodes to %v (%v)", id, g.Summary(), err)
+	}
+	if g, err := s.LoadGraph(ctx, id); err != nil || g.NodeCount() != 2 || g.EdgeCount() != 1 {
+		t.Errorf("%s loads as %v (%v)", id, g.Summary(), err)
+	}
 }
 
 func schemaOf(t *testing.T, db *sql.DB) []string {
