@@ -475,10 +475,9 @@ func writeSnapshot(ctx context.Context, tx *sql.Tx, g *graph.Graph, at graph.Tim
 }
 
 // Snapshots are stored zstd-compressed: a 50k-node, 100k-edge graph's
-// image is 5.3 MB, compressed 1.7 MB in 22 ms, and the transaction that
-// writes it (an import's last, which other graphs' commits wait for) then
-// writes a third of the pages, and the checkpoint after it copies a third.
-// Snapshots written before are plain images; decodeSnapshot reads both.
+// image is 5.3 MB, compressed 1.7 MB in 22 ms, and writing it then takes a
+// third of the pages, and the checkpoints after it copy a third. Snapshots
+// written before are plain images; decodeSnapshot reads both.
 
 // maxSnapshotBytes bounds what a stored snapshot may expand to, so that a
 // damaged row cannot make a reader allocate without limit.
@@ -558,8 +557,9 @@ func insertSnapshotPiece(ctx context.Context, tx *sql.Tx, id string, seq uint64,
 }
 
 // readSnapshot returns graph id's last snapshot at or before seq, as
-// stored: its pieces joined. Without one it returns sql.ErrNoRows.
-func readSnapshot(ctx context.Context, q querier, id string, seq uint64) (at uint64, data []byte, err error) {
+// stored (its pieces joined), and the seq it was taken at. Without one it
+// returns sql.ErrNoRows.
+func readSnapshot(ctx context.Context, q querier, id string, seq uint64) (taken uint64, data []byte, err error) {
 	rows, err := q.QueryContext(ctx, `SELECT seq, data FROM snapshots WHERE graph_id = ?1
 		AND seq = (SELECT max(seq) FROM snapshots WHERE graph_id = ?1 AND seq <= ?2) ORDER BY piece`, id, seq)
 	if err != nil {
@@ -569,7 +569,7 @@ func readSnapshot(ctx context.Context, q querier, id string, seq uint64) (at uin
 	n := 0
 	for ; rows.Next(); n++ {
 		var piece sql.RawBytes
-		if err := rows.Scan(&at, &piece); err != nil {
+		if err := rows.Scan(&taken, &piece); err != nil {
 			return 0, nil, err
 		}
 		data = append(data, piece...)
@@ -580,7 +580,7 @@ func readSnapshot(ctx context.Context, q querier, id string, seq uint64) (at uin
 	if n == 0 {
 		return 0, nil, sql.ErrNoRows
 	}
-	return at, data, nil
+	return taken, data, nil
 }
 
 // ListGraphs returns every stored graph, ordered by id.
