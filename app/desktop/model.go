@@ -169,6 +169,7 @@ type model struct {
 	g         *graph.Graph    // what is shown: rep's view
 	rep       *client.Replica // g as the source holds it, with the edits made here on top
 	unsent    []*client.Edit  // edits made while the host could not be reached
+	sending   chan struct{}   // closed once the last edit sent has been answered
 	sw        *swarmState     // the swarm shown beside g, or nil
 	picked    string          // the swarm the user chose ("": the first)
 	sel       graph.WireID
@@ -443,10 +444,23 @@ func (m *model) edit(ctx context.Context, ops []graph.Op, what string) {
 	m.send(ctx, ed)
 }
 
+// send hands an edit to the host. Edits go one at a time, in the order
+// they were made: two moves of a dragged node sent side by side could land
+// in either order and leave it where the drag passed, not where it ended
+// (a desktop test saw that on a busy machine).
 func (m *model) send(ctx context.Context, ed *client.Edit) {
 	rep := m.rep
+	prev, sent := m.sending, make(chan struct{})
+	m.sending = sent
 	m.bg.Go(func() {
+		if prev != nil {
+			select {
+			case <-prev:
+			case <-ctx.Done():
+			}
+		}
 		events, err := m.src.Apply(ctx, ed.Graph, ed.Base, ed.Ops)
+		close(sent)
 		m.post(ctx, func(ctx context.Context) {
 			if m.rep != rep {
 				return // another graph is shown now
