@@ -1,9 +1,8 @@
 package graph
 
 import (
-	"maps"
-	"slices"
 	"strconv"
+	"visionflow/internal/binenc"
 )
 
 // AppendJSON appends e as encoding/json writes it without HTML escaping.
@@ -81,7 +80,8 @@ func appendChangedMetadata(b []byte, name string, md map[string]*string) []byte 
 	}
 	b = append(b, name...)
 	b = append(b, '{')
-	for i, k := range slices.Sorted(maps.Keys(md)) {
+	var keys [8]string
+	for i, k := range binenc.SortedKeys(keys[:0], md) {
 		if i > 0 {
 			b = append(b, ',')
 		}

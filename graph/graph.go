@@ -171,47 +171,50 @@ func (g *Graph) Degree(id string) int {
 // by sorting (a sort was a fifth of reading a 64k-node graph), unless
 // deletions have left the numbers too sparse for that to pay.
 func (g *Graph) Nodes() []Node {
-	out := make([]Node, 0, len(g.nodes))
+	entries := g.nodeEntries()
+	out := make([]Node, len(entries))
+	for i, n := range entries {
+		out[i] = n.Node
+	}
+	return out
+}
+
+// nodeEntries returns the nodes' entries in wire order (Nodes).
+func (g *Graph) nodeEntries() []*nodeEntry {
 	if int(g.nextIndex) <= 4*len(g.nodes)+64 {
 		slots := make([]*nodeEntry, g.nextIndex)
 		for i, n := range g.byWire {
 			slots[i] = n
 		}
-		for _, n := range slots {
-			if n != nil {
-				out = append(out, n.Node)
-			}
-		}
-		return out
+		return slices.DeleteFunc(slots, func(n *nodeEntry) bool { return n == nil })
 	}
-	for _, n := range g.nodes {
-		out = append(out, n.Node)
-	}
-	slices.SortFunc(out, func(a, b Node) int { return cmp.Compare(a.WireID.Index(), b.WireID.Index()) })
-	return out
+	entries := slices.Collect(maps.Values(g.nodes))
+	slices.SortFunc(entries, func(a, b *nodeEntry) int { return cmp.Compare(a.WireID.Index(), b.WireID.Index()) })
+	return entries
 }
 
 // Edges returns every edge in creation order.
 func (g *Graph) Edges() []Edge {
-	out := make([]Edge, 0, len(g.edges))
+	entries := g.edgeEntries()
+	out := make([]Edge, len(entries))
+	for i, e := range entries {
+		out[i] = e.Edge
+	}
+	return out
+}
+
+// edgeEntries returns the edges' entries in creation order (Edges).
+func (g *Graph) edgeEntries() []*edgeEntry {
 	if g.edgeOrd <= uint64(4*len(g.edges)+64) {
 		slots := make([]*edgeEntry, g.edgeOrd+1)
 		for _, e := range g.edges {
 			slots[e.ord] = e
 		}
-		for _, e := range slots {
-			if e != nil {
-				out = append(out, e.Edge)
-			}
-		}
-		return out
+		return slices.DeleteFunc(slots, func(e *edgeEntry) bool { return e == nil })
 	}
 	entries := slices.Collect(maps.Values(g.edges))
 	slices.SortFunc(entries, func(a, b *edgeEntry) int { return cmp.Compare(a.ord, b.ord) })
-	for _, e := range entries {
-		out = append(out, e.Edge)
-	}
-	return out
+	return entries
 }
 
 // SetLayout moves a node without recording an event. The physics engine

@@ -2,11 +2,11 @@ package graph
 
 import (
 	"io"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"visionflow/internal/binenc"
 )
 
 // A whole graph is the largest answer the server gives (27 MB of JSON for
@@ -144,7 +144,8 @@ func appendVec(b []byte, v Vec3) []byte {
 
 func appendMetadata(b []byte, md map[string]string) []byte {
 	b = append(b, '{')
-	for i, k := range slices.Sorted(maps.Keys(md)) {
+	var keys [8]string
+	for i, k := range binenc.SortedKeys(keys[:0], md) {
 		if i > 0 {
 			b = append(b, ',')
 		}

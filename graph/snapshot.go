@@ -38,7 +38,7 @@ func (g *Graph) MarshalBinary() ([]byte, error) {
 	b = binary.AppendVarint(b, g.Created.UnixMilli())
 	b = binary.AppendUvarint(b, g.Seq)
 	b = binary.AppendUvarint(b, uint64(g.nextIndex))
-	nodes := g.Nodes()
+	nodes := g.nodeEntries()
 	b = binary.AppendUvarint(b, uint64(len(nodes)))
 	for _, n := range nodes {
 		b = binenc.AppendStr(b, n.ID)
@@ -55,7 +55,7 @@ func (g *Graph) MarshalBinary() ([]byte, error) {
 		b = append(b, pinned)
 		b = binenc.AppendMetadata(b, n.Metadata)
 	}
-	edges := g.Edges()
+	edges := g.edgeEntries()
 	b = binary.AppendUvarint(b, uint64(len(edges)))
 	for _, e := range edges {
 		b = binenc.AppendStr(b, e.ID)
