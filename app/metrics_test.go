@@ -76,6 +76,10 @@ func TestMetrics(t *testing.T) {
 	if v := value(`visionflow_events_total`); v < 3 {
 		t.Errorf("events %v", v)
 	}
+	// Every commit asked for the writer: the three POSTs at least.
+	if v := value(`visionflow_store_writer_wait_seconds_count{kind="small"}`); v < 3 {
+		t.Errorf("writes that waited for the writer, counted %v", v)
+	}
 	if v := value(`visionflow_ws_messages_received_total{type="subscribe"}`); v != 1 {
 		t.Errorf("subscribes %v", v)
 	}

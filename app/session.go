@@ -137,6 +137,9 @@ func NewSession(st *store.Store, set *settings.Manager, opt SessionOptions) *Ses
 		layouts:   map[string]*layout{},
 		id:        hex.EncodeToString(id),
 	}
+	if opt.Metrics != nil {
+		st.ObserveWriterWaits(func(bulk bool, d time.Duration) { opt.Metrics.WriterWait(bulk, d.Seconds()) })
+	}
 	s.swarms = newSwarms(s)
 	s.tasks = newTaskBoard(s)
 	s.memory = newMemories(s)

@@ -27,6 +27,7 @@ type Set struct {
 	commit        prometheus.Histogram
 	commitEvents  prometheus.Histogram
 	commitEdits   prometheus.Histogram
+	writerWait    *prometheus.HistogramVec
 	events        prometheus.Counter
 }
 
@@ -56,9 +57,12 @@ func New() *Set {
 		Help: "Events per durable commit.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)})
 	s.commitEdits = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "visionflow_commit_edits",
 		Help: "Edits (requests, each all or nothing) per durable commit: above 1 when concurrent edits of a graph share a commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
+	s.writerWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "visionflow_store_writer_wait_seconds",
+		Help: "How long each write waited for SQLite's one writer connection, by kind (bulk: a part of an import; small: every other write).", Buckets: prometheus.ExponentialBuckets(0.00001, 2, 16)},
+		[]string{"kind"})
 	s.events = prometheus.NewCounter(prometheus.CounterOpts{Name: "visionflow_events_total",
 		Help: "Graph events committed."})
-	s.reg.MustRegister(s.http, s.wsIn, s.wsInBytes, s.wsOut, s.wsOutBytes, s.wsOutJSON, s.frames, s.framesDropped, s.commit, s.commitEvents, s.commitEdits, s.events,
+	s.reg.MustRegister(s.http, s.wsIn, s.wsInBytes, s.wsOut, s.wsOutBytes, s.wsOutJSON, s.frames, s.framesDropped, s.commit, s.commitEvents, s.commitEdits, s.writerWait, s.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s
 }
@@ -134,6 +138,17 @@ func (s *Set) Commit(events int, seconds float64) {
 		s.commit.Observe(seconds)
 		s.commitEvents.Observe(float64(events))
 		s.events.Add(float64(events))
+	}
+}
+
+// WriterWait records how long a write waited for the writer connection.
+func (s *Set) WriterWait(bulk bool, seconds float64) {
+	if s != nil {
+		kind := "small"
+		if bulk {
+			kind = "bulk"
+		}
+		s.writerWait.WithLabelValues(kind).Observe(seconds)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,5 +165,62 @@ func TestImportPartsDoTheCheckpoints(t *testing.T) {
 			t.Errorf("abandoned %v: after the import the threshold is %d pages, want %d", abandon, n, autoCheckpoint)
 		}
 		cancel()
+	}
+}
+
+// The observer is told how long a write waited for the writer: here, a
+// small write behind a part of an import that holds it.
+func TestWriterWaitsAreObserved(t *testing.T) {
+	s, _ := openCountingSyncs(t)
+	defer s.Close()
+	ctx := context.Background()
+	type wait struct {
+		bulk bool
+		d    time.Duration
+	}
+	var mu sync.Mutex
+	var waits []wait
+	s.ObserveWriterWaits(func(bulk bool, d time.Duration) {
+		mu.Lock()
+		waits = append(waits, wait{bulk, d})
+		mu.Unlock()
+	})
+	held, release := make(chan struct{}), make(chan struct{})
+	bulk := make(chan error)
+	go func() {
+		bulk <- s.writeBulk(ctx, false, func(*sql.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	before := s.w.Stats().WaitCount
+	small := make(chan error)
+	go func() {
+		small <- s.write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO settings (path, value) VALUES ('small', '1')")
+			return err
+		})
+	}()
+	for s.w.Stats().WaitCount == before {
+		runtime.Gosched() // until the small write waits for the connection
+	}
+	const hold = 20 * time.Millisecond
+	time.Sleep(hold) // the small write waits at least this long
+	close(release)
+	if err := <-bulk; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-small; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) != 2 || !waits[0].bulk || waits[1].bulk {
+		t.Fatalf("waits observed: %v, want the bulk write's, then the small write's", waits)
+	}
+	if waits[1].d < hold {
+		t.Errorf("the small write waited %v for the writer, observed as less than the %v the import's part held it", waits[1].d, hold)
 	}
 }

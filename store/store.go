@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
@@ -53,6 +54,8 @@ type Store struct {
 	// snapshot and loses nothing.
 	snapMu  sync.Mutex
 	snapSeq map[string]uint64
+
+	waits atomic.Pointer[func(bulk bool, d time.Duration)] // ObserveWriterWaits
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -168,6 +171,24 @@ func (s *Store) checkWAL(ctx context.Context) error {
 	return nil
 }
 
+// ObserveWriterWaits has fn told how long each write waited for the one
+// writer connection: what other writes, an import's parts (bulk) above all,
+// cost it. fn runs on the writing goroutine and must return at once.
+func (s *Store) ObserveWriterWaits(fn func(bulk bool, d time.Duration)) {
+	s.waits.Store(&fn)
+}
+
+// writer returns the one writer connection once it is free, and tells the
+// observer how long that took.
+func (s *Store) writer(ctx context.Context, bulk bool) (*sql.Conn, error) {
+	asked := time.Now()
+	conn, err := s.w.Conn(ctx)
+	if obs := s.waits.Load(); obs != nil && err == nil {
+		(*obs)(bulk, time.Since(asked))
+	}
+	return conn, err
+}
+
 // Failed returns why the store refuses writes (its log could not be made
 // durable), or nil.
 func (s *Store) Failed() error { return s.sync.failed() }
@@ -280,7 +301,7 @@ const (
 
 // commitBulk is commit for a part of a graph written in parts.
 func (s *Store) commitBulk(ctx context.Context, last bool, fn func(tx *sql.Tx) error) (ticket, error) {
-	conn, err := s.w.Conn(ctx) // the one writer, held until the threshold is set again
+	conn, err := s.writer(ctx, true) // held until the threshold is set again
 	if err != nil {
 		return 0, err
 	}
@@ -332,19 +353,20 @@ func (s *Store) writeUnsynced(ctx context.Context, fn func(tx *sql.Tx) error) (t
 		return 0, err
 	}
 	release := s.gate.small()
-	t, err := s.commit(ctx, s.w, fn)
+	conn, err := s.writer(ctx, false)
+	if err != nil {
+		release(0)
+		return 0, err
+	}
+	t, err := s.commit(ctx, conn, fn)
+	conn.Close()
 	release(t)
 	return t, err
 }
 
-// A beginner starts transactions on the writer: the pool of one
-// (*sql.DB), or its connection held (*sql.Conn).
-type beginner interface {
-	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
-}
-
-// commit runs fn in one write transaction on w and returns its ticket.
-func (s *Store) commit(ctx context.Context, w beginner, fn func(tx *sql.Tx) error) (ticket, error) {
+// commit runs fn in one write transaction on the writer connection w and
+// returns its ticket.
+func (s *Store) commit(ctx context.Context, w *sql.Conn, fn func(tx *sql.Tx) error) (ticket, error) {
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
