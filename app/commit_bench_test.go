@@ -222,13 +222,34 @@ func scrapeMean(b *testing.B, base, name string) float64 {
 // graph's writes: a client edits graph B one node at a time (each edit
 // durable before the next) while graph A, 50k nodes and 100k edges, is
 // imported. It reports the import's time and B's edit latency while it
-// runs (p50, p99, p99.9, max) and B's edits per second. The anchors, in
-// the same run: the same client alone for as long as the import took (what
-// the disk and the two cores give B's edits with no import beside them),
-// and the same import with no client beside it.
+// runs (p50, p99, p99.9, max), how long its writes waited for the writer,
+// and B's edits per second. The anchors, in the same run: the same client
+// alone for as long as the import took (what the disk and the two cores
+// give B's edits with no import beside them); the same client beside the
+// import's work in memory, which writes nothing (what sharing two cores
+// with that much work costs B); and the same import with no client beside
+// it.
 func BenchmarkWritesDuringImport(b *testing.B) {
-	s, _, stop := newSession(b)
+	s, st, stop := newSession(b)
 	defer stop()
+	// How long each of B's writes waited for the writer, as /metrics
+	// shows it (visionflow_store_writer_wait_seconds): the stall the
+	// import's parts cause, apart from the CPU share and the disk.
+	var waitMu sync.Mutex
+	var waitInto *[]time.Duration
+	var waits, waitsAlone []time.Duration
+	st.ObserveWriterWaits(func(bulk bool, d time.Duration) {
+		waitMu.Lock()
+		if waitInto != nil && !bulk {
+			*waitInto = append(*waitInto, d)
+		}
+		waitMu.Unlock()
+	})
+	waitFor := func(into *[]time.Duration) {
+		waitMu.Lock()
+		waitInto = into
+		waitMu.Unlock()
+	}
 	ctx := context.Background()
 	// Physics off: the layouts of the graphs imported would otherwise take
 	// a core of two, and this measures the writer, not the CPU share.
@@ -240,8 +261,9 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 		b.Fatal(err)
 	}
 	imp := &ingest.Import{Ops: gen.Ops(50_000, 100_000, 1)}
-	var lat, alone []time.Duration
+	var lat, alone, beside []time.Duration
 	var importTime, importAlone time.Duration
+	var busyImport, busyBuild cpuUse
 	for i := 0; b.Loop(); i++ {
 		edit := func(k int, into *[]time.Duration) bool {
 			start := time.Now()
@@ -267,6 +289,8 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 				}
 			}
 		})
+		waitFor(&waits)
+		cpu0 := processCPU()
 		start := time.Now()
 		if _, err := s.Import(ctx, "a", graph.Info{Name: "a", Type: graph.Knowledge}, imp, ImportOptions{IDBase: "a"}); err != nil {
 			b.Fatal(err)
@@ -275,12 +299,39 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 		importTime += took
 		close(stopB)
 		wg.Wait()
+		busyImport = busyImport.add(processCPU().since(cpu0))
 		lat = append(lat, mine...)
+		waitFor(&waitsAlone)
 		for k, end := 0, time.Now().Add(took); time.Now().Before(end); k++ {
 			if !edit(-1-k, &alone) {
 				break
 			}
 		}
+		waitFor(nil)
+		// The anchor for the CPU share: B beside the import's work in
+		// memory alone (building the graph and encoding its snapshot, as
+		// Session.Import and the store do), with no writes, for as long and
+		// at about the same CPU use.
+		stopB = make(chan struct{})
+		wg.Go(func() {
+			for k := 0; ; k++ {
+				select {
+				case <-stopB:
+					return
+				default:
+				}
+				if !edit(-1_000_000-k, &beside) {
+					return
+				}
+			}
+		})
+		cpu0 = processCPU()
+		for end := time.Now().Add(took); time.Now().Before(end); {
+			buildInMemory(b, imp)
+		}
+		close(stopB)
+		wg.Wait()
+		busyBuild = busyBuild.add(processCPU().since(cpu0))
 		start = time.Now()
 		if _, err := s.Import(ctx, "c", graph.Info{Name: "c", Type: graph.Knowledge}, imp, ImportOptions{IDBase: "c"}); err != nil {
 			b.Fatal(err)
@@ -315,4 +366,39 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 	}
 	b.ReportMetric(over(lat), "B-over10ms-per10k")
 	b.ReportMetric(over(alone), "alone-over10ms-per10k")
+	b.ReportMetric(pct(waits, 0.99), "B-writer-wait-p99-ms")
+	b.ReportMetric(pct(waits, 0.999), "B-writer-wait-p999-ms")
+	b.ReportMetric(pct(waits, 1), "B-writer-wait-max-ms")
+	b.ReportMetric(pct(waitsAlone, 1), "alone-writer-wait-max-ms")
+	b.ReportMetric(pct(beside, 0.99), "cpu-p99-ms")
+	b.ReportMetric(pct(beside, 0.999), "cpu-p999-ms")
+	b.ReportMetric(pct(beside, 1), "cpu-max-ms")
+	b.ReportMetric(over(beside), "cpu-over10ms-per10k")
+	// The cores the process used in each (user and system time over wall
+	// time): the anchor builds without pause, so it keeps them busier.
+	b.ReportMetric(busyImport.cores(), "B-cores-used")
+	b.ReportMetric(busyBuild.cores(), "cpu-cores-used")
+}
+
+// buildInMemory does the import's work that needs no database: the graph
+// built from its ops and its snapshot encoded. It pauses for 300 µs every
+// 256 ops, as often as Session.Import yields, so that it uses about as much
+// CPU as the import, which waits for the writer and the disk (1.28 against
+// 1.25 cores here; without the pauses 1.64, and B's p99 beside it 4.2 ms).
+func buildInMemory(b *testing.B, imp *ingest.Import) {
+	g := graph.NewSized(graph.Info{ID: "m", Name: "m", Type: graph.Knowledge}, 50_000, 100_000)
+	tx := g.Begin(graph.NewClock(nil), "bench")
+	tx.Grow(len(imp.Ops))
+	for i, op := range imp.Ops {
+		if i%256 == 255 {
+			time.Sleep(300 * time.Microsecond)
+		}
+		if _, err := tx.Do(op); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tx.Commit()
+	if _, err := g.MarshalBinary(); err != nil {
+		b.Fatal(err)
+	}
 }
