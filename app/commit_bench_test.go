@@ -274,21 +274,27 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 			*into = append(*into, time.Since(start))
 			return true
 		}
-		stopB := make(chan struct{})
-		var wg sync.WaitGroup
+		// editing runs B's client, its edits numbered from first, until
+		// the function it returns is called.
+		editing := func(first int, into *[]time.Duration) (stop func()) {
+			done := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				for k := first; ; k++ {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					if !edit(k, into) {
+						return
+					}
+				}
+			})
+			return func() { close(done); wg.Wait() }
+		}
 		var mine []time.Duration
-		wg.Go(func() {
-			for k := 0; ; k++ {
-				select {
-				case <-stopB:
-					return
-				default:
-				}
-				if !edit(k, &mine) {
-					return
-				}
-			}
-		})
+		stopB := editing(0, &mine)
 		waitFor(&waits)
 		cpu0 := processCPU()
 		start := time.Now()
@@ -297,8 +303,7 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 		}
 		took := time.Since(start)
 		importTime += took
-		close(stopB)
-		wg.Wait()
+		stopB()
 		busyImport = busyImport.add(processCPU().since(cpu0))
 		lat = append(lat, mine...)
 		waitFor(&waitsAlone)
@@ -312,25 +317,12 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 		// memory alone (building the graph and encoding its snapshot, as
 		// Session.Import and the store do), with no writes, for as long and
 		// at about the same CPU use.
-		stopB = make(chan struct{})
-		wg.Go(func() {
-			for k := 0; ; k++ {
-				select {
-				case <-stopB:
-					return
-				default:
-				}
-				if !edit(-1_000_000-k, &beside) {
-					return
-				}
-			}
-		})
+		stopB = editing(1_000_000, &beside)
 		cpu0 = processCPU()
 		for end := time.Now().Add(took); time.Now().Before(end); {
 			buildInMemory(b, imp)
 		}
-		close(stopB)
-		wg.Wait()
+		stopB()
 		busyBuild = busyBuild.add(processCPU().since(cpu0))
 		start = time.Now()
 		if _, err := s.Import(ctx, "c", graph.Info{Name: "c", Type: graph.Knowledge}, imp, ImportOptions{IDBase: "c"}); err != nil {
