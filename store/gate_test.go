@@ -14,6 +14,34 @@ import (
 	"visionflow/graph"
 )
 
+// The writer stays in demand for the sharedBulks bulk writes after one
+// that found small writes before it: an edit now and then keeps an import's
+// parts small, not only a stream of them.
+func TestGateStaysSharedAfterASmallWrite(t *testing.T) {
+	g := newWriterGate()
+	if g.shared() {
+		t.Fatal("shared before any small write")
+	}
+	g.bulk()
+	if g.shared() {
+		t.Fatal("shared after a bulk write with no small write before it")
+	}
+	g.small()(1)
+	if !g.shared() {
+		t.Fatal("not shared with a small write since the last bulk write")
+	}
+	g.bulk() // finds the small write before it
+	for i := range sharedBulks {
+		if !g.shared() {
+			t.Fatalf("no longer shared %d bulk writes after the one that found a small write", i)
+		}
+		g.bulk()
+	}
+	if g.shared() {
+		t.Fatalf("still shared %d bulk writes after the one that found a small write", sharedBulks)
+	}
+}
+
 func (g *writerGate) bulkWaiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -57,7 +57,8 @@ type CreateOptions struct {
 // createChunk is the most events a new graph writes in one transaction:
 // a large import is written in several, so that other graphs' commits get
 // the one writer between them instead of waiting for the whole import.
-// While other writes come in, its parts are smaller still (sharedChunk):
+// While other writes come in, and for a while after one has
+// (writerGate.shared), its parts are smaller still (sharedChunk):
 // an edit of another graph waits for the part under way, and its p99 went
 // from 3.8–4.8 ms with parts of 512 to 2.3–2.6 ms with parts of 128. The
 // import beside it took 30–50% longer in parts that small, so an import
