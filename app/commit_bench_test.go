@@ -394,3 +394,81 @@ func buildInMemory(b *testing.B, imp *ingest.Import) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkOccasionalWritesDuringImport is BenchmarkWritesDuringImport with
+// a client that edits graph B every 10 ms, as a person might, instead of
+// back to back: each edit comes to a writer that no edit has asked for
+// lately. It reports how long B's edits took and waited for the writer.
+func BenchmarkOccasionalWritesDuringImport(b *testing.B) {
+	s, st, stop := newSession(b)
+	defer stop()
+	var mu sync.Mutex
+	var waits, lat []time.Duration
+	st.ObserveWriterWaits(func(bulk bool, d time.Duration) {
+		if !bulk {
+			mu.Lock()
+			waits = append(waits, d)
+			mu.Unlock()
+		}
+	})
+	ctx := context.Background()
+	off := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage("false")}}
+	if _, err := s.Settings().Apply(ctx, "bench", off); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateGraph(ctx, "b", graph.Info{ID: "b", Name: "b", Type: graph.Knowledge}, ""); err != nil {
+		b.Fatal(err)
+	}
+	imp := &ingest.Import{Ops: gen.Ops(50_000, 100_000, 1)}
+	for i := 0; b.Loop(); i++ {
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for k := 0; ; k++ {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+				}
+				start := time.Now()
+				if _, err := s.Apply(ctx, "b", "b", addNode(fmt.Sprintf("o%d-%d", i, k), "x")); err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				lat = append(lat, time.Since(start))
+				mu.Unlock()
+			}
+		})
+		if _, err := s.Import(ctx, "a", graph.Info{Name: "a", Type: graph.Knowledge}, imp, ImportOptions{IDBase: "a"}); err != nil {
+			b.Fatal(err)
+		}
+		close(done)
+		wg.Wait()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	pct := func(d []time.Duration, p float64) float64 {
+		slices.Sort(d)
+		return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000
+	}
+	over := func(d []time.Duration, limit time.Duration) float64 {
+		n := 0
+		for _, x := range d {
+			if x > limit {
+				n++
+			}
+		}
+		return 100 * float64(n) / float64(len(d))
+	}
+	b.ReportMetric(pct(lat, 0.5), "B-p50-ms")
+	b.ReportMetric(pct(lat, 0.99), "B-p99-ms")
+	b.ReportMetric(pct(lat, 1), "B-max-ms")
+	b.ReportMetric(pct(waits, 0.9), "B-writer-wait-p90-ms")
+	b.ReportMetric(pct(waits, 0.99), "B-writer-wait-p99-ms")
+	b.ReportMetric(pct(waits, 1), "B-writer-wait-max-ms")
+	b.ReportMetric(over(waits, 2500*time.Microsecond), "B-writer-wait-over2.5ms-%")
+	b.ReportMetric(float64(len(lat))/float64(b.N), "B-edits/import")
+}
