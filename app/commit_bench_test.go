@@ -251,16 +251,7 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 		waitMu.Unlock()
 	}
 	ctx := context.Background()
-	// Physics off: the layouts of the graphs imported would otherwise take
-	// a core of two, and this measures the writer, not the CPU share.
-	off := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage("false")}}
-	if _, err := s.Settings().Apply(ctx, "bench", off); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.CreateGraph(ctx, "b", graph.Info{ID: "b", Name: "b", Type: graph.Knowledge}, ""); err != nil {
-		b.Fatal(err)
-	}
-	imp := &ingest.Import{Ops: gen.Ops(50_000, 100_000, 1)}
+	imp := importBeside(b, s)
 	var lat, alone, beside []time.Duration
 	var importTime, importAlone time.Duration
 	var busyImport, busyBuild cpuUse
@@ -330,19 +321,15 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 		}
 		importAlone += time.Since(start)
 	}
-	pct := func(lat []time.Duration, p float64) float64 {
-		slices.Sort(lat)
-		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
-	}
 	b.ReportMetric(importTime.Seconds()/float64(b.N), "import-s")
-	b.ReportMetric(pct(lat, 0.5), "B-p50-ms")
-	b.ReportMetric(pct(lat, 0.99), "B-p99-ms")
-	b.ReportMetric(pct(lat, 0.999), "B-p999-ms")
-	b.ReportMetric(pct(lat, 1), "B-max-ms")
+	b.ReportMetric(quantileMs(lat, 0.5), "B-p50-ms")
+	b.ReportMetric(quantileMs(lat, 0.99), "B-p99-ms")
+	b.ReportMetric(quantileMs(lat, 0.999), "B-p999-ms")
+	b.ReportMetric(quantileMs(lat, 1), "B-max-ms")
 	b.ReportMetric(float64(len(lat))/importTime.Seconds(), "B-edits/s")
-	b.ReportMetric(pct(alone, 0.99), "alone-p99-ms")
-	b.ReportMetric(pct(alone, 0.999), "alone-p999-ms")
-	b.ReportMetric(pct(alone, 1), "alone-max-ms")
+	b.ReportMetric(quantileMs(alone, 0.99), "alone-p99-ms")
+	b.ReportMetric(quantileMs(alone, 0.999), "alone-p999-ms")
+	b.ReportMetric(quantileMs(alone, 1), "alone-max-ms")
 	b.ReportMetric(importAlone.Seconds()/float64(b.N), "import-alone-s")
 	// The longest wait is one sample, and the host's own hiccups reach it:
 	// how often an edit waits over 10 ms, beside the import and alone, says
@@ -358,13 +345,13 @@ func BenchmarkWritesDuringImport(b *testing.B) {
 	}
 	b.ReportMetric(over(lat), "B-over10ms-per10k")
 	b.ReportMetric(over(alone), "alone-over10ms-per10k")
-	b.ReportMetric(pct(waits, 0.99), "B-writer-wait-p99-ms")
-	b.ReportMetric(pct(waits, 0.999), "B-writer-wait-p999-ms")
-	b.ReportMetric(pct(waits, 1), "B-writer-wait-max-ms")
-	b.ReportMetric(pct(waitsAlone, 1), "alone-writer-wait-max-ms")
-	b.ReportMetric(pct(beside, 0.99), "cpu-p99-ms")
-	b.ReportMetric(pct(beside, 0.999), "cpu-p999-ms")
-	b.ReportMetric(pct(beside, 1), "cpu-max-ms")
+	b.ReportMetric(quantileMs(waits, 0.99), "B-writer-wait-p99-ms")
+	b.ReportMetric(quantileMs(waits, 0.999), "B-writer-wait-p999-ms")
+	b.ReportMetric(quantileMs(waits, 1), "B-writer-wait-max-ms")
+	b.ReportMetric(quantileMs(waitsAlone, 1), "alone-writer-wait-max-ms")
+	b.ReportMetric(quantileMs(beside, 0.99), "cpu-p99-ms")
+	b.ReportMetric(quantileMs(beside, 0.999), "cpu-p999-ms")
+	b.ReportMetric(quantileMs(beside, 1), "cpu-max-ms")
 	b.ReportMetric(over(beside), "cpu-over10ms-per10k")
 	// The cores the process used in each (user and system time over wall
 	// time): the anchor is a fair one if it keeps them about as busy.
@@ -395,6 +382,28 @@ func buildInMemory(b *testing.B, imp *ingest.Import) {
 	}
 }
 
+// importBeside readies s for the import benchmarks: physics off (the
+// layouts of the graphs imported would otherwise take a core of two, and
+// these measure the writer, not the CPU share) and graph B to edit. It
+// returns the import: 50k nodes and 100k edges.
+func importBeside(b *testing.B, s *Session) *ingest.Import {
+	ctx := context.Background()
+	off := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage("false")}}
+	if _, err := s.Settings().Apply(ctx, "bench", off); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateGraph(ctx, "b", graph.Info{ID: "b", Name: "b", Type: graph.Knowledge}, ""); err != nil {
+		b.Fatal(err)
+	}
+	return &ingest.Import{Ops: gen.Ops(50_000, 100_000, 1)}
+}
+
+// quantileMs is the p-quantile of d in milliseconds; it sorts d.
+func quantileMs(d []time.Duration, p float64) float64 {
+	slices.Sort(d)
+	return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000
+}
+
 // BenchmarkOccasionalWritesDuringImport is BenchmarkWritesDuringImport with
 // a client that edits graph B every 10 ms, as a person might, instead of
 // back to back: each edit comes to a writer that no edit has asked for
@@ -412,14 +421,7 @@ func BenchmarkOccasionalWritesDuringImport(b *testing.B) {
 		}
 	})
 	ctx := context.Background()
-	off := []settings.Update{{Path: "physics.enabled", Value: json.RawMessage("false")}}
-	if _, err := s.Settings().Apply(ctx, "bench", off); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.CreateGraph(ctx, "b", graph.Info{ID: "b", Name: "b", Type: graph.Knowledge}, ""); err != nil {
-		b.Fatal(err)
-	}
-	imp := &ingest.Import{Ops: gen.Ops(50_000, 100_000, 1)}
+	imp := importBeside(b, s)
 	for i := 0; b.Loop(); i++ {
 		done := make(chan struct{})
 		var wg sync.WaitGroup
@@ -450,10 +452,6 @@ func BenchmarkOccasionalWritesDuringImport(b *testing.B) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	pct := func(d []time.Duration, p float64) float64 {
-		slices.Sort(d)
-		return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000
-	}
 	over := func(d []time.Duration, limit time.Duration) float64 {
 		n := 0
 		for _, x := range d {
@@ -463,12 +461,12 @@ func BenchmarkOccasionalWritesDuringImport(b *testing.B) {
 		}
 		return 100 * float64(n) / float64(len(d))
 	}
-	b.ReportMetric(pct(lat, 0.5), "B-p50-ms")
-	b.ReportMetric(pct(lat, 0.99), "B-p99-ms")
-	b.ReportMetric(pct(lat, 1), "B-max-ms")
-	b.ReportMetric(pct(waits, 0.9), "B-writer-wait-p90-ms")
-	b.ReportMetric(pct(waits, 0.99), "B-writer-wait-p99-ms")
-	b.ReportMetric(pct(waits, 1), "B-writer-wait-max-ms")
+	b.ReportMetric(quantileMs(lat, 0.5), "B-p50-ms")
+	b.ReportMetric(quantileMs(lat, 0.99), "B-p99-ms")
+	b.ReportMetric(quantileMs(lat, 1), "B-max-ms")
+	b.ReportMetric(quantileMs(waits, 0.9), "B-writer-wait-p90-ms")
+	b.ReportMetric(quantileMs(waits, 0.99), "B-writer-wait-p99-ms")
+	b.ReportMetric(quantileMs(waits, 1), "B-writer-wait-max-ms")
 	b.ReportMetric(over(waits, 2500*time.Microsecond), "B-writer-wait-over2.5ms-%")
 	b.ReportMetric(float64(len(lat))/float64(b.N), "B-edits/import")
 }
